@@ -1,0 +1,97 @@
+import type { Store, RoomRecord, CategoryLists, RoomRoles, CategoryRecord } from '../store/types.js';
+import type { ActorFacts, RoomFacts } from '../domain/permissions.js';
+import {
+  canDelete,
+  canJoin,
+  canManage,
+  canPost,
+  canReadHistory,
+  canSee,
+} from '../domain/permissions.js';
+import { AppError } from '../domain/errors.js';
+import { nameKey } from '../domain/names.js';
+import { parseIdentity } from '../domain/identity.js';
+import { categoryFacts } from './categories.js';
+
+export interface LoadedRoom {
+  room: RoomRecord;
+  category: CategoryRecord;
+  roles: RoomRoles;
+  facts: RoomFacts;
+}
+
+/** Loads rooms with their roles and categories in a constant number of queries. */
+export async function loadRooms(store: Store, rooms: readonly RoomRecord[]): Promise<LoadedRoom[]> {
+  const ids = rooms.map((r) => r.id);
+  const categoryIds = [...new Set(rooms.map((r) => r.categoryId))];
+  const [roles, lists, categories] = await Promise.all([
+    store.rooms.roles(ids),
+    store.categories.lists(categoryIds),
+    Promise.all(categoryIds.map((id) => store.categories.getById(id))),
+  ]);
+  const byId = new Map(categories.filter((c) => c !== undefined).map((c) => [c.id, c]));
+  return rooms.map((room) => {
+    const category = byId.get(room.categoryId) as CategoryRecord;
+    const roomRoles = roles.get(room.id) as RoomRoles;
+    return {
+      room,
+      category,
+      roles: roomRoles,
+      facts: {
+        disabled: room.disabled,
+        privacy: room.privacy,
+        type: room.type,
+        members: roomRoles.members,
+        managers: roomRoles.managers,
+        presenters: roomRoles.presenters,
+        category: categoryFacts(category, lists.get(category.id) as CategoryLists),
+      },
+    };
+  });
+}
+
+export type RoomNeed = 'see' | 'manage' | 'join' | 'readHistory' | 'post' | 'delete';
+
+const CHECKS: Record<RoomNeed, (actor: ActorFacts, room: RoomFacts) => boolean> = {
+  see: (a, r) => canSee(a, r) || canManage(a, r),
+  manage: canManage,
+  join: canJoin,
+  readHistory: canReadHistory,
+  post: canPost,
+  delete: (a) => canDelete(a),
+};
+
+const REFUSALS: Record<RoomNeed, string> = {
+  see: 'you may not see this room',
+  manage: 'only managers of this room and administrators may change it',
+  join: 'you may not join this room',
+  readHistory: 'you may not read the history of this room',
+  post: 'you may not post in this room',
+  delete: 'only administrators may remove rooms',
+};
+
+/**
+ * Finds a room by identity and checks the actor may do `need` to it. A room the actor
+ * may neither see nor manage is answered exactly like a missing one, so secret rooms
+ * cannot be probed.
+ */
+export async function accessRoom(
+  store: Store,
+  poolFqdn: string,
+  actor: ActorFacts,
+  identity: string,
+  need: RoomNeed,
+): Promise<LoadedRoom> {
+  const name = parseIdentity(identity, poolFqdn);
+  const notFound = new AppError('ROOM_NOT_FOUND', `there is no room named '${name}'`);
+  const room = await store.rooms.getByNameKey(nameKey(name));
+  if (room === undefined) throw notFound;
+  const [loaded] = (await loadRooms(store, [room])) as [LoadedRoom];
+  if (!CHECKS.see(actor, loaded.facts)) throw notFound;
+  if (!CHECKS[need](actor, loaded.facts)) throw new AppError('PERMISSION_DENIED', REFUSALS[need]);
+  return loaded;
+}
+
+export function roomVisible(actor: ActorFacts, room: RoomFacts): boolean {
+  return CHECKS.see(actor, room);
+}

@@ -1,0 +1,323 @@
+/**
+ * The embedded directory (04 "principal", "group member", "user passwd"): the legacy
+ * product read Active Directory; Stoa keeps its own list of users, groups, containers and
+ * domains. Only principals in it can be named in lists ("provisioned", 01 §2.1).
+ */
+import type { PrincipalRecord, Store } from '../store/types.js';
+import { AppError, Problems } from '../domain/errors.js';
+import {
+  dnKey,
+  formOfKind,
+  normaliseDn,
+  parsePrincipalRef,
+  sipDomain,
+  type PrincipalKind,
+} from '../domain/principals.js';
+import { LIMITS, normaliseText } from '../domain/names.js';
+import { normaliseSiteName } from '../domain/settings.js';
+import { applyListEdit, type ListEdit } from '../domain/list-edit.js';
+import { loadActorFacts } from '../access/actor.js';
+import { requireAdministrator } from '../access/categories.js';
+import { checkPasswordStrength, hashPassword } from '../auth/password.js';
+import { resolveListEdit, resolvePrincipal } from './principal-refs.js';
+import { presentPrincipals, type PrincipalView } from './views.js';
+import { diff, runWrite, type Actor, type Outcome, type Services, type Tx, type WriteOptions } from './context.js';
+
+export interface PrincipalAttributes {
+  displayName?: string;
+  email?: string;
+  /** Users only: where the user lies in the directory tree (e.g. CN=Ana,OU=IT,DC=contoso,DC=com). */
+  dn?: string;
+  site?: string;
+  enabled?: boolean;
+  federated?: boolean;
+}
+
+export interface PrincipalAddInput extends PrincipalAttributes {
+  key: string;
+  kind: PrincipalKind;
+  memberOf?: string[];
+}
+
+export interface PrincipalUpdateInput extends PrincipalAttributes {
+  memberOf?: ListEdit;
+}
+
+/** Principals that may be members of groups (as in Active Directory: users and groups). */
+const GROUP_MEMBER_KINDS: PrincipalKind[] = ['user', 'group'];
+
+function validEmail(raw: string | undefined): string | null | undefined {
+  if (raw === undefined) return undefined;
+  const email = normaliseText(raw, 'e-mail address', LIMITS.email);
+  if (email !== null && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) {
+    throw new AppError('INVALID_VALUE', `'${raw}' is not an e-mail address`);
+  }
+  return email;
+}
+
+interface ValidAttributes {
+  displayName?: string | null;
+  email?: string | null;
+  dn?: string | null;
+  site?: string | null;
+  enabled?: boolean;
+  federated?: boolean;
+}
+
+function validateAttributes(kind: PrincipalKind, input: PrincipalAttributes, problems: Problems): ValidAttributes {
+  const out: ValidAttributes = {};
+  if (input.enabled !== undefined) out.enabled = input.enabled;
+  if (input.federated !== undefined) out.federated = input.federated;
+  problems.check(() => {
+    if (input.displayName !== undefined) out.displayName = normaliseText(input.displayName, 'display name', LIMITS.displayName);
+  });
+  problems.check(() => {
+    const email = validEmail(input.email);
+    if (email !== undefined) out.email = email;
+  });
+  problems.check(() => {
+    if (input.dn === undefined) return;
+    if (kind !== 'user') throw new AppError('INVALID_INPUT', `a ${kind} is keyed by its own name; --dn is for users`);
+    out.dn = input.dn.trim() === '' ? null : normaliseDn(input.dn);
+  });
+  problems.check(() => {
+    if (input.site === undefined) return;
+    if (kind !== 'user') throw new AppError('INVALID_INPUT', 'only users belong to a site');
+    out.site = input.site.trim() === '' ? null : normaliseSiteName(input.site);
+  });
+  problems.check(() => {
+    if ((input.enabled !== undefined || input.federated !== undefined) && kind !== 'user') {
+      throw new AppError('INVALID_INPUT', 'only users are enabled, disabled or federated');
+    }
+  });
+  return out;
+}
+
+function attributeColumns(v: ValidAttributes) {
+  return {
+    ...(v.displayName === undefined ? {} : { displayName: v.displayName }),
+    ...(v.email === undefined ? {} : { email: v.email }),
+    ...(v.dn === undefined ? {} : { dn: v.dn, dnKey: v.dn === null ? null : dnKey(v.dn) }),
+    ...(v.site === undefined ? {} : { site: v.site }),
+    ...(v.enabled === undefined ? {} : { status: v.enabled ? ('active' as const) : ('disabled' as const) }),
+    ...(v.federated === undefined ? {} : { federated: v.federated }),
+  };
+}
+
+async function present(store: Store, p: PrincipalRecord): Promise<PrincipalView> {
+  return (await presentPrincipals(store, [p]))[0] as PrincipalView;
+}
+
+/** Everyone whose affiliations may have changed when this principal's place changed. */
+async function emitDirectoryChanged(tx: Tx, ids: readonly number[]): Promise<void> {
+  const affected = await tx.store.principals.expand(ids);
+  tx.emit({ type: 'directory.changed', principalIds: [...affected] });
+}
+
+/** Refuses a membership that would make a group contain itself. */
+async function checkNoCycle(store: Store, group: PrincipalRecord, member: PrincipalRecord): Promise<void> {
+  if (member.kind !== 'group') return;
+  const above = (await store.principals.affiliations([group.id])).get(group.id) ?? new Set<number>();
+  if (member.id === group.id || above.has(member.id)) {
+    throw new AppError('GROUP_CYCLE', `'${member.name}' already contains '${group.name}'; a group cannot contain itself`);
+  }
+}
+
+async function requireGroup(store: Store, written: string): Promise<PrincipalRecord> {
+  const group = await resolvePrincipal(store, written);
+  if (group.kind !== 'group') throw new AppError('NOT_A_GROUP', `'${group.name}' is a ${group.kind}, not a group`);
+  return group;
+}
+
+export async function checkAddPrincipal(
+  services: Services,
+  actor: Actor,
+  input: PrincipalAddInput,
+  options: WriteOptions = {},
+): Promise<Outcome<PrincipalView>> {
+  const ref = parsePrincipalRef(input.key);
+  if (ref.form !== formOfKind(input.kind)) {
+    const expected = { sip: 'a SIP address (sip:user@domain)', dn: 'a distinguished name (CN=...,DC=...)', domain: 'a DNS domain name' }[formOfKind(input.kind)];
+    throw new AppError('INVALID_PRINCIPAL', `a ${input.kind} is keyed by ${expected}; got '${input.key}'`);
+  }
+  const problems = new Problems();
+  const attributes = validateAttributes(input.kind, input, problems);
+  problems.throwIfAny();
+  return runWrite(services, options, async (tx) => {
+    requireAdministrator(await loadActorFacts(tx.store, actor), 'manage the directory');
+    const groups = await Promise.all((input.memberOf ?? []).map((g) => requireGroup(tx.store, g)));
+    if (groups.length > 0 && !GROUP_MEMBER_KINDS.includes(input.kind)) {
+      throw new AppError('INVALID_INPUT', `a ${input.kind} cannot be a member of groups`);
+    }
+    const existing = await tx.store.principals.getByKey(ref.key);
+    if (existing !== undefined && existing.status !== 'deleted') {
+      throw new AppError('ALREADY_EXISTS', `principal '${existing.name}' already exists: change it with stoa principal set`);
+    }
+    if (input.kind === 'user' && (await tx.store.endpoints.getByUri(ref.key)) !== undefined) {
+      throw new AppError('NAME_TAKEN', `${ref.key} is the SIP address of a Persistent Chat endpoint`);
+    }
+    if (existing !== undefined && existing.kind !== input.kind) {
+      throw new AppError('ALREADY_EXISTS', `'${existing.name}' was a ${existing.kind}; it cannot come back as a ${input.kind}`);
+    }
+    const columns = {
+      name: ref.display,
+      displayName: null,
+      email: null,
+      dn: input.kind === 'group' || input.kind === 'container' ? ref.display : null,
+      dnKey: input.kind === 'group' || input.kind === 'container' ? ref.key : null,
+      domain: input.kind === 'user' ? sipDomain(ref.key) : input.kind === 'domain' ? ref.key : null,
+      site: null,
+      status: 'active' as const,
+      federated: false,
+      policyId: null,
+      passwordHash: null,
+      ...attributeColumns(attributes),
+    };
+    // A deleted principal added again comes back under its old id, so history keeps its author.
+    const principal = existing
+      ? await tx.store.principals.update(existing.id, columns, tx.now)
+      : await tx.store.principals.insert({ guid: services.newGuid(), kind: input.kind, key: ref.key, createdAt: tx.now, ...columns });
+    for (const group of groups) {
+      await checkNoCycle(tx.store, group, principal);
+      await tx.store.principals.addGroupMember(group.id, principal.id);
+    }
+    const view = await present(tx.store, principal);
+    tx.emit({ type: 'principal.created', principalId: principal.id, key: principal.key });
+    await emitDirectoryChanged(tx, [principal.id]);
+    tx.record({ action: existing ? 'update' : 'create', kind: input.kind, identity: view.key, details: diff({} as PrincipalView, view, ['id', 'guid', 'key']) });
+    return view;
+  });
+}
+
+export async function checkUpdatePrincipal(
+  services: Services,
+  actor: Actor,
+  key: string,
+  input: PrincipalUpdateInput,
+  options: WriteOptions = {},
+): Promise<Outcome<PrincipalView>> {
+  return runWrite(services, options, async (tx) => {
+    requireAdministrator(await loadActorFacts(tx.store, actor), 'manage the directory');
+    const principal = await resolvePrincipal(tx.store, key);
+    const problems = new Problems();
+    const attributes = validateAttributes(principal.kind, input, problems);
+    problems.throwIfAny();
+    const before = await present(tx.store, principal);
+    const updated = await tx.store.principals.update(principal.id, attributeColumns(attributes), tx.now);
+    if (input.memberOf !== undefined) {
+      if (!GROUP_MEMBER_KINDS.includes(principal.kind)) throw new AppError('INVALID_INPUT', `a ${principal.kind} cannot be a member of groups`);
+      const current = await tx.store.principals.groupsOf(principal.id);
+      const { edit, named } = await resolveListEdit(tx.store, input.memberOf);
+      const notGroup = named.find((p) => p.kind !== 'group');
+      if (notGroup) throw new AppError('NOT_A_GROUP', `'${notGroup.name}' is a ${notGroup.kind}, not a group`);
+      const next = applyListEdit(current, edit);
+      for (const id of current.filter((g) => !next.includes(g))) await tx.store.principals.removeGroupMember(id, principal.id);
+      for (const id of next.filter((g) => !current.includes(g))) {
+        await checkNoCycle(tx.store, named.find((p) => p.id === id) as PrincipalRecord, principal);
+        await tx.store.principals.addGroupMember(id, principal.id);
+      }
+    }
+    const view = await present(tx.store, updated);
+    tx.emit({ type: 'principal.updated', principalId: principal.id, key: principal.key });
+    await emitDirectoryChanged(tx, [principal.id]);
+    tx.record({ action: 'update', kind: principal.kind, identity: view.key, details: diff(before, view) });
+    return view;
+  });
+}
+
+/**
+ * Removing a principal marks it deleted (legacy prinDisabled = 2) and takes it out of
+ * every list, group and role; its row stays so that history keeps its author.
+ */
+export async function checkRemovePrincipal(
+  services: Services,
+  actor: Actor,
+  key: string,
+  options: WriteOptions = {},
+): Promise<Outcome<PrincipalView>> {
+  return runWrite(services, options, async (tx) => {
+    requireAdministrator(await loadActorFacts(tx.store, actor), 'manage the directory');
+    const principal = await resolvePrincipal(tx.store, key);
+    const view = await present(tx.store, principal);
+    const affected = await tx.store.principals.expand([principal.id]);
+    await tx.store.principals.removeFromAllLists(principal.id);
+    await tx.store.principals.update(principal.id, { status: 'deleted', passwordHash: null, policyId: null }, tx.now);
+    tx.emit({ type: 'principal.removed', principalId: principal.id, key: principal.key });
+    tx.emit({ type: 'directory.changed', principalIds: [...affected] });
+    tx.record({ action: 'remove', kind: principal.kind, identity: view.key });
+    return view;
+  });
+}
+
+export async function checkGroupMembership(
+  services: Services,
+  actor: Actor,
+  groupName: string,
+  memberName: string,
+  change: 'add' | 'remove',
+  options: WriteOptions = {},
+): Promise<Outcome<PrincipalView>> {
+  return runWrite(services, options, async (tx) => {
+    requireAdministrator(await loadActorFacts(tx.store, actor), 'manage the directory');
+    const group = await requireGroup(tx.store, groupName);
+    const member = await resolvePrincipal(tx.store, memberName);
+    if (!GROUP_MEMBER_KINDS.includes(member.kind)) {
+      throw new AppError('INVALID_INPUT', `a ${member.kind} cannot be a member of a group; only users and groups can`);
+    }
+    if (change === 'add') {
+      await checkNoCycle(tx.store, group, member);
+      if (!(await tx.store.principals.addGroupMember(group.id, member.id))) {
+        throw new AppError('ALREADY_EXISTS', `'${member.name}' is already a member of '${group.name}'`);
+      }
+    } else if (!(await tx.store.principals.removeGroupMember(group.id, member.id))) {
+      throw new AppError('PRINCIPAL_NOT_FOUND', `'${member.name}' is not a direct member of '${group.name}'`);
+    }
+    await emitDirectoryChanged(tx, [member.id]);
+    tx.record({ action: change, kind: 'group member', identity: group.name, details: { member: change === 'add' ? { from: null, to: member.name } : { from: member.name, to: null } } });
+    return present(tx.store, group);
+  });
+}
+
+export async function checkSetPassword(
+  services: Services,
+  actor: Actor,
+  user: string,
+  password: string,
+  options: WriteOptions = {},
+): Promise<Outcome<{ user: string }>> {
+  checkPasswordStrength(password);
+  const hash = await hashPassword(password);
+  return runWrite(services, options, async (tx) => {
+    const facts = await loadActorFacts(tx.store, actor);
+    const principal = await resolvePrincipal(tx.store, user, ['user']);
+    const own = actor.kind === 'user' && actor.principalId === principal.id;
+    if (!own) requireAdministrator(facts, "set other users' passwords");
+    await tx.store.principals.update(principal.id, { passwordHash: hash }, tx.now);
+    tx.emit({ type: 'principal.updated', principalId: principal.id, key: principal.key });
+    tx.record({ action: 'set', kind: 'password', identity: principal.name });
+    return { user: principal.name };
+  });
+}
+
+export interface PrincipalFilters {
+  key?: string;
+  kind?: PrincipalKind;
+  /** Substring of the key, display name or e-mail. */
+  filter?: string;
+  includeDeleted?: boolean;
+  resultSize?: number;
+}
+
+export async function listPrincipals(services: Services, actor: Actor, filters: PrincipalFilters = {}): Promise<PrincipalView[]> {
+  const { store } = services;
+  requireAdministrator(await loadActorFacts(store, actor), 'read the directory');
+  if (filters.key !== undefined) return presentPrincipals(store, [await resolvePrincipal(store, filters.key)]);
+  const principals = await store.principals.list({
+    ...(filters.kind === undefined ? {} : { kind: filters.kind }),
+    ...(filters.filter === undefined ? {} : { text: filters.filter }),
+    ...(filters.resultSize === undefined ? {} : { limit: filters.resultSize }),
+    statuses: filters.includeDeleted ? ['active', 'disabled', 'deleted'] : ['active', 'disabled'],
+  });
+  return presentPrincipals(store, principals);
+}
+

@@ -1,0 +1,90 @@
+/**
+ * Reading rooms the way Get-CsPersistentChatRoom does: by identity, or by any
+ * combination of filters. Administrators see every room (disabled ones too); other users
+ * see the rooms they may find in the directory plus the rooms they manage.
+ */
+import { AppError } from '../domain/errors.js';
+import { nameKey, wildcardMatcher, LIMITS } from '../domain/names.js';
+import { isAdmin } from '../domain/permissions.js';
+import type { RoomInvitations, RoomPrivacy, RoomType } from '../domain/rooms.js';
+import { integerIn } from '../domain/settings.js';
+import type { RoomQuery, RoomRecord } from '../store/types.js';
+import { loadActorFacts } from '../access/actor.js';
+import { findCategory } from '../access/categories.js';
+import { accessRoom, loadRooms, roomVisible } from '../access/rooms.js';
+import { resolvePrincipal } from './principal-refs.js';
+import { presentRooms, type RoomView } from './views.js';
+import type { Actor, Services } from './context.js';
+
+export interface RoomFilters {
+  category?: string;
+  /** Wildcards `*` and `?`; without them, a substring of the name. */
+  filter?: string;
+  /** The filter also matches descriptions (administrators). */
+  searchDescription?: boolean;
+  privacy?: RoomPrivacy;
+  type?: RoomType;
+  disabled?: boolean;
+  invitations?: RoomInvitations;
+  addin?: string;
+  /** Rooms where this principal, or a group/container/domain it belongs to, is a manager. */
+  manager?: string;
+  member?: string;
+  chatContentExceedsMB?: number;
+  /** 0..2147483647; 0 returns nothing (as the cmdlet). */
+  resultSize?: number;
+}
+
+const MB = 1024 * 1024;
+
+export async function getRoom(services: Services, actor: Actor, identity: string): Promise<RoomView> {
+  const facts = await loadActorFacts(services.store, actor);
+  const { room } = await accessRoom(services.store, services.poolFqdn, facts, identity, 'see');
+  return (await presentRooms(services.store, services.poolFqdn, [room]))[0] as RoomView;
+}
+
+export async function listRooms(services: Services, actor: Actor, filters: RoomFilters = {}): Promise<RoomView[]> {
+  const { store, poolFqdn } = services;
+  const facts = await loadActorFacts(store, actor);
+  const admin = isAdmin(facts);
+  if (filters.searchDescription === true && !admin) {
+    throw new AppError('PERMISSION_DENIED', 'only administrators search room descriptions');
+  }
+  const limit = filters.resultSize === undefined ? undefined : integerIn(filters.resultSize, 0, LIMITS.resultSize, 'ResultSize');
+  if (limit === 0) return [];
+  const query: RoomQuery = {};
+  if (filters.category !== undefined) query.categoryId = (await findCategory(store, poolFqdn, filters.category)).id;
+  if (filters.privacy !== undefined) query.privacy = filters.privacy;
+  if (filters.type !== undefined) query.type = filters.type;
+  if (filters.disabled !== undefined) query.disabled = filters.disabled;
+  if (filters.invitations !== undefined) query.invitations = filters.invitations;
+  if (filters.addin !== undefined) {
+    const addin = await store.addins.getByNameKey(nameKey(filters.addin));
+    if (addin === undefined) throw new AppError('ADDIN_NOT_FOUND', `there is no add-in named '${filters.addin}'`);
+    query.addinId = addin.id;
+  }
+  if (filters.chatContentExceedsMB !== undefined) {
+    query.contentExceedsBytes = integerIn(filters.chatContentExceedsMB, 0, LIMITS.resultSize, 'ChatContentExceedsMB') * MB;
+  }
+  const roleFilters: ['manager' | 'member', string | undefined][] = [['manager', filters.manager], ['member', filters.member]];
+  let candidates: RoomRecord[] | undefined;
+  for (const [role, written] of roleFilters) {
+    if (written === undefined) continue;
+    const principal = await resolvePrincipal(store, written);
+    const affiliations = (await store.principals.affiliations([principal.id])).get(principal.id) as Set<number>;
+    const rooms = await store.rooms.list({ ...query, role: { role, principalIds: [...affiliations] } });
+    candidates = candidates === undefined ? rooms : candidates.filter((c) => rooms.some((r) => r.id === c.id));
+  }
+  candidates ??= await store.rooms.list(query);
+
+  if (filters.filter !== undefined) {
+    const match = wildcardMatcher(filters.filter);
+    candidates = candidates.filter((r) => match(r.name) || (filters.searchDescription === true && match(r.description)));
+  }
+  if (!admin) {
+    const loaded = await loadRooms(store, candidates);
+    candidates = loaded.filter((l) => roomVisible(facts, l.facts)).map((l) => l.room);
+  }
+  if (limit !== undefined) candidates = candidates.slice(0, limit);
+  return presentRooms(store, poolFqdn, candidates);
+}

@@ -1,0 +1,46 @@
+/**
+ * The one typed configuration of Stoa: defaults → config file → STOA_* environment →
+ * command-line options, validated before anything starts. A bad configuration is
+ * reported with every problem at once.
+ */
+import os from 'node:os';
+import { z } from 'zod';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const configSchema = z
+  .object({
+    /** SQLite database (unless databaseUrl), file store and compliance output. */
+    dataDir: z.string().min(1).default('./stoa-data'),
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.coerce.number().int().min(0).max(65535).default(8080),
+    /** `postgres://...` for a pool on PostgreSQL; empty: the embedded SQLite database. */
+    databaseUrl: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+    /** The pool's FQDN, printed in identities; fixed when the deployment is created. */
+    poolFqdn: z.string().min(1).optional(),
+    logLevel: z.enum(LOG_LEVELS).default('info'),
+    /** Password of the first administrator account (otherwise one is generated). */
+    adminPassword: z.string().optional(),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+/** Environment variables and the config keys they set. */
+export const ENVIRONMENT: Record<string, keyof Config> = {
+  STOA_DATA_DIR: 'dataDir',
+  STOA_HOST: 'host',
+  STOA_PORT: 'port',
+  STOA_DATABASE_URL: 'databaseUrl',
+  STOA_POOL_FQDN: 'poolFqdn',
+  STOA_LOG_LEVEL: 'logLevel',
+  STOA_ADMIN_PASSWORD: 'adminPassword',
+};
+
+export function defaultPoolFqdn(): string {
+  return os.hostname().toLowerCase();
+}

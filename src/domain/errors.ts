@@ -1,0 +1,87 @@
+/**
+ * One error type for everything a caller may be told. The code is stable (clients and
+ * scripts match on it, see docs/errors.md), the message is safe to show, and the HTTP
+ * status is what the API answers with. Driver and internal errors never become an
+ * AppError; entry points turn them into INTERNAL without their details.
+ */
+export const ERROR_CODES = {
+  INVALID_INPUT: 400,
+  INVALID_NAME: 400,
+  INVALID_DESCRIPTION: 400,
+  INVALID_URL: 400,
+  INVALID_PRINCIPAL: 400,
+  INVALID_IDENTITY: 400,
+  INVALID_VALUE: 400,
+  PRINCIPAL_NOT_PROVISIONED: 400,
+  PRINCIPAL_OUT_OF_SCOPE: 409,
+  PRINCIPAL_ALLOWED_AND_DENIED: 409,
+  PRESENTERS_REQUIRE_AUDITORIUM: 409,
+  NAME_TAKEN: 409,
+  ALREADY_EXISTS: 409,
+  NO_CATEGORY: 409,
+  CATEGORY_NOT_EMPTY: 409,
+  ADDIN_IN_USE: 409,
+  POLICY_IN_USE: 409,
+  GROUP_CYCLE: 409,
+  NOT_A_GROUP: 409,
+  SCOPE_NOT_ALLOWED: 409,
+  UNKNOWN_POOL: 404,
+  CATEGORY_NOT_FOUND: 404,
+  ROOM_NOT_FOUND: 404,
+  ADDIN_NOT_FOUND: 404,
+  POLICY_NOT_FOUND: 404,
+  CONFIGURATION_NOT_FOUND: 404,
+  ENDPOINT_NOT_FOUND: 404,
+  PRINCIPAL_NOT_FOUND: 404,
+  PERMISSION_DENIED: 403,
+  SERVICE_DISABLED: 403,
+  CONFLICT: 409,
+  DEPLOYMENT_MISMATCH: 409,
+  INTERNAL: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = 'AppError';
+    this.code = code;
+    this.status = ERROR_CODES[code];
+    this.details = details;
+  }
+}
+
+export function isAppError(err: unknown): err is AppError {
+  return err instanceof AppError;
+}
+
+/** Collects several validation problems so one answer names all of them. */
+export class Problems {
+  private readonly items: string[] = [];
+  private firstCode: ErrorCode | undefined;
+
+  add(code: ErrorCode, message: string): void {
+    this.firstCode ??= code;
+    this.items.push(message);
+  }
+
+  check(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      if (!isAppError(err)) throw err;
+      this.add(err.code, err.message);
+    }
+  }
+
+  throwIfAny(): void {
+    if (this.items.length === 0 || this.firstCode === undefined) return;
+    const code = this.items.length === 1 ? this.firstCode : 'INVALID_INPUT';
+    throw new AppError(code, this.items.join('; '), { problems: [...this.items] });
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * Domain events, named `resource.verb`. They leave only after the transaction that
+ * caused them commits (actions queue them on the transaction).
+ */
+export type DomainEvent =
+  | { type: 'category.created' | 'category.updated' | 'category.removed'; categoryId: number; name: string }
+  | { type: 'room.created' | 'room.updated' | 'room.removed'; roomId: number; name: string }
+  | { type: 'room.disabled' | 'room.enabled'; roomId: number; name: string }
+  | { type: 'room.moved'; roomId: number; name: string; fromCategoryId: number; toCategoryId: number }
+  | {
+      type: 'room.roles_changed';
+      roomId: number;
+      name: string;
+      /** Principals that lost a role; live sessions re-check their access. */
+      removed: number[];
+      added: number[];
+    }
+  | { type: 'category.scope_changed'; categoryId: number; name: string }
+  | { type: 'addin.created' | 'addin.updated' | 'addin.removed'; addinId: number; name: string }
+  | { type: 'policy.changed'; identity: string }
+  | { type: 'configuration.changed'; identity: string }
+  | { type: 'compliance_configuration.changed'; identity: string }
+  | { type: 'endpoint.created' | 'endpoint.removed'; sipUri: string }
+  | { type: 'principal.created' | 'principal.updated' | 'principal.removed'; principalId: number; key: string }
+  | { type: 'directory.changed'; principalIds: number[] }
+  | { type: 'administrator.granted' | 'administrator.revoked'; principalId: number };
+
+export type DomainEventType = DomainEvent['type'];

@@ -1,0 +1,127 @@
+/**
+ * The composition root: the only place concrete parts (database, event bus, HTTP server)
+ * are chosen and wired together. The CLI and `stoa serve` both start here.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { pino } from 'pino';
+import { randomUUID } from 'node:crypto';
+import type { Config } from './config/schema.js';
+import { defaultPoolFqdn } from './config/schema.js';
+import { prepareDataDir } from './config/data-dir.js';
+import { openSqliteStore, SQLITE_FILE_NAME } from './store/sqlite.js';
+import { openPostgresStore } from './store/postgres.js';
+import type { Store } from './store/types.js';
+import { InProcessEventBus } from './events/in-process-bus.js';
+import type { EventBus } from './events/bus.js';
+import { makeServices, type Services } from './actions/context.js';
+import { bootstrapAdministrator, checkDeploymentPool, initialiseDeployment, type Deployment } from './actions/deployment.js';
+import { buildHttpServer } from './http/server.js';
+import { VERSION } from './version.js';
+
+export interface Runtime {
+  config: Config;
+  dataDir: string;
+  services: Services;
+  deployment: Deployment;
+  close(): Promise<void>;
+}
+
+export async function openStore(config: Config, dataDir: string): Promise<Store> {
+  if (config.databaseUrl !== undefined) return openPostgresStore(config.databaseUrl);
+  return openSqliteStore(path.join(dataDir, SQLITE_FILE_NAME));
+}
+
+/**
+ * Opens the deployment the configuration names (creating it on first use) with the
+ * in-process event bus.
+ */
+export async function openRuntime(config: Config, options: { onBusError?: (err: unknown) => void } = {}): Promise<Runtime> {
+  const dataDir = prepareDataDir(config.dataDir);
+  const store = await openStore(config, dataDir);
+  try {
+    const deployment = await initialiseDeployment(store, {
+      poolFqdn: config.poolFqdn ?? defaultPoolFqdn(),
+      now: Date.now(),
+      newGuid: randomUUID,
+    });
+    checkDeploymentPool(deployment, config.poolFqdn);
+    const bus: EventBus = new InProcessEventBus(options.onBusError);
+    const services = makeServices({ store, bus, poolFqdn: deployment.poolFqdn });
+    return {
+      config,
+      dataDir,
+      services,
+      deployment,
+      async close() {
+        await bus.close();
+        await store.close();
+      },
+    };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}
+
+export interface RunningServer {
+  url: string;
+  runtime: Runtime;
+  close(): Promise<void>;
+}
+
+/**
+ * `stoa serve`: opens the deployment, creates the first administrator on a first start,
+ * and listens. Prints where it runs and how to administer it.
+ */
+export async function startServer(config: Config, print: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<RunningServer> {
+  const logger = pino({ level: config.logLevel, base: { service: 'stoa' } });
+  const runtime = await openRuntime(config, { onBusError: (err) => logger.error({ err }, 'event handler failed') });
+  try {
+    const admin = await bootstrapAdministrator(runtime.services.store, {
+      poolFqdn: runtime.deployment.poolFqdn,
+      ...(config.adminPassword === undefined ? {} : { password: config.adminPassword }),
+      now: Date.now(),
+      newGuid: randomUUID,
+    });
+    const app = await buildHttpServer(runtime, logger);
+    await app.listen({ host: config.host, port: config.port });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : config.port;
+    const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    printBanner(print, { url, runtime, admin });
+    return {
+      url,
+      runtime,
+      async close() {
+        await app.close();
+        await runtime.close();
+      },
+    };
+  } catch (err) {
+    await runtime.close();
+    throw err;
+  }
+}
+
+function printBanner(
+  print: (line: string) => void,
+  { url, runtime, admin }: { url: string; runtime: Runtime; admin: Awaited<ReturnType<typeof bootstrapAdministrator>> },
+): void {
+  const dataDirFlag = runtime.config.databaseUrl === undefined ? ` --data-dir ${runtime.dataDir}` : '';
+  print(`Stoa ${VERSION} is running at ${url} (pool ${runtime.deployment.poolFqdn}, data in ${runtime.dataDir})`);
+  print(`  health: ${url}/healthz`);
+  if (admin !== undefined) {
+    if (admin.generated) {
+      const file = path.join(runtime.dataDir, INITIAL_PASSWORD_FILE);
+      fs.writeFileSync(file, `${admin.sipUri}\n${admin.password}\n`, { mode: 0o600 });
+      print(`  first administrator: ${admin.sipUri}  password: ${admin.password}`);
+      print(`  (also written to ${file}; change it with: ./bin/stoa${dataDirFlag} user passwd ${admin.sipUri})`);
+    } else {
+      print(`  first administrator: ${admin.sipUri} (password from STOA_ADMIN_PASSWORD)`);
+    }
+  }
+  print(`  administer with the CLI: ./bin/stoa${dataDirFlag} <noun> <verb> ... (./bin/stoa --help; README "First steps")`);
+}
+
+export const INITIAL_PASSWORD_FILE = 'initial-admin-password';

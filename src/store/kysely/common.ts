@@ -1,0 +1,29 @@
+import type { Kysely } from 'kysely';
+import type { Database, Flag } from '../schema.js';
+import type { Dialect } from '../dialect.js';
+
+/** The connection or transaction a repository runs its queries on. */
+export interface Executor {
+  db: Kysely<Database>;
+  dialect: Dialect;
+}
+
+export const toFlag = (value: boolean): Flag => (value ? 1 : 0);
+export const fromFlag = (value: number): boolean => value === 1;
+
+/** Splits long IN lists so no statement exceeds the dialect's parameter limit. */
+export function chunks<T>(items: readonly T[], size = 500): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** Escapes a value for use inside LIKE with ESCAPE '\'. */
+export function likeEscape(value: string): string {
+  return value.replace(/[\\%_]/g, (ch) => `\\${ch}`);
+}
+
+export function must<T>(row: T | undefined, what: string): T {
+  if (row === undefined) throw new Error(`${what} vanished during the transaction`);
+  return row;
+}

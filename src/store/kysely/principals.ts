@@ -1,0 +1,241 @@
+import { sql, type Selectable } from 'kysely';
+import type { PrincipalsTable } from '../schema.js';
+import type { PrincipalRecord, PrincipalStore } from '../types.js';
+import type { PrincipalKind, PrincipalStatus } from '../../domain/principals.js';
+import { dnAncestorKeys, dnDomain, domainSuffixes } from '../../domain/principals.js';
+import { chunks, fromFlag, likeEscape, must, toFlag, type Executor } from './common.js';
+
+function toRecord(row: Selectable<PrincipalsTable>): PrincipalRecord {
+  return {
+    ...row,
+    kind: row.kind as PrincipalKind,
+    status: row.status as PrincipalStatus,
+    federated: fromFlag(row.federated),
+    createdAt: Number(row.createdAt),
+    updatedAt: Number(row.updatedAt),
+  };
+}
+
+export function principalStore(ex: Executor): PrincipalStore {
+  const { db } = ex;
+
+  async function getManyByIds(ids: readonly number[]): Promise<PrincipalRecord[]> {
+    const out: PrincipalRecord[] = [];
+    for (const part of chunks([...new Set(ids)])) {
+      const rows = await db.selectFrom('principals').selectAll().where('id', 'in', part).execute();
+      out.push(...rows.map(toRecord));
+    }
+    return out;
+  }
+
+  async function idsByKeys(kind: PrincipalKind, keys: readonly string[]): Promise<Map<string, number>> {
+    const found = new Map<string, number>();
+    for (const part of chunks([...new Set(keys)])) {
+      const rows = await db
+        .selectFrom('principals')
+        .select(['id', 'key'])
+        .where('kind', '=', kind)
+        .where('status', '!=', 'deleted')
+        .where('key', 'in', part)
+        .execute();
+      for (const r of rows) found.set(r.key, r.id);
+    }
+    return found;
+  }
+
+  /** Transitive group closure upwards: origin → every group it is (indirectly) in. */
+  async function groupClosure(ids: readonly number[]): Promise<{ origin: number; gid: number }[]> {
+    const out: { origin: number; gid: number }[] = [];
+    for (const part of chunks(ids)) {
+      const list = sql.join(part.map((id) => sql`${id}`));
+      const result = await sql<{ origin: number; gid: number }>`
+        WITH RECURSIVE up(origin, gid) AS (
+          SELECT member_id, group_id FROM group_members WHERE member_id IN (${list})
+          UNION
+          SELECT up.origin, gm.group_id FROM group_members gm JOIN up ON gm.member_id = up.gid
+        )
+        SELECT origin, gid FROM up`.execute(db);
+      out.push(...result.rows.map((r) => ({ origin: Number(r.origin), gid: Number(r.gid) })));
+    }
+    return out;
+  }
+
+  return {
+    async insert(p) {
+      const row = await db
+        .insertInto('principals')
+        .values({ ...p, federated: toFlag(p.federated), updatedAt: p.createdAt })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toRecord(row);
+    },
+
+    async update(id, patch, now) {
+      const { federated, ...rest } = patch;
+      const values = { ...rest, updatedAt: now, ...(federated === undefined ? {} : { federated: toFlag(federated) }) };
+      const row = await db.updateTable('principals').set(values).where('id', '=', id).returningAll().executeTakeFirst();
+      return toRecord(must(row, `principal ${id}`));
+    },
+
+    async getById(id) {
+      const row = await db.selectFrom('principals').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && toRecord(row);
+    },
+
+    async getByKey(key) {
+      const row = await db.selectFrom('principals').selectAll().where('key', '=', key).executeTakeFirst();
+      return row && toRecord(row);
+    },
+
+    getManyByIds,
+
+    async getManyByKeys(keys) {
+      const out: PrincipalRecord[] = [];
+      for (const part of chunks([...new Set(keys)])) {
+        const rows = await db.selectFrom('principals').selectAll().where('key', 'in', part).execute();
+        out.push(...rows.map(toRecord));
+      }
+      return out;
+    },
+
+    async list(query) {
+      let q = db.selectFrom('principals').selectAll();
+      if (query.kind) q = q.where('kind', '=', query.kind);
+      const statuses = query.statuses ?? ['active', 'disabled'];
+      q = q.where('status', 'in', [...statuses]);
+      if (query.text) {
+        const pattern = `%${likeEscape(query.text.toLowerCase())}%`;
+        q = q.where((eb) =>
+          eb.or([
+            eb('key', 'like', sql<string>`${pattern} ESCAPE '\\'`),
+            eb(eb.fn('lower', ['displayName']), 'like', sql<string>`${pattern} ESCAPE '\\'`),
+            eb(eb.fn('lower', ['email']), 'like', sql<string>`${pattern} ESCAPE '\\'`),
+          ]),
+        );
+      }
+      q = q.orderBy('kind').orderBy('key');
+      if (query.limit !== undefined) q = q.limit(query.limit);
+      return (await q.execute()).map(toRecord);
+    },
+
+    async groupsOf(memberId) {
+      const rows = await db.selectFrom('groupMembers').select('groupId').where('memberId', '=', memberId).execute();
+      return rows.map((r) => r.groupId);
+    },
+
+    async membersOf(groupId) {
+      const rows = await db.selectFrom('groupMembers').select('memberId').where('groupId', '=', groupId).execute();
+      return rows.map((r) => r.memberId);
+    },
+
+    async addGroupMember(groupId, memberId) {
+      const result = await db
+        .insertInto('groupMembers')
+        .values({ groupId, memberId })
+        .onConflict((oc) => oc.doNothing())
+        .executeTakeFirst();
+      return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+    },
+
+    async removeGroupMember(groupId, memberId) {
+      const result = await db
+        .deleteFrom('groupMembers')
+        .where('groupId', '=', groupId)
+        .where('memberId', '=', memberId)
+        .executeTakeFirst();
+      return Number(result.numDeletedRows) > 0;
+    },
+
+    async affiliations(ids) {
+      const result = new Map<number, Set<number>>(ids.map((id) => [id, new Set([id])]));
+      if (ids.length === 0) return result;
+      const principals = await getManyByIds(ids);
+      for (const { origin, gid } of await groupClosure(principals.map((p) => p.id))) {
+        result.get(origin)?.add(gid);
+      }
+      const containerKeys = new Map<number, string[]>();
+      const domainKeys = new Map<number, string[]>();
+      for (const p of principals) {
+        const inDomains = [p.domain, p.dn === null ? null : dnDomain(p.dn)].filter((d): d is string => d !== null);
+        if (p.dn !== null) containerKeys.set(p.id, dnAncestorKeys(p.dn));
+        domainKeys.set(p.id, inDomains.flatMap(domainSuffixes));
+      }
+      const containers = await idsByKeys('container', [...containerKeys.values()].flat());
+      const domains = await idsByKeys('domain', [...domainKeys.values()].flat());
+      for (const p of principals) {
+        const set = result.get(p.id) as Set<number>;
+        for (const k of containerKeys.get(p.id) ?? []) {
+          const id = containers.get(k);
+          if (id !== undefined) set.add(id);
+        }
+        for (const k of domainKeys.get(p.id) ?? []) {
+          const id = domains.get(k);
+          if (id !== undefined) set.add(id);
+        }
+      }
+      return result;
+    },
+
+    async expand(ids) {
+      const found = new Set<number>(ids);
+      const principals = await getManyByIds(ids);
+      const groups = principals.filter((p) => p.kind === 'group').map((p) => p.id);
+      for (const part of chunks(groups)) {
+        const list = sql.join(part.map((id) => sql`${id}`));
+        const result = await sql<{ mid: number }>`
+          WITH RECURSIVE down(mid) AS (
+            SELECT member_id FROM group_members WHERE group_id IN (${list})
+            UNION
+            SELECT gm.member_id FROM group_members gm JOIN down ON gm.group_id = down.mid
+          )
+          SELECT mid FROM down`.execute(db);
+        for (const r of result.rows) found.add(Number(r.mid));
+      }
+      for (const p of principals) {
+        if (p.kind !== 'container' && p.kind !== 'domain') continue;
+        const like = (pattern: string) => sql<string>`${pattern} ESCAPE '\\'`;
+        // Under a container: the DN ends with it. In a domain: the SIP domain is it or a
+        // subdomain, or the DN ends with its DC= components.
+        const dcDn = p.kind === 'domain' ? p.key.split('.').map((l) => `dc=${l}`).join(',') : '';
+        const rows = await db
+          .selectFrom('principals')
+          .select('id')
+          .where('status', '!=', 'deleted')
+          .where((eb) =>
+            p.kind === 'container'
+              ? eb('dnKey', 'like', like(`%,${likeEscape(p.key)}`))
+              : eb.or([
+                  eb('domain', '=', p.key),
+                  eb('domain', 'like', like(`%.${likeEscape(p.key)}`)),
+                  eb('dnKey', '=', dcDn),
+                  eb('dnKey', 'like', like(`%,${likeEscape(dcDn)}`)),
+                ]),
+          )
+          .execute();
+        for (const r of rows) found.add(r.id);
+      }
+      return found;
+    },
+
+    async removeFromAllLists(id) {
+      await db.deleteFrom('groupMembers').where((eb) => eb.or([eb('groupId', '=', id), eb('memberId', '=', id)])).execute();
+      await db.deleteFrom('categoryPrincipals').where('principalId', '=', id).execute();
+      await db.deleteFrom('roomPrincipals').where('principalId', '=', id).execute();
+      await db.deleteFrom('administrators').where('principalId', '=', id).execute();
+    },
+
+    async countAssignedPolicy(policyId) {
+      const row = await db
+        .selectFrom('principals')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('policyId', '=', policyId)
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+
+    async clearPolicy(policyId) {
+      const result = await db.updateTable('principals').set({ policyId: null }).where('policyId', '=', policyId).executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    },
+  };
+}

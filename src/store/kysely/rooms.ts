@@ -1,0 +1,123 @@
+import type { Selectable } from 'kysely';
+import type { RoomsTable } from '../schema.js';
+import type { RoomRecord, RoomRoleName, RoomRoles, RoomStore } from '../types.js';
+import type { RoomInvitations, RoomPrivacy, RoomType } from '../../domain/rooms.js';
+import { chunks, fromFlag, must, toFlag, type Executor } from './common.js';
+
+function toRecord(row: Selectable<RoomsTable>): RoomRecord {
+  return {
+    ...row,
+    type: row.type as RoomType,
+    privacy: row.privacy as RoomPrivacy,
+    invitations: row.invitations as RoomInvitations,
+    disabled: fromFlag(row.disabled),
+    lastChatId: Number(row.lastChatId),
+    contentBytes: Number(row.contentBytes),
+    createdAt: Number(row.createdAt),
+    updatedAt: Number(row.updatedAt),
+  };
+}
+
+const ROLE_KEYS: Record<RoomRoleName, keyof RoomRoles> = {
+  member: 'members',
+  manager: 'managers',
+  presenter: 'presenters',
+};
+
+export function roomStore({ db, dialect }: Executor): RoomStore {
+  return {
+    async insert(r) {
+      const row = await db
+        .insertInto('rooms')
+        .values({ ...r, disabled: toFlag(r.disabled), lastChatId: 0, contentBytes: 0 })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toRecord(row);
+    },
+    async update(id, patch) {
+      const { disabled, ...rest } = patch;
+      const values = { ...rest, ...(disabled === undefined ? {} : { disabled: toFlag(disabled) }) };
+      const row = await db.updateTable('rooms').set(values).where('id', '=', id).returningAll().executeTakeFirst();
+      return toRecord(must(row, `room ${id}`));
+    },
+    async delete(id) {
+      await db.deleteFrom('rooms').where('id', '=', id).execute();
+    },
+    async getById(id) {
+      const row = await db.selectFrom('rooms').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && toRecord(row);
+    },
+    async getByNameKey(nameKey) {
+      const row = await db.selectFrom('rooms').selectAll().where('nameKey', '=', nameKey).executeTakeFirst();
+      return row && toRecord(row);
+    },
+    async lock(id) {
+      if (dialect === 'postgres') {
+        await db.selectFrom('rooms').select('id').where('id', '=', id).forUpdate().execute();
+      }
+    },
+    async list(query) {
+      let q = db.selectFrom('rooms').selectAll();
+      if (query.ids !== undefined) {
+        if (query.ids.length === 0) return [];
+        q = q.where('id', 'in', [...query.ids]);
+      }
+      if (query.categoryId !== undefined) q = q.where('categoryId', '=', query.categoryId);
+      if (query.privacy !== undefined) q = q.where('privacy', '=', query.privacy);
+      if (query.type !== undefined) q = q.where('type', '=', query.type);
+      if (query.disabled !== undefined) q = q.where('disabled', '=', toFlag(query.disabled));
+      if (query.invitations !== undefined) q = q.where('invitations', '=', query.invitations);
+      if (query.addinId !== undefined) q = q.where('addinId', '=', query.addinId);
+      if (query.contentExceedsBytes !== undefined) q = q.where('contentBytes', '>', query.contentExceedsBytes);
+      const role = query.role;
+      if (role !== undefined) {
+        if (role.principalIds.length === 0) return [];
+        q = q.where((eb) =>
+          eb.exists(
+            eb
+              .selectFrom('roomPrincipals')
+              .select('roomPrincipals.roomId')
+              .whereRef('roomPrincipals.roomId', '=', 'rooms.id')
+              .where('roomPrincipals.role', '=', role.role)
+              .where('roomPrincipals.principalId', 'in', [...role.principalIds]),
+          ),
+        );
+      }
+      q = q.orderBy('nameKey');
+      if (query.limit !== undefined) q = q.limit(query.limit);
+      return (await q.execute()).map(toRecord);
+    },
+    async roles(ids) {
+      const out = new Map<number, RoomRoles>(ids.map((id) => [id, { members: [], managers: [], presenters: [] }]));
+      for (const part of chunks([...new Set(ids)])) {
+        const rows = await db
+          .selectFrom('roomPrincipals')
+          .select(['roomId', 'role', 'principalId'])
+          .where('roomId', 'in', part)
+          .orderBy('roomId')
+          .orderBy('principalId')
+          .execute();
+        for (const r of rows) out.get(r.roomId)?.[ROLE_KEYS[r.role as RoomRoleName]].push(r.principalId);
+      }
+      return out;
+    },
+    async setRoles(id, role, principalIds) {
+      await db.deleteFrom('roomPrincipals').where('roomId', '=', id).where('role', '=', role).execute();
+      for (const part of chunks([...new Set(principalIds)])) {
+        await db.insertInto('roomPrincipals').values(part.map((principalId) => ({ roomId: id, role, principalId }))).execute();
+      }
+    },
+    async countUsingAddin(addinId) {
+      const row = await db
+        .selectFrom('rooms')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('addinId', '=', addinId)
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+    async clearAddin(addinId) {
+      const result = await db.updateTable('rooms').set({ addinId: null }).where('addinId', '=', addinId).executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    },
+  };
+}

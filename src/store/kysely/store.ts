@@ -1,0 +1,65 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../schema.js';
+import type { Dialect } from '../dialect.js';
+import type { Store } from '../types.js';
+import { metaStore } from './meta.js';
+import { principalStore } from './principals.js';
+import { categoryStore } from './categories.js';
+import { roomStore } from './rooms.js';
+import { nodeNameStore } from './node-names.js';
+import { addinStore } from './addins.js';
+import { policyStore } from './policies.js';
+import { complianceConfigurationStore, configurationStore } from './configurations.js';
+import { endpointStore } from './endpoints.js';
+import { administratorStore } from './administrators.js';
+import { messageStore } from './messages.js';
+import { translateDbError } from '../db-errors.js';
+
+/** The one Store implementation, over a connection pool or bound to a transaction. */
+export class KyselyStore implements Store {
+  readonly meta;
+  readonly principals;
+  readonly categories;
+  readonly rooms;
+  readonly nodeNames;
+  readonly addins;
+  readonly policies;
+  readonly configurations;
+  readonly complianceConfigurations;
+  readonly endpoints;
+  readonly administrators;
+  readonly messages;
+
+  constructor(
+    readonly db: Kysely<Database>,
+    readonly dialect: Dialect,
+    readonly inTransaction = false,
+  ) {
+    const ex = { db, dialect };
+    this.meta = metaStore(ex);
+    this.principals = principalStore(ex);
+    this.categories = categoryStore(ex);
+    this.rooms = roomStore(ex);
+    this.nodeNames = nodeNameStore(ex);
+    this.addins = addinStore(ex);
+    this.policies = policyStore(ex);
+    this.configurations = configurationStore(ex);
+    this.complianceConfigurations = complianceConfigurationStore(ex);
+    this.endpoints = endpointStore(ex);
+    this.administrators = administratorStore(ex);
+    this.messages = messageStore(ex);
+  }
+
+  async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+    if (this.inTransaction) return fn(this);
+    try {
+      return await this.db.transaction().execute((trx) => fn(new KyselyStore(trx, this.dialect, true)));
+    } catch (err) {
+      throw translateDbError(err);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (!this.inTransaction) await this.db.destroy();
+  }
+}

@@ -1,0 +1,42 @@
+import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import type { Dialect } from './dialect.js';
+import * as m0001 from './migrations/0001-initial.js';
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- the migrator works on the untyped schema */
+type Step = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
+
+/** Migrations in order; names never change once released. */
+const STEPS: Record<string, Step> = {
+  '0001-initial': m0001,
+};
+
+class InCodeProvider implements MigrationProvider {
+  constructor(private readonly dialect: Dialect) {}
+
+  getMigrations(): Promise<Record<string, Migration>> {
+    const out: Record<string, Migration> = {};
+    for (const [name, step] of Object.entries(STEPS)) {
+      out[name] = { up: (db) => step.up(db, this.dialect) };
+    }
+    return Promise.resolve(out);
+  }
+}
+
+export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<void> {
+  const migrator = new Migrator({
+    db,
+    provider: new InCodeProvider(dialect),
+    migrationTableName: 'stoa_migrations',
+    migrationLockTableName: 'stoa_migrations_lock',
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error !== undefined) {
+    const failed = results?.find((r) => r.status === 'Error');
+    const reason = error instanceof Error ? error.message : JSON.stringify(error);
+    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${reason}`);
+  }
+}
+
+export function latestMigration(): string {
+  return Object.keys(STEPS).at(-1) as string;
+}

@@ -1,0 +1,193 @@
+/**
+ * The database as Kysely sees it. Columns are snake_case in SQL and camelCase here
+ * (Kysely's CamelCasePlugin). Booleans are stored as 0/1 integers and times as epoch
+ * milliseconds so the same queries run on SQLite and PostgreSQL.
+ */
+import type { Generated } from 'kysely';
+
+export type Flag = 0 | 1;
+
+export interface MetaTable {
+  key: string;
+  value: string;
+}
+
+export interface PrincipalsTable {
+  id: Generated<number>;
+  guid: string;
+  kind: string;
+  /** Normalised lower-case key: SIP URI, DN or domain name. */
+  key: string;
+  /** The key as it prints (DNs keep the capitalisation they were written with). */
+  name: string;
+  displayName: string | null;
+  email: string | null;
+  /** Lower-case DN where the principal lies in the directory tree, if any. */
+  dnKey: string | null;
+  /** DN as written. */
+  dn: string | null;
+  /** Users: the SIP domain; domains: their own name. DN-based membership uses dnKey. */
+  domain: string | null;
+  site: string | null;
+  status: string;
+  federated: Flag;
+  policyId: number | null;
+  passwordHash: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface GroupMembersTable {
+  groupId: number;
+  memberId: number;
+}
+
+export interface AdministratorsTable {
+  principalId: number;
+}
+
+/** Category and room names share one case-insensitive namespace (D1). */
+export interface NodeNamesTable {
+  nameKey: string;
+  nodeKind: string;
+}
+
+export interface CategoriesTable {
+  id: Generated<number>;
+  guid: string;
+  name: string;
+  nameKey: string;
+  description: string;
+  invitations: Flag;
+  fileUpload: Flag;
+  chatHistory: Flag;
+  createdAt: number;
+  createdBy: number | null;
+  updatedAt: number;
+  updatedBy: number | null;
+}
+
+export interface CategoryPrincipalsTable {
+  categoryId: number;
+  list: string;
+  principalId: number;
+}
+
+export interface RoomsTable {
+  id: Generated<number>;
+  guid: string;
+  categoryId: number;
+  name: string;
+  nameKey: string;
+  description: string;
+  type: string;
+  privacy: string;
+  invitations: string;
+  disabled: Flag;
+  addinId: number | null;
+  lastChatId: number;
+  contentBytes: number;
+  createdAt: number;
+  createdBy: number | null;
+  updatedAt: number;
+  updatedBy: number | null;
+}
+
+export interface RoomPrincipalsTable {
+  roomId: number;
+  role: string;
+  principalId: number;
+}
+
+export interface AddinsTable {
+  id: Generated<number>;
+  guid: string;
+  name: string;
+  nameKey: string;
+  url: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface PoliciesTable {
+  id: Generated<number>;
+  identityKey: string;
+  scope: string;
+  name: string;
+  enablePersistentChat: Flag;
+  description: string;
+  updatedAt: number;
+}
+
+export interface ConfigurationsTable {
+  id: Generated<number>;
+  identityKey: string;
+  scope: string;
+  name: string;
+  defaultChatHistory: number;
+  maxFileSizeKb: number;
+  participantUpdateLimit: number;
+  roomManagementUrl: string;
+  updatedAt: number;
+}
+
+export interface ComplianceConfigurationsTable {
+  id: Generated<number>;
+  identityKey: string;
+  scope: string;
+  name: string;
+  adapterType: string;
+  adapterName: string;
+  adapterOutputDirectory: string;
+  runIntervalSeconds: number;
+  oneChatRoomPerOutputFile: Flag;
+  addChatRoomDetails: Flag;
+  addUserDetails: Flag;
+  createFileAttachmentsManifest: Flag;
+  customConfiguration: string;
+  updatedAt: number;
+}
+
+export interface EndpointsTable {
+  id: Generated<number>;
+  guid: string;
+  sipUri: string;
+  displayName: string;
+  poolFqdn: string;
+  createdAt: number;
+}
+
+export interface MessagesTable {
+  id: Generated<number>;
+  roomId: number;
+  /** Per-room strictly increasing sequence (legacy chatId). */
+  chatId: number;
+  authorId: number;
+  /** Epoch milliseconds plus the 100-ns ticks within that millisecond (0–9999). */
+  postedAt: number;
+  postedAtTicks: number;
+  content: string;
+  rtf: string | null;
+  isAlert: Flag;
+  storyTitle: string | null;
+  /** UTF-8 bytes of content, RTF and story title: what ChatContentExceedsMB counts. */
+  sizeBytes: number;
+}
+
+export interface Database {
+  meta: MetaTable;
+  principals: PrincipalsTable;
+  groupMembers: GroupMembersTable;
+  administrators: AdministratorsTable;
+  nodeNames: NodeNamesTable;
+  categories: CategoriesTable;
+  categoryPrincipals: CategoryPrincipalsTable;
+  rooms: RoomsTable;
+  roomPrincipals: RoomPrincipalsTable;
+  addins: AddinsTable;
+  policies: PoliciesTable;
+  configurations: ConfigurationsTable;
+  complianceConfigurations: ComplianceConfigurationsTable;
+  endpoints: EndpointsTable;
+  messages: MessagesTable;
+}

@@ -1,0 +1,306 @@
+/**
+ * The Store: every read and write of persistent state, grouped by entity. One Kysely
+ * implementation serves SQLite and PostgreSQL; a conformance suite runs on both.
+ * Actions receive a Store bound to their transaction.
+ */
+import type { Dialect } from './dialect.js';
+import type { PrincipalKind, PrincipalStatus } from '../domain/principals.js';
+import type { RoomInvitations, RoomPrivacy, RoomType } from '../domain/rooms.js';
+import type { ChatConfiguration, ComplianceConfiguration, ConfigScope, PolicyScope } from '../domain/settings.js';
+
+export interface PrincipalRecord {
+  id: number;
+  guid: string;
+  kind: PrincipalKind;
+  key: string;
+  name: string;
+  displayName: string | null;
+  email: string | null;
+  dn: string | null;
+  dnKey: string | null;
+  domain: string | null;
+  site: string | null;
+  status: PrincipalStatus;
+  federated: boolean;
+  policyId: number | null;
+  passwordHash: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type NewPrincipal = Omit<PrincipalRecord, 'id' | 'updatedAt'>;
+export type PrincipalPatch = Partial<Omit<PrincipalRecord, 'id' | 'guid' | 'kind' | 'createdAt'>>;
+
+export interface PrincipalQuery {
+  kind?: PrincipalKind;
+  /** Default: everything but deleted principals. */
+  statuses?: readonly PrincipalStatus[];
+  /** Lower-case substring of key, name, display name or e-mail. */
+  text?: string;
+  limit?: number;
+}
+
+export interface CategoryRecord {
+  id: number;
+  guid: string;
+  name: string;
+  nameKey: string;
+  description: string;
+  invitations: boolean;
+  fileUpload: boolean;
+  chatHistory: boolean;
+  createdAt: number;
+  createdBy: number | null;
+  updatedAt: number;
+  updatedBy: number | null;
+}
+
+export type CategoryListName = 'allowed' | 'denied' | 'creator';
+
+export interface CategoryLists {
+  allowed: number[];
+  denied: number[];
+  creators: number[];
+}
+
+export type NewCategory = Omit<CategoryRecord, 'id'>;
+export type CategoryPatch = Partial<Omit<CategoryRecord, 'id' | 'guid' | 'createdAt' | 'createdBy'>>;
+
+export interface RoomRecord {
+  id: number;
+  guid: string;
+  categoryId: number;
+  name: string;
+  nameKey: string;
+  description: string;
+  type: RoomType;
+  privacy: RoomPrivacy;
+  invitations: RoomInvitations;
+  disabled: boolean;
+  addinId: number | null;
+  lastChatId: number;
+  contentBytes: number;
+  createdAt: number;
+  createdBy: number | null;
+  updatedAt: number;
+  updatedBy: number | null;
+}
+
+export type RoomRoleName = 'member' | 'manager' | 'presenter';
+
+export interface RoomRoles {
+  members: number[];
+  managers: number[];
+  presenters: number[];
+}
+
+export type NewRoom = Omit<RoomRecord, 'id' | 'lastChatId' | 'contentBytes'>;
+export type RoomPatch = Partial<Omit<RoomRecord, 'id' | 'guid' | 'createdAt' | 'createdBy' | 'lastChatId' | 'contentBytes'>>;
+
+/** Filters of `room get` / Get-CsPersistentChatRoom, all optional and combined with AND. */
+export interface RoomQuery {
+  categoryId?: number;
+  /** Only rooms whose id is in this list (permission pre-filtering). */
+  ids?: readonly number[];
+  privacy?: RoomPrivacy;
+  type?: RoomType;
+  disabled?: boolean;
+  invitations?: RoomInvitations;
+  addinId?: number;
+  /** Rooms where any of these principals (a user and its affiliations) holds the role. */
+  role?: { role: RoomRoleName; principalIds: readonly number[] };
+  contentExceedsBytes?: number;
+  limit?: number;
+}
+
+export interface AddinRecord {
+  id: number;
+  guid: string;
+  name: string;
+  nameKey: string;
+  url: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface PolicyRecord {
+  id: number;
+  identityKey: string;
+  scope: PolicyScope;
+  name: string;
+  enablePersistentChat: boolean;
+  description: string;
+  updatedAt: number;
+}
+
+export interface ScopedRecord<S> {
+  id: number;
+  identityKey: string;
+  scope: ConfigScope;
+  name: string;
+  settings: S;
+  updatedAt: number;
+}
+
+export type ConfigurationRecord = ScopedRecord<ChatConfiguration>;
+export type ComplianceConfigurationRecord = ScopedRecord<ComplianceConfiguration>;
+
+export interface EndpointRecord {
+  id: number;
+  guid: string;
+  sipUri: string;
+  displayName: string;
+  poolFqdn: string;
+  createdAt: number;
+}
+
+export interface NewMessage {
+  roomId: number;
+  authorId: number;
+  postedAt: number;
+  postedAtTicks?: number;
+  content: string;
+  rtf?: string | null;
+  isAlert?: boolean;
+  storyTitle?: string | null;
+}
+
+export interface MessageRecord extends Required<NewMessage> {
+  id: number;
+  chatId: number;
+  sizeBytes: number;
+}
+
+export interface MetaStore {
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string): Promise<void>;
+}
+
+export interface PrincipalStore {
+  insert(p: NewPrincipal): Promise<PrincipalRecord>;
+  update(id: number, patch: PrincipalPatch, now: number): Promise<PrincipalRecord>;
+  getById(id: number): Promise<PrincipalRecord | undefined>;
+  getByKey(key: string): Promise<PrincipalRecord | undefined>;
+  getManyByIds(ids: readonly number[]): Promise<PrincipalRecord[]>;
+  getManyByKeys(keys: readonly string[]): Promise<PrincipalRecord[]>;
+  list(query: PrincipalQuery): Promise<PrincipalRecord[]>;
+  /** Groups the principal is a direct member of. */
+  groupsOf(memberId: number): Promise<number[]>;
+  /** Direct members of a group. */
+  membersOf(groupId: number): Promise<number[]>;
+  addGroupMember(groupId: number, memberId: number): Promise<boolean>;
+  removeGroupMember(groupId: number, memberId: number): Promise<boolean>;
+  /**
+   * For each principal: itself, every group it belongs to (transitively), every container
+   * its DN lies under and every domain it is in (including parent domains).
+   */
+  affiliations(ids: readonly number[]): Promise<Map<number, Set<number>>>;
+  /** The reverse: every principal affiliated with any of the given principals. */
+  expand(ids: readonly number[]): Promise<Set<number>>;
+  /** Takes the principal out of every list, group and role (when it is deleted). */
+  removeFromAllLists(id: number): Promise<void>;
+  countAssignedPolicy(policyId: number): Promise<number>;
+  clearPolicy(policyId: number): Promise<number>;
+}
+
+export interface CategoryStore {
+  insert(c: NewCategory): Promise<CategoryRecord>;
+  update(id: number, patch: CategoryPatch): Promise<CategoryRecord>;
+  delete(id: number): Promise<void>;
+  getById(id: number): Promise<CategoryRecord | undefined>;
+  getByNameKey(nameKey: string): Promise<CategoryRecord | undefined>;
+  list(): Promise<CategoryRecord[]>;
+  count(): Promise<number>;
+  lists(ids: readonly number[]): Promise<Map<number, CategoryLists>>;
+  setList(id: number, list: CategoryListName, principalIds: readonly number[]): Promise<void>;
+  roomCount(id: number): Promise<number>;
+}
+
+export interface RoomStore {
+  insert(r: NewRoom): Promise<RoomRecord>;
+  update(id: number, patch: RoomPatch): Promise<RoomRecord>;
+  delete(id: number): Promise<void>;
+  getById(id: number): Promise<RoomRecord | undefined>;
+  getByNameKey(nameKey: string): Promise<RoomRecord | undefined>;
+  /** Takes the row lock on PostgreSQL (SQLite transactions already hold the write lock). */
+  lock(id: number): Promise<void>;
+  list(query: RoomQuery): Promise<RoomRecord[]>;
+  roles(ids: readonly number[]): Promise<Map<number, RoomRoles>>;
+  setRoles(id: number, role: RoomRoleName, principalIds: readonly number[]): Promise<void>;
+  countUsingAddin(addinId: number): Promise<number>;
+  clearAddin(addinId: number): Promise<number>;
+}
+
+/** Category and room names share one namespace; the claim is the race-proof check. */
+export interface NodeNameStore {
+  holder(nameKey: string): Promise<'category' | 'room' | undefined>;
+  claim(nameKey: string, kind: 'category' | 'room'): Promise<void>;
+  release(nameKey: string): Promise<void>;
+}
+
+export interface AddinStore {
+  insert(a: Omit<AddinRecord, 'id'>): Promise<AddinRecord>;
+  update(id: number, patch: Partial<Pick<AddinRecord, 'name' | 'nameKey' | 'url' | 'updatedAt'>>): Promise<AddinRecord>;
+  delete(id: number): Promise<void>;
+  getById(id: number): Promise<AddinRecord | undefined>;
+  getManyByIds(ids: readonly number[]): Promise<AddinRecord[]>;
+  getByNameKey(nameKey: string): Promise<AddinRecord | undefined>;
+  list(): Promise<AddinRecord[]>;
+}
+
+export interface PolicyStore {
+  insert(p: Omit<PolicyRecord, 'id'>): Promise<PolicyRecord>;
+  update(id: number, patch: Partial<Pick<PolicyRecord, 'enablePersistentChat' | 'description' | 'updatedAt'>>): Promise<PolicyRecord>;
+  delete(id: number): Promise<void>;
+  getById(id: number): Promise<PolicyRecord | undefined>;
+  getByKey(identityKey: string): Promise<PolicyRecord | undefined>;
+  list(): Promise<PolicyRecord[]>;
+}
+
+export interface ScopedSettingsStore<S> {
+  insert(r: Omit<ScopedRecord<S>, 'id'>): Promise<ScopedRecord<S>>;
+  update(id: number, settings: S, now: number): Promise<ScopedRecord<S>>;
+  delete(id: number): Promise<void>;
+  getByKey(identityKey: string): Promise<ScopedRecord<S> | undefined>;
+  list(): Promise<ScopedRecord<S>[]>;
+}
+
+export interface EndpointStore {
+  insert(e: Omit<EndpointRecord, 'id'>): Promise<EndpointRecord>;
+  delete(id: number): Promise<void>;
+  getByUri(sipUri: string): Promise<EndpointRecord | undefined>;
+  list(): Promise<EndpointRecord[]>;
+}
+
+export interface AdministratorStore {
+  add(principalId: number): Promise<boolean>;
+  remove(principalId: number): Promise<boolean>;
+  list(): Promise<number[]>;
+}
+
+export interface MessageStore {
+  /** Appends with the room's next chat id; keeps the room's content size. */
+  append(m: NewMessage): Promise<MessageRecord>;
+  latest(roomId: number, limit: number): Promise<MessageRecord[]>;
+}
+
+export interface Store {
+  readonly dialect: Dialect;
+  /** Runs fn in one transaction (joins the current one when already inside). */
+  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
+  readonly inTransaction: boolean;
+  readonly meta: MetaStore;
+  readonly principals: PrincipalStore;
+  readonly categories: CategoryStore;
+  readonly rooms: RoomStore;
+  readonly nodeNames: NodeNameStore;
+  readonly addins: AddinStore;
+  readonly policies: PolicyStore;
+  readonly configurations: ScopedSettingsStore<ChatConfiguration>;
+  readonly complianceConfigurations: ScopedSettingsStore<ComplianceConfiguration>;
+  readonly endpoints: EndpointStore;
+  readonly administrators: AdministratorStore;
+  readonly messages: MessageStore;
+  /** Closes the connection pool (only on the root store). */
+  close(): Promise<void>;
+}

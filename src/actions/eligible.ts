@@ -50,7 +50,8 @@ export async function eligiblePrincipals(services: Services, actor: Actor, query
   let principals = (await store.principals.getManyByIds(ids)).filter((p) => p.status !== 'deleted');
   if (query.filter !== undefined) {
     const match = wildcardMatcher(query.filter);
-    principals = principals.filter((p) => p.kind === 'user' && match(p.key));
+    // `ken*` and `sip:ken*` both find sip:ken@contoso.com.
+    principals = principals.filter((p) => p.kind === 'user' && (match(p.key) || match(p.key.replace(/^sip:/, ''))));
   }
   principals.sort((a, b) => a.kind.localeCompare(b.kind) || a.key.localeCompare(b.key));
   if (limit !== undefined) principals = principals.slice(0, limit);

@@ -4,19 +4,16 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { pino } from 'pino';
 import { randomUUID } from 'node:crypto';
 import type { Config } from './config/schema.js';
 import { defaultPoolFqdn } from './config/schema.js';
 import { prepareDataDir } from './config/data-dir.js';
 import { openSqliteStore, SQLITE_FILE_NAME } from './store/sqlite.js';
-import { openPostgresStore } from './store/postgres.js';
 import type { Store } from './store/types.js';
 import { InProcessEventBus } from './events/in-process-bus.js';
 import type { EventBus } from './events/bus.js';
 import { makeServices, type Services } from './actions/context.js';
 import { bootstrapAdministrator, checkDeploymentPool, initialiseDeployment, type Deployment } from './actions/deployment.js';
-import { buildHttpServer } from './http/server.js';
 import { VERSION } from './version.js';
 
 export interface Runtime {
@@ -28,7 +25,12 @@ export interface Runtime {
 }
 
 export async function openStore(config: Config, dataDir: string): Promise<Store> {
-  if (config.databaseUrl !== undefined) return openPostgresStore(config.databaseUrl);
+  // PostgreSQL, the HTTP server and the logger load only when used: CLI commands on the
+  // embedded database start noticeably faster without them.
+  if (config.databaseUrl !== undefined) {
+    const { openPostgresStore } = await import('./store/postgres.js');
+    return openPostgresStore(config.databaseUrl);
+  }
   return openSqliteStore(path.join(dataDir, SQLITE_FILE_NAME));
 }
 
@@ -75,6 +77,7 @@ export interface RunningServer {
  * and listens. Prints where it runs and how to administer it.
  */
 export async function startServer(config: Config, print: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<RunningServer> {
+  const [{ pino }, { buildHttpServer }] = await Promise.all([import('pino'), import('./http/server.js')]);
   const logger = pino({ level: config.logLevel, base: { service: 'stoa' } });
   const runtime = await openRuntime(config, { onBusError: (err) => logger.error({ err }, 'event handler failed') });
   try {

@@ -1,0 +1,116 @@
+/** `stoa serve` as `npm start` runs it: health endpoint, first administrator, config errors. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { assertBuilt, runStoa, STOA } from '../harness/cli.js';
+import { postgresDatabaseUrl, postgresEnabled, tempDir } from '../harness/stores.js';
+import { ok } from './shared.js';
+
+beforeAll(() => assertBuilt());
+
+interface Server {
+  child: ChildProcess;
+  url: string;
+  output: () => string;
+}
+
+const running: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of running.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+});
+
+/** Starts `stoa serve` on a free port and waits for its banner. */
+function serve(args: string[], env: Record<string, string> = {}): Promise<Server> {
+  const child = spawn(process.execPath, [STOA, 'serve', '--port', '0', '--log-level', 'warn', ...args], {
+    env: { ...process.env, STOA_ADMIN_PASSWORD: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.push(child);
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no banner within 20 s:\n${out}`)), 20_000);
+    const check = () => {
+      const m = /is running at (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, url: m[1] as string, output: () => out });
+      }
+    };
+    child.stdout.on('data', check);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`stoa serve exited ${code}:\n${out}`));
+    });
+  });
+}
+
+function stop(server: Server): Promise<number | null> {
+  return new Promise((resolve) => {
+    server.child.removeAllListeners('exit');
+    server.child.on('exit', (code) => resolve(code));
+    server.child.kill('SIGTERM');
+  });
+}
+
+describe('stoa serve', () => {
+  it('answers /healthz, creates the first administrator once, and shares the data dir with the CLI', async () => {
+    const dataDir = path.join(tempDir(), 'data');
+    const server = await serve(['--data-dir', dataDir, '--pool-fqdn', 'pc.contoso.com']);
+    const health = await fetch(`${server.url}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ok', pool: 'pc.contoso.com', version: expect.any(String) as unknown });
+    expect(health.headers.get('x-content-type-options')).toBe('nosniff');
+
+    const printed = /first administrator: (sip:admin@pc\.contoso\.com)\s+password: (\S+)/.exec(server.output());
+    expect(printed).not.toBeNull();
+    const file = path.join(dataDir, 'initial-admin-password');
+    expect(fs.readFileSync(file, 'utf8')).toBe(`${printed?.[1]}\n${printed?.[2]}\n`);
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    expect(server.output()).toMatch(/administer with the CLI: \.\/bin\/stoa --data-dir /);
+
+    // The CLI works on the same data dir while the server runs.
+    const admins = ok(await runStoa(['--data-dir', dataDir, '--json', 'admin', 'get'])).json<{ key: string; hasPassword: boolean }[]>();
+    expect(admins).toEqual([expect.objectContaining({ key: 'sip:admin@pc.contoso.com', hasPassword: true })]);
+    expect(await stop(server)).toBe(0);
+
+    const again = await serve(['--data-dir', dataDir]);
+    expect(again.output()).not.toMatch(/first administrator/);
+    expect(await stop(again)).toBe(0);
+  });
+
+  it('takes the first password from STOA_ADMIN_PASSWORD and writes no file', async () => {
+    const dataDir = path.join(tempDir(), 'data');
+    const server = await serve(['--data-dir', dataDir], { STOA_ADMIN_PASSWORD: 'chosen by the operator' });
+    expect(server.output()).toMatch(/first administrator: sip:admin@\S+ \(password from STOA_ADMIN_PASSWORD\)/);
+    expect(fs.existsSync(path.join(dataDir, 'initial-admin-password'))).toBe(false);
+    await stop(server);
+  });
+
+  it('refuses a bad configuration, naming every problem', async () => {
+    const dir = tempDir();
+    const config = path.join(dir, 'stoa.json');
+    fs.writeFileSync(config, JSON.stringify({ port: 70000, colour: 'blue' }));
+    const r = await runStoa(['--config', config, 'serve', '--data-dir', path.join(dir, 'data')], { env: { STOA_DATABASE_URL: 'mysql://x' } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/invalid configuration/);
+    expect(r.stderr).toMatch(/unknown setting\(s\): colour/);
+    const second = await runStoa(['serve', '--data-dir', path.join(dir, 'data'), '--port', '70000'], { env: { STOA_DATABASE_URL: 'mysql://x' } });
+    expect(second.stderr).toMatch(/port: .*65535/);
+    expect(second.stderr).toMatch(/databaseUrl: must be a postgres/);
+  });
+
+  it.skipIf(!postgresEnabled())('runs on PostgreSQL with --database-url, and so does the CLI', async () => {
+    const url = await postgresDatabaseUrl();
+    const dataDir = path.join(tempDir(), 'data');
+    const server = await serve(['--data-dir', dataDir, '--database-url', url, '--pool-fqdn', 'pg.contoso.com']);
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    ok(await runStoa(['--database-url', url, '--data-dir', dataDir, 'category', 'new', '--name', 'OnPostgres']));
+    expect(ok(await runStoa(['--database-url', url, '--data-dir', dataDir, '--json', 'category', 'get'])).json<{ identity: string }[]>()).toEqual([
+      expect.objectContaining({ identity: 'pg.contoso.com\\OnPostgres' }),
+    ]);
+    await stop(server);
+  });
+});

@@ -27,9 +27,9 @@ export async function loadRooms(store: Store, rooms: readonly RoomRecord[]): Pro
   const [roles, lists, categories] = await Promise.all([
     store.rooms.roles(ids),
     store.categories.lists(categoryIds),
-    Promise.all(categoryIds.map((id) => store.categories.getById(id))),
+    store.categories.getManyByIds(categoryIds),
   ]);
-  const byId = new Map(categories.filter((c) => c !== undefined).map((c) => [c.id, c]));
+  const byId = new Map(categories.map((c) => [c.id, c]));
   return rooms.map((room) => {
     const category = byId.get(room.categoryId) as CategoryRecord;
     const roomRoles = roles.get(room.id) as RoomRoles;

@@ -7,7 +7,7 @@ import { AppError, Problems } from '../domain/errors.js';
 import { nameKey, normaliseDescription, normaliseName } from '../domain/names.js';
 import { CATEGORY_DEFAULTS } from '../domain/rooms.js';
 import { applyListEdit, type ListEdit } from '../domain/list-edit.js';
-import { inScope, type CategoryFacts } from '../domain/permissions.js';
+import { inScope, type Scope } from '../domain/permissions.js';
 import { accessCategory, findCategory, requireAdministrator } from '../access/categories.js';
 import { loadActorFacts } from '../access/actor.js';
 import { resolveListEdit } from './principal-refs.js';
@@ -81,7 +81,7 @@ async function resolveLists(tx: Tx, current: Lists, input: ValidCategoryInput): 
 export async function checkInScope(
   store: Store,
   ids: readonly number[],
-  scope: Pick<CategoryFacts, 'allowed' | 'denied'>,
+  scope: Scope,
   role: string,
   named: readonly PrincipalRecord[],
   categoryName?: string,
@@ -90,7 +90,7 @@ export async function checkInScope(
   const affiliations = await store.principals.affiliations(ids);
   const outside = ids.filter((id) => {
     const affs = affiliations.get(id) ?? new Set([id]);
-    return !inScope({ id, affiliations: affs }, { ...scope, creators: [], chatHistory: true, fileUpload: false, invitations: false });
+    return !inScope({ id, affiliations: affs }, scope);
   });
   if (outside.length === 0) return;
   const names = outside.map((id) => named.find((p) => p.id === id)?.name ?? `#${id}`);

@@ -11,8 +11,6 @@ import {
 } from '../domain/settings.js';
 import { checkPasswordStrength, generatePassword, hashPassword } from '../auth/password.js';
 import type { Store } from '../store/types.js';
-import { classifyDbError } from '../store/db-errors.js';
-import { latestMigration } from '../store/migrate.js';
 
 const META = { pool: 'pool_fqdn', createdAt: 'created_at', bootstrapped: 'admin_bootstrapped' } as const;
 
@@ -46,7 +44,7 @@ export async function initialiseDeployment(
       return { poolFqdn, createdAt: options.now, created: true };
     } catch (err) {
       // Another process created it at the same moment: read what it made.
-      if (attempt > 2 || (classifyDbError(err) === undefined && !(err instanceof AppError && err.code === 'CONFLICT'))) throw err;
+      if (attempt > 2 || !(err instanceof AppError && err.code === 'CONFLICT')) throw err;
     }
   }
 }
@@ -65,7 +63,6 @@ async function createDeployment(tx: Store, poolFqdn: string, options: { now: num
   const now = options.now;
   await tx.meta.set(META.pool, poolFqdn);
   await tx.meta.set(META.createdAt, String(now));
-  await tx.meta.set('schema', latestMigration());
   await tx.policies.insert({ identityKey: 'global', scope: 'global', name: '', ...GLOBAL_POLICY_DEFAULTS, updatedAt: now });
   await tx.configurations.insert({ identityKey: 'global', scope: 'global', name: '', settings: CHAT_CONFIGURATION_DEFAULTS, updatedAt: now });
   await tx.complianceConfigurations.insert({

@@ -73,7 +73,8 @@ export async function listRooms(services: Services, actor: Actor, filters: RoomF
     const principal = await resolvePrincipal(store, written);
     const affiliations = (await store.principals.affiliations([principal.id])).get(principal.id) as Set<number>;
     const rooms = await store.rooms.list({ ...query, role: { role, principalIds: [...affiliations] } });
-    candidates = candidates === undefined ? rooms : candidates.filter((c) => rooms.some((r) => r.id === c.id));
+    const ids = new Set(rooms.map((r) => r.id));
+    candidates = candidates === undefined ? rooms : candidates.filter((c) => ids.has(c.id));
   }
   candidates ??= await store.rooms.list(query);
 

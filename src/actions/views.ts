@@ -134,9 +134,7 @@ export async function presentCategories(store: Store, pool: string, categories: 
 export async function presentRooms(store: Store, pool: string, rooms: readonly RoomRecord[]): Promise<RoomView[]> {
   const roles = await store.rooms.roles(rooms.map((r) => r.id));
   const names = await principalNames(store, [...roles.values()].flatMap((r) => [...r.members, ...r.managers, ...r.presenters]));
-  const categoryIds = [...new Set(rooms.map((r) => r.categoryId))];
-  const categories = new Map<number, string>();
-  for (const id of categoryIds) categories.set(id, (await store.categories.getById(id))?.name ?? `#${id}`);
+  const categories = new Map((await store.categories.getManyByIds(rooms.map((r) => r.categoryId))).map((c) => [c.id, c.name]));
   const addinIds = rooms.map((r) => r.addinId).filter((id): id is number => id !== null);
   const addins = new Map((await store.addins.getManyByIds(addinIds)).map((a) => [a.id, a.name]));
   return rooms.map((r) => {
@@ -147,7 +145,7 @@ export async function presentRooms(store: Store, pool: string, rooms: readonly R
       identity: formatIdentity(pool, r.name),
       name: r.name,
       description: r.description,
-      category: categories.get(r.categoryId) as string,
+      category: categories.get(r.categoryId) ?? `#${r.categoryId}`,
       type: r.type,
       privacy: r.privacy,
       invitations: r.invitations,
@@ -203,8 +201,7 @@ export function presentEndpoint(e: EndpointRecord): EndpointView {
 
 export async function presentPrincipals(store: Store, principals: readonly PrincipalRecord[]): Promise<PrincipalView[]> {
   const admins = new Set(await store.administrators.list());
-  const groups = new Map<number, number[]>();
-  for (const p of principals) groups.set(p.id, await store.principals.groupsOf(p.id));
+  const groups = await store.principals.groupsOfMany(principals.map((p) => p.id));
   const names = await principalNames(store, [...groups.values()].flat());
   const policies = new Map((await store.policies.list()).map((p) => [p.id, policyIdentity(p)]));
   return principals.map((p) => ({

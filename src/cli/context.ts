@@ -35,7 +35,7 @@ export async function withDeployment(cmd: Command, fn: (ctx: CliContext) => Prom
   const globals = cmd.optsWithGlobals<GlobalOptions>();
   const config = loadConfig({
     ...(globals.config === undefined ? {} : { file: globals.config }),
-    overrides: { dataDir: globals.dataDir, databaseUrl: globals.databaseUrl, poolFqdn: globals.poolFqdn, logLevel: 'silent' },
+    overrides: { dataDir: globals.dataDir, databaseUrl: globals.databaseUrl, poolFqdn: globals.poolFqdn },
   });
   const printer = makePrinter(globals.json === true);
   const runtime = await openRuntime(config);

@@ -28,9 +28,13 @@ export type ActorFacts =
       active: boolean;
     };
 
-export interface CategoryFacts {
+/** A category's scope: who may hold roles in its rooms. */
+export interface Scope {
   allowed: readonly number[];
   denied: readonly number[];
+}
+
+export interface CategoryFacts extends Scope {
   creators: readonly number[];
   chatHistory: boolean;
   fileUpload: boolean;
@@ -53,8 +57,8 @@ export function matches(principal: PrincipalFacts, list: readonly number[]): boo
 }
 
 /** Scope = AllowedMembers − DeniedMembers; denied beats allowed. */
-export function inScope(principal: PrincipalFacts, category: CategoryFacts): boolean {
-  return matches(principal, category.allowed) && !matches(principal, category.denied);
+export function inScope(principal: PrincipalFacts, scope: Scope): boolean {
+  return matches(principal, scope.allowed) && !matches(principal, scope.denied);
 }
 
 export type RoomRole = 'member' | 'manager' | 'presenter';

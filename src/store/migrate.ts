@@ -36,7 +36,3 @@ export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promis
     throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${reason}`);
   }
 }
-
-export function latestMigration(): string {
-  return Object.keys(STEPS).at(-1) as string;
-}

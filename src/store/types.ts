@@ -186,6 +186,8 @@ export interface PrincipalStore {
   list(query: PrincipalQuery): Promise<PrincipalRecord[]>;
   /** Groups the principal is a direct member of. */
   groupsOf(memberId: number): Promise<number[]>;
+  /** The same for many principals at once. */
+  groupsOfMany(memberIds: readonly number[]): Promise<Map<number, number[]>>;
   /** Direct members of a group. */
   membersOf(groupId: number): Promise<number[]>;
   addGroupMember(groupId: number, memberId: number): Promise<boolean>;
@@ -208,6 +210,7 @@ export interface CategoryStore {
   update(id: number, patch: CategoryPatch): Promise<CategoryRecord>;
   delete(id: number): Promise<void>;
   getById(id: number): Promise<CategoryRecord | undefined>;
+  getManyByIds(ids: readonly number[]): Promise<CategoryRecord[]>;
   getByNameKey(nameKey: string): Promise<CategoryRecord | undefined>;
   list(): Promise<CategoryRecord[]>;
   count(): Promise<number>;

@@ -150,6 +150,9 @@ export function defineStoreConformance(open: Open): void {
     await store.principals.addGroupMember(outer.id, inner.id);
     await store.principals.addGroupMember(inner.id, ana.id);
     expect(await store.principals.addGroupMember(inner.id, ana.id)).toBe(false);
+    expect(await store.principals.groupsOfMany([ana.id, inner.id, ben.id])).toEqual(
+      new Map([[ana.id, [inner.id]], [inner.id, [outer.id]], [ben.id, []]]),
+    );
 
     const affs = await store.principals.affiliations([ana.id, ben.id, inner.id]);
     expect([...(affs.get(ana.id) ?? [])].sort()).toEqual(
@@ -242,6 +245,7 @@ export function defineStoreConformance(open: Open): void {
     const updated = await store.categories.update(cat.id, { invitations: true, description: 'd' });
     expect(updated).toMatchObject({ invitations: true, description: 'd', fileUpload: true });
     expect((await store.categories.getByNameKey('engineering'))?.id).toBe(cat.id);
+    expect((await store.categories.getManyByIds([cat.id, cat.id + 999])).map((c) => c.name)).toEqual(['Engineering']);
     expect(await store.categories.count()).toBe(1);
   });
 

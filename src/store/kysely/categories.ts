@@ -49,6 +49,13 @@ export function categoryStore({ db }: Executor): CategoryStore {
       const row = await db.selectFrom('categories').selectAll().where('id', '=', id).executeTakeFirst();
       return row && toRecord(row);
     },
+    async getManyByIds(ids) {
+      const out: CategoryRecord[] = [];
+      for (const part of chunks([...new Set(ids)])) {
+        out.push(...(await db.selectFrom('categories').selectAll().where('id', 'in', part).execute()).map(toRecord));
+      }
+      return out;
+    },
     async getByNameKey(nameKey) {
       const row = await db.selectFrom('categories').selectAll().where('nameKey', '=', nameKey).executeTakeFirst();
       return row && toRecord(row);

@@ -123,6 +123,15 @@ export function principalStore(ex: Executor): PrincipalStore {
       return rows.map((r) => r.groupId);
     },
 
+    async groupsOfMany(memberIds) {
+      const out = new Map<number, number[]>(memberIds.map((id) => [id, []]));
+      for (const part of chunks([...new Set(memberIds)])) {
+        const rows = await db.selectFrom('groupMembers').select(['memberId', 'groupId']).where('memberId', 'in', part).orderBy('groupId').execute();
+        for (const r of rows) out.get(r.memberId)?.push(r.groupId);
+      }
+      return out;
+    },
+
     async membersOf(groupId) {
       const rows = await db.selectFrom('groupMembers').select('memberId').where('groupId', '=', groupId).execute();
       return rows.map((r) => r.memberId);

@@ -36,6 +36,7 @@ export async function loadActorFacts(store: Store, actor: Actor): Promise<ActorF
     principal,
     isAdmin: matches(principal, admins),
     serviceEnabled: policy.enablePersistentChat,
-    active: user.status === 'active',
+    // Federated users are not supported (01 §2.1): kept in role lists, never active.
+    active: user.status === 'active' && !user.federated,
   };
 }

@@ -123,6 +123,15 @@ async function checkNoCycle(store: Store, group: PrincipalRecord, member: Princi
   }
 }
 
+/** A DN names one directory object: a user cannot take a DN another principal has. */
+async function checkDnFree(store: Store, dn: string | null | undefined, self: number | undefined): Promise<void> {
+  if (dn === undefined || dn === null) return;
+  const holder = await store.principals.getByDnKey(dnKey(dn));
+  if (holder !== undefined && holder.id !== self) {
+    throw new AppError('ALREADY_EXISTS', `distinguished name ${dn} already belongs to '${holder.name}'`);
+  }
+}
+
 async function requireGroup(store: Store, written: string): Promise<PrincipalRecord> {
   const group = await resolvePrincipal(store, written);
   if (group.kind !== 'group') throw new AppError('NOT_A_GROUP', `'${group.name}' is a ${group.kind}, not a group`);
@@ -153,6 +162,7 @@ export async function checkAddPrincipal(
     if (existing !== undefined && existing.status !== 'deleted') {
       throw new AppError('ALREADY_EXISTS', `principal '${existing.name}' already exists: change it with stoa principal set`);
     }
+    await checkDnFree(tx.store, attributes.dn, existing?.id);
     if (input.kind === 'user' && (await tx.store.endpoints.getByUri(ref.key)) !== undefined) {
       throw new AppError('NAME_TAKEN', `${ref.key} is the SIP address of a Persistent Chat endpoint`);
     }
@@ -202,6 +212,7 @@ export async function checkUpdatePrincipal(
     const problems = new Problems();
     const attributes = validateAttributes(principal.kind, input, problems);
     problems.throwIfAny();
+    await checkDnFree(tx.store, attributes.dn, principal.id);
     const before = await present(tx.store, principal);
     const updated = await tx.store.principals.update(principal.id, attributeColumns(attributes), tx.now);
     if (input.memberOf !== undefined) {

@@ -181,6 +181,7 @@ export interface PrincipalStore {
   update(id: number, patch: PrincipalPatch, now: number): Promise<PrincipalRecord>;
   getById(id: number): Promise<PrincipalRecord | undefined>;
   getByKey(key: string): Promise<PrincipalRecord | undefined>;
+  getByDnKey(dnKey: string): Promise<PrincipalRecord | undefined>;
   getManyByIds(ids: readonly number[]): Promise<PrincipalRecord[]>;
   getManyByKeys(keys: readonly string[]): Promise<PrincipalRecord[]>;
   list(query: PrincipalQuery): Promise<PrincipalRecord[]>;

@@ -101,6 +101,25 @@ describeEachStore('directory', (kind) => {
       expect(await listRooms(d.services, user.actor)).toHaveLength(1);
     });
 
+    it('keeps federated users in lists but never lets them act', async () => {
+      await buildDomain(d.services, 'contoso.com');
+      const cat = await buildCategory(d.services, { allowed: ['contoso.com'] });
+      const guest = await buildUser(d.services);
+      const room = await buildRoom(d.services, cat.name, { privacy: 'Secret', members: [guest.key] });
+      expect((await listRooms(d.services, guest.actor)).map((r) => r.id)).toEqual([room.id]);
+      await checkUpdatePrincipal(d.services, SYSTEM_ACTOR, guest.key, { federated: true });
+      expect(await listRooms(d.services, guest.actor)).toEqual([]);
+      expect((await listRooms(d.services, SYSTEM_ACTOR)).find((r) => r.id === room.id)?.members).toEqual([guest.key]);
+    });
+
+    it('gives a distinguished name to one principal only', async () => {
+      const g = await buildGroup(d.services);
+      await expectAppError(buildUser(d.services, { dn: g.key }), 'ALREADY_EXISTS', /already belongs to/);
+      const user = await buildUser(d.services, { dn: 'CN=Solo,DC=contoso,DC=com' });
+      await checkUpdatePrincipal(d.services, SYSTEM_ACTOR, user.key, { dn: 'cn=solo,dc=contoso,dc=com' });
+      await expectAppError(buildUser(d.services, { dn: 'CN=Solo,DC=contoso,DC=com' }), 'ALREADY_EXISTS');
+    });
+
     it('refuses attributes that do not apply to the kind', async () => {
       const g = await buildGroup(d.services);
       await expectAppError(checkUpdatePrincipal(d.services, SYSTEM_ACTOR, g.key, { site: 'Redmond' }), 'INVALID_INPUT');

@@ -87,6 +87,11 @@ export function principalStore(ex: Executor): PrincipalStore {
       return row && toRecord(row);
     },
 
+    async getByDnKey(dnKey) {
+      const row = await db.selectFrom('principals').selectAll().where('dnKey', '=', dnKey).executeTakeFirst();
+      return row && toRecord(row);
+    },
+
     getManyByIds,
 
     async getManyByKeys(keys) {

@@ -44,7 +44,7 @@ export async function up(db: Db, dialect: Dialect): Promise<void> {
     .addColumn('created_at', big, (c) => c.notNull())
     .addColumn('updated_at', big, (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('principals_dn_key').on('principals').column('dn_key').execute();
+  await db.schema.createIndex('principals_dn_key').on('principals').column('dn_key').unique().execute();
   await db.schema.createIndex('principals_domain').on('principals').column('domain').execute();
   await db.schema.createIndex('principals_kind').on('principals').columns(['kind', 'status']).execute();
 

@@ -16,9 +16,13 @@ export function categoryFacts(category: CategoryRecord, lists: CategoryLists): C
   };
 }
 
-export async function findCategory(store: Store, poolFqdn: string, identity: string): Promise<CategoryRecord> {
+export async function findCategory(store: Store, poolFqdn: string, identity: string, options: { lock?: boolean } = {}): Promise<CategoryRecord> {
   const name = parseIdentity(identity, poolFqdn);
-  const category = await store.categories.getByNameKey(nameKey(name));
+  let category = await store.categories.getByNameKey(nameKey(name));
+  if (category !== undefined && options.lock === true) {
+    await store.categories.lock(category.id);
+    category = await store.categories.getById(category.id);
+  }
   if (category === undefined) throw new AppError('CATEGORY_NOT_FOUND', `there is no category named '${name}'`);
   return category;
 }
@@ -37,8 +41,9 @@ export async function accessCategory(
   actor: ActorFacts,
   identity: string,
   need: CategoryNeed,
+  options: { lock?: boolean } = {},
 ): Promise<{ category: CategoryRecord; facts: CategoryFacts }> {
-  const category = await findCategory(store, poolFqdn, identity);
+  const category = await findCategory(store, poolFqdn, identity, options);
   const facts = await loadCategoryFacts(store, category);
   const allowed = need === 'administer' ? canAdminister(actor) : canCreate(actor, facts);
   if (!allowed) {

@@ -81,10 +81,17 @@ export async function accessRoom(
   actor: ActorFacts,
   identity: string,
   need: RoomNeed,
+  options: { lock?: boolean } = {},
 ): Promise<LoadedRoom> {
   const name = parseIdentity(identity, poolFqdn);
   const notFound = new AppError('ROOM_NOT_FOUND', `there is no room named '${name}'`);
-  const room = await store.rooms.getByNameKey(nameKey(name));
+  let room = await store.rooms.getByNameKey(nameKey(name));
+  if (room !== undefined && options.lock === true) {
+    // A write reads the room and its roles only once it holds the row: edits computed
+    // from what it read cannot overwrite a concurrent writer's.
+    await store.rooms.lock(room.id);
+    room = await store.rooms.getById(room.id);
+  }
   if (room === undefined) throw notFound;
   const [loaded] = (await loadRooms(store, [room])) as [LoadedRoom];
   if (!CHECKS.see(actor, loaded.facts)) throw notFound;

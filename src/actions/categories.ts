@@ -159,7 +159,7 @@ export async function checkUpdateCategory(
   const valid = validate(input);
   return runWrite(services, options, async (tx) => {
     const facts = await loadActorFacts(tx.store, actor);
-    const { category, facts: current } = await accessCategory(tx.store, services.poolFqdn, facts, identity, 'administer');
+    const { category, facts: current } = await accessCategory(tx.store, services.poolFqdn, facts, identity, 'administer', { lock: true });
     const before = { allowed: [...current.allowed], denied: [...current.denied], creators: [...current.creators] };
     const lists = await resolveLists(tx, before, valid);
     return doUpdateCategory(tx, actor, category, valid, before, lists);

@@ -201,8 +201,7 @@ export async function checkUpdateRoom(
   const valid = validate(input);
   return runWrite(services, options, async (tx) => {
     const facts = await loadActorFacts(tx.store, actor);
-    const loaded = await accessRoom(tx.store, services.poolFqdn, facts, identity, 'manage');
-    await tx.store.rooms.lock(loaded.room.id);
+    const loaded = await accessRoom(tx.store, services.poolFqdn, facts, identity, 'manage', { lock: true });
     const destination = await destinationCategory(tx, facts, loaded, valid.category);
     const moving = destination.category.id !== loaded.room.categoryId;
     const roles = await changeRoles(tx, loaded.roles, valid, destination, moving);

@@ -212,6 +212,8 @@ export interface CategoryStore {
   delete(id: number): Promise<void>;
   getById(id: number): Promise<CategoryRecord | undefined>;
   getManyByIds(ids: readonly number[]): Promise<CategoryRecord[]>;
+  /** Takes the row lock on PostgreSQL (SQLite transactions already hold the write lock). */
+  lock(id: number): Promise<void>;
   getByNameKey(nameKey: string): Promise<CategoryRecord | undefined>;
   list(): Promise<CategoryRecord[]>;
   count(): Promise<number>;

@@ -118,6 +118,13 @@ describeEachStore('categories', (kind) => {
     expect(r.result.allowedMembers).toEqual([]);
   });
 
+  it('keeps every one of several concurrent list edits', async () => {
+    const users = await Promise.all(Array.from({ length: 8 }, () => buildUser(d.services)));
+    const cat = await buildCategory(d.services);
+    await Promise.all(users.map((u) => checkUpdateCategory(d.services, SYSTEM_ACTOR, cat.name, { allowedMembers: { mode: 'edit', add: [u.key], remove: [] } })));
+    expect((await listCategories(d.services, SYSTEM_ACTOR, cat.name))[0]?.allowedMembers.sort()).toEqual(users.map((u) => u.key).sort());
+  });
+
   it('renames, frees the old name, and allows changing only the case', async () => {
     const cat = await buildCategory(d.services, { name: 'Ops' });
     await checkUpdateCategory(d.services, SYSTEM_ACTOR, 'Ops', { name: 'OPS' });

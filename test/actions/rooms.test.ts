@@ -206,6 +206,13 @@ describeEachStore('rooms', (kind) => {
       expect((await listRooms(d.services, member.actor)).map((r) => r.name)).not.toContain(room.name);
     });
 
+    it('concurrent edits of one room are all kept', async () => {
+      const users = await Promise.all(Array.from({ length: 8 }, () => buildUser(d.services)));
+      const room = await buildRoom(d.services, cat.name);
+      await Promise.all(users.map((u) => checkUpdateRoom(d.services, SYSTEM_ACTOR, room.name, { members: { mode: 'edit', add: [u.key], remove: [] } })));
+      expect((await getRoom(d.services, SYSTEM_ACTOR, room.name)).members.sort()).toEqual(users.map((u) => u.key).sort());
+    });
+
     it('what-if changes nothing and publishes nothing', async () => {
       const room = await buildRoom(d.services, cat.name);
       const events = d.events.length;

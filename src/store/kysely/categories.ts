@@ -32,7 +32,7 @@ const LIST_KEYS: Record<CategoryListName, keyof CategoryLists> = {
   creator: 'creators',
 };
 
-export function categoryStore({ db }: Executor): CategoryStore {
+export function categoryStore({ db, dialect }: Executor): CategoryStore {
   return {
     async insert(c) {
       const values = { ...c, invitations: toFlag(c.invitations), fileUpload: toFlag(c.fileUpload), chatHistory: toFlag(c.chatHistory) };
@@ -55,6 +55,9 @@ export function categoryStore({ db }: Executor): CategoryStore {
         out.push(...(await db.selectFrom('categories').selectAll().where('id', 'in', part).execute()).map(toRecord));
       }
       return out;
+    },
+    async lock(id) {
+      if (dialect === 'postgres') await db.selectFrom('categories').select('id').where('id', '=', id).forUpdate().execute();
     },
     async getByNameKey(nameKey) {
       const row = await db.selectFrom('categories').selectAll().where('nameKey', '=', nameKey).executeTakeFirst();

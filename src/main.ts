@@ -13,7 +13,7 @@ import type { Store } from './store/types.js';
 import { InProcessEventBus } from './events/in-process-bus.js';
 import type { EventBus } from './events/bus.js';
 import { makeServices, type Services } from './actions/context.js';
-import { bootstrapAdministrator, checkDeploymentPool, initialiseDeployment, type Deployment } from './actions/deployment.js';
+import { bootstrapAdministrator, checkDeploymentPool, initialiseDeployment, type BootstrapResult, type Deployment } from './actions/deployment.js';
 import { VERSION } from './version.js';
 
 export interface Runtime {
@@ -76,7 +76,7 @@ export interface RunningServer {
  * `stoa serve`: opens the deployment, creates the first administrator on a first start,
  * and listens. Prints where it runs and how to administer it.
  */
-export async function startServer(config: Config, print: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<RunningServer> {
+export async function startServer(config: Config, print: (text: string) => void = (t) => process.stdout.write(`${t}\n`)): Promise<RunningServer> {
   const [{ pino }, { buildHttpServer }] = await Promise.all([import('pino'), import('./http/server.js')]);
   const logger = pino({ level: config.logLevel, base: { service: 'stoa' } });
   const runtime = await openRuntime(config, { onBusError: (err) => logger.error({ err }, 'event handler failed') });
@@ -87,12 +87,13 @@ export async function startServer(config: Config, print: (line: string) => void 
       now: Date.now(),
       newGuid: randomUUID,
     });
+    const passwordFile = writeInitialPassword(runtime.dataDir, admin);
     const app = await buildHttpServer(runtime, logger);
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : config.port;
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-    printBanner(print, { url, runtime, admin });
+    print(bannerLines(url, runtime, admin, passwordFile).join('\n'));
     return {
       url,
       runtime,
@@ -107,24 +108,29 @@ export async function startServer(config: Config, print: (line: string) => void 
   }
 }
 
-function printBanner(
-  print: (line: string) => void,
-  { url, runtime, admin }: { url: string; runtime: Runtime; admin: Awaited<ReturnType<typeof bootstrapAdministrator>> },
-): void {
-  const dataDirFlag = runtime.config.databaseUrl === undefined ? ` --data-dir ${runtime.dataDir}` : '';
-  print(`Stoa ${VERSION} is running at ${url} (pool ${runtime.deployment.poolFqdn}, data in ${runtime.dataDir})`);
-  print(`  health: ${url}/healthz`);
-  if (admin !== undefined) {
-    if (admin.generated) {
-      const file = path.join(runtime.dataDir, INITIAL_PASSWORD_FILE);
-      fs.writeFileSync(file, `${admin.sipUri}\n${admin.password}\n`, { mode: 0o600 });
-      print(`  first administrator: ${admin.sipUri}  password: ${admin.password}`);
-      print(`  (also written to ${file}; change it with: ./bin/stoa${dataDirFlag} user passwd ${admin.sipUri})`);
-    } else {
-      print(`  first administrator: ${admin.sipUri} (password from STOA_ADMIN_PASSWORD)`);
-    }
+/** The password file is written before the server listens: the banner only reports it. */
+function writeInitialPassword(dataDir: string, admin: BootstrapResult | undefined): string | undefined {
+  if (admin?.password === undefined || !admin.generated) return undefined;
+  const file = path.join(dataDir, INITIAL_PASSWORD_FILE);
+  fs.writeFileSync(file, `${admin.sipUri}\n${admin.password}\n`, { mode: 0o600 });
+  return file;
+}
+
+/** What an operator needs after `npm start`, printed in one piece. */
+function bannerLines(url: string, runtime: Runtime, admin: BootstrapResult | undefined, passwordFile: string | undefined): string[] {
+  const target = runtime.config.databaseUrl === undefined ? ` --data-dir ${runtime.dataDir}` : ' --database-url <the same URL>';
+  const lines = [
+    `Stoa ${VERSION} is running at ${url} (pool ${runtime.deployment.poolFqdn}, data in ${runtime.dataDir})`,
+    `  health: ${url}/healthz`,
+  ];
+  if (admin !== undefined && passwordFile !== undefined) {
+    lines.push(`  first administrator: ${admin.sipUri}  password: ${admin.password}`);
+    lines.push(`  (also written to ${passwordFile}; change it with: ./bin/stoa${target} user passwd ${admin.sipUri})`);
+  } else if (admin !== undefined) {
+    lines.push(`  first administrator: ${admin.sipUri} (password from STOA_ADMIN_PASSWORD)`);
   }
-  print(`  administer with the CLI: ./bin/stoa${dataDirFlag} <noun> <verb> ... (./bin/stoa --help; README "First steps")`);
+  lines.push(`  administer with the CLI: ./bin/stoa${target} <noun> <verb> ... (./bin/stoa --help; README "First steps")`);
+  return lines;
 }
 
 export const INITIAL_PASSWORD_FILE = 'initial-admin-password';

@@ -79,14 +79,6 @@ export function whatIfOption(cmd: Command): Command {
   return cmd.option('--what-if', 'show what would change, change nothing');
 }
 
-/** Refuses option combinations that mean different things at once. */
-export function exclusive(opts: Record<string, unknown>, groups: string[][]): void {
-  const present = groups.filter((g) => g.some((flag) => opts[camel(flag)] !== undefined));
-  if (present.length > 1) {
-    throw new UsageError(`${present.map((g) => `--${g[0]}`).join(' and ')} cannot be used together`);
-  }
-}
-
 export function requireValue<T>(value: T | undefined, flag: string): T {
   if (value === undefined) throw new UsageError(`--${flag} is required`);
   return value;

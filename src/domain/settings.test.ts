@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfigIdentity, parsePolicyIdentity } from './settings.js';
 import { parseIdentity } from './identity.js';
-import { parseRoomInvitations, parseRoomPrivacy } from './rooms.js';
+import { invitationsEffective, parseRoomInvitations, parseRoomPrivacy } from './rooms.js';
 import { checkStylesheet } from './stylesheet.js';
 
 describe('identities', () => {
@@ -28,6 +28,11 @@ describe('room enumerations', () => {
   it('accept any case and answer the canonical spelling', () => {
     expect(parseRoomPrivacy('secret')).toBe('Secret');
     expect(parseRoomInvitations('FALSE')).toBe('False');
+  });
+  it('send invitations only when the category allows them and the room inherits (§4.6)', () => {
+    expect(invitationsEffective('Inherit', true)).toBe(true);
+    expect(invitationsEffective('False', true)).toBe(false);
+    expect(invitationsEffective('Inherit', false)).toBe(false);
   });
   it('refuse switching invitations on at room level (§9.10)', () => {
     expect(() => parseRoomInvitations('True')).toThrow(/switch them on at the category/);

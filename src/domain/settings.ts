@@ -4,7 +4,7 @@
  */
 import { AppError } from './errors.js';
 import { normaliseHttpUrl } from './addins.js';
-import { codePointLength } from './names.js';
+import { LIMITS, codePointLength } from './names.js';
 
 export type PolicyScope = 'global' | 'site' | 'tag';
 export type ConfigScope = 'global' | 'site' | 'service';
@@ -108,8 +108,8 @@ export function normalisePolicyDescription(raw: string): string {
   if (/\p{Cc}/u.test(text.replace(/[\n\r\t]/g, ' '))) {
     throw new AppError('INVALID_DESCRIPTION', 'policy description must not contain control characters');
   }
-  if (codePointLength(text) > 1024) {
-    throw new AppError('INVALID_DESCRIPTION', 'policy description is longer than 1024 characters');
+  if (codePointLength(text) > LIMITS.policyDescription) {
+    throw new AppError('INVALID_DESCRIPTION', `policy description is longer than ${LIMITS.policyDescription} characters`);
   }
   return text;
 }

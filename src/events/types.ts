@@ -24,5 +24,3 @@ export type DomainEvent =
   | { type: 'principal.created' | 'principal.updated' | 'principal.removed'; principalId: number; key: string }
   | { type: 'directory.changed'; principalIds: number[] }
   | { type: 'administrator.granted' | 'administrator.revoked'; principalId: number };
-
-export type DomainEventType = DomainEvent['type'];

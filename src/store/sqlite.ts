@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { CamelCasePlugin, CompiledQuery, Kysely, SqliteDialect, SqliteDriver, type DatabaseConnection } from 'kysely';
+import { CamelCasePlugin, CompiledQuery, Kysely, SqliteAdapter, SqliteDialect, SqliteDriver, type DatabaseConnection, type DialectAdapter } from 'kysely';
 import type { Database } from './schema.js';
 import { KyselyStore } from './kysely/store.js';
 import { migrateToLatest } from './migrate.js';
@@ -17,9 +17,23 @@ class ImmediateSqliteDriver extends SqliteDriver {
   }
 }
 
+/**
+ * SQLite's DDL is transactional: migrations run in one BEGIN IMMEDIATE transaction, so
+ * processes opening a new data dir at the same moment migrate it once, in turn.
+ */
+class TransactionalDdlSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+
 class StoaSqliteDialect extends SqliteDialect {
   constructor(private readonly file: string) {
     super({ database: () => Promise.resolve(openDatabase(file)) });
+  }
+
+  override createAdapter(): DialectAdapter {
+    return new TransactionalDdlSqliteAdapter();
   }
 
   override createDriver(): SqliteDriver {

@@ -142,9 +142,6 @@ export interface ScopedRecord<S> {
   updatedAt: number;
 }
 
-export type ConfigurationRecord = ScopedRecord<ChatConfiguration>;
-export type ComplianceConfigurationRecord = ScopedRecord<ComplianceConfiguration>;
-
 export interface EndpointRecord {
   id: number;
   guid: string;

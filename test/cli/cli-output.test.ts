@@ -87,6 +87,16 @@ it('keeps a deployment on the pool it was created for', async () => {
   expect(ok(await runStoa(['--data-dir', cli.dataDir, '--json', 'room', 'get'])).json<{ identity: string }[]>()[0]?.identity).toBe('pc.contoso.com\\Dev');
 });
 
+it('lets several first commands create one deployment together', async () => {
+  const fresh = cliFor();
+  const results = await Promise.all(
+    Array.from({ length: 5 }, (_, i) => fresh.run(['principal', 'add', `sip:first${i}@contoso.com`, '--kind', 'user'])),
+  );
+  expect(results.map((r) => [r.code, r.stderr.replace(/stoa: created a new deployment.*\n/, '')])).toEqual(Array.from({ length: 5 }, () => [0, '']));
+  expect(results.filter((r) => r.stderr.includes('created a new deployment'))).toHaveLength(1);
+  expect(ok(await fresh.run(['--json', 'principal', 'get', '--kind', 'user'])).json<unknown[]>()).toHaveLength(5);
+});
+
 it('serialises concurrent administrators on one data dir', async () => {
   const cli = engineering.copy();
   const results = await Promise.all(Array.from({ length: 6 }, (_, i) => cli.run(['room', 'new', '--name', `Parallel ${i}`, '--category', 'Engineering'])));

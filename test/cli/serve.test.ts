@@ -34,7 +34,7 @@ function serve(args: string[], env: Record<string, string> = {}): Promise<Server
     const timer = setTimeout(() => reject(new Error(`no banner within 20 s:\n${out}`)), 20_000);
     const check = () => {
       const m = /is running at (http:\/\/\S+)/.exec(out);
-      if (m) {
+      if (m && out.includes('administer with the CLI')) {
         clearTimeout(timer);
         resolve({ child, url: m[1] as string, output: () => out });
       }
@@ -107,6 +107,7 @@ describe('stoa serve', () => {
     const dataDir = path.join(tempDir(), 'data');
     const server = await serve(['--data-dir', dataDir, '--database-url', url, '--pool-fqdn', 'pg.contoso.com']);
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    expect(server.output()).toMatch(/administer with the CLI: \.\/bin\/stoa --database-url <the same URL> /);
     ok(await runStoa(['--database-url', url, '--data-dir', dataDir, 'category', 'new', '--name', 'OnPostgres']));
     expect(ok(await runStoa(['--database-url', url, '--data-dir', dataDir, '--json', 'category', 'get'])).json<{ identity: string }[]>()).toEqual([
       expect.objectContaining({ identity: 'pg.contoso.com\\OnPostgres' }),

@@ -5,7 +5,8 @@ export default defineConfig({
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     globalSetup: ['test/harness/global-setup.ts'],
     pool: 'forks',
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // Generous: CLI tests spawn many processes on a 2-core machine; a timeout only catches hangs.
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
   },
 });

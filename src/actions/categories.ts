@@ -2,15 +2,15 @@
  * Categories (01 §2.2): administrator-only containers of rooms that define who may hold
  * roles in their rooms (AllowedMembers − DeniedMembers) and who may create rooms.
  */
-import type { CategoryListName, CategoryRecord, PrincipalRecord, Store } from '../store/types.js';
+import type { CategoryListName, CategoryRecord, PrincipalRecord } from '../store/types.js';
 import { AppError, Problems } from '../domain/errors.js';
 import { nameKey, normaliseDescription, normaliseName } from '../domain/names.js';
 import { CATEGORY_DEFAULTS } from '../domain/rooms.js';
 import { applyListEdit, type ListEdit } from '../domain/list-edit.js';
-import { inScope, type Scope } from '../domain/permissions.js';
 import { accessCategory, findCategory, requireAdministrator } from '../access/categories.js';
 import { loadActorFacts } from '../access/actor.js';
 import { resolveListEdit } from './principal-refs.js';
+import { checkInScope } from './scope.js';
 import { claimNodeName, releaseNodeName } from './node-names.js';
 import { presentCategories, type CategoryView } from './views.js';
 import { diff, runWrite, type Actor, type Outcome, type Services, type Tx, type WriteOptions } from './context.js';
@@ -75,30 +75,6 @@ async function resolveLists(tx: Tx, current: Lists, input: ValidCategoryInput): 
   const newCreators = next.creators.filter((id) => !current.creators.includes(id));
   await checkInScope(store, newCreators, { allowed: next.allowed, denied: next.denied }, 'creator', named);
   return { ...next, named };
-}
-
-/** Refuses principals outside a category's scope for a role, naming each of them. */
-export async function checkInScope(
-  store: Store,
-  ids: readonly number[],
-  scope: Scope,
-  role: string,
-  named: readonly PrincipalRecord[],
-  categoryName?: string,
-): Promise<void> {
-  if (ids.length === 0) return;
-  const affiliations = await store.principals.affiliations(ids);
-  const outside = ids.filter((id) => {
-    const affs = affiliations.get(id) ?? new Set([id]);
-    return !inScope({ id, affiliations: affs }, scope);
-  });
-  if (outside.length === 0) return;
-  const names = outside.map((id) => named.find((p) => p.id === id)?.name ?? `#${id}`);
-  throw new AppError(
-    'PRINCIPAL_OUT_OF_SCOPE',
-    `not in the scope (allowed members − denied members) of ${categoryName ? `category '${categoryName}'` : 'the category'}, so cannot be ${role}: ${names.join(', ')}`,
-    { principals: names },
-  );
 }
 
 async function writeLists(tx: Tx, id: number, before: Lists, after: Lists): Promise<void> {

@@ -14,7 +14,7 @@ import { loadActorFacts } from '../access/actor.js';
 import { accessCategory, findCategory, loadCategoryFacts } from '../access/categories.js';
 import { accessRoom, type LoadedRoom } from '../access/rooms.js';
 import { resolveListEdit } from './principal-refs.js';
-import { checkInScope } from './categories.js';
+import { checkInScope, outsideScope } from './scope.js';
 import { claimNodeName, releaseNodeName } from './node-names.js';
 import { presentRooms, type RoomView } from './views.js';
 import { diff, runWrite, type Actor, type Outcome, type Services, type Tx, type WriteOptions } from './context.js';
@@ -93,8 +93,7 @@ async function changeRoles(
   const stripped: PrincipalRecord[] = [];
   if (moving) {
     const kept = [...new Set([...next.members, ...next.managers, ...next.presenters])];
-    const affiliations = await tx.store.principals.affiliations(kept);
-    const outside = new Set(kept.filter((id) => !inScope({ id, affiliations: affiliations.get(id) ?? new Set([id]) }, category.facts)));
+    const outside = new Set(await outsideScope(tx.store, kept, category.facts));
     for (const [, field] of ROLE_FIELDS) next[field] = next[field].filter((id) => !outside.has(id));
     stripped.push(...(await tx.store.principals.getManyByIds([...outside])));
   }

@@ -4,12 +4,8 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface DialectCapabilities {
   /** SELECT ... FOR UPDATE row locks (SQLite locks the whole database per write transaction). */
   rowLocks: boolean;
-  /** Maximum bound parameters in one statement; batches stay below it. */
-  maxParameters: number;
 }
 
 export function capabilities(dialect: Dialect): DialectCapabilities {
-  return dialect === 'sqlite'
-    ? { rowLocks: false, maxParameters: 32000 }
-    : { rowLocks: true, maxParameters: 60000 };
+  return { rowLocks: dialect === 'postgres' };
 }

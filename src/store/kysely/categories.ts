@@ -32,7 +32,7 @@ const LIST_KEYS: Record<CategoryListName, keyof CategoryLists> = {
   creator: 'creators',
 };
 
-export function categoryStore({ db, dialect }: Executor): CategoryStore {
+export function categoryStore({ db, can }: Executor): CategoryStore {
   return {
     async insert(c) {
       const values = { ...c, invitations: toFlag(c.invitations), fileUpload: toFlag(c.fileUpload), chatHistory: toFlag(c.chatHistory) };
@@ -57,7 +57,7 @@ export function categoryStore({ db, dialect }: Executor): CategoryStore {
       return out;
     },
     async lock(id) {
-      if (dialect === 'postgres') await db.selectFrom('categories').select('id').where('id', '=', id).forUpdate().execute();
+      if (can.rowLocks) await db.selectFrom('categories').select('id').where('id', '=', id).forUpdate().execute();
     },
     async getByNameKey(nameKey) {
       const row = await db.selectFrom('categories').selectAll().where('nameKey', '=', nameKey).executeTakeFirst();

@@ -1,11 +1,12 @@
 import type { Kysely } from 'kysely';
 import type { Database, Flag } from '../schema.js';
-import type { Dialect } from '../dialect.js';
+import type { Dialect, DialectCapabilities } from '../dialect.js';
 
 /** The connection or transaction a repository runs its queries on. */
 export interface Executor {
   db: Kysely<Database>;
   dialect: Dialect;
+  can: DialectCapabilities;
 }
 
 export const toFlag = (value: boolean): Flag => (value ? 1 : 0);

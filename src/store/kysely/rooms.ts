@@ -24,7 +24,7 @@ const ROLE_KEYS: Record<RoomRoleName, keyof RoomRoles> = {
   presenter: 'presenters',
 };
 
-export function roomStore({ db, dialect }: Executor): RoomStore {
+export function roomStore({ db, can }: Executor): RoomStore {
   return {
     async insert(r) {
       const row = await db
@@ -52,7 +52,7 @@ export function roomStore({ db, dialect }: Executor): RoomStore {
       return row && toRecord(row);
     },
     async lock(id) {
-      if (dialect === 'postgres') {
+      if (can.rowLocks) {
         await db.selectFrom('rooms').select('id').where('id', '=', id).forUpdate().execute();
       }
     },

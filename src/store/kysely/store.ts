@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../schema.js';
-import type { Dialect } from '../dialect.js';
+import { capabilities, type Dialect } from '../dialect.js';
 import type { Store } from '../types.js';
 import { metaStore } from './meta.js';
 import { principalStore } from './principals.js';
@@ -35,7 +35,7 @@ export class KyselyStore implements Store {
     readonly dialect: Dialect,
     readonly inTransaction = false,
   ) {
-    const ex = { db, dialect };
+    const ex = { db, dialect, can: capabilities(dialect) };
     this.meta = metaStore(ex);
     this.principals = principalStore(ex);
     this.categories = categoryStore(ex);

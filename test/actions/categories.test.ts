@@ -1,6 +1,6 @@
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { describeEachStore } from '../harness/each-store.js';
-import { openDeployment, type TestDeployment } from '../harness/services.js';
+import { useDeployment } from '../harness/services.js';
 import { expectAppError } from '../harness/expect-error.js';
 import { buildAdmin, buildCategory, buildDomain, buildGroup, buildRoom, buildUser, replace, unique } from '../factories.js';
 import { SYSTEM_ACTOR } from '../../src/actions/context.js';
@@ -8,12 +8,9 @@ import { checkCreateCategory, checkRemoveCategory, checkUpdateCategory, listCate
 import { checkCreateRoom } from '../../src/actions/rooms.js';
 
 describeEachStore('categories', (kind) => {
-  let d: TestDeployment;
-  beforeEach(async () => {
-    d = await openDeployment(await kind.open());
-    await buildDomain(d.services, 'contoso.com');
+  const d = useDeployment(kind, async (deployment) => {
+    await buildDomain(deployment.services, 'contoso.com');
   });
-  afterEach(() => d.close());
 
   const snapshot = async () => ({
     categories: await listCategories(d.services, SYSTEM_ACTOR),

@@ -1,16 +1,12 @@
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { describeEachStore } from '../harness/each-store.js';
-import { openDeployment, type TestDeployment } from '../harness/services.js';
+import { useDeployment } from '../harness/services.js';
 import { SYSTEM_ACTOR } from '../../src/actions/context.js';
 import { checkCreateCategory } from '../../src/actions/categories.js';
 import { buildCategory } from '../factories.js';
 
 describeEachStore('events after commit', (kind) => {
-  let d: TestDeployment;
-  beforeEach(async () => {
-    d = await openDeployment(await kind.open());
-  });
-  afterEach(() => d.close());
+  const d = useDeployment(kind);
 
   it('a subscriber sees the committed change when the event arrives', async () => {
     const seen: (string | undefined)[] = [];

@@ -1,6 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { describeEachStore } from '../harness/each-store.js';
-import { openDeployment, type TestDeployment } from '../harness/services.js';
+import { useDeployment } from '../harness/services.js';
 import { expectAppError } from '../harness/expect-error.js';
 import { buildAdmin, buildCategory, buildContainer, buildDomain, buildGroup, buildRoom, buildUser, unique } from '../factories.js';
 import { SYSTEM_ACTOR } from '../../src/actions/context.js';
@@ -21,11 +21,7 @@ import { verifyPassword } from '../../src/auth/password.js';
 import { randomUUID } from 'node:crypto';
 
 describeEachStore('directory', (kind) => {
-  let d: TestDeployment;
-  beforeEach(async () => {
-    d = await openDeployment(await kind.open());
-  });
-  afterEach(() => d.close());
+  const d = useDeployment(kind);
 
   describe('principals', () => {
     it('keys each kind by its own form and refuses the wrong one', async () => {

@@ -1,6 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { describeEachStore } from '../harness/each-store.js';
-import { openDeployment, type TestDeployment } from '../harness/services.js';
+import { openDeployment, useDeployment } from '../harness/services.js';
 import { expectAppError } from '../harness/expect-error.js';
 import { buildAdmin, buildCategory, buildDomain, buildGroup, buildRoom, buildUser, replace, unique } from '../factories.js';
 import { SYSTEM_ACTOR } from '../../src/actions/context.js';
@@ -12,14 +12,11 @@ import { checkUpdateCategory } from '../../src/actions/categories.js';
 import type { CategoryView } from '../../src/actions/views.js';
 
 describeEachStore('rooms', (kind) => {
-  let d: TestDeployment;
   let cat: CategoryView;
-  beforeEach(async () => {
-    d = await openDeployment(await kind.open());
-    await buildDomain(d.services, 'contoso.com');
-    cat = await buildCategory(d.services, { allowed: ['contoso.com'] });
+  const d = useDeployment(kind, async (deployment) => {
+    await buildDomain(deployment.services, 'contoso.com');
+    cat = await buildCategory(deployment.services, { allowed: ['contoso.com'] });
   });
-  afterEach(() => d.close());
 
   const allRooms = () => listRooms(d.services, SYSTEM_ACTOR);
 

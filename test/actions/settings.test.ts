@@ -1,6 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { describeEachStore } from '../harness/each-store.js';
-import { openDeployment, POOL, type TestDeployment } from '../harness/services.js';
+import { POOL, useDeployment } from '../harness/services.js';
 import { expectAppError } from '../harness/expect-error.js';
 import { buildCategory, buildDomain, buildRoom, buildUser } from '../factories.js';
 import { SYSTEM_ACTOR } from '../../src/actions/context.js';
@@ -18,11 +18,7 @@ const XSLT = `<?xml version="1.0"?>
 </xsl:stylesheet>`;
 
 describeEachStore('settings', (kind) => {
-  let d: TestDeployment;
-  beforeEach(async () => {
-    d = await openDeployment(await kind.open());
-  });
-  afterEach(() => d.close());
+  const d = useDeployment(kind);
 
   describe('Persistent Chat policies', () => {
     it('a fresh install has the global policy enabled', async () => {

@@ -3,6 +3,7 @@
  * (global policy on), with every published event recorded.
  */
 import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach } from 'vitest';
 import { InProcessEventBus } from '../../src/events/in-process-bus.js';
 import type { DomainEvent } from '../../src/events/types.js';
 import { makeServices, type Services } from '../../src/actions/context.js';
@@ -29,4 +30,18 @@ export async function openDeployment(store: Store): Promise<TestDeployment> {
   });
   const services = makeServices({ store, bus, poolFqdn: POOL });
   return { services, store, events, close: () => store.close() };
+}
+
+/**
+ * Gives each test of the enclosing describe its own fresh deployment on the store kind,
+ * closed afterwards. The returned object is refilled before every test.
+ */
+export function useDeployment(kind: { open: () => Promise<Store> }, prepare?: (d: TestDeployment) => Promise<void>): TestDeployment {
+  const current = {} as TestDeployment;
+  beforeEach(async () => {
+    Object.assign(current, await openDeployment(await kind.open()));
+    await prepare?.(current);
+  });
+  afterEach(() => current.close());
+  return current;
 }

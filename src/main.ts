@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Config } from './config/schema.js';
 import { defaultPoolFqdn } from './config/schema.js';
 import { prepareDataDir } from './config/data-dir.js';
@@ -12,9 +12,11 @@ import { openSqliteStore, SQLITE_FILE_NAME } from './store/sqlite.js';
 import type { Store } from './store/types.js';
 import { InProcessEventBus } from './events/in-process-bus.js';
 import type { EventBus } from './events/bus.js';
+import { ForwardingEventBus } from './events/forwarding-bus.js';
 import { makeServices, type Services } from './actions/context.js';
 import { bootstrapAdministrator, checkDeploymentPool, initialiseDeployment, type BootstrapResult, type Deployment } from './actions/deployment.js';
 import { VERSION } from './version.js';
+import type { Gateway } from './realtime/gateway.js';
 
 export interface Runtime {
   config: Config;
@@ -38,7 +40,16 @@ export async function openStore(config: Config, dataDir: string): Promise<Store>
  * Opens the deployment the configuration names (creating it on first use) with the
  * in-process event bus.
  */
-export async function openRuntime(config: Config, options: { onBusError?: (err: unknown) => void } = {}): Promise<Runtime> {
+export interface RuntimeOptions {
+  onBusError?: (err: unknown) => void;
+  /**
+   * A CLI: when a server runs on this data dir, hand it the committed events so changes
+   * take effect live; `onForwardError` hears when it cannot be reached.
+   */
+  forwardToServer?: { onForwardError: (err: unknown) => void };
+}
+
+export async function openRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   const dataDir = prepareDataDir(config.dataDir);
   const store = await openStore(config, dataDir);
   try {
@@ -48,7 +59,11 @@ export async function openRuntime(config: Config, options: { onBusError?: (err: 
       newGuid: randomUUID,
     });
     checkDeploymentPool(deployment, config.poolFqdn);
-    const bus: EventBus = new InProcessEventBus(options.onBusError);
+    const server = options.forwardToServer === undefined ? undefined : readControlFile(dataDir);
+    const bus: EventBus =
+      server === undefined || options.forwardToServer === undefined
+        ? new InProcessEventBus(options.onBusError)
+        : new ForwardingEventBus(server, options.forwardToServer.onForwardError);
     const services = makeServices({ store, bus, poolFqdn: deployment.poolFqdn });
     return {
       config,
@@ -69,7 +84,47 @@ export async function openRuntime(config: Config, options: { onBusError?: (err: 
 export interface RunningServer {
   url: string;
   runtime: Runtime;
+  gateway: Gateway;
   close(): Promise<void>;
+}
+
+export const FILES_DIR = 'files';
+/** Where a running server tells CLIs on the same data dir how to reach it (0600). */
+export const CONTROL_FILE = 'server.json';
+
+export interface ControlInfo {
+  url: string;
+  pid: number;
+  secret: string;
+}
+
+function writeControlFile(dataDir: string, info: ControlInfo): string {
+  const file = path.join(dataDir, CONTROL_FILE);
+  const temp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(temp, JSON.stringify(info), { mode: 0o600 });
+  fs.renameSync(temp, file);
+  return file;
+}
+
+/** Removes the control file unless another server has since replaced it. */
+function removeControlFile(file: string, secret: string): void {
+  try {
+    const info = JSON.parse(fs.readFileSync(file, 'utf8')) as ControlInfo;
+    if (info.secret === secret) fs.rmSync(file, { force: true });
+  } catch {
+    // already gone
+  }
+}
+
+/** The running server on this data dir, if its control file names a live process. */
+export function readControlFile(dataDir: string): ControlInfo | undefined {
+  try {
+    const info = JSON.parse(fs.readFileSync(path.join(dataDir, CONTROL_FILE), 'utf8')) as ControlInfo;
+    process.kill(info.pid, 0);
+    return info;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -77,10 +132,18 @@ export interface RunningServer {
  * and listens. Prints where it runs and how to administer it.
  */
 export async function startServer(config: Config, print: (text: string) => void = (t) => process.stdout.write(`${t}\n`)): Promise<RunningServer> {
-  const [{ pino }, { buildHttpServer }] = await Promise.all([import('pino'), import('./http/server.js')]);
+  const [{ pino }, { buildHttpServer }, { Gateway }, { BlobStore }, { Metrics }] = await Promise.all([
+    import('pino'),
+    import('./http/server.js'),
+    import('./realtime/gateway.js'),
+    import('./files/blob-store.js'),
+    import('./http/metrics.js'),
+  ]);
   const logger = pino({ level: config.logLevel, base: { service: 'stoa' } });
   const runtime = await openRuntime(config, { onBusError: (err) => logger.error({ err }, 'event handler failed') });
+  let gateway: InstanceType<typeof Gateway> | undefined;
   try {
+    runtime.services.blobs = BlobStore.open(path.join(runtime.dataDir, FILES_DIR));
     const admin = await bootstrapAdministrator(runtime.services.store, {
       poolFqdn: runtime.deployment.poolFqdn,
       ...(config.adminPassword === undefined ? {} : { password: config.adminPassword }),
@@ -88,21 +151,31 @@ export async function startServer(config: Config, print: (text: string) => void 
       newGuid: randomUUID,
     });
     const passwordFile = writeInitialPassword(runtime.dataDir, admin);
-    const app = await buildHttpServer(runtime, logger);
+    const metrics = new Metrics();
+    gateway = new Gateway(runtime.services, logger, metrics);
+    const controlSecret = randomBytes(32).toString('base64url');
+    const app = await buildHttpServer(runtime, logger, { gateway, metrics, controlSecret });
+    gateway.attach(app.server);
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : config.port;
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    const controlFile = writeControlFile(runtime.dataDir, { url, pid: process.pid, secret: controlSecret });
     print(bannerLines(url, runtime, admin, passwordFile).join('\n'));
+    const running = gateway;
     return {
       url,
       runtime,
+      gateway: running,
       async close() {
+        removeControlFile(controlFile, controlSecret);
+        await running.close();
         await app.close();
         await runtime.close();
       },
     };
   } catch (err) {
+    await gateway?.close();
     await runtime.close();
     throw err;
   }

@@ -40,3 +40,36 @@ export async function loadActorFacts(store: Store, actor: Actor): Promise<ActorF
     active: user.status === 'active' && !user.federated,
   };
 }
+
+/**
+ * Actor facts for many users at once (notification recipients): one query each for the
+ * users, their affiliations, the administrators and the policies, however many users.
+ */
+export async function loadActorFactsMany(store: Store, ids: readonly number[]): Promise<Map<number, ActorFacts>> {
+  const out = new Map<number, ActorFacts>();
+  if (ids.length === 0) return out;
+  const [users, affiliations, admins, policies] = await Promise.all([
+    store.principals.getManyByIds(ids),
+    store.principals.affiliations(ids),
+    store.administrators.list(),
+    store.policies.list(),
+  ]);
+  const byKey = new Map(policies.map((p) => [p.identityKey, p]));
+  const byId = new Map(policies.map((p) => [p.id, p]));
+  for (const user of users) {
+    if (user.kind !== 'user') continue;
+    const principal = { id: user.id, affiliations: affiliations.get(user.id) ?? new Set([user.id]) };
+    const policy =
+      (user.policyId === null ? undefined : byId.get(user.policyId)) ??
+      (user.site === null ? undefined : byKey.get(`site:${user.site.toLowerCase()}`)) ??
+      byKey.get('global');
+    out.set(user.id, {
+      kind: 'user',
+      principal,
+      isAdmin: matches(principal, admins),
+      serviceEnabled: policy?.enablePersistentChat ?? GLOBAL_POLICY_DEFAULTS.enablePersistentChat,
+      active: user.status === 'active' && !user.federated,
+    });
+  }
+  return out;
+}

@@ -85,7 +85,30 @@ export async function accessRoom(
 ): Promise<LoadedRoom> {
   const name = parseIdentity(identity, poolFqdn);
   const notFound = new AppError('ROOM_NOT_FOUND', `there is no room named '${name}'`);
-  let room = await store.rooms.getByNameKey(nameKey(name));
+  return authorize(store, actor, await store.rooms.getByNameKey(nameKey(name)), need, notFound, options);
+}
+
+/** The same by the room's id as the API shows it (its GUID). */
+export async function accessRoomById(
+  store: Store,
+  actor: ActorFacts,
+  guid: string,
+  need: RoomNeed,
+  options: { lock?: boolean } = {},
+): Promise<LoadedRoom> {
+  const notFound = new AppError('ROOM_NOT_FOUND', `there is no room with id '${guid}'`);
+  return authorize(store, actor, await store.rooms.getByGuid(guid), need, notFound, options);
+}
+
+async function authorize(
+  store: Store,
+  actor: ActorFacts,
+  found: RoomRecord | undefined,
+  need: RoomNeed,
+  notFound: AppError,
+  options: { lock?: boolean },
+): Promise<LoadedRoom> {
+  let room = found;
   if (room !== undefined && options.lock === true) {
     // A write reads the room and its roles only once it holds the row: edits computed
     // from what it read cannot overwrite a concurrent writer's.

@@ -7,6 +7,14 @@ import { randomUUID } from 'node:crypto';
 import type { Store } from '../store/types.js';
 import type { EventBus } from '../events/bus.js';
 import type { DomainEvent } from '../events/types.js';
+import type { BlobStore } from '../files/blob-store.js';
+
+/** Who is in which room right now (the realtime gateway keeps it; none without a server). */
+export interface Presence {
+  participants(roomId: number): number;
+}
+
+export const NO_PRESENCE: Presence = { participants: () => 0 };
 
 export interface Services {
   store: Store;
@@ -14,10 +22,13 @@ export interface Services {
   poolFqdn: string;
   clock: () => number;
   newGuid: () => string;
+  presence: Presence;
+  /** Where uploaded files live (absent: this entry point handles no files). */
+  blobs?: BlobStore;
 }
 
 export function makeServices(parts: Pick<Services, 'store' | 'bus' | 'poolFqdn'> & Partial<Services>): Services {
-  return { clock: () => Date.now(), newGuid: () => randomUUID(), ...parts };
+  return { clock: () => Date.now(), newGuid: () => randomUUID(), presence: NO_PRESENCE, ...parts };
 }
 
 /** Who asks: a signed-in user, or the local administrator working on the data dir. */

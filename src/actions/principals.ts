@@ -304,7 +304,11 @@ export async function checkSetPassword(
     const own = actor.kind === 'user' && actor.principalId === principal.id;
     if (!own) requireAdministrator(facts, "set other users' passwords");
     await tx.store.principals.update(principal.id, { passwordHash: hash }, tx.now);
+    // A new password signs the user out everywhere (API tokens stay: they are not passwords).
+    const ended = (await tx.store.sessions.list(principal.id, 'session')).map((s) => s.tokenHash);
+    await tx.store.sessions.deleteForPrincipal(principal.id, 'session');
     tx.emit({ type: 'principal.updated', principalId: principal.id, key: principal.key });
+    if (ended.length > 0) tx.emit({ type: 'session.ended', principalId: principal.id, tokenHashes: ended });
     tx.record({ action: 'set', kind: 'password', identity: principal.name });
     return { user: principal.name };
   });

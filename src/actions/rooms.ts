@@ -17,6 +17,7 @@ import { resolveListEdit } from './principal-refs.js';
 import { checkInScope, outsideScope } from './scope.js';
 import { claimNodeName, releaseNodeName } from './node-names.js';
 import { presentRooms, type RoomView } from './views.js';
+import { doInvite } from './invitations.js';
 import { diff, runWrite, type Actor, type Outcome, type Services, type Tx, type WriteOptions } from './context.js';
 
 export interface RoomInput {
@@ -181,6 +182,7 @@ export async function doCreateRoom(
     updatedBy: by,
   });
   const { added } = await writeRoles(tx, room.id, { members: [], managers: [], presenters: [] }, roles);
+  await doInvite(tx, room, category, [], roles.members);
   const view = await present(tx, room);
   tx.emit({ type: 'room.created', roomId: room.id, name: room.name });
   if (added.length > 0) tx.emit({ type: 'room.roles_changed', roomId: room.id, name: room.name, added, removed: [] });
@@ -259,6 +261,7 @@ export async function doUpdateRoom(
     updatedBy: actor.kind === 'user' ? actor.principalId : null,
   });
   const { added, removed } = await writeRoles(tx, room.id, loaded.roles, roles.next);
+  await doInvite(tx, updated, category, loaded.roles.members, roles.next.members);
   const after = await present(tx, updated);
   const details = diff(before, after, ['id', 'guid']);
   const notes = roles.stripped.map((p) => `${p.name} lost its roles: outside the scope of category '${category.name}'`);

@@ -38,7 +38,12 @@ export async function withDeployment(cmd: Command, fn: (ctx: CliContext) => Prom
     overrides: { dataDir: globals.dataDir, databaseUrl: globals.databaseUrl, poolFqdn: globals.poolFqdn },
   });
   const printer = makePrinter(globals.json === true);
-  const runtime = await openRuntime(config);
+  const runtime = await openRuntime(config, {
+    forwardToServer: {
+      onForwardError: (err) =>
+        printer.err(`stoa: warning: the change is saved, but the running server could not be told (${err instanceof Error ? err.message : String(err)}); it applies to live sessions after a restart`),
+    },
+  });
   try {
     if (runtime.deployment.created) {
       printer.err(`stoa: created a new deployment in ${runtime.dataDir} (pool ${runtime.deployment.poolFqdn})`);

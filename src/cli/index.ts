@@ -19,6 +19,7 @@ import { registerPrincipal } from './commands/principal.js';
 import { registerAdmin } from './commands/admin.js';
 import { registerUser } from './commands/user.js';
 import { registerServe } from './commands/serve.js';
+import { registerMessage } from './commands/message.js';
 
 export function buildProgram(): Command {
   const program = new Command('stoa')
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
     registerPrincipal,
     registerAdmin,
     registerUser,
+    registerMessage,
   ]) {
     register(program);
   }

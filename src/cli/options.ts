@@ -94,3 +94,21 @@ export function enumValue<T>(raw: string | undefined, parse: (raw: string) => T)
     throw err;
   }
 }
+
+/**
+ * A date on the command line (UTC): `2026-01-31` or an ISO 8601 time. A bare date as an
+ * end bound means the whole day (inclusive, as the cmdlets' -EndDate); as a start, its
+ * first moment.
+ */
+export function parseDateOption(raw: string | undefined, flag: string, bound: 'start' | 'end'): number | undefined {
+  if (raw === undefined) return undefined;
+  const text = raw.trim();
+  if (/^\d{4}-\d{2}-\d{2}$/.test(text)) {
+    const day = Date.parse(`${text}T00:00:00Z`);
+    if (Number.isNaN(day)) throw new UsageError(`--${flag}: '${raw}' is not a date`);
+    return bound === 'start' ? day : day + 86_400_000 - 1;
+  }
+  const time = /^\d{4}-\d{2}-\d{2}T/.test(text) ? Date.parse(text) : Number.NaN;
+  if (Number.isNaN(time)) throw new UsageError(`--${flag} takes a date like 2026-01-31 or 2026-01-31T12:00:00Z (got '${raw}')`);
+  return time;
+}

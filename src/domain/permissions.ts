@@ -70,6 +70,10 @@ export function hasRole(principal: PrincipalFacts, room: RoomFacts, role: RoomRo
 }
 
 /** A user who may act at all: active and enabled by policy. The system actor always may. */
+export function canUseService(actor: ActorFacts): boolean {
+  return actor.kind === 'system' || usable(actor);
+}
+
 function usable(actor: ActorFacts): actor is Extract<ActorFacts, { kind: 'user' }> {
   return actor.kind === 'user' && actor.active && actor.serviceEnabled;
 }

@@ -1,3 +1,5 @@
+import type { InvitationView, MessageView, NotificationView } from '../actions/chat-views.js';
+
 /**
  * Domain events, named `resource.verb`. They leave only after the transaction that
  * caused them commits (actions queue them on the transaction).
@@ -23,4 +25,11 @@ export type DomainEvent =
   | { type: 'endpoint.created' | 'endpoint.removed'; sipUri: string }
   | { type: 'principal.created' | 'principal.updated' | 'principal.removed'; principalId: number; key: string }
   | { type: 'directory.changed'; principalIds: number[] }
-  | { type: 'administrator.granted' | 'administrator.revoked'; principalId: number };
+  | { type: 'administrator.granted' | 'administrator.revoked'; principalId: number }
+  | { type: 'message.posted'; roomId: number; message: MessageView }
+  | { type: 'message.removed'; roomId: number; messageIds: number[] }
+  | { type: 'message.replaced'; roomId: number; messages: MessageView[] }
+  | { type: 'room.cleared'; roomId: number; through: string; removed: number }
+  | { type: 'invitation.created'; roomId: number; invitations: { principalId: number; invitation: InvitationView }[] }
+  | { type: 'notification.created'; notifications: { principalId: number; notification: NotificationView }[] }
+  | { type: 'session.ended'; principalId: number; tokenHashes: string[] | 'all' };

@@ -1,16 +1,77 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import type { Services } from '../actions/context.js';
 import type { Runtime } from '../main.js';
+import { isAppError } from '../domain/errors.js';
+import { VERSION } from '../version.js';
+import type { Gateway } from '../realtime/gateway.js';
 import { healthRoutes } from './health.js';
+import { authRoutes } from './auth-routes.js';
+import { roomRoutes } from './room-routes.js';
+import { meRoutes } from './me-routes.js';
+import { fileRoutes } from './file-routes.js';
+import { internalRoutes } from './internal-routes.js';
+import { Metrics, metricsRoutes } from './metrics.js';
+import { SHARED_SCHEMAS } from './schemas.js';
+
+export interface HttpParts {
+  gateway?: Gateway;
+  metrics?: Metrics;
+  /** The secret a local CLI presents to forward its committed events. */
+  controlSecret?: string;
+}
 
 /** The HTTP server: one Fastify plugin per resource, registered here. */
-export async function buildHttpServer(runtime: Runtime, logger: FastifyBaseLogger): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: logger, trustProxy: false });
+export async function buildHttpServer(runtime: Runtime, logger: FastifyBaseLogger, parts: HttpParts = {}): Promise<FastifyInstance> {
+  const services: Services = runtime.services;
+  const app = Fastify({ loggerInstance: logger, trustProxy: false, bodyLimit: 1024 * 1024 });
+  const metrics = parts.metrics ?? new Metrics();
+  app.decorateRequest('auth', null);
   app.addHook('onSend', async (_request, reply) => {
     reply.header('x-content-type-options', 'nosniff');
     reply.header('x-frame-options', 'DENY');
     reply.header('referrer-policy', 'no-referrer');
     reply.header('cache-control', 'no-store');
+    reply.header('cross-origin-opener-policy', 'same-origin');
+    reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
   });
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.observe(request.method, request.routeOptions.url ?? 'unknown', reply.statusCode, reply.elapsedTime / 1000);
+  });
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    if (isAppError(err)) {
+      const problems = err.details?.problems;
+      return reply.code(err.status).send({ error: { code: err.code, message: err.message, ...(Array.isArray(problems) ? { problems } : {}) } });
+    }
+    if (err.validation !== undefined) {
+      return reply.code(400).send({ error: { code: 'INVALID_INPUT', message: err.message } });
+    }
+    if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
+      return reply.code(err.statusCode).send({ error: { code: err.statusCode === 413 ? 'TOO_LARGE' : 'INVALID_INPUT', message: err.message } });
+    }
+    request.log.error({ err }, 'request failed');
+    return reply.code(500).send({ error: { code: 'INTERNAL', message: 'internal error' } });
+  });
+  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` } }));
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Stoa API', version: VERSION, description: 'Persistent chat: rooms, history, search, files. WebSocket frames: docs/api.md.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  });
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
+
   await app.register(healthRoutes, { runtime });
+  await app.register(metricsRoutes, { metrics, services });
+  await app.register(authRoutes, { services });
+  await app.register(roomRoutes, { services, ...(parts.gateway === undefined ? {} : { gateway: parts.gateway }) });
+  await app.register(meRoutes, { services });
+  await app.register(fileRoutes, { services });
+  if (parts.controlSecret !== undefined) await app.register(internalRoutes, { services, controlSecret: parts.controlSecret });
+  app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

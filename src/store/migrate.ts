@@ -1,6 +1,7 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { Dialect } from './dialect.js';
 import * as m0001 from './migrations/0001-initial.js';
+import * as m0002 from './migrations/0002-chat.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the migrator works on the untyped schema */
 type Step = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
@@ -8,6 +9,7 @@ type Step = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
 /** Migrations in order; names never change once released. */
 const STEPS: Record<string, Step> = {
   '0001-initial': m0001,
+  '0002-chat': m0002,
 };
 
 class InCodeProvider implements MigrationProvider {

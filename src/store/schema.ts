@@ -172,6 +172,87 @@ export interface MessagesTable {
   storyTitle: string | null;
   /** UTF-8 bytes of content, RTF and story title: what ChatContentExceedsMB counts. */
   sizeBytes: number;
+  fileId: number | null;
+  /** 0 when the category had chat history off: delivered live, never shown as history. */
+  inHistory: Generated<Flag>;
+  /** Set when an administrator replaced the text (Remove-CsPersistentChatMessage). */
+  replacedAt: number | null;
+}
+
+export interface SessionsTable {
+  /** sha256 of the bearer token; the token itself is never stored. */
+  tokenHash: string;
+  principalId: number;
+  kind: string;
+  name: string;
+  createdAt: number;
+  expiresAt: number | null;
+  lastUsedAt: number;
+}
+
+export interface RoomFollowsTable {
+  principalId: number;
+  roomId: number;
+  lastReadChatId: number;
+  createdAt: number;
+}
+
+export interface InvitationsTable {
+  id: Generated<number>;
+  principalId: number;
+  roomId: number;
+  createdAt: number;
+}
+
+export interface NotificationsTable {
+  id: Generated<number>;
+  principalId: number;
+  kind: string;
+  roomId: number;
+  messageId: number;
+  detail: string;
+  createdAt: number;
+}
+
+export interface KeywordAlertsTable {
+  id: Generated<number>;
+  principalId: number;
+  keyword: string;
+  keywordKey: string;
+  createdAt: number;
+}
+
+export interface TopicFeedsTable {
+  id: Generated<number>;
+  principalId: number;
+  name: string;
+  nameKey: string;
+  query: string;
+  createdAt: number;
+}
+
+export interface FilesTable {
+  id: Generated<number>;
+  guid: string;
+  roomId: number;
+  uploaderId: number;
+  name: string;
+  contentType: string;
+  sizeBytes: number;
+  sha256: string;
+  createdAt: number;
+}
+
+export interface FileTokensTable {
+  tokenHash: string;
+  direction: string;
+  principalId: number;
+  roomId: number;
+  fileId: number | null;
+  name: string | null;
+  contentType: string | null;
+  sizeBytes: number | null;
+  expiresAt: number;
 }
 
 export interface Database {
@@ -190,4 +271,12 @@ export interface Database {
   complianceConfigurations: ComplianceConfigurationsTable;
   endpoints: EndpointsTable;
   messages: MessagesTable;
+  sessions: SessionsTable;
+  roomFollows: RoomFollowsTable;
+  invitations: InvitationsTable;
+  notifications: NotificationsTable;
+  keywordAlerts: KeywordAlertsTable;
+  topicFeeds: TopicFeedsTable;
+  files: FilesTable;
+  fileTokens: FileTokensTable;
 }

@@ -110,6 +110,15 @@ export interface RoomQuery {
   /** Rooms where any of these principals (a user and its affiliations) holds the role. */
   role?: { role: RoomRoleName; principalIds: readonly number[] };
   contentExceedsBytes?: number;
+  /** Rooms in any of these categories. */
+  categoryIds?: readonly number[];
+  /**
+   * The directory's access rule in SQL: rooms of one of these privacies, or rooms where
+   * any of the principals holds the member role.
+   */
+  privacyOrMember?: { privacies: readonly RoomPrivacy[]; principalIds: readonly number[] };
+  /** Case-insensitive substring of the name (and of the description when asked). */
+  text?: { value: string; description: boolean };
   limit?: number;
 }
 
@@ -160,12 +169,129 @@ export interface NewMessage {
   rtf?: string | null;
   isAlert?: boolean;
   storyTitle?: string | null;
+  fileId?: number | null;
+  /** False when the category had chat history off: the message was live only. */
+  inHistory?: boolean;
 }
 
 export interface MessageRecord extends Required<NewMessage> {
   id: number;
   chatId: number;
   sizeBytes: number;
+  replacedAt: number | null;
+}
+
+/** One page of a room's history, in chat id order. */
+export interface HistoryQuery {
+  roomId: number;
+  beforeChatId?: number;
+  afterChatId?: number;
+  limit: number;
+}
+
+/**
+ * Full-text search over the rooms the caller may read (the caller computes roomIds).
+ * Every term must occur as a case-insensitive substring of the text or story title.
+ */
+export interface MessageSearch {
+  roomIds: readonly number[];
+  terms: readonly string[];
+  authorIds?: readonly number[];
+  from?: number;
+  to?: number;
+  hasFile?: boolean;
+  /** Paging: only messages with a smaller global id. */
+  beforeId?: number;
+  limit: number;
+}
+
+/** What an administrator's content operation selects before keyword matching. */
+export interface MessageSelection {
+  roomId: number;
+  authorId?: number;
+  from?: number;
+  to?: number;
+}
+
+export type SessionKind = 'session' | 'api';
+
+export interface SessionRecord {
+  tokenHash: string;
+  principalId: number;
+  kind: SessionKind;
+  name: string;
+  createdAt: number;
+  expiresAt: number | null;
+  lastUsedAt: number;
+}
+
+export interface FollowRecord {
+  principalId: number;
+  roomId: number;
+  lastReadChatId: number;
+  createdAt: number;
+}
+
+export interface InvitationRecord {
+  id: number;
+  principalId: number;
+  roomId: number;
+  createdAt: number;
+}
+
+export type NotificationKind = 'mention' | 'keyword' | 'feed';
+
+export interface NotificationRecord {
+  id: number;
+  principalId: number;
+  kind: NotificationKind;
+  roomId: number;
+  messageId: number;
+  /** The keyword that matched, or the feed's name; empty for mentions. */
+  detail: string;
+  createdAt: number;
+}
+
+export interface KeywordAlertRecord {
+  id: number;
+  principalId: number;
+  keyword: string;
+  keywordKey: string;
+  createdAt: number;
+}
+
+export interface TopicFeedRecord {
+  id: number;
+  principalId: number;
+  name: string;
+  nameKey: string;
+  query: string;
+  createdAt: number;
+}
+
+export interface FileRecord {
+  id: number;
+  guid: string;
+  roomId: number;
+  uploaderId: number;
+  name: string;
+  contentType: string;
+  sizeBytes: number;
+  sha256: string;
+  createdAt: number;
+}
+
+export interface FileTokenRecord {
+  tokenHash: string;
+  direction: 'upload' | 'download';
+  principalId: number;
+  roomId: number;
+  /** Downloads: the file. Uploads: null until used. */
+  fileId: number | null;
+  name: string | null;
+  contentType: string | null;
+  sizeBytes: number | null;
+  expiresAt: number;
 }
 
 export interface MetaStore {
@@ -181,6 +307,8 @@ export interface PrincipalStore {
   getByDnKey(dnKey: string): Promise<PrincipalRecord | undefined>;
   getManyByIds(ids: readonly number[]): Promise<PrincipalRecord[]>;
   getManyByKeys(keys: readonly string[]): Promise<PrincipalRecord[]>;
+  /** Active users whose SIP address has one of these user parts (`sip:<part>@...`). */
+  usersByUserPart(parts: readonly string[]): Promise<PrincipalRecord[]>;
   list(query: PrincipalQuery): Promise<PrincipalRecord[]>;
   /** Groups the principal is a direct member of. */
   groupsOf(memberId: number): Promise<number[]>;
@@ -225,6 +353,8 @@ export interface RoomStore {
   delete(id: number): Promise<void>;
   getById(id: number): Promise<RoomRecord | undefined>;
   getByNameKey(nameKey: string): Promise<RoomRecord | undefined>;
+  getByGuid(guid: string): Promise<RoomRecord | undefined>;
+  getManyByIds(ids: readonly number[]): Promise<RoomRecord[]>;
   /** Takes the row lock on PostgreSQL (SQLite transactions already hold the write lock). */
   lock(id: number): Promise<void>;
   list(query: RoomQuery): Promise<RoomRecord[]>;
@@ -284,7 +414,76 @@ export interface AdministratorStore {
 export interface MessageStore {
   /** Appends with the room's next chat id; keeps the room's content size. */
   append(m: NewMessage): Promise<MessageRecord>;
+  /** The newest messages kept as history, oldest first. */
   latest(roomId: number, limit: number): Promise<MessageRecord[]>;
+  page(query: HistoryQuery): Promise<MessageRecord[]>;
+  getById(id: number): Promise<MessageRecord | undefined>;
+  getByChatId(roomId: number, chatId: number): Promise<MessageRecord | undefined>;
+  /** Newest first. */
+  search(query: MessageSearch): Promise<MessageRecord[]>;
+  /** Messages kept as history after each position (unread counts). */
+  countAfter(positions: readonly { roomId: number; afterChatId: number }[]): Promise<Map<number, number>>;
+  /** Every stored message of the selection, oldest first (content operations). */
+  select(selection: MessageSelection): Promise<MessageRecord[]>;
+  remove(roomId: number, ids: readonly number[]): Promise<number>;
+  replace(roomId: number, ids: readonly number[], content: string, now: number): Promise<number>;
+  /** Deletes the room's messages posted up to and including `endInclusive`. */
+  clearUpTo(roomId: number, endInclusive: number): Promise<number>;
+}
+
+export interface SessionStore {
+  insert(s: SessionRecord): Promise<void>;
+  get(tokenHash: string): Promise<SessionRecord | undefined>;
+  touch(tokenHash: string, now: number): Promise<void>;
+  delete(tokenHash: string): Promise<boolean>;
+  /** API tokens are addressed by the first characters of their hash. */
+  deleteByPrefix(principalId: number, prefix: string): Promise<number>;
+  deleteForPrincipal(principalId: number, kind?: SessionKind): Promise<number>;
+  list(principalId: number, kind?: SessionKind): Promise<SessionRecord[]>;
+  purgeExpired(now: number): Promise<number>;
+}
+
+export interface FollowStore {
+  follow(f: FollowRecord): Promise<boolean>;
+  unfollow(principalId: number, roomId: number): Promise<boolean>;
+  list(principalId: number): Promise<FollowRecord[]>;
+  /** Moves the read position forward only. */
+  markRead(principalId: number, roomId: number, chatId: number): Promise<boolean>;
+}
+
+export interface InvitationStore {
+  add(principalIds: readonly number[], roomId: number, now: number): Promise<InvitationRecord[]>;
+  since(principalId: number, afterId: number, limit: number): Promise<InvitationRecord[]>;
+}
+
+export interface NotificationStore {
+  add(rows: readonly Omit<NotificationRecord, 'id'>[]): Promise<NotificationRecord[]>;
+  list(principalId: number, query: { beforeId?: number; afterId?: number; kind?: NotificationKind; limit: number }): Promise<NotificationRecord[]>;
+}
+
+export interface KeywordAlertStore {
+  add(a: Omit<KeywordAlertRecord, 'id'>): Promise<KeywordAlertRecord>;
+  remove(principalId: number, id: number): Promise<boolean>;
+  list(principalId: number): Promise<KeywordAlertRecord[]>;
+  all(): Promise<KeywordAlertRecord[]>;
+}
+
+export interface TopicFeedStore {
+  add(f: Omit<TopicFeedRecord, 'id'>): Promise<TopicFeedRecord>;
+  remove(principalId: number, id: number): Promise<boolean>;
+  list(principalId: number): Promise<TopicFeedRecord[]>;
+  all(): Promise<TopicFeedRecord[]>;
+}
+
+export interface FileStore {
+  insert(f: Omit<FileRecord, 'id'>): Promise<FileRecord>;
+  getById(id: number): Promise<FileRecord | undefined>;
+  getByGuid(guid: string): Promise<FileRecord | undefined>;
+  getManyByIds(ids: readonly number[]): Promise<FileRecord[]>;
+  insertToken(t: FileTokenRecord): Promise<void>;
+  getToken(tokenHash: string): Promise<FileTokenRecord | undefined>;
+  deleteToken(tokenHash: string): Promise<boolean>;
+  purgeExpiredTokens(now: number): Promise<number>;
 }
 
 export interface Store {
@@ -304,6 +503,13 @@ export interface Store {
   readonly endpoints: EndpointStore;
   readonly administrators: AdministratorStore;
   readonly messages: MessageStore;
+  readonly sessions: SessionStore;
+  readonly follows: FollowStore;
+  readonly invitations: InvitationStore;
+  readonly notifications: NotificationStore;
+  readonly keywordAlerts: KeywordAlertStore;
+  readonly topicFeeds: TopicFeedStore;
+  readonly files: FileStore;
   /** Closes the connection pool (only on the root store). */
   close(): Promise<void>;
 }

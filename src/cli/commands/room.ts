@@ -19,6 +19,7 @@ import {
   whatIfOption,
 } from '../options.js';
 import { printList, printOutcome } from '../output.js';
+import { registerRoomClear } from './message.js';
 
 const ROLES: [string, string, string][] = [
   ['members', 'member', 'members'],
@@ -167,4 +168,6 @@ export function registerRoom(program: Command): void {
         printOutcome(printer, await checkRemoveRoom(services, actor, identity, { whatIf: opts.whatIf === true }));
       }),
   );
+
+  registerRoomClear(room);
 }

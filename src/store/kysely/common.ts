@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database, Flag } from '../schema.js';
 import type { Dialect, DialectCapabilities } from '../dialect.js';
 
@@ -22,6 +22,16 @@ export function chunks<T>(items: readonly T[], size = 500): T[][] {
 /** Escapes a value for use inside LIKE with ESCAPE '\'. */
 export function likeEscape(value: string): string {
   return value.replace(/[\\%_]/g, (ch) => `\\${ch}`);
+}
+
+/** A LIKE pattern (already escaped with likeEscape) with its ESCAPE clause. */
+export function likePattern(pattern: string): RawBuilder<string> {
+  return sql<string>`${pattern} ESCAPE '\\'`;
+}
+
+/** LIKE '%text%' for any substring of the text, case as given. */
+export function containing(text: string): RawBuilder<string> {
+  return likePattern(`%${likeEscape(text)}%`);
 }
 
 export function must<T>(row: T | undefined, what: string): T {

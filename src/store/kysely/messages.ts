@@ -1,7 +1,7 @@
-import type { Selectable } from 'kysely';
-import type { MessagesTable } from '../schema.js';
+import { sql, type ExpressionBuilder, type Selectable } from 'kysely';
+import type { Database, MessagesTable } from '../schema.js';
 import type { MessageRecord, MessageStore } from '../types.js';
-import { fromFlag, must, toFlag, type Executor } from './common.js';
+import { chunks, containing, fromFlag, likeEscape, must, toFlag, type Executor } from './common.js';
 
 function toRecord(row: Selectable<MessagesTable>): MessageRecord {
   return {
@@ -10,12 +10,46 @@ function toRecord(row: Selectable<MessagesTable>): MessageRecord {
     chatId: Number(row.chatId),
     postedAt: Number(row.postedAt),
     isAlert: fromFlag(row.isAlert),
+    inHistory: fromFlag(row.inHistory),
+    replacedAt: row.replacedAt === null ? null : Number(row.replacedAt),
   };
 }
 
-const utf8Bytes = (text: string | null | undefined): number => (text ? Buffer.byteLength(text, 'utf8') : 0);
+export const utf8Bytes = (text: string | null | undefined): number => (text ? Buffer.byteLength(text, 'utf8') : 0);
 
-export function messageStore({ db }: Executor): MessageStore {
+/** FTS5 string literal: the term as one quoted phrase (trigram: any substring). */
+const ftsPhrase = (term: string) => `"${term.replace(/"/g, '""')}"`;
+
+export function messageStore({ db, can }: Executor): MessageStore {
+  /** Recomputes what ChatContentExceedsMB counts after messages go or change. */
+  async function recountContent(roomId: number) {
+    await db
+      .updateTable('rooms')
+      .set((eb) => ({
+        contentBytes: eb.fn.coalesce(
+          eb.selectFrom('messages').select((m) => m.fn.sum<number>('sizeBytes').as('s')).where('roomId', '=', roomId),
+          sql.lit(0),
+        ),
+      }))
+      .where('id', '=', roomId)
+      .execute();
+  }
+
+  /** One search term: a case-insensitive substring of the text or the story title. */
+  function termMatches(eb: ExpressionBuilder<Database, 'messages'>, term: string) {
+    if (can.textSearch === 'pg-trigram') {
+      const pattern = `%${likeEscape(term)}%`;
+      return eb.or([
+        sql<boolean>`${eb.ref('content')} ilike ${pattern} escape '\\'`,
+        sql<boolean>`${eb.ref('storyTitle')} ilike ${pattern} escape '\\'`,
+      ]);
+    }
+    if ([...term].length >= 3) {
+      return eb('messages.id', 'in', sql<number>`(select rowid from messages_fts where messages_fts match ${ftsPhrase(term)})`);
+    }
+    return eb.or([eb('content', 'like', containing(term)), eb('storyTitle', 'like', containing(term))]);
+  }
+
   return {
     async append(m) {
       const sizeBytes = utf8Bytes(m.content) + utf8Bytes(m.rtf) + utf8Bytes(m.storyTitle);
@@ -39,6 +73,8 @@ export function messageStore({ db }: Executor): MessageStore {
           isAlert: toFlag(m.isAlert ?? false),
           storyTitle: m.storyTitle ?? null,
           sizeBytes,
+          fileId: m.fileId ?? null,
+          inHistory: toFlag(m.inHistory ?? true),
         })
         .returningAll()
         .executeTakeFirstOrThrow();
@@ -49,10 +85,95 @@ export function messageStore({ db }: Executor): MessageStore {
         .selectFrom('messages')
         .selectAll()
         .where('roomId', '=', roomId)
+        .where('inHistory', '=', 1)
         .orderBy('chatId', 'desc')
         .limit(limit)
         .execute();
       return rows.map(toRecord).reverse();
+    },
+    async page({ roomId, beforeChatId, afterChatId, limit }) {
+      let q = db.selectFrom('messages').selectAll().where('roomId', '=', roomId).where('inHistory', '=', 1);
+      if (afterChatId !== undefined) q = q.where('chatId', '>', afterChatId);
+      if (beforeChatId !== undefined) q = q.where('chatId', '<', beforeChatId);
+      // Paging backwards reads the newest before the position; forwards the oldest after it.
+      const backwards = afterChatId === undefined;
+      const rows = await q.orderBy('chatId', backwards ? 'desc' : 'asc').limit(limit).execute();
+      const out = rows.map(toRecord);
+      return backwards ? out.reverse() : out;
+    },
+    async getById(id) {
+      const row = await db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && toRecord(row);
+    },
+    async getByChatId(roomId, chatId) {
+      const row = await db.selectFrom('messages').selectAll().where('roomId', '=', roomId).where('chatId', '=', chatId).executeTakeFirst();
+      return row && toRecord(row);
+    },
+    async search(query) {
+      if (query.roomIds.length === 0) return [];
+      let q = db.selectFrom('messages').selectAll().where('roomId', 'in', [...query.roomIds]).where('inHistory', '=', 1);
+      for (const term of query.terms) q = q.where((eb) => termMatches(eb, term));
+      if (query.authorIds !== undefined) {
+        if (query.authorIds.length === 0) return [];
+        q = q.where('authorId', 'in', [...query.authorIds]);
+      }
+      if (query.from !== undefined) q = q.where('postedAt', '>=', query.from);
+      if (query.to !== undefined) q = q.where('postedAt', '<=', query.to);
+      if (query.hasFile !== undefined) q = q.where('fileId', query.hasFile ? 'is not' : 'is', null);
+      if (query.beforeId !== undefined) q = q.where('id', '<', query.beforeId);
+      const rows = await q.orderBy('id', 'desc').limit(query.limit).execute();
+      return rows.map(toRecord);
+    },
+    async countAfter(positions) {
+      const out = new Map<number, number>(positions.map((p) => [p.roomId, 0]));
+      for (const part of chunks([...positions], 200)) {
+        const rows = await db
+          .selectFrom('messages')
+          .select(['roomId', (eb) => eb.fn.countAll<number>().as('n')])
+          .where('inHistory', '=', 1)
+          .where((eb) => eb.or(part.map((p) => eb.and([eb('roomId', '=', p.roomId), eb('chatId', '>', p.afterChatId)]))))
+          .groupBy('roomId')
+          .execute();
+        for (const r of rows) out.set(r.roomId, Number(r.n));
+      }
+      return out;
+    },
+    async select({ roomId, authorId, from, to }) {
+      let q = db.selectFrom('messages').selectAll().where('roomId', '=', roomId);
+      if (authorId !== undefined) q = q.where('authorId', '=', authorId);
+      if (from !== undefined) q = q.where('postedAt', '>=', from);
+      if (to !== undefined) q = q.where('postedAt', '<=', to);
+      return (await q.orderBy('chatId').execute()).map(toRecord);
+    },
+    async remove(roomId, ids) {
+      let n = 0;
+      for (const part of chunks([...ids])) {
+        const r = await db.deleteFrom('messages').where('roomId', '=', roomId).where('id', 'in', part).executeTakeFirst();
+        n += Number(r.numDeletedRows);
+      }
+      if (n > 0) await recountContent(roomId);
+      return n;
+    },
+    async replace(roomId, ids, content, now) {
+      let n = 0;
+      const sizeBytes = utf8Bytes(content);
+      for (const part of chunks([...ids])) {
+        const r = await db
+          .updateTable('messages')
+          .set({ content, rtf: null, storyTitle: null, sizeBytes, replacedAt: now })
+          .where('roomId', '=', roomId)
+          .where('id', 'in', part)
+          .executeTakeFirst();
+        n += Number(r.numUpdatedRows);
+      }
+      if (n > 0) await recountContent(roomId);
+      return n;
+    },
+    async clearUpTo(roomId, endInclusive) {
+      const r = await db.deleteFrom('messages').where('roomId', '=', roomId).where('postedAt', '<=', endInclusive).executeTakeFirst();
+      const n = Number(r.numDeletedRows);
+      if (n > 0) await recountContent(roomId);
+      return n;
     },
   };
 }

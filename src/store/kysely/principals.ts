@@ -3,7 +3,7 @@ import type { PrincipalsTable } from '../schema.js';
 import type { PrincipalRecord, PrincipalStore } from '../types.js';
 import type { PrincipalKind, PrincipalStatus } from '../../domain/principals.js';
 import { dnAncestorKeys, dnDomain, domainSuffixes } from '../../domain/principals.js';
-import { chunks, fromFlag, likeEscape, must, toFlag, type Executor } from './common.js';
+import { chunks, containing, fromFlag, likeEscape, likePattern, must, toFlag, type Executor } from './common.js';
 
 function toRecord(row: Selectable<PrincipalsTable>): PrincipalRecord {
   return {
@@ -94,6 +94,17 @@ export function principalStore(ex: Executor): PrincipalStore {
 
     getManyByIds,
 
+    async usersByUserPart(parts) {
+      if (parts.length === 0) return [];
+      const rows = await db
+        .selectFrom('principals')
+        .selectAll()
+        .where('kind', '=', 'user')
+        .where('status', '=', 'active')
+        .where((eb) => eb.or(parts.map((p) => eb('key', 'like', likePattern(`sip:${likeEscape(p)}@%`)))))
+        .execute();
+      return rows.map(toRecord);
+    },
     async getManyByKeys(keys) {
       const out: PrincipalRecord[] = [];
       for (const part of chunks([...new Set(keys)])) {
@@ -109,13 +120,9 @@ export function principalStore(ex: Executor): PrincipalStore {
       const statuses = query.statuses ?? ['active', 'disabled'];
       q = q.where('status', 'in', [...statuses]);
       if (query.text) {
-        const pattern = `%${likeEscape(query.text.toLowerCase())}%`;
+        const pattern = containing(query.text.toLowerCase());
         q = q.where((eb) =>
-          eb.or([
-            eb('key', 'like', sql<string>`${pattern} ESCAPE '\\'`),
-            eb(eb.fn('lower', ['displayName']), 'like', sql<string>`${pattern} ESCAPE '\\'`),
-            eb(eb.fn('lower', ['email']), 'like', sql<string>`${pattern} ESCAPE '\\'`),
-          ]),
+          eb.or([eb('key', 'like', pattern), eb(eb.fn('lower', ['displayName']), 'like', pattern), eb(eb.fn('lower', ['email']), 'like', pattern)]),
         );
       }
       q = q.orderBy('kind').orderBy('key');
@@ -207,7 +214,7 @@ export function principalStore(ex: Executor): PrincipalStore {
       }
       for (const p of principals) {
         if (p.kind !== 'container' && p.kind !== 'domain') continue;
-        const like = (pattern: string) => sql<string>`${pattern} ESCAPE '\\'`;
+        const like = likePattern;
         // Under a container: the DN ends with it. In a domain: the SIP domain is it or a
         // subdomain, or the DN ends with its DC= components.
         const dcDn = p.kind === 'domain' ? p.key.split('.').map((l) => `dc=${l}`).join(',') : '';

@@ -2,7 +2,8 @@ import type { Selectable } from 'kysely';
 import type { RoomsTable } from '../schema.js';
 import type { RoomRecord, RoomRoleName, RoomRoles, RoomStore } from '../types.js';
 import type { RoomInvitations, RoomPrivacy, RoomType } from '../../domain/rooms.js';
-import { chunks, fromFlag, must, toFlag, type Executor } from './common.js';
+import { sql } from 'kysely';
+import { chunks, containing, fromFlag, must, toFlag, type Executor } from './common.js';
 
 function toRecord(row: Selectable<RoomsTable>): RoomRecord {
   return {
@@ -51,6 +52,17 @@ export function roomStore({ db, can }: Executor): RoomStore {
       const row = await db.selectFrom('rooms').selectAll().where('nameKey', '=', nameKey).executeTakeFirst();
       return row && toRecord(row);
     },
+    async getByGuid(guid) {
+      const row = await db.selectFrom('rooms').selectAll().where('guid', '=', guid).executeTakeFirst();
+      return row && toRecord(row);
+    },
+    async getManyByIds(ids) {
+      const out: RoomRecord[] = [];
+      for (const part of chunks([...new Set(ids)])) {
+        out.push(...(await db.selectFrom('rooms').selectAll().where('id', 'in', part).execute()).map(toRecord));
+      }
+      return out;
+    },
     async lock(id) {
       if (can.rowLocks) {
         await db.selectFrom('rooms').select('id').where('id', '=', id).forUpdate().execute();
@@ -69,6 +81,38 @@ export function roomStore({ db, can }: Executor): RoomStore {
       if (query.invitations !== undefined) q = q.where('invitations', '=', query.invitations);
       if (query.addinId !== undefined) q = q.where('addinId', '=', query.addinId);
       if (query.contentExceedsBytes !== undefined) q = q.where('contentBytes', '>', query.contentExceedsBytes);
+      if (query.categoryIds !== undefined) {
+        if (query.categoryIds.length === 0) return [];
+        q = q.where('categoryId', 'in', [...query.categoryIds]);
+      }
+      const text = query.text;
+      if (text !== undefined) {
+        const pattern = containing(text.value.toLowerCase());
+        q = q.where((eb) => {
+          const byName = eb('nameKey', 'like', pattern);
+          return text.description ? eb.or([byName, eb(eb.fn('lower', ['description']), 'like', pattern)]) : byName;
+        });
+      }
+      const access = query.privacyOrMember;
+      if (access !== undefined) {
+        q = q.where((eb) => {
+          const alternatives = [];
+          if (access.privacies.length > 0) alternatives.push(eb('privacy', 'in', [...access.privacies]));
+          if (access.principalIds.length > 0) {
+            alternatives.push(
+              eb.exists(
+                eb
+                  .selectFrom('roomPrincipals')
+                  .select('roomPrincipals.roomId')
+                  .whereRef('roomPrincipals.roomId', '=', 'rooms.id')
+                  .where('roomPrincipals.role', '=', 'member')
+                  .where('roomPrincipals.principalId', 'in', [...access.principalIds]),
+              ),
+            );
+          }
+          return alternatives.length === 0 ? sql<boolean>`1 = 0` : eb.or(alternatives);
+        });
+      }
       const role = query.role;
       if (role !== undefined) {
         if (role.principalIds.length === 0) return [];

@@ -13,6 +13,12 @@ import { complianceConfigurationStore, configurationStore } from './configuratio
 import { endpointStore } from './endpoints.js';
 import { administratorStore } from './administrators.js';
 import { messageStore } from './messages.js';
+import { sessionStore } from './sessions.js';
+import { followStore } from './follows.js';
+import { invitationStore } from './invitations.js';
+import { notificationStore } from './notifications.js';
+import { keywordAlertStore, topicFeedStore } from './subscriptions.js';
+import { fileStore } from './files.js';
 import { translateDbError } from '../db-errors.js';
 
 /** The one Store implementation, over a connection pool or bound to a transaction. */
@@ -29,6 +35,13 @@ export class KyselyStore implements Store {
   readonly endpoints;
   readonly administrators;
   readonly messages;
+  readonly sessions;
+  readonly follows;
+  readonly invitations;
+  readonly notifications;
+  readonly keywordAlerts;
+  readonly topicFeeds;
+  readonly files;
 
   constructor(
     readonly db: Kysely<Database>,
@@ -48,6 +61,13 @@ export class KyselyStore implements Store {
     this.endpoints = endpointStore(ex);
     this.administrators = administratorStore(ex);
     this.messages = messageStore(ex);
+    this.sessions = sessionStore(ex);
+    this.follows = followStore(ex);
+    this.invitations = invitationStore(ex);
+    this.notifications = notificationStore(ex);
+    this.keywordAlerts = keywordAlertStore(ex);
+    this.topicFeeds = topicFeedStore(ex);
+    this.files = fileStore(ex);
   }
 
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {

@@ -1,0 +1,41 @@
+/**
+ * The rooms an actor may see, join or read, computed in the database: the category scope
+ * test runs over the (few) categories in memory, and the room rule — privacy, or the
+ * member role through any affiliation — is one SQL query. The per-room checks of
+ * access/rooms.ts and this set agree (the model-based test compares both with 01 §3.8).
+ */
+import type { Store, RoomRecord, RoomQuery } from '../store/types.js';
+import type { ActorFacts } from '../domain/permissions.js';
+import { canUseService, inScope, isAdmin } from '../domain/permissions.js';
+import type { RoomPrivacy } from '../domain/rooms.js';
+import { categoryFacts } from './categories.js';
+
+export type RoomSetNeed = 'see' | 'join' | 'readHistory';
+
+type Narrowing = Pick<RoomQuery, 'categoryIds' | 'ids' | 'text' | 'limit' | 'role'>;
+
+export async function accessibleRooms(store: Store, actor: ActorFacts, need: RoomSetNeed, narrow: Narrowing = {}): Promise<RoomRecord[]> {
+  if (!canUseService(actor)) return [];
+  const categories = await store.categories.list();
+  const lists = await store.categories.lists(categories.map((c) => c.id));
+  let allowed = categories;
+  if (need === 'readHistory') allowed = allowed.filter((c) => c.chatHistory);
+  const admin = isAdmin(actor);
+  if (!admin && actor.kind === 'user') {
+    allowed = allowed.filter((c) => {
+      const l = lists.get(c.id);
+      return l !== undefined && inScope(actor.principal, categoryFacts(c, l));
+    });
+  }
+  let categoryIds = allowed.map((c) => c.id);
+  if (narrow.categoryIds !== undefined) {
+    const wanted = new Set(narrow.categoryIds);
+    categoryIds = categoryIds.filter((id) => wanted.has(id));
+  }
+  const query: RoomQuery = { ...narrow, categoryIds, disabled: false };
+  if (!admin && actor.kind === 'user') {
+    const privacies: RoomPrivacy[] = need === 'see' ? ['Open', 'Closed'] : ['Open'];
+    query.privacyOrMember = { privacies, principalIds: [...actor.principal.affiliations] };
+  }
+  return store.rooms.list(query);
+}

@@ -1,0 +1,168 @@
+/**
+ * Signing in (local passwords → session tokens), long-lived API tokens for bots and
+ * scripts, and turning a bearer token back into an actor. Tokens are random; only their
+ * sha256 is stored.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { SessionKind, SessionRecord } from '../store/types.js';
+import { AppError } from '../domain/errors.js';
+import { normaliseSipUri } from '../domain/principals.js';
+import { verifyPassword } from '../auth/password.js';
+import { loadActorFacts } from '../access/actor.js';
+import { requireAdministrator } from '../access/categories.js';
+import { canUseService } from '../domain/permissions.js';
+import type { Actor, Services } from './context.js';
+
+export const SESSION_LIFETIME_MS = 7 * 24 * 3600_000;
+/** lastUsedAt is written at most this often per token (not on every request). */
+const TOUCH_INTERVAL_MS = 60_000;
+
+export const hashToken = (token: string): string => createHash('sha256').update(token, 'utf8').digest('hex');
+
+function newToken(kind: SessionKind): string {
+  return `stoa_${kind === 'api' ? 'api' : 'ses'}_${randomBytes(32).toString('base64url')}`;
+}
+
+export interface SignedIn {
+  token: string;
+  expiresAt: string;
+  user: { sipUri: string; displayName: string | null; administrator: boolean };
+}
+
+/** A scrypt verification for unknown users too, so timing does not reveal who exists. */
+const DUMMY_HASH = 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
+
+export async function signIn(services: Services, user: string, password: string): Promise<SignedIn> {
+  const bad = new AppError('INVALID_CREDENTIALS', 'the user name or password is wrong');
+  let key: string;
+  try {
+    key = normaliseSipUri(user);
+  } catch {
+    await verifyPassword(password, DUMMY_HASH);
+    throw bad;
+  }
+  const principal = await services.store.principals.getByKey(key);
+  const ok = await verifyPassword(password, principal?.passwordHash ?? DUMMY_HASH);
+  if (principal === undefined || principal.kind !== 'user' || principal.passwordHash === null || !ok) throw bad;
+  const facts = await loadActorFacts(services.store, { kind: 'user', principalId: principal.id });
+  if (!canUseService(facts)) {
+    throw new AppError('SERVICE_DISABLED', 'this account may not use Persistent Chat (disabled, federated, or switched off by policy)');
+  }
+  const token = newToken('session');
+  const now = services.clock();
+  await services.store.sessions.insert({
+    tokenHash: hashToken(token),
+    principalId: principal.id,
+    kind: 'session',
+    name: 'sign-in',
+    createdAt: now,
+    expiresAt: now + SESSION_LIFETIME_MS,
+    lastUsedAt: now,
+  });
+  return {
+    token,
+    expiresAt: new Date(now + SESSION_LIFETIME_MS).toISOString(),
+    user: { sipUri: principal.key, displayName: principal.displayName, administrator: facts.kind === 'user' && facts.isAdmin },
+  };
+}
+
+export interface Authenticated {
+  actor: Extract<Actor, { kind: 'user' }>;
+  tokenHash: string;
+  kind: SessionKind;
+}
+
+/** The actor behind a bearer token; UNAUTHENTICATED for unknown or expired tokens. */
+export async function authenticate(services: Services, token: string | undefined): Promise<Authenticated> {
+  if (token === undefined || token === '') throw new AppError('UNAUTHENTICATED', 'sign in first (send Authorization: Bearer <token>)');
+  const tokenHash = hashToken(token);
+  const session = await services.store.sessions.get(tokenHash);
+  const now = services.clock();
+  if (session === undefined || (session.expiresAt !== null && session.expiresAt <= now)) {
+    throw new AppError('UNAUTHENTICATED', 'the token is unknown or has expired; sign in again');
+  }
+  if (now - session.lastUsedAt > TOUCH_INTERVAL_MS) await services.store.sessions.touch(tokenHash, now);
+  return { actor: { kind: 'user', principalId: session.principalId }, tokenHash, kind: session.kind };
+}
+
+export async function signOut(services: Services, auth: Authenticated): Promise<void> {
+  await services.store.sessions.delete(auth.tokenHash);
+  await services.bus.publish([{ type: 'session.ended', principalId: auth.actor.principalId, tokenHashes: [auth.tokenHash] }]);
+}
+
+export interface ApiTokenView {
+  id: string;
+  name: string;
+  user: string;
+  createdAt: string;
+  expiresAt: string | null;
+  lastUsedAt: string;
+}
+
+const TOKEN_ID_LENGTH = 16;
+
+function presentToken(s: SessionRecord, user: string): ApiTokenView {
+  return {
+    id: s.tokenHash.slice(0, TOKEN_ID_LENGTH),
+    name: s.name,
+    user,
+    createdAt: new Date(s.createdAt).toISOString(),
+    expiresAt: s.expiresAt === null ? null : new Date(s.expiresAt).toISOString(),
+    lastUsedAt: new Date(s.lastUsedAt).toISOString(),
+  };
+}
+
+/** The user a token command is about: yourself, or anyone for administrators. */
+async function tokenOwner(services: Services, actor: Actor, user: string | undefined) {
+  const facts = await loadActorFacts(services.store, actor);
+  const own = actor.kind === 'user' ? await services.store.principals.getById(actor.principalId) : undefined;
+  const key = user === undefined ? own?.key : normaliseSipUri(user);
+  if (key === undefined) throw new AppError('INVALID_INPUT', 'name the user the token is for');
+  const principal = await services.store.principals.getByKey(key);
+  if (principal === undefined || principal.kind !== 'user' || principal.status === 'deleted') {
+    throw new AppError('PRINCIPAL_NOT_FOUND', `there is no user '${key}'`);
+  }
+  if (own?.id !== principal.id) requireAdministrator(facts, "manage other users' API tokens");
+  return principal;
+}
+
+export async function createApiToken(
+  services: Services,
+  actor: Actor,
+  input: { user?: string; name: string; expiresInDays?: number },
+): Promise<{ token: string; info: ApiTokenView }> {
+  const name = String(input.name ?? '').trim();
+  if (name === '' || name.length > 100) throw new AppError('INVALID_NAME', 'an API token needs a name of 1–100 characters');
+  if (input.expiresInDays !== undefined && (!Number.isInteger(input.expiresInDays) || input.expiresInDays < 1 || input.expiresInDays > 3650)) {
+    throw new AppError('INVALID_VALUE', 'expiry must be 1–3650 days');
+  }
+  const principal = await tokenOwner(services, actor, input.user);
+  const token = newToken('api');
+  const now = services.clock();
+  const record: SessionRecord = {
+    tokenHash: hashToken(token),
+    principalId: principal.id,
+    kind: 'api',
+    name,
+    createdAt: now,
+    expiresAt: input.expiresInDays === undefined ? null : now + input.expiresInDays * 86_400_000,
+    lastUsedAt: now,
+  };
+  await services.store.sessions.insert(record);
+  return { token, info: presentToken(record, principal.key) };
+}
+
+export async function listApiTokens(services: Services, actor: Actor, user?: string): Promise<ApiTokenView[]> {
+  const principal = await tokenOwner(services, actor, user);
+  return (await services.store.sessions.list(principal.id, 'api')).map((s) => presentToken(s, principal.key));
+}
+
+export async function revokeApiToken(services: Services, actor: Actor, id: string, user?: string): Promise<void> {
+  const principal = await tokenOwner(services, actor, user);
+  if (!/^[0-9a-f]{16}$/.test(id)) throw new AppError('INVALID_VALUE', 'a token id is 16 hexadecimal characters (see the token list)');
+  const tokens = (await services.store.sessions.list(principal.id, 'api')).filter((s) => s.tokenHash.startsWith(id));
+  if (tokens.length === 0 || (await services.store.sessions.deleteByPrefix(principal.id, id)) === 0) {
+    throw new AppError('TOKEN_NOT_FOUND', `there is no API token ${id} for ${principal.key}`);
+  }
+  await services.bus.publish([{ type: 'session.ended', principalId: principal.id, tokenHashes: tokens.map((t) => t.tokenHash) }]);
+}

@@ -1,0 +1,156 @@
+/**
+ * The public shapes of chat objects (messages, room summaries, files, invitations,
+ * notifications): what the API, the WebSocket and the CLI show. Rooms are addressed by
+ * their GUID, which never changes (names can).
+ */
+import type {
+  FileRecord,
+  InvitationRecord,
+  KeywordAlertRecord,
+  MessageRecord,
+  NotificationRecord,
+  RoomRecord,
+  Store,
+  TopicFeedRecord,
+} from '../store/types.js';
+import type { RoomPrivacy, RoomType } from '../domain/rooms.js';
+
+export interface FileView {
+  id: string;
+  name: string;
+  contentType: string;
+  size: number;
+  sha256: string;
+  uploadedAt: string;
+}
+
+export interface MessageView {
+  id: number;
+  chatId: number;
+  roomId: string;
+  room: string;
+  author: string;
+  authorName: string;
+  postedAt: string;
+  text: string;
+  alert: boolean;
+  story: { title: string } | null;
+  file: FileView | null;
+  replaced: boolean;
+}
+
+export interface RoomSummary {
+  id: string;
+  name: string;
+  description: string;
+  category: string;
+  privacy: RoomPrivacy;
+  type: RoomType;
+  participants: number;
+}
+
+export interface InvitationView {
+  id: number;
+  room: RoomSummary;
+  createdAt: string;
+}
+
+export interface NotificationView {
+  id: number;
+  kind: NotificationRecord['kind'];
+  detail: string;
+  createdAt: string;
+  message: MessageView;
+}
+
+export interface KeywordAlertView {
+  id: number;
+  keyword: string;
+}
+
+export interface TopicFeedView {
+  id: number;
+  name: string;
+  query: string;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function presentFile(f: FileRecord): FileView {
+  return { id: f.guid, name: f.name, contentType: f.contentType, size: f.sizeBytes, sha256: f.sha256, uploadedAt: iso(f.createdAt) };
+}
+
+/** Messages with their rooms, authors and files in a constant number of queries. */
+export async function presentMessages(store: Store, messages: readonly MessageRecord[]): Promise<MessageView[]> {
+  if (messages.length === 0) return [];
+  const [rooms, authors, files] = await Promise.all([
+    store.rooms.getManyByIds(messages.map((m) => m.roomId)),
+    store.principals.getManyByIds(messages.map((m) => m.authorId)),
+    store.files.getManyByIds(messages.map((m) => m.fileId).filter((id): id is number => id !== null)),
+  ]);
+  const roomById = new Map(rooms.map((r) => [r.id, r]));
+  const authorById = new Map(authors.map((a) => [a.id, a]));
+  const fileById = new Map(files.map((f) => [f.id, f]));
+  return messages.map((m) => {
+    const room = roomById.get(m.roomId);
+    const author = authorById.get(m.authorId);
+    const file = m.fileId === null ? undefined : fileById.get(m.fileId);
+    return {
+      id: m.id,
+      chatId: m.chatId,
+      roomId: room?.guid ?? '',
+      room: room?.name ?? '',
+      author: author?.key ?? '',
+      authorName: author?.displayName ?? author?.name ?? '',
+      postedAt: iso(m.postedAt),
+      text: m.content,
+      alert: m.isAlert,
+      story: m.storyTitle === null ? null : { title: m.storyTitle },
+      file: file === undefined ? null : presentFile(file),
+      replaced: m.replacedAt !== null,
+    };
+  });
+}
+
+export async function presentRoomSummaries(
+  store: Store,
+  rooms: readonly RoomRecord[],
+  participants: (roomId: number) => number,
+): Promise<RoomSummary[]> {
+  const categories = new Map((await store.categories.getManyByIds(rooms.map((r) => r.categoryId))).map((c) => [c.id, c.name]));
+  return rooms.map((r) => ({
+    id: r.guid,
+    name: r.name,
+    description: r.description,
+    category: categories.get(r.categoryId) ?? '',
+    privacy: r.privacy,
+    type: r.type,
+    participants: participants(r.id),
+  }));
+}
+
+export async function presentInvitations(
+  store: Store,
+  invitations: readonly InvitationRecord[],
+  rooms: readonly RoomRecord[],
+  participants: (roomId: number) => number,
+): Promise<InvitationView[]> {
+  const summaries = new Map((await presentRoomSummaries(store, rooms, participants)).map((s, i) => [(rooms[i] as RoomRecord).id, s]));
+  return invitations.flatMap((inv) => {
+    const room = summaries.get(inv.roomId);
+    return room === undefined ? [] : [{ id: inv.id, room, createdAt: iso(inv.createdAt) }];
+  });
+}
+
+export async function presentNotifications(store: Store, notifications: readonly NotificationRecord[]): Promise<NotificationView[]> {
+  const ids = [...new Set(notifications.map((n) => n.messageId))];
+  const messages = (await Promise.all(ids.map((id) => store.messages.getById(id)))).filter((m): m is MessageRecord => m !== undefined);
+  const views = new Map((await presentMessages(store, messages)).map((v) => [v.id, v]));
+  return notifications.flatMap((n) => {
+    const message = views.get(n.messageId);
+    return message === undefined ? [] : [{ id: n.id, kind: n.kind, detail: n.detail, createdAt: iso(n.createdAt), message }];
+  });
+}
+
+export const presentKeywordAlert = (k: KeywordAlertRecord): KeywordAlertView => ({ id: k.id, keyword: k.keyword });
+export const presentTopicFeed = (f: TopicFeedRecord): TopicFeedView => ({ id: f.id, name: f.name, query: f.query });

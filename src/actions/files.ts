@@ -1,0 +1,155 @@
+/**
+ * Files in rooms (01 §4.7): an upload or download is authorised first and handed a
+ * short-lived token (30 minutes); the transfer then streams with that token. Uploads only
+ * where the category allows them and within MaxFileSizeKB; files are addressed by id.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { AppError } from '../domain/errors.js';
+import { canUpload } from '../domain/permissions.js';
+import { loadActorFacts } from '../access/actor.js';
+import { accessRoomById, loadRooms } from '../access/rooms.js';
+import { configurations } from './configurations.js';
+import { canDownload } from '../domain/permissions.js';
+import type { FileRecord } from '../store/types.js';
+import type { Actor, Services } from './context.js';
+import { hashToken } from './auth.js';
+import { presentFile, type FileView } from './chat-views.js';
+import type { BlobStore } from '../files/blob-store.js';
+
+export const FILE_TOKEN_LIFETIME_MS = 30 * 60_000;
+
+export interface FileTicket {
+  token: string;
+  url: string;
+  expiresAt: string;
+}
+
+function blobs(services: Services): BlobStore {
+  if (services.blobs === undefined) throw new AppError('SERVER_NOT_RUNNING', 'files are handled by the running server');
+  return services.blobs;
+}
+
+const FILE_NAME = /^[^\p{Cc}/\\]{1,255}$/u;
+
+export async function requestUpload(
+  services: Services,
+  actor: Actor,
+  roomId: string,
+  input: { name: string; size: number; contentType?: string },
+): Promise<FileTicket> {
+  if (actor.kind !== 'user') throw new AppError('PERMISSION_DENIED', 'only users upload files');
+  const name = String(input.name ?? '').normalize('NFC').trim();
+  if (!FILE_NAME.test(name) || name === '.' || name === '..') throw new AppError('INVALID_NAME', 'a file name is 1–255 characters without slashes or control characters');
+  if (!Number.isInteger(input.size) || input.size < 0) throw new AppError('INVALID_VALUE', 'size must be the file size in bytes');
+  const contentType = /^[\w.+-]+\/[\w.+-]+$/.test(input.contentType ?? '') ? (input.contentType as string) : 'application/octet-stream';
+  const facts = await loadActorFacts(services.store, actor);
+  const loaded = await accessRoomById(services.store, facts, roomId, 'post');
+  if (!loaded.category.fileUpload) throw new AppError('UPLOADS_DISABLED', `category '${loaded.category.name}' does not allow file uploads`);
+  const config = await configurations.effective(services.store, services.poolFqdn);
+  if (!canUpload(facts, loaded.facts, input.size, config.maxFileSizeKB)) {
+    throw new AppError('FILE_TOO_LARGE', `files may be at most ${config.maxFileSizeKB} KB (MaxFileSizeKB)`);
+  }
+  const token = randomBytes(32).toString('base64url');
+  const expiresAt = services.clock() + FILE_TOKEN_LIFETIME_MS;
+  await services.store.files.insertToken({
+    tokenHash: hashToken(token),
+    direction: 'upload',
+    principalId: actor.principalId,
+    roomId: loaded.room.id,
+    fileId: null,
+    name,
+    contentType,
+    sizeBytes: input.size,
+    expiresAt,
+  });
+  return { token, url: `/api/v1/files/upload/${token}`, expiresAt: new Date(expiresAt).toISOString() };
+}
+
+/**
+ * Receives the bytes of an upload. The token is used once; the uploader's rights are
+ * checked again (they may have changed in the 30 minutes). Nothing is kept on failure.
+ */
+export async function receiveUpload(services: Services, token: string, body: Readable): Promise<FileView> {
+  const store = services.store;
+  const tokenHash = hashToken(token);
+  const ticket = await store.files.getToken(tokenHash);
+  if (ticket === undefined || ticket.direction !== 'upload' || ticket.expiresAt <= services.clock()) {
+    throw new AppError('TOKEN_NOT_FOUND', 'the upload token is unknown, used or expired');
+  }
+  if (!(await store.files.deleteToken(tokenHash))) throw new AppError('TOKEN_NOT_FOUND', 'the upload token was already used');
+  const actor: Actor = { kind: 'user', principalId: ticket.principalId };
+  const facts = await loadActorFacts(store, actor);
+  const room = await store.rooms.getById(ticket.roomId);
+  const [loaded] = room === undefined ? [] : await loadRooms(store, [room]);
+  const config = await configurations.effective(store, services.poolFqdn);
+  const size = ticket.sizeBytes ?? 0;
+  if (loaded === undefined || !canUpload(facts, loaded.facts, size, config.maxFileSizeKB)) {
+    throw new AppError('PERMISSION_DENIED', 'you may no longer upload files to this room');
+  }
+  const guid = services.newGuid();
+  const stored = await blobs(services).write(guid, body, size);
+  if (stored.sizeBytes !== size) {
+    blobs(services).remove(guid);
+    throw new AppError('INVALID_VALUE', `the upload announced ${size} bytes but ${stored.sizeBytes} arrived`);
+  }
+  try {
+    const file = await store.files.insert({
+      guid,
+      roomId: ticket.roomId,
+      uploaderId: ticket.principalId,
+      name: ticket.name ?? 'file',
+      contentType: ticket.contentType ?? 'application/octet-stream',
+      sizeBytes: stored.sizeBytes,
+      sha256: stored.sha256,
+      createdAt: services.clock(),
+    });
+    return presentFile(file);
+  } catch (err) {
+    blobs(services).remove(guid);
+    throw err;
+  }
+}
+
+/** Whoever may join the room may download its files. */
+export async function requestDownload(services: Services, actor: Actor, fileId: string): Promise<FileTicket> {
+  if (actor.kind !== 'user') throw new AppError('PERMISSION_DENIED', 'only users download files');
+  const file = await readableFile(services, actor, fileId);
+  const token = randomBytes(32).toString('base64url');
+  const expiresAt = services.clock() + FILE_TOKEN_LIFETIME_MS;
+  await services.store.files.insertToken({
+    tokenHash: hashToken(token),
+    direction: 'download',
+    principalId: actor.principalId,
+    roomId: file.roomId,
+    fileId: file.id,
+    name: null,
+    contentType: null,
+    sizeBytes: null,
+    expiresAt,
+  });
+  return { token, url: `/api/v1/files/download/${token}`, expiresAt: new Date(expiresAt).toISOString() };
+}
+
+async function readableFile(services: Services, actor: Actor, fileId: string): Promise<FileRecord> {
+  const notFound = new AppError('FILE_NOT_FOUND', `there is no file with id '${fileId}'`);
+  const file = await services.store.files.getByGuid(fileId);
+  if (file === undefined) throw notFound;
+  const facts = await loadActorFacts(services.store, actor);
+  const room = await services.store.rooms.getById(file.roomId);
+  const [loaded] = room === undefined ? [] : await loadRooms(services.store, [room]);
+  if (loaded === undefined || !canDownload(facts, loaded.facts)) throw notFound;
+  return file;
+}
+
+/** Opens a download: the token stays valid until it expires; rights are checked again. */
+export async function openDownload(services: Services, token: string): Promise<{ file: FileView; stream: Readable }> {
+  const ticket = await services.store.files.getToken(hashToken(token));
+  if (ticket === undefined || ticket.direction !== 'download' || ticket.fileId === null || ticket.expiresAt <= services.clock()) {
+    throw new AppError('TOKEN_NOT_FOUND', 'the download token is unknown or expired');
+  }
+  const file = await services.store.files.getById(ticket.fileId);
+  if (file === undefined) throw new AppError('FILE_NOT_FOUND', 'the file no longer exists');
+  await readableFile(services, { kind: 'user', principalId: ticket.principalId }, file.guid);
+  return { file: presentFile(file), stream: blobs(services).open(file.guid) };
+}

@@ -1,0 +1,151 @@
+/**
+ * Posting and reading messages: post (text, alert, story, file), the backchat on join,
+ * history pages, and full-text search over every room the actor may read.
+ */
+import type { MessageRecord, RoomRecord } from '../store/types.js';
+import { AppError } from '../domain/errors.js';
+import { validateMessage, type MessageInput } from '../domain/messages.js';
+import { parseSearchQuery } from '../domain/search-query.js';
+import { nameKey } from '../domain/names.js';
+import { normaliseSipUri } from '../domain/principals.js';
+import { loadActorFacts } from '../access/actor.js';
+import { accessRoomById, type LoadedRoom } from '../access/rooms.js';
+import { accessibleRooms } from '../access/room-sets.js';
+import { configurations } from './configurations.js';
+import { runWrite, type Actor, type Services } from './context.js';
+import { presentMessages, type MessageView } from './chat-views.js';
+import { doNotify } from './notify.js';
+
+export interface PostInput extends MessageInput {
+  /** A file uploaded to this room by the poster and not yet posted. */
+  fileId?: string;
+}
+
+/** Posts a message; resolves only once it is committed (the acknowledgement). */
+export async function checkPostMessage(services: Services, actor: Actor, roomId: string, input: PostInput): Promise<MessageView> {
+  if (actor.kind !== 'user') throw new AppError('PERMISSION_DENIED', 'only users post messages');
+  const valid = validateMessage(input);
+  const outcome = await runWrite(services, {}, async (tx) => {
+    const facts = await loadActorFacts(tx.store, actor);
+    const loaded = await accessRoomById(tx.store, facts, roomId, 'post');
+    let fileId: number | null = null;
+    if (input.fileId !== undefined) {
+      const file = await tx.store.files.getByGuid(input.fileId);
+      if (file === undefined || file.roomId !== loaded.room.id || file.uploaderId !== actor.principalId) {
+        throw new AppError('FILE_NOT_FOUND', 'there is no file with that id uploaded by you to this room');
+      }
+      fileId = file.id;
+    }
+    const message = await tx.store.messages.append({
+      roomId: loaded.room.id,
+      authorId: actor.principalId,
+      postedAt: tx.now,
+      content: valid.text,
+      isAlert: valid.isAlert,
+      storyTitle: valid.storyTitle,
+      fileId,
+      inHistory: loaded.category.chatHistory,
+    });
+    const [view] = (await presentMessages(tx.store, [message])) as [MessageView];
+    await doNotify(tx, loaded, message, view);
+    tx.emit({ type: 'message.posted', roomId: loaded.room.id, message: view });
+    return view;
+  });
+  return outcome.result;
+}
+
+const HISTORY_PAGE_MAX = 200;
+
+/** The last DefaultChatHistory messages (what a client shows on join). */
+export async function getBackchat(services: Services, loaded: LoadedRoom): Promise<MessageView[]> {
+  if (!loaded.category.chatHistory) return [];
+  const config = await configurations.effective(services.store, services.poolFqdn);
+  return presentMessages(services.store, await services.store.messages.latest(loaded.room.id, config.defaultChatHistory));
+}
+
+export interface HistoryPage {
+  messages: MessageView[];
+  /** More messages exist beyond this page in the direction asked. */
+  more: boolean;
+}
+
+export async function getHistory(
+  services: Services,
+  actor: Actor,
+  roomId: string,
+  page: { before?: number; after?: number; limit?: number },
+): Promise<HistoryPage> {
+  const facts = await loadActorFacts(services.store, actor);
+  const loaded = await accessRoomById(services.store, facts, roomId, 'readHistory');
+  const limit = clampLimit(page.limit, 50);
+  const rows = await services.store.messages.page({
+    roomId: loaded.room.id,
+    ...(page.before === undefined ? {} : { beforeChatId: page.before }),
+    ...(page.after === undefined ? {} : { afterChatId: page.after }),
+    limit: limit + 1,
+  });
+  const backwards = page.after === undefined;
+  const more = rows.length > limit;
+  const kept = more ? (backwards ? rows.slice(1) : rows.slice(0, limit)) : rows;
+  return { messages: await presentMessages(services.store, kept), more };
+}
+
+function clampLimit(limit: number | undefined, dflt: number): number {
+  if (limit === undefined) return dflt;
+  if (!Number.isInteger(limit) || limit < 1) throw new AppError('INVALID_VALUE', 'limit must be a positive whole number');
+  return Math.min(limit, HISTORY_PAGE_MAX);
+}
+
+export interface SearchResult {
+  messages: MessageView[];
+  /** More results exist: ask again with `before` = the last message's id. */
+  more: boolean;
+}
+
+/**
+ * Searches every room the actor may read (never others): words, "phrases", substrings
+ * and CJK text, with room:, category:, from:, after:, before: and has:file.
+ */
+export async function searchMessages(
+  services: Services,
+  actor: Actor,
+  request: { q: string; limit?: number; before?: number },
+): Promise<SearchResult> {
+  const store = services.store;
+  const query = parseSearchQuery(request.q);
+  const facts = await loadActorFacts(store, actor);
+  let categoryIds: number[] | undefined;
+  if (query.categories.length > 0) {
+    const wanted = new Set(query.categories.map(nameKey));
+    categoryIds = (await store.categories.list()).filter((c) => wanted.has(c.nameKey)).map((c) => c.id);
+  }
+  let rooms: RoomRecord[] = await accessibleRooms(store, facts, 'readHistory', categoryIds === undefined ? {} : { categoryIds });
+  if (query.rooms.length > 0) {
+    const wanted = new Set(query.rooms.map(nameKey));
+    rooms = rooms.filter((r) => wanted.has(r.nameKey));
+  }
+  let authorIds: number[] | undefined;
+  if (query.authors.length > 0) {
+    const keys = query.authors.flatMap((a) => {
+      try {
+        return [normaliseSipUri(a)];
+      } catch {
+        return [];
+      }
+    });
+    authorIds = (await store.principals.getManyByKeys(keys)).map((p) => p.id);
+  }
+  const limit = clampLimit(request.limit, 50);
+  const rows: MessageRecord[] = await store.messages.search({
+    roomIds: rooms.map((r) => r.id),
+    terms: query.terms,
+    ...(authorIds === undefined ? {} : { authorIds }),
+    ...(query.from === undefined ? {} : { from: query.from }),
+    ...(query.to === undefined ? {} : { to: query.to }),
+    ...(query.hasFile === undefined ? {} : { hasFile: query.hasFile }),
+    ...(request.before === undefined ? {} : { beforeId: request.before }),
+    limit: limit + 1,
+  });
+  const more = rows.length > limit;
+  return { messages: await presentMessages(store, more ? rows.slice(0, limit) : rows), more };
+}

@@ -1,0 +1,90 @@
+/**
+ * What a new message tells people beyond the room: @mentions, keyword alerts and topic
+ * feeds (D1). Evaluated in the posting transaction, so a notification exists exactly when
+ * its message does; only users who may read the room are told.
+ */
+import type { MessageRecord, NotificationRecord, Store } from '../store/types.js';
+import type { LoadedRoom } from '../access/rooms.js';
+import { loadActorFactsMany } from '../access/actor.js';
+import { canJoin } from '../domain/permissions.js';
+import { extractMentions, keywordMatches } from '../domain/messages.js';
+import { matchesQuery, parseSearchQuery, type SearchQuery } from '../domain/search-query.js';
+import type { Tx } from './context.js';
+import { presentNotifications, type MessageView } from './chat-views.js';
+
+type Candidate = Omit<NotificationRecord, 'id'>;
+
+/** Parsed feed queries by their text: parsing is pure, and feeds are evaluated per post. */
+const parsedFeeds = new Map<string, SearchQuery | null>();
+
+function parseFeed(query: string): SearchQuery | null {
+  let parsed = parsedFeeds.get(query);
+  if (parsed === undefined) {
+    try {
+      parsed = parseSearchQuery(query);
+    } catch {
+      parsed = null;
+    }
+    if (parsedFeeds.size > 10_000) parsedFeeds.clear();
+    parsedFeeds.set(query, parsed);
+  }
+  return parsed;
+}
+
+async function mentioned(store: Store, text: string): Promise<number[]> {
+  const { addresses, userParts } = extractMentions(text);
+  const byAddress = await store.principals.getManyByKeys(addresses);
+  const byPart = await store.principals.usersByUserPart(userParts);
+  const ids = byAddress.filter((p) => p.kind === 'user').map((p) => p.id);
+  // `@name` names one user only when exactly one has that user part.
+  for (const part of userParts) {
+    const owners = byPart.filter((p) => p.key.startsWith(`sip:${part}@`));
+    if (owners.length === 1) ids.push((owners[0] as (typeof owners)[number]).id);
+  }
+  return [...new Set(ids)];
+}
+
+export async function doNotify(tx: Tx, loaded: LoadedRoom, message: MessageRecord, view: MessageView): Promise<void> {
+  const store = tx.store;
+  const base = { roomId: loaded.room.id, messageId: message.id, createdAt: tx.now };
+  const candidates: Candidate[] = [];
+  for (const principalId of await mentioned(store, message.content)) {
+    candidates.push({ ...base, principalId, kind: 'mention', detail: '' });
+  }
+  const searchable = `${message.content}\n${message.storyTitle ?? ''}`;
+  for (const alert of await store.keywordAlerts.all()) {
+    if (keywordMatches(alert.keywordKey, searchable)) candidates.push({ ...base, principalId: alert.principalId, kind: 'keyword', detail: alert.keyword });
+  }
+  const facts = {
+    text: message.content,
+    storyTitle: message.storyTitle,
+    roomName: loaded.room.name,
+    categoryName: loaded.category.name,
+    authorKey: view.author,
+    postedAt: message.postedAt,
+    hasFile: message.fileId !== null,
+  };
+  for (const feed of await store.topicFeeds.all()) {
+    const query = parseFeed(feed.query);
+    if (query !== null && matchesQuery(query, facts)) candidates.push({ ...base, principalId: feed.principalId, kind: 'feed', detail: feed.name });
+  }
+  const others = candidates.filter((c) => c.principalId !== message.authorId);
+  if (others.length === 0) return;
+  const readers = await loadActorFactsMany(store, [...new Set(others.map((c) => c.principalId))]);
+  // One notification per user, kind and detail (two keywords in one message: two alerts).
+  const seen = new Set<string>();
+  const allowed = others.filter((c) => {
+    const reader = readers.get(c.principalId);
+    const key = `${c.principalId}\u0000${c.kind}\u0000${c.detail}`;
+    if (reader === undefined || !canJoin(reader, loaded.facts) || seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  if (allowed.length === 0) return;
+  const records = await store.notifications.add(allowed);
+  const views = await presentNotifications(store, records);
+  tx.emit({
+    type: 'notification.created',
+    notifications: records.map((r, i) => ({ principalId: r.principalId, notification: views[i] as (typeof views)[number] })),
+  });
+}

@@ -1,0 +1,357 @@
+/**
+ * The WebSocket gateway: authenticates connections, runs their commands through the
+ * actions, fans committed events out to the connections they concern, and re-checks live
+ * sessions when an administrator changes who may do what (D5: changes take effect at once).
+ */
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Services } from '../actions/context.js';
+import type { DomainEvent } from '../events/types.js';
+import { authenticate } from '../actions/auth.js';
+import { checkJoinRoom } from '../actions/presence.js';
+import { checkPostMessage } from '../actions/messages.js';
+import { loadActorFacts } from '../access/actor.js';
+import { loadRooms } from '../access/rooms.js';
+import { configurations } from '../actions/configurations.js';
+import { canJoin, canUseService } from '../domain/permissions.js';
+import { AppError, isAppError } from '../domain/errors.js';
+import { ClientCommand, CLOSE, MAX_CLIENT_FRAME_BYTES } from './protocol.js';
+import { Registry, type Connection } from './registry.js';
+import { SerialQueue } from './serial-queue.js';
+
+export const WS_PATH = '/api/v1/ws';
+const HEARTBEAT_MS = 30_000;
+/** A client that lets this much pile up unread is cut off rather than buffered forever. */
+const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+
+export interface GatewayMetrics {
+  connections(n: number): void;
+  delivered(frames: number): void;
+}
+
+export class Gateway {
+  readonly registry = new Registry();
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_FRAME_BYTES });
+  private readonly queue: SerialQueue;
+  private readonly large = new Set<number>();
+  /** Room ids as clients know them, kept so a removed room can still be named in a kick. */
+  private readonly guids = new Map<number, string>();
+  private participantLimit: number | undefined;
+  private nextId = 1;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    private readonly services: Services,
+    private readonly logger: FastifyBaseLogger,
+    private readonly metrics?: GatewayMetrics,
+  ) {
+    this.queue = new SerialQueue((err) => this.logger.error({ err }, 'realtime event handling failed'));
+    this.unsubscribe = services.bus.subscribe((event) => this.queue.push(() => this.onEvent(event)));
+    services.presence = { participants: (roomId) => this.registry.participantCount(roomId) };
+  }
+
+  attach(server: Server): void {
+    server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const url = new URL(request.url ?? '/', 'http://localhost');
+      if (url.pathname !== WS_PATH) {
+        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+        return;
+      }
+      this.wss.handleUpgrade(request, socket, head, (ws) => void this.accept(ws, request, url));
+    });
+    this.heartbeat = setInterval(() => this.ping(), HEARTBEAT_MS);
+    this.heartbeat.unref();
+  }
+
+  private ping(): void {
+    for (const ws of this.wss.clients) {
+      const state = ws as WebSocket & { stoaAlive?: boolean };
+      if (state.stoaAlive === false) {
+        ws.terminate();
+        continue;
+      }
+      state.stoaAlive = false;
+      ws.ping();
+    }
+  }
+
+  private async accept(ws: WebSocket, request: IncomingMessage, url: URL): Promise<void> {
+    const header = request.headers.authorization;
+    const token = header?.startsWith('Bearer ') ? header.slice(7) : (url.searchParams.get('token') ?? undefined);
+    let conn: Connection;
+    try {
+      const auth = await authenticate(this.services, token);
+      const facts = await loadActorFacts(this.services.store, auth.actor);
+      if (!canUseService(facts)) throw new AppError('SERVICE_DISABLED', 'this account may not use Persistent Chat');
+      conn = this.connection(ws, auth.actor.principalId, auth.tokenHash);
+    } catch (err) {
+      const code = isAppError(err) && err.code === 'SERVICE_DISABLED' ? CLOSE.serviceDisabled : CLOSE.unauthenticated;
+      ws.close(code, isAppError(err) ? err.message.slice(0, 120) : 'unauthenticated');
+      return;
+    }
+    this.registry.add(conn);
+    this.metrics?.connections(this.registry.connectionCount);
+    (ws as WebSocket & { stoaAlive?: boolean }).stoaAlive = true;
+    ws.on('pong', () => ((ws as WebSocket & { stoaAlive?: boolean }).stoaAlive = true));
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) return conn.close(CLOSE.badFrame, 'frames are JSON text');
+      void this.command(conn, (data as Buffer).toString('utf8'));
+    });
+    ws.on('close', () => {
+      const left = this.registry.remove(conn);
+      this.metrics?.connections(this.registry.connectionCount);
+      for (const roomId of left) void this.rosterChanged(roomId, conn.principalId, 'left');
+    });
+    const user = await this.services.store.principals.getById(conn.principalId);
+    conn.send(JSON.stringify({ type: 'ready', user: { sipUri: user?.key, displayName: user?.displayName ?? null } }));
+  }
+
+  private connection(ws: WebSocket, principalId: number, tokenHash: string): Connection {
+    const metrics = this.metrics;
+    return {
+      id: this.nextId++,
+      principalId,
+      tokenHash,
+      rooms: new Set(),
+      send(frame) {
+        if (ws.readyState !== ws.OPEN) return;
+        if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+          ws.close(CLOSE.slowConsumer, 'too far behind');
+          return;
+        }
+        ws.send(frame);
+        metrics?.delivered(1);
+      },
+      close(code, reason) {
+        ws.close(code, reason);
+      },
+    };
+  }
+
+  private reply(conn: Connection, id: string | number | undefined, result: unknown): void {
+    conn.send(JSON.stringify({ type: 'reply', id: id ?? null, ok: true, result }));
+  }
+
+  private fail(conn: Connection, id: string | number | undefined, err: unknown): void {
+    const error = isAppError(err) ? { code: err.code, message: err.message } : { code: 'INTERNAL', message: 'internal error' };
+    if (!isAppError(err)) this.logger.error({ err }, 'websocket command failed');
+    conn.send(JSON.stringify({ type: 'reply', id: id ?? null, ok: false, error }));
+  }
+
+  private async command(conn: Connection, text: string): Promise<void> {
+    let parsed: ClientCommand;
+    try {
+      const result = ClientCommand.safeParse(JSON.parse(text));
+      if (!result.success) throw new AppError('INVALID_INPUT', `not a command: ${result.error.issues[0]?.message ?? 'invalid'}`);
+      parsed = result.data;
+    } catch (err) {
+      return this.fail(conn, undefined, isAppError(err) ? err : new AppError('INVALID_INPUT', 'frames are JSON commands'));
+    }
+    const actor = { kind: 'user' as const, principalId: conn.principalId };
+    try {
+      switch (parsed.type) {
+        case 'ping':
+          return this.reply(conn, parsed.id, { pong: Date.now() });
+        case 'join': {
+          const joined = await checkJoinRoom(this.services, actor, parsed.room);
+          const roomId = joined.loaded.room.id;
+          const fresh = this.registry.join(conn, roomId);
+          this.guids.set(roomId, joined.loaded.room.guid);
+          const large = await this.updateLarge(roomId);
+          const participants = large ? null : await this.roster(roomId);
+          this.reply(conn, parsed.id, { room: { ...joined.room, participants: this.registry.participantCount(roomId) }, backchat: joined.backchat, participants, large });
+          if (fresh) await this.rosterChanged(roomId, conn.principalId, 'joined');
+          return;
+        }
+        case 'part': {
+          const room = await this.services.store.rooms.getByGuid(parsed.room);
+          if (room === undefined || !conn.rooms.has(room.id)) throw new AppError('NOT_JOINED', 'you have not joined that room');
+          const left = this.registry.part(conn, room.id);
+          this.reply(conn, parsed.id, { room: parsed.room });
+          if (left) await this.rosterChanged(room.id, conn.principalId, 'left');
+          return;
+        }
+        case 'participants': {
+          const room = await this.services.store.rooms.getByGuid(parsed.room);
+          if (room === undefined || !conn.rooms.has(room.id)) throw new AppError('NOT_JOINED', 'join the room to see who is in it');
+          return this.reply(conn, parsed.id, { participants: await this.roster(room.id), large: this.large.has(room.id) });
+        }
+        case 'post': {
+          const message = await checkPostMessage(this.services, actor, parsed.room, {
+            text: parsed.text,
+            ...(parsed.alert === undefined ? {} : { alert: parsed.alert }),
+            ...(parsed.story == null ? {} : { story: parsed.story }),
+            ...(parsed.fileId === undefined ? {} : { fileId: parsed.fileId }),
+          });
+          return this.reply(conn, parsed.id, { message });
+        }
+      }
+    } catch (err) {
+      this.fail(conn, parsed.id, err);
+    }
+  }
+
+  /** The users in a room as the roster shows them. */
+  async roster(roomId: number): Promise<{ sipUri: string; displayName: string | null }[]> {
+    const users = await this.services.store.principals.getManyByIds(this.registry.participants(roomId));
+    return users.map((u) => ({ sipUri: u.key, displayName: u.displayName })).sort((a, b) => a.sipUri.localeCompare(b.sipUri));
+  }
+
+  private async limit(): Promise<number> {
+    this.participantLimit ??= (await configurations.effective(this.services.store, this.services.poolFqdn)).participantUpdateLimit;
+    return this.participantLimit;
+  }
+
+  /**
+   * ParticipantUpdateLimit: above the limit the room goes quiet (no roster updates, no
+   * roster for newcomers); it returns to normal below 80 % of the limit.
+   */
+  private async updateLarge(roomId: number): Promise<boolean> {
+    const count = this.registry.participantCount(roomId);
+    const limit = await this.limit();
+    if (count > limit) this.large.add(roomId);
+    else if (count < 0.8 * limit) this.large.delete(roomId);
+    return this.large.has(roomId);
+  }
+
+  private async rosterChanged(roomId: number, principalId: number, change: 'joined' | 'left'): Promise<void> {
+    const large = await this.updateLarge(roomId);
+    if (large) return;
+    const room = await this.services.store.rooms.getById(roomId);
+    const user = await this.services.store.principals.getById(principalId);
+    if (room === undefined || user === undefined) return;
+    const frame = JSON.stringify({ type: `participant.${change}`, room: room.guid, user: { sipUri: user.key, displayName: user.displayName } });
+    for (const c of this.registry.inRoom(roomId)) if (c.principalId !== principalId) c.send(frame);
+  }
+
+  private broadcast(roomId: number, frame: object): void {
+    const text = JSON.stringify(frame);
+    for (const c of this.registry.inRoom(roomId)) c.send(text);
+  }
+
+  private async onEvent(event: DomainEvent): Promise<void> {
+    switch (event.type) {
+      case 'message.posted':
+        return this.broadcast(event.roomId, { type: 'message', message: event.message });
+      case 'message.replaced':
+        return this.broadcast(event.roomId, { type: 'message.replaced', messages: event.messages });
+      case 'message.removed':
+      case 'room.cleared': {
+        const room = await this.services.store.rooms.getById(event.roomId);
+        if (room === undefined) return;
+        return this.broadcast(
+          event.roomId,
+          event.type === 'message.removed'
+            ? { type: 'message.removed', room: room.guid, messageIds: event.messageIds }
+            : { type: 'room.cleared', room: room.guid, through: event.through },
+        );
+      }
+      case 'notification.created':
+        for (const n of event.notifications) {
+          const frame = JSON.stringify({ type: 'notification', notification: n.notification });
+          for (const c of this.registry.ofPrincipal(n.principalId)) c.send(frame);
+        }
+        return;
+      case 'invitation.created':
+        for (const i of event.invitations) {
+          const frame = JSON.stringify({ type: 'invitation', invitation: i.invitation });
+          for (const c of this.registry.ofPrincipal(i.principalId)) c.send(frame);
+        }
+        return;
+      case 'room.removed':
+      case 'room.disabled':
+        return this.kickAll(event.roomId, event.type === 'room.removed' ? 'the room was removed' : 'the room was disabled');
+      case 'room.roles_changed':
+      case 'room.updated':
+      case 'room.moved':
+        return this.recheckRooms([event.roomId]);
+      case 'category.scope_changed':
+      case 'category.updated':
+      case 'category.removed': {
+        const rooms = await this.services.store.rooms.list({ categoryId: event.categoryId });
+        return this.recheckRooms(rooms.map((r) => r.id));
+      }
+      case 'configuration.changed':
+        this.participantLimit = undefined;
+        return;
+      case 'session.ended':
+        for (const c of this.registry.ofPrincipal(event.principalId)) {
+          if (event.tokenHashes === 'all' || event.tokenHashes.includes(c.tokenHash)) c.close(CLOSE.signedOut, 'signed out');
+        }
+        return;
+      case 'policy.changed':
+      case 'directory.changed':
+      case 'administrator.revoked':
+      case 'principal.updated':
+      case 'principal.removed':
+        return this.recheckPrincipals(this.registry.principals());
+      default:
+        return;
+    }
+  }
+
+  private kickAll(roomId: number, reason: string): void {
+    const frame = JSON.stringify({ type: 'room.kicked', room: this.guids.get(roomId) ?? null, reason });
+    for (const c of this.registry.inRoom(roomId)) {
+      this.registry.part(c, roomId);
+      c.send(frame);
+    }
+  }
+
+  private async kick(conn: Connection, roomId: number, guid: string, reason: string): Promise<void> {
+    const left = this.registry.part(conn, roomId);
+    conn.send(JSON.stringify({ type: 'room.kicked', room: guid, reason }));
+    if (left) await this.rosterChanged(roomId, conn.principalId, 'left');
+  }
+
+  /** Everyone joined to these rooms must still be allowed to be there. */
+  private async recheckRooms(roomIds: readonly number[]): Promise<void> {
+    const store = this.services.store;
+    const rooms = await loadRooms(store, await store.rooms.getManyByIds(roomIds));
+    const gone = roomIds.filter((id) => !rooms.some((r) => r.room.id === id));
+    for (const id of gone) this.kickAll(id, 'the room was removed');
+    for (const loaded of rooms) {
+      for (const principalId of this.registry.participants(loaded.room.id)) {
+        const facts = await loadActorFacts(store, { kind: 'user', principalId });
+        if (canJoin(facts, loaded.facts)) continue;
+        for (const c of this.registry.ofPrincipal(principalId)) {
+          if (c.rooms.has(loaded.room.id)) await this.kick(c, loaded.room.id, loaded.room.guid, 'you may no longer be in this room');
+        }
+      }
+    }
+  }
+
+  /** These users must still be allowed to use the service and to be in their rooms. */
+  private async recheckPrincipals(principalIds: readonly number[]): Promise<void> {
+    const store = this.services.store;
+    for (const principalId of principalIds) {
+      const facts = await loadActorFacts(store, { kind: 'user', principalId });
+      const conns = this.registry.ofPrincipal(principalId);
+      if (!canUseService(facts)) {
+        for (const c of conns) c.close(CLOSE.serviceDisabled, 'Persistent Chat is no longer enabled for this account');
+        continue;
+      }
+      const roomIds = [...new Set(conns.flatMap((c) => [...c.rooms]))];
+      for (const loaded of await loadRooms(store, await store.rooms.getManyByIds(roomIds))) {
+        if (canJoin(facts, loaded.facts)) continue;
+        for (const c of conns) if (c.rooms.has(loaded.room.id)) await this.kick(c, loaded.room.id, loaded.room.guid, 'you may no longer be in this room');
+      }
+    }
+  }
+
+  /** Resolves once every event received so far has been handled (tests, shutdown). */
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  async close(): Promise<void> {
+    this.unsubscribe();
+    if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
+    for (const ws of this.wss.clients) ws.close(CLOSE.shuttingDown, 'server shutting down');
+    await this.queue.idle();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * The WebSocket protocol (docs/api.md lists every frame). Clients send commands with an
+ * optional `id`; the server answers each with a `reply` carrying the same id, and pushes
+ * events (messages, roster changes, kicks, notifications) as they happen.
+ */
+import { z } from 'zod';
+
+const roomRef = z.string().min(1).max(64);
+
+export const ClientCommand = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('join'), id: z.union([z.string(), z.number()]).optional(), room: roomRef }),
+  z.object({ type: z.literal('part'), id: z.union([z.string(), z.number()]).optional(), room: roomRef }),
+  z.object({
+    type: z.literal('post'),
+    id: z.union([z.string(), z.number()]).optional(),
+    room: roomRef,
+    text: z.string(),
+    alert: z.boolean().optional(),
+    story: z.object({ title: z.string() }).nullable().optional(),
+    fileId: z.string().optional(),
+  }),
+  z.object({ type: z.literal('participants'), id: z.union([z.string(), z.number()]).optional(), room: roomRef }),
+  z.object({ type: z.literal('ping'), id: z.union([z.string(), z.number()]).optional() }),
+]);
+
+export type ClientCommand = z.infer<typeof ClientCommand>;
+
+/** Close codes (4000–4999 are the application's). */
+export const CLOSE = {
+  unauthenticated: 4401,
+  serviceDisabled: 4403,
+  signedOut: 4404,
+  slowConsumer: 4408,
+  badFrame: 4400,
+  shuttingDown: 1001,
+} as const;
+
+/** Largest frame a client may send (a story is at most 256 KiB of text). */
+export const MAX_CLIENT_FRAME_BYTES = 512 * 1024;

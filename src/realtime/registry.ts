@@ -1,0 +1,89 @@
+/**
+ * Who is connected and who is in which room on this node. A user counts once in a room's
+ * roster however many connections (tabs, devices) they have joined with.
+ */
+export interface Connection {
+  readonly id: number;
+  readonly principalId: number;
+  readonly tokenHash: string;
+  readonly rooms: Set<number>;
+  send(frame: string): void;
+  close(code: number, reason: string): void;
+}
+
+export class Registry {
+  private readonly byPrincipal = new Map<number, Set<Connection>>();
+  /** room → user → that user's joined connections */
+  private readonly byRoom = new Map<number, Map<number, Set<Connection>>>();
+
+  add(conn: Connection): void {
+    let set = this.byPrincipal.get(conn.principalId);
+    if (set === undefined) this.byPrincipal.set(conn.principalId, (set = new Set<Connection>()));
+    set.add(conn);
+  }
+
+  /** Forgets the connection; returns the rooms its user left entirely. */
+  remove(conn: Connection): number[] {
+    this.byPrincipal.get(conn.principalId)?.delete(conn);
+    if (this.byPrincipal.get(conn.principalId)?.size === 0) this.byPrincipal.delete(conn.principalId);
+    const left: number[] = [];
+    for (const roomId of [...conn.rooms]) if (this.part(conn, roomId)) left.push(roomId);
+    return left;
+  }
+
+  /** Returns true when the user was not in the room before. */
+  join(conn: Connection, roomId: number): boolean {
+    conn.rooms.add(roomId);
+    let users = this.byRoom.get(roomId);
+    if (users === undefined) this.byRoom.set(roomId, (users = new Map<number, Set<Connection>>()));
+    let conns = users.get(conn.principalId);
+    const fresh = conns === undefined;
+    if (conns === undefined) users.set(conn.principalId, (conns = new Set<Connection>()));
+    conns.add(conn);
+    return fresh;
+  }
+
+  /** Returns true when the user has no connection left in the room. */
+  part(conn: Connection, roomId: number): boolean {
+    conn.rooms.delete(roomId);
+    const users = this.byRoom.get(roomId);
+    const conns = users?.get(conn.principalId);
+    if (users === undefined || conns === undefined || !conns.delete(conn)) return false;
+    if (conns.size > 0) return false;
+    users.delete(conn.principalId);
+    if (users.size === 0) this.byRoom.delete(roomId);
+    return true;
+  }
+
+  participants(roomId: number): number[] {
+    return [...(this.byRoom.get(roomId)?.keys() ?? [])];
+  }
+
+  participantCount(roomId: number): number {
+    return this.byRoom.get(roomId)?.size ?? 0;
+  }
+
+  inRoom(roomId: number): Connection[] {
+    const out: Connection[] = [];
+    for (const conns of this.byRoom.get(roomId)?.values() ?? []) out.push(...conns);
+    return out;
+  }
+
+  ofPrincipal(principalId: number): Connection[] {
+    return [...(this.byPrincipal.get(principalId) ?? [])];
+  }
+
+  principals(): number[] {
+    return [...this.byPrincipal.keys()];
+  }
+
+  rooms(): number[] {
+    return [...this.byRoom.keys()];
+  }
+
+  get connectionCount(): number {
+    let n = 0;
+    for (const set of this.byPrincipal.values()) n += set.size;
+    return n;
+  }
+}

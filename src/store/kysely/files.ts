@@ -1,0 +1,57 @@
+import type { Selectable } from 'kysely';
+import type { FilesTable, FileTokensTable } from '../schema.js';
+import type { FileRecord, FileStore, FileTokenRecord } from '../types.js';
+import { chunks, type Executor } from './common.js';
+
+const fileRecord = (r: Selectable<FilesTable>): FileRecord => ({
+  ...r,
+  id: Number(r.id),
+  sizeBytes: Number(r.sizeBytes),
+  createdAt: Number(r.createdAt),
+});
+
+const tokenRecord = (r: Selectable<FileTokensTable>): FileTokenRecord => ({
+  ...r,
+  direction: r.direction as FileTokenRecord['direction'],
+  fileId: r.fileId === null ? null : Number(r.fileId),
+  sizeBytes: r.sizeBytes === null ? null : Number(r.sizeBytes),
+  expiresAt: Number(r.expiresAt),
+});
+
+export function fileStore({ db }: Executor): FileStore {
+  return {
+    async insert(f) {
+      return fileRecord(await db.insertInto('files').values(f).returningAll().executeTakeFirstOrThrow());
+    },
+    async getById(id) {
+      const row = await db.selectFrom('files').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && fileRecord(row);
+    },
+    async getByGuid(guid) {
+      const row = await db.selectFrom('files').selectAll().where('guid', '=', guid).executeTakeFirst();
+      return row && fileRecord(row);
+    },
+    async getManyByIds(ids) {
+      const out: FileRecord[] = [];
+      for (const part of chunks([...new Set(ids)])) {
+        out.push(...(await db.selectFrom('files').selectAll().where('id', 'in', part).execute()).map(fileRecord));
+      }
+      return out;
+    },
+    async insertToken(t) {
+      await db.insertInto('fileTokens').values(t).execute();
+    },
+    async getToken(tokenHash) {
+      const row = await db.selectFrom('fileTokens').selectAll().where('tokenHash', '=', tokenHash).executeTakeFirst();
+      return row && tokenRecord(row);
+    },
+    async deleteToken(tokenHash) {
+      const r = await db.deleteFrom('fileTokens').where('tokenHash', '=', tokenHash).executeTakeFirst();
+      return Number(r.numDeletedRows) > 0;
+    },
+    async purgeExpiredTokens(now) {
+      const r = await db.deleteFrom('fileTokens').where('expiresAt', '<=', now).executeTakeFirst();
+      return Number(r.numDeletedRows);
+    },
+  };
+}

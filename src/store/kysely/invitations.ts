@@ -1,0 +1,36 @@
+import type { InvitationRecord, InvitationStore } from '../types.js';
+import { chunks, type Executor } from './common.js';
+
+const toRecord = (r: { id: number; principalId: number; roomId: number; createdAt: number }): InvitationRecord => ({
+  ...r,
+  id: Number(r.id),
+  createdAt: Number(r.createdAt),
+});
+
+export function invitationStore({ db }: Executor): InvitationStore {
+  return {
+    async add(principalIds, roomId, now) {
+      const out: InvitationRecord[] = [];
+      for (const part of chunks([...new Set(principalIds)])) {
+        const rows = await db
+          .insertInto('invitations')
+          .values(part.map((principalId) => ({ principalId, roomId, createdAt: now })))
+          .returningAll()
+          .execute();
+        out.push(...rows.map(toRecord));
+      }
+      return out;
+    },
+    async since(principalId, afterId, limit) {
+      const rows = await db
+        .selectFrom('invitations')
+        .selectAll()
+        .where('principalId', '=', principalId)
+        .where('id', '>', afterId)
+        .orderBy('id')
+        .limit(limit)
+        .execute();
+      return rows.map(toRecord);
+    },
+  };
+}

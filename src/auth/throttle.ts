@@ -1,10 +1,12 @@
 /**
  * Login throttling: after `maxFailures` failed sign-ins for one user name (from any
- * address) or from one address (for any user) within `windowMs`, further attempts are
- * refused until the window has passed. Kept in memory per server process.
+ * address), or `maxAddressFailures` from one address (for any users: guessing across
+ * accounts; higher, as many people can share an address), further attempts are refused
+ * until the window has passed. Kept in memory per server process.
  */
 export interface ThrottleOptions {
   maxFailures: number;
+  maxAddressFailures: number;
   windowMs: number;
   clock?: () => number;
 }
@@ -13,7 +15,7 @@ export class LoginThrottle {
   private readonly failures = new Map<string, number[]>();
   private readonly clock: () => number;
 
-  constructor(private readonly options: ThrottleOptions = { maxFailures: 10, windowMs: 15 * 60_000 }) {
+  constructor(private readonly options: ThrottleOptions = { maxFailures: 10, maxAddressFailures: 100, windowMs: 15 * 60_000 }) {
     this.clock = options.clock ?? (() => Date.now());
   }
 
@@ -28,11 +30,13 @@ export class LoginThrottle {
   /** Milliseconds until another attempt is allowed, or 0. */
   retryAfter(user: string, address: string): number {
     let wait = 0;
-    for (const key of [`u:${user.toLowerCase()}`, `a:${address}`]) {
+    const limits: [string, number][] = [
+      [`u:${user.toLowerCase()}`, this.options.maxFailures],
+      [`a:${address}`, this.options.maxAddressFailures],
+    ];
+    for (const [key, max] of limits) {
       const times = this.recent(key);
-      if (times.length >= this.options.maxFailures) {
-        wait = Math.max(wait, (times[times.length - this.options.maxFailures] as number) + this.options.windowMs - this.clock());
-      }
+      if (times.length >= max) wait = Math.max(wait, (times[times.length - max] as number) + this.options.windowMs - this.clock());
     }
     return wait;
   }

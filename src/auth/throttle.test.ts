@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { LoginThrottle } from './throttle.js';
+
+describe('LoginThrottle', () => {
+  it('blocks a user name after the limit and lets it in again once the window has passed', () => {
+    let now = 1_000_000;
+    const throttle = new LoginThrottle({ maxFailures: 3, maxAddressFailures: 100, windowMs: 60_000, clock: () => now });
+    for (let i = 0; i < 3; i++) {
+      expect(throttle.retryAfter('Alice', '10.0.0.1')).toBe(0);
+      throttle.fail('alice', '10.0.0.1');
+      now += 1000;
+    }
+    expect(throttle.retryAfter('ALICE', '10.0.0.2')).toBe(57_000);
+    expect(throttle.retryAfter('bob', '10.0.0.1')).toBe(0);
+    now += 57_000;
+    expect(throttle.retryAfter('alice', '10.0.0.1')).toBe(0);
+  });
+
+  it('blocks an address guessing across many accounts, and forgets a user after a success', () => {
+    let now = 0;
+    const throttle = new LoginThrottle({ maxFailures: 3, maxAddressFailures: 5, windowMs: 60_000, clock: () => now });
+    for (let i = 0; i < 5; i++) throttle.fail(`user${i}`, '10.0.0.9');
+    expect(throttle.retryAfter('someone', '10.0.0.9')).toBeGreaterThan(0);
+    expect(throttle.retryAfter('someone', '10.0.0.8')).toBe(0);
+    throttle.fail('carol', '10.0.0.1');
+    throttle.fail('carol', '10.0.0.1');
+    throttle.succeed('carol');
+    throttle.fail('carol', '10.0.0.1');
+    expect(throttle.retryAfter('carol', '10.0.0.1')).toBe(0);
+    now += 1;
+  });
+});

@@ -20,7 +20,7 @@ export default tseslint.config(
   },
   {
     // API tests read JSON off the wire and assert its shape: `any` is what arrives there.
-    files: ['test/api/**/*.ts', 'test/harness/server.ts'],
+    files: ['test/api/**/*.ts', 'test/harness/server.ts', 'test/authz/**/*.ts'],
     rules: {
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',

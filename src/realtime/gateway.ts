@@ -41,6 +41,9 @@ export class Gateway {
   private participantLimit: number | undefined;
   private nextId = 1;
   private heartbeat: NodeJS.Timeout | undefined;
+  private closing = false;
+  /** Commands being handled: shutdown waits for them before the store closes. */
+  private readonly inflight = new Set<Promise<void>>();
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -98,12 +101,15 @@ export class Gateway {
     ws.on('pong', () => ((ws as WebSocket & { stoaAlive?: boolean }).stoaAlive = true));
     ws.on('message', (data, isBinary) => {
       if (isBinary) return conn.close(CLOSE.badFrame, 'frames are JSON text');
-      void this.command(conn, (data as Buffer).toString('utf8'));
+      const running = this.command(conn, (data as Buffer).toString('utf8'));
+      this.inflight.add(running);
+      void running.finally(() => this.inflight.delete(running));
     });
     ws.on('close', () => {
       const left = this.registry.remove(conn);
       this.metrics?.connections(this.registry.connectionCount);
-      for (const roomId of left) void this.rosterChanged(roomId, conn.principalId, 'left');
+      if (this.closing) return;
+      for (const roomId of left) void this.queue.push(() => this.rosterChanged(roomId, conn.principalId, 'left'));
     });
     const user = await this.services.store.principals.getById(conn.principalId);
     conn.send(JSON.stringify({ type: 'ready', user: { sipUri: user?.key, displayName: user?.displayName ?? null } }));
@@ -348,9 +354,11 @@ export class Gateway {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     this.unsubscribe();
     if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
     for (const ws of this.wss.clients) ws.close(CLOSE.shuttingDown, 'server shutting down');
+    await Promise.allSettled([...this.inflight]);
     await this.queue.idle();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }

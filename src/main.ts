@@ -12,7 +12,6 @@ import { openSqliteStore, SQLITE_FILE_NAME } from './store/sqlite.js';
 import type { Store } from './store/types.js';
 import { InProcessEventBus } from './events/in-process-bus.js';
 import type { EventBus } from './events/bus.js';
-import { ForwardingEventBus } from './events/forwarding-bus.js';
 import { makeServices, type Services } from './actions/context.js';
 import { bootstrapAdministrator, checkDeploymentPool, initialiseDeployment, type BootstrapResult, type Deployment } from './actions/deployment.js';
 import { VERSION } from './version.js';
@@ -42,11 +41,6 @@ export async function openStore(config: Config, dataDir: string): Promise<Store>
  */
 export interface RuntimeOptions {
   onBusError?: (err: unknown) => void;
-  /**
-   * A CLI: when a server runs on this data dir, hand it the committed events so changes
-   * take effect live; `onForwardError` hears when it cannot be reached.
-   */
-  forwardToServer?: { onForwardError: (err: unknown) => void };
 }
 
 export async function openRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
@@ -59,11 +53,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       newGuid: randomUUID,
     });
     checkDeploymentPool(deployment, config.poolFqdn);
-    const server = options.forwardToServer === undefined ? undefined : readControlFile(dataDir);
-    const bus: EventBus =
-      server === undefined || options.forwardToServer === undefined
-        ? new InProcessEventBus(options.onBusError)
-        : new ForwardingEventBus(server, options.forwardToServer.onForwardError);
+    const bus: EventBus = new InProcessEventBus(options.onBusError);
     const services = makeServices({ store, bus, poolFqdn: deployment.poolFqdn });
     return {
       config,

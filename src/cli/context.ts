@@ -1,6 +1,10 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
-import { openRuntime, type Runtime } from '../main.js';
+import path from 'node:path';
+import { openRuntime, readControlFile, type Runtime } from '../main.js';
+import { cliEnvironment } from './environment.js';
+import { forwardCommand, ServerUnreachable } from './forward.js';
+import { UsageError } from './options.js';
 import { SYSTEM_ACTOR, type Actor, type Services } from '../actions/context.js';
 import type { Printer } from './output.js';
 
@@ -10,6 +14,8 @@ export interface GlobalOptions {
   poolFqdn?: string;
   config?: string;
   json?: boolean;
+  server?: string;
+  token?: string;
 }
 
 export interface CliContext {
@@ -23,27 +29,38 @@ export interface CliContext {
 }
 
 export function makePrinter(json: boolean): Printer {
-  return {
-    json,
-    out: (text) => process.stdout.write(`${text}\n`),
-    err: (text) => process.stderr.write(`${text}\n`),
-  };
+  const env = cliEnvironment();
+  return { json, out: (text) => env.out(text), err: (text) => env.err(text) };
 }
 
 /** Opens the deployment named by the global options and runs one command against it. */
 export async function withDeployment(cmd: Command, fn: (ctx: CliContext) => Promise<void>): Promise<void> {
   const globals = cmd.optsWithGlobals<GlobalOptions>();
+  const printer = makePrinter(globals.json === true);
+  const env = cliEnvironment();
+  if (env.inServer !== undefined) {
+    // Forwarded to a running server: its runtime, the actor the request authenticated as.
+    return fn({ services: env.inServer.runtime.services, runtime: env.inServer.runtime, actor: env.inServer.actor, printer, opts: cmd.opts() });
+  }
+  if (globals.server !== undefined) {
+    const token = globals.token ?? process.env.STOA_TOKEN;
+    if (token === undefined || token === '') throw new UsageError('--server needs an administrator\'s API token: --token or STOA_TOKEN');
+    return forwardCommand({ url: globals.server, token });
+  }
   const config = loadConfig({
     ...(globals.config === undefined ? {} : { file: globals.config }),
     overrides: { dataDir: globals.dataDir, databaseUrl: globals.databaseUrl, poolFqdn: globals.poolFqdn },
   });
-  const printer = makePrinter(globals.json === true);
-  const runtime = await openRuntime(config, {
-    forwardToServer: {
-      onForwardError: (err) =>
-        printer.err(`stoa: warning: the change is saved, but the running server could not be told (${err instanceof Error ? err.message : String(err)}); it applies to live sessions after a restart`),
-    },
-  });
+  const running = readControlFile(path.resolve(config.dataDir));
+  if (running !== undefined) {
+    try {
+      return await forwardCommand({ url: running.url, token: running.secret });
+    } catch (err) {
+      if (!(err instanceof ServerUnreachable)) throw err;
+      printer.err(`stoa: warning: the server on this data dir (pid ${running.pid}) does not answer (${err.message}); working on the data dir directly`);
+    }
+  }
+  const runtime = await openRuntime(config);
   try {
     if (runtime.deployment.created) {
       printer.err(`stoa: created a new deployment in ${runtime.dataDir} (pool ${runtime.deployment.poolFqdn})`);

@@ -8,6 +8,8 @@ import { isAppError } from '../domain/errors.js';
 import { ConfigError } from '../config/load.js';
 import { DataDirError } from '../config/data-dir.js';
 import { UsageError } from './options.js';
+import { cliEnvironment, processEnvironment, runInEnvironment, type CliEnvironment } from './environment.js';
+import { ForwardedExit } from './forward.js';
 import { registerCategory } from './commands/category.js';
 import { registerRoom } from './commands/room.js';
 import { registerAddin } from './commands/addin.js';
@@ -30,8 +32,14 @@ export function buildProgram(): Command {
     .option('--pool-fqdn <fqdn>', 'pool FQDN of a new deployment (default: the host name)')
     .option('--config <file>', 'JSON configuration file')
     .option('--json', 'machine-readable output')
+    .option('--server <url>', 'send the command to a running Stoa server (with --token)')
+    .option('--token <token>', "an administrator's API token for --server (or STOA_TOKEN)")
     .enablePositionalOptions(false)
     .showSuggestionAfterError(true)
+    .configureOutput({
+      writeOut: (text) => cliEnvironment().out(text.replace(/\n$/, '')),
+      writeErr: (text) => cliEnvironment().err(text.replace(/\n$/, '')),
+    })
     .exitOverride();
   for (const register of [
     registerServe,
@@ -58,12 +66,19 @@ export function buildProgram(): Command {
 }
 
 function report(json: boolean, code: string, message: string): void {
-  const line = json ? JSON.stringify({ error: { code, message } }) : `stoa: ${message} [${code}]`;
-  process.stderr.write(`${line}\n`);
+  cliEnvironment().err(json ? JSON.stringify({ error: { code, message } }) : `stoa: ${message} [${code}]`);
 }
 
-export async function main(argv: string[]): Promise<number> {
-  process.umask(0o077);
+/** Runs one command line; inside a server, `env` carries its runtime and captures output. */
+export async function main(argv: string[], env?: CliEnvironment): Promise<number> {
+  if (env === undefined) {
+    process.umask(0o077);
+    return runInEnvironment(processEnvironment(argv), () => run(argv));
+  }
+  return runInEnvironment(env, () => run(argv));
+}
+
+async function run(argv: string[]): Promise<number> {
   const json = argv.includes('--json');
   const program = buildProgram();
   try {
@@ -75,12 +90,13 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    if (err instanceof ForwardedExit) return err.code;
     if (err instanceof UsageError) {
       report(json, 'USAGE', err.message);
       return 2;
     }
     if (err instanceof ConfigError) {
-      process.stderr.write(`stoa: ${err.message}\n`);
+      cliEnvironment().err(`stoa: ${err.message}`);
       return 2;
     }
     if (isAppError(err)) {

@@ -1,12 +1,11 @@
 import { Writable } from 'node:stream';
 import readline from 'node:readline';
 import { UsageError } from './options.js';
+import { cliEnvironment } from './environment.js';
 
 /** Reads the whole of standard input; one trailing newline is not part of the password. */
 export async function readPasswordFromStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  const text = (await cliEnvironment().readStdin()).replace(/\r?\n$/, '');
   if (text.includes('\n')) throw new UsageError('--password-stdin expects the password on one line');
   return text;
 }

@@ -10,14 +10,14 @@ import { authRoutes } from './auth-routes.js';
 import { roomRoutes } from './room-routes.js';
 import { meRoutes } from './me-routes.js';
 import { fileRoutes } from './file-routes.js';
-import { internalRoutes } from './internal-routes.js';
+import { adminRoutes } from './admin-routes.js';
 import { Metrics, metricsRoutes } from './metrics.js';
 import { SHARED_SCHEMAS } from './schemas.js';
 
 export interface HttpParts {
   gateway?: Gateway;
   metrics?: Metrics;
-  /** The secret a local CLI presents to forward its committed events. */
+  /** The secret a CLI on this data dir presents to run commands in the server. */
   controlSecret?: string;
 }
 
@@ -71,7 +71,7 @@ export async function buildHttpServer(runtime: Runtime, logger: FastifyBaseLogge
   await app.register(roomRoutes, { services, ...(parts.gateway === undefined ? {} : { gateway: parts.gateway }) });
   await app.register(meRoutes, { services });
   await app.register(fileRoutes, { services });
-  if (parts.controlSecret !== undefined) await app.register(internalRoutes, { services, controlSecret: parts.controlSecret });
+  if (parts.controlSecret !== undefined) await app.register(adminRoutes, { runtime, controlSecret: parts.controlSecret });
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

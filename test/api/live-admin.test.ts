@@ -119,6 +119,33 @@ describe('administering a running server from the CLI', () => {
   });
 });
 
+describe('the CLI against a server by URL', () => {
+  const t = useServer({ dialect: 'sqlite' });
+  beforeAll(() => assertBuilt());
+
+  it('runs commands with an administrator\'s API token and refuses other users', async () => {
+    const { checkGrantAdministrator } = await import('../../src/actions/administrators.js');
+    const { SYSTEM_ACTOR } = await import('../../src/actions/context.js');
+    const admin = await t.user();
+    await checkGrantAdministrator(t.services, SYSTEM_ACTOR, admin.key, true);
+    const user = await t.user();
+    const tokenOf = async (u: typeof admin) => (await u.api.post('/api/v1/me/tokens', { name: 'cli' })).body.token as string;
+    // A data dir of its own: nothing here may be touched, everything happens on the server.
+    const elsewhere = cliFor();
+    const name = unique('Remote');
+    const created = await elsewhere.run(['--server', t.url, '--token', await tokenOf(admin), '--json', 'category', 'new', '--name', name]);
+    expect(created.code, created.stderr).toBe(0);
+    expect(await t.services.store.categories.getByNameKey(name.toLowerCase())).toBeDefined();
+    expect(fs.existsSync(elsewhere.dataDir)).toBe(false);
+    const refused = await elsewhere.run(['--server', t.url, '--token', await tokenOf(user), 'category', 'get']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('PERMISSION_DENIED');
+    const usage = await elsewhere.run(['--server', t.url, '--token', await tokenOf(admin), 'category', 'new']);
+    expect(usage.code).toBe(2);
+    expect((await elsewhere.run(['--server', t.url, 'category', 'get'])).code).toBe(2);
+  });
+});
+
 describe('the message test without a server', () => {
   it('says that the server is not running', async () => {
     const c = cliFor();

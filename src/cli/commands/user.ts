@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { checkSetPassword } from '../../actions/principals.js';
 import { withDeployment } from '../context.js';
+import { cliEnvironment } from '../environment.js';
 import { UsageError, parseInteger, requireValue, whatIfOption } from '../options.js';
 import { formatObject, printList, printOutcome } from '../output.js';
 import { createApiToken, listApiTokens, revokeApiToken } from '../../actions/auth.js';
@@ -19,7 +20,7 @@ export function registerUser(program: Command): void {
     withDeployment(cmd, async ({ services, actor, printer, opts }) => {
       let password: string;
       if (opts.passwordStdin === true) password = await readPasswordFromStdin();
-      else if (process.stdin.isTTY) password = await promptPassword();
+      else if (cliEnvironment().stdinIsTTY) password = await promptPassword();
       else throw new UsageError('standard input is not a terminal: use --password-stdin');
       printOutcome(printer, await checkSetPassword(services, actor, who, password, { whatIf: opts.whatIf === true }));
     }),

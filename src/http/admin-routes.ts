@@ -1,0 +1,72 @@
+/**
+ * Runs a `stoa` command line inside this server (POST /api/v1/admin/cli), so changes
+ * made from the CLI go through the server and take effect live. A CLI on this server's
+ * data dir authenticates with the secret of the owner-only control file (it acts as the
+ * local administrator); `stoa --server URL --token T` with an administrator's API token.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyPluginAsync } from 'fastify';
+import type { Runtime } from '../main.js';
+import { SYSTEM_ACTOR, type Actor } from '../actions/context.js';
+import { authenticate } from '../actions/auth.js';
+import { loadActorFacts } from '../access/actor.js';
+import { requireAdministrator } from '../access/categories.js';
+import { AppError } from '../domain/errors.js';
+import { bearerToken } from './auth-hook.js';
+import { ERRORS, int, str } from './schemas.js';
+
+/** Commands that make no sense inside a server. */
+const LOCAL_COMMANDS = new Set(['serve']);
+
+export const adminRoutes: FastifyPluginAsync<{ runtime: Runtime; controlSecret: string }> = async (app, { runtime, controlSecret }) => {
+  const secret = Buffer.from(controlSecret);
+  const isControlSecret = (token: string) => {
+    const given = Buffer.from(token);
+    return given.length === secret.length && timingSafeEqual(given, secret);
+  };
+
+  app.post<{ Body: { argv: string[]; stdin?: string } }>(
+    '/api/v1/admin/cli',
+    {
+      bodyLimit: 2 * 1024 * 1024,
+      schema: {
+        summary: 'Run a stoa command line in the server (administrators)',
+        tags: ['admin'],
+        body: {
+          type: 'object',
+          properties: { argv: { type: 'array', maxItems: 500, items: { type: 'string', maxLength: 65536 } }, stdin: { type: 'string', maxLength: 1024 * 1024 } },
+          required: ['argv'],
+          additionalProperties: false,
+        },
+        response: { 200: { type: 'object', properties: { code: int, stdout: str, stderr: str }, required: ['code', 'stdout', 'stderr'] }, ...ERRORS },
+      },
+    },
+    async (request) => {
+      const token = bearerToken(request) ?? '';
+      let actor: Actor;
+      if (isControlSecret(token)) {
+        actor = SYSTEM_ACTOR;
+      } else {
+        const auth = await authenticate(runtime.services, token);
+        requireAdministrator(await loadActorFacts(runtime.services.store, auth.actor), 'run administrative commands');
+        actor = auth.actor;
+      }
+      const { argv, stdin } = request.body;
+      const command = argv.find((a) => !a.startsWith('-'));
+      if (command !== undefined && LOCAL_COMMANDS.has(command)) throw new AppError('INVALID_INPUT', `'${command}' runs only locally`);
+      const stdout: string[] = [];
+      const stderr: string[] = [];
+      const { main } = await import('../cli/index.js');
+      const code = await main(['node', 'stoa', ...argv], {
+        out: (text) => stdout.push(`${text}\n`),
+        err: (text) => stderr.push(`${text}\n`),
+        readStdin: () => Promise.resolve(stdin ?? ''),
+        stdinIsTTY: false,
+        argv: ['node', 'stoa', ...argv],
+        inServer: { runtime, actor },
+      });
+      request.log.info({ command: argv.filter((a) => !a.startsWith('-')).slice(0, 2).join(' '), code, admin: actor.kind }, 'cli command');
+      return { code, stdout: stdout.join(''), stderr: stderr.join('') };
+    },
+  );
+};

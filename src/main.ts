@@ -15,6 +15,7 @@ import type { EventBus } from './events/bus.js';
 import { makeServices, type Services } from './actions/context.js';
 import { bootstrapAdministrator, checkDeploymentPool, initialiseDeployment, type BootstrapResult, type Deployment } from './actions/deployment.js';
 import { VERSION } from './version.js';
+import { BlobStore } from './files/blob-store.js';
 import type { Gateway } from './realtime/gateway.js';
 
 export interface Runtime {
@@ -54,7 +55,8 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     });
     checkDeploymentPool(deployment, config.poolFqdn);
     const bus: EventBus = new InProcessEventBus(options.onBusError);
-    const services = makeServices({ store, bus, poolFqdn: deployment.poolFqdn });
+    const blobs = BlobStore.open(path.join(dataDir, FILES_DIR));
+    const services = makeServices({ store, bus, poolFqdn: deployment.poolFqdn, blobs });
     return {
       config,
       dataDir,
@@ -79,6 +81,7 @@ export interface RunningServer {
 }
 
 export const FILES_DIR = 'files';
+const HOUSEKEEPING_INTERVAL_MS = 10 * 60_000;
 /** Where a running server tells CLIs on the same data dir how to reach it (0600). */
 export const CONTROL_FILE = 'server.json';
 
@@ -122,18 +125,17 @@ export function readControlFile(dataDir: string): ControlInfo | undefined {
  * and listens. Prints where it runs and how to administer it.
  */
 export async function startServer(config: Config, print: (text: string) => void = (t) => process.stdout.write(`${t}\n`)): Promise<RunningServer> {
-  const [{ pino }, { buildHttpServer }, { Gateway }, { BlobStore }, { Metrics }] = await Promise.all([
+  const [{ pino }, { buildHttpServer }, { Gateway }, { Metrics }, { purgeAbandonedFiles }] = await Promise.all([
     import('pino'),
     import('./http/server.js'),
     import('./realtime/gateway.js'),
-    import('./files/blob-store.js'),
     import('./http/metrics.js'),
+    import('./actions/files.js'),
   ]);
   const logger = pino({ level: config.logLevel, base: { service: 'stoa' } });
   const runtime = await openRuntime(config, { onBusError: (err) => logger.error({ err }, 'event handler failed') });
   let gateway: InstanceType<typeof Gateway> | undefined;
   try {
-    runtime.services.blobs = BlobStore.open(path.join(runtime.dataDir, FILES_DIR));
     const admin = await bootstrapAdministrator(runtime.services.store, {
       poolFqdn: runtime.deployment.poolFqdn,
       ...(config.adminPassword === undefined ? {} : { password: config.adminPassword }),
@@ -153,11 +155,20 @@ export async function startServer(config: Config, print: (text: string) => void 
     const controlFile = writeControlFile(runtime.dataDir, { url, pid: process.pid, secret: controlSecret });
     print(bannerLines(url, runtime, admin, passwordFile).join('\n'));
     const running = gateway;
+    // Housekeeping: expired sessions and file tokens, uploads never posted within a day.
+    const housekeeping = setInterval(() => {
+      const now = Date.now();
+      void Promise.all([runtime.services.store.sessions.purgeExpired(now), purgeAbandonedFiles(runtime.services, now)]).catch((err: unknown) =>
+        logger.warn({ err }, 'housekeeping failed'),
+      );
+    }, HOUSEKEEPING_INTERVAL_MS);
+    housekeeping.unref();
     return {
       url,
       runtime,
       gateway: running,
       async close() {
+        clearInterval(housekeeping);
         removeControlFile(controlFile, controlSecret);
         await running.close();
         await app.close();

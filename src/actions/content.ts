@@ -13,6 +13,7 @@ import { loadActorFacts } from '../access/actor.js';
 import { accessRoom } from '../access/rooms.js';
 import { runWrite, type Actor, type Outcome, type Services, type WriteOptions } from './context.js';
 import { presentMessages } from './chat-views.js';
+import { discardBlobs } from './files.js';
 
 export interface ClearResult {
   room: string;
@@ -31,7 +32,9 @@ export async function checkClearRoom(
   return runWrite(services, options, async (tx) => {
     const facts = await loadActorFacts(tx.store, actor);
     const loaded = await accessRoom(tx.store, services.poolFqdn, facts, identity, 'delete', { lock: true });
+    const attached = (await tx.store.messages.select({ roomId: loaded.room.id, to: endDate })).flatMap((m) => (m.fileId === null ? [] : [m.fileId]));
     const removed = await tx.store.messages.clearUpTo(loaded.room.id, endDate);
+    discardBlobs(tx, await tx.store.files.deleteMany(attached));
     const view = { room: formatIdentity(services.poolFqdn, loaded.room.name), endDate: new Date(endDate).toISOString(), removed };
     tx.emit({ type: 'room.cleared', roomId: loaded.room.id, through: view.endDate, removed });
     tx.record({ action: 'remove', kind: 'room content', identity: view.room, notes: [`${removed} message(s) posted up to and including ${view.endDate}`] });
@@ -102,15 +105,19 @@ export async function checkRemoveMessages(
       ? candidates.filter((m) => messageMatchesFilter(`${m.content}\n${m.storyTitle ?? ''}`, filter, clause, input.caseSensitive === true))
       : candidates;
     const ids = chosen.map((m) => m.id);
+    // The message's file goes with its text, whether it is removed or replaced.
+    const attached = chosen.flatMap((m) => (m.fileId === null ? [] : [m.fileId]));
     const room = formatIdentity(services.poolFqdn, loaded.room.name);
     if (replacing) {
       await tx.store.messages.replace(loaded.room.id, ids, replacement, tx.now);
+      discardBlobs(tx, await tx.store.files.deleteMany(attached));
       if (ids.length > 0) {
         const updated = (await Promise.all(ids.map((id) => tx.store.messages.getById(id)))).filter((m): m is MessageRecord => m !== undefined);
         tx.emit({ type: 'message.replaced', roomId: loaded.room.id, messages: await presentMessages(tx.store, updated) });
       }
     } else {
       await tx.store.messages.remove(loaded.room.id, ids);
+      discardBlobs(tx, await tx.store.files.deleteMany(attached));
       if (ids.length > 0) tx.emit({ type: 'message.removed', roomId: loaded.room.id, messageIds: ids });
     }
     tx.record({ action: replacing ? 'update' : 'remove', kind: 'messages', identity: room, notes: [`${ids.length} message(s) ${replacing ? 'replaced' : 'removed'}`] });

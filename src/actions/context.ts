@@ -64,6 +64,8 @@ export interface Outcome<T> {
 export class Tx {
   readonly events: DomainEvent[] = [];
   readonly changes: Change[] = [];
+  /** Work outside the database that must happen only if the transaction commits (files). */
+  readonly afterCommit: (() => void)[] = [];
 
   constructor(
     readonly store: Store,
@@ -108,6 +110,13 @@ export async function runWrite<T>(
     throw err;
   }
   await services.bus.publish(committed.tx.events);
+  for (const job of committed.tx.afterCommit) {
+    try {
+      job();
+    } catch {
+      // Best effort (e.g. a file already gone); the committed change stands.
+    }
+  }
   return { result: committed.result, changes: committed.tx.changes, whatIf: false };
 }
 

@@ -11,13 +11,32 @@ import { loadActorFacts } from '../access/actor.js';
 import { accessRoomById, loadRooms } from '../access/rooms.js';
 import { configurations } from './configurations.js';
 import { canDownload } from '../domain/permissions.js';
-import type { FileRecord } from '../store/types.js';
-import type { Actor, Services } from './context.js';
+import type { FileRecord, FileTokenRecord } from '../store/types.js';
+import type { Actor, Services, Tx } from './context.js';
 import { hashToken } from './auth.js';
 import { presentFile, type FileView } from './chat-views.js';
 import type { BlobStore } from '../files/blob-store.js';
 
 export const FILE_TOKEN_LIFETIME_MS = 30 * 60_000;
+
+/** Removes the files' bytes from disk once (and only if) the transaction commits. */
+export function discardBlobs(tx: Tx, guids: readonly string[]): void {
+  const store = tx.services.blobs;
+  if (store === undefined || guids.length === 0) return;
+  tx.afterCommit.push(() => {
+    for (const guid of guids) store.remove(guid);
+  });
+}
+
+/** Uploads never posted within a day are deleted, with expired tokens (server housekeeping). */
+export async function purgeAbandonedFiles(services: Services, now: number): Promise<number> {
+  await services.store.files.purgeExpiredTokens(now);
+  const stale = await services.store.files.unattached(now - 24 * 3600_000, 500);
+  if (stale.length === 0) return 0;
+  const guids = await services.store.files.deleteMany(stale.map((f) => f.id));
+  for (const guid of guids) services.blobs?.remove(guid);
+  return guids.length;
+}
 
 export interface FileTicket {
   token: string;
@@ -28,6 +47,14 @@ export interface FileTicket {
 function blobs(services: Services): BlobStore {
   if (services.blobs === undefined) throw new AppError('SERVER_NOT_RUNNING', 'files are handled by the running server');
   return services.blobs;
+}
+
+/** A random token for one transfer; only its hash is stored, with a 30-minute expiry. */
+async function issueTicket(services: Services, ticket: Omit<FileTokenRecord, 'tokenHash' | 'expiresAt'>): Promise<FileTicket> {
+  const token = randomBytes(32).toString('base64url');
+  const expiresAt = services.clock() + FILE_TOKEN_LIFETIME_MS;
+  await services.store.files.insertToken({ ...ticket, tokenHash: hashToken(token), expiresAt });
+  return { token, url: `/api/v1/files/${ticket.direction}/${token}`, expiresAt: new Date(expiresAt).toISOString() };
 }
 
 const FILE_NAME = /^[^\p{Cc}/\\]{1,255}$/u;
@@ -50,10 +77,7 @@ export async function requestUpload(
   if (!canUpload(facts, loaded.facts, input.size, config.maxFileSizeKB)) {
     throw new AppError('FILE_TOO_LARGE', `files may be at most ${config.maxFileSizeKB} KB (MaxFileSizeKB)`);
   }
-  const token = randomBytes(32).toString('base64url');
-  const expiresAt = services.clock() + FILE_TOKEN_LIFETIME_MS;
-  await services.store.files.insertToken({
-    tokenHash: hashToken(token),
+  return issueTicket(services, {
     direction: 'upload',
     principalId: actor.principalId,
     roomId: loaded.room.id,
@@ -61,9 +85,7 @@ export async function requestUpload(
     name,
     contentType,
     sizeBytes: input.size,
-    expiresAt,
   });
-  return { token, url: `/api/v1/files/upload/${token}`, expiresAt: new Date(expiresAt).toISOString() };
 }
 
 /**
@@ -115,10 +137,7 @@ export async function receiveUpload(services: Services, token: string, body: Rea
 export async function requestDownload(services: Services, actor: Actor, fileId: string): Promise<FileTicket> {
   if (actor.kind !== 'user') throw new AppError('PERMISSION_DENIED', 'only users download files');
   const file = await readableFile(services, actor, fileId);
-  const token = randomBytes(32).toString('base64url');
-  const expiresAt = services.clock() + FILE_TOKEN_LIFETIME_MS;
-  await services.store.files.insertToken({
-    tokenHash: hashToken(token),
+  return issueTicket(services, {
     direction: 'download',
     principalId: actor.principalId,
     roomId: file.roomId,
@@ -126,9 +145,7 @@ export async function requestDownload(services: Services, actor: Actor, fileId: 
     name: null,
     contentType: null,
     sizeBytes: null,
-    expiresAt,
   });
-  return { token, url: `/api/v1/files/download/${token}`, expiresAt: new Date(expiresAt).toISOString() };
 }
 
 async function readableFile(services: Services, actor: Actor, fileId: string): Promise<FileRecord> {

@@ -18,6 +18,7 @@ import { checkInScope, outsideScope } from './scope.js';
 import { claimNodeName, releaseNodeName } from './node-names.js';
 import { presentRooms, type RoomView } from './views.js';
 import { doInvite } from './invitations.js';
+import { discardBlobs } from './files.js';
 import { diff, runWrite, type Actor, type Outcome, type Services, type Tx, type WriteOptions } from './context.js';
 
 export interface RoomInput {
@@ -291,6 +292,7 @@ export async function checkRemoveRoom(
 
 export async function doRemoveRoom(tx: Tx, room: RoomRecord): Promise<RoomView> {
   const view = await present(tx, room);
+  discardBlobs(tx, await tx.store.files.deleteByRoom(room.id));
   await tx.store.rooms.delete(room.id);
   await releaseNodeName(tx, room.nameKey);
   tx.emit({ type: 'room.removed', roomId: room.id, name: room.name });

@@ -480,6 +480,11 @@ export interface FileStore {
   getById(id: number): Promise<FileRecord | undefined>;
   getByGuid(guid: string): Promise<FileRecord | undefined>;
   getManyByIds(ids: readonly number[]): Promise<FileRecord[]>;
+  /** Deletes file records (of a room, or by id) and returns their ids on disk. */
+  deleteByRoom(roomId: number): Promise<string[]>;
+  deleteMany(ids: readonly number[]): Promise<string[]>;
+  /** Uploads never attached to a message, older than `before`. */
+  unattached(before: number, limit: number): Promise<FileRecord[]>;
   insertToken(t: FileTokenRecord): Promise<void>;
   getToken(tokenHash: string): Promise<FileTokenRecord | undefined>;
   deleteToken(tokenHash: string): Promise<boolean>;

@@ -55,6 +55,50 @@ describeEachStore('files', (kind) => {
     expect((await bob.api.post(`/api/v1/rooms/${room.guid}/messages`, { text: 'mine', fileId: file.id })).body.error.code).toBe('FILE_NOT_FOUND');
   });
 
+  async function upload(u: { api: { post: (p: string, b?: unknown) => Promise<{ body: any }> } }, roomGuid: string, data = randomBytes(10)) {
+    const ticket = await u.api.post(`/api/v1/rooms/${roomGuid}/files`, { name: 'x.bin', size: data.length });
+    return (await (await put(ticket.body.url, data)).json()) as { id: string };
+  }
+  const onDisk = (id: string) => fs.existsSync(path.join(t.dataDir, 'files', id.slice(0, 2), id));
+
+  it('expires download tokens after 30 minutes', async () => {
+    const { alice, room } = await world();
+    const file = await upload(alice, room.guid);
+    const ticket = await alice.api.post(`/api/v1/files/${file.id}/download`);
+    const realClock = t.services.clock;
+    t.services.clock = () => realClock() + 31 * 60_000;
+    try {
+      expect((await fetch(`${t.url}${ticket.body.url}`)).status).toBe(404);
+    } finally {
+      t.services.clock = realClock;
+    }
+    expect((await fetch(`${t.url}${ticket.body.url}`)).status).toBe(200);
+  });
+
+  it('deletes files with their messages, their room, or when never posted within a day', async () => {
+    const { alice, room } = await world();
+    const posted = await upload(alice, room.guid);
+    await alice.api.post(`/api/v1/rooms/${room.guid}/messages`, { text: 'with file', fileId: posted.id });
+    const { checkRemoveMessages } = await import('../../src/actions/content.js');
+    const { checkRemoveRoom } = await import('../../src/actions/rooms.js');
+    const { purgeAbandonedFiles } = await import('../../src/actions/files.js');
+    expect(onDisk(posted.id)).toBe(true);
+    await checkRemoveMessages(t.services, SYSTEM_ACTOR, room.name, { remove: true, filter: 'with file' });
+    expect(onDisk(posted.id)).toBe(false);
+    expect(await t.services.store.files.getByGuid(posted.id)).toBeUndefined();
+
+    const abandoned = await upload(alice, room.guid);
+    const kept = await upload(alice, room.guid);
+    await alice.api.post(`/api/v1/rooms/${room.guid}/messages`, { text: 'kept', fileId: kept.id });
+    expect(await purgeAbandonedFiles(t.services, Date.now())).toBe(0);
+    expect(await purgeAbandonedFiles(t.services, Date.now() + 25 * 3600_000)).toBeGreaterThanOrEqual(1);
+    expect(onDisk(abandoned.id)).toBe(false);
+    expect(onDisk(kept.id)).toBe(true);
+
+    await checkRemoveRoom(t.services, SYSTEM_ACTOR, room.name);
+    expect(onDisk(kept.id)).toBe(false);
+  });
+
   it('refuses uploads where the category does not allow them, and above MaxFileSizeKB', async () => {
     const closed = await world(false);
     expect((await closed.alice.api.post(`/api/v1/rooms/${closed.room.guid}/files`, { name: 'a.txt', size: 10 })).body.error.code).toBe('UPLOADS_DISABLED');

@@ -41,7 +41,7 @@ function userWithDn(key: string, dn: string): NewPrincipal {
   return principal('user', key, { dn: normal, dnKey: normal.toLowerCase() });
 }
 
-async function newCategory(store: Store, name: string) {
+export async function newCategory(store: Store, name: string) {
   return store.categories.insert({
     guid: randomUUID(),
     name,
@@ -57,7 +57,7 @@ async function newCategory(store: Store, name: string) {
   });
 }
 
-async function newRoom(store: Store, categoryId: number, name: string, extra: Partial<Parameters<Store['rooms']['insert']>[0]> = {}) {
+export async function newRoom(store: Store, categoryId: number, name: string, extra: Partial<Parameters<Store['rooms']['insert']>[0]> = {}) {
   return store.rooms.insert({
     guid: randomUUID(),
     categoryId,

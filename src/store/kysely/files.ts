@@ -38,6 +38,28 @@ export function fileStore({ db }: Executor): FileStore {
       }
       return out;
     },
+    async deleteByRoom(roomId) {
+      const rows = await db.deleteFrom('files').where('roomId', '=', roomId).returning('guid').execute();
+      return rows.map((r) => r.guid);
+    },
+    async deleteMany(ids) {
+      const out: string[] = [];
+      for (const part of chunks([...new Set(ids)])) {
+        out.push(...(await db.deleteFrom('files').where('id', 'in', part).returning('guid').execute()).map((r) => r.guid));
+      }
+      return out;
+    },
+    async unattached(before, limit) {
+      const rows = await db
+        .selectFrom('files')
+        .selectAll()
+        .where('createdAt', '<', before)
+        .where((eb) => eb.not(eb.exists(eb.selectFrom('messages').select('messages.id').whereRef('messages.fileId', '=', 'files.id'))))
+        .orderBy('id')
+        .limit(limit)
+        .execute();
+      return rows.map(fileRecord);
+    },
     async insertToken(t) {
       await db.insertInto('fileTokens').values(t).execute();
     },

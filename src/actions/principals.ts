@@ -19,6 +19,7 @@ import { applyListEdit, type ListEdit } from '../domain/list-edit.js';
 import { loadActorFacts } from '../access/actor.js';
 import { requireAdministrator } from '../access/categories.js';
 import { checkPasswordStrength, hashPassword } from '../auth/password.js';
+import { doInviteGainedMembers, snapshotAffiliations } from './invitations.js';
 import { resolveListEdit, resolvePrincipal } from './principal-refs.js';
 import { presentPrincipals, type PrincipalView } from './views.js';
 import { diff, runWrite, type Actor, type Outcome, type Services, type Tx, type WriteOptions } from './context.js';
@@ -191,6 +192,9 @@ export async function checkAddPrincipal(
       await checkNoCycle(tx.store, group, principal);
       await tx.store.principals.addGroupMember(group.id, principal.id);
     }
+    // A new user belonged to nothing: every room it is now a member of (through its groups,
+    // containers or domain) is membership gained.
+    if (principal.kind === 'user') await doInviteGainedMembers(tx, new Map(), [principal.id]);
     const view = await present(tx.store, principal);
     tx.emit({ type: 'principal.created', principalId: principal.id, key: principal.key });
     await emitDirectoryChanged(tx, [principal.id]);
@@ -214,6 +218,7 @@ export async function checkUpdatePrincipal(
     problems.throwIfAny();
     await checkDnFree(tx.store, attributes.dn, principal.id);
     const before = await present(tx.store, principal);
+    const affiliationsBefore = await snapshotAffiliations(tx, [principal.id]);
     const updated = await tx.store.principals.update(principal.id, attributeColumns(attributes), tx.now);
     if (input.memberOf !== undefined) {
       if (!GROUP_MEMBER_KINDS.includes(principal.kind)) throw new AppError('INVALID_INPUT', `a ${principal.kind} cannot be a member of groups`);
@@ -228,6 +233,7 @@ export async function checkUpdatePrincipal(
         await tx.store.principals.addGroupMember(id, principal.id);
       }
     }
+    await doInviteGainedMembers(tx, affiliationsBefore);
     const view = await present(tx.store, updated);
     tx.emit({ type: 'principal.updated', principalId: principal.id, key: principal.key });
     await emitDirectoryChanged(tx, [principal.id]);
@@ -277,9 +283,11 @@ export async function checkGroupMembership(
     }
     if (change === 'add') {
       await checkNoCycle(tx.store, group, member);
+      const before = await snapshotAffiliations(tx, [member.id]);
       if (!(await tx.store.principals.addGroupMember(group.id, member.id))) {
         throw new AppError('ALREADY_EXISTS', `'${member.name}' is already a member of '${group.name}'`);
       }
+      await doInviteGainedMembers(tx, before);
     } else if (!(await tx.store.principals.removeGroupMember(group.id, member.id))) {
       throw new AppError('PRINCIPAL_NOT_FOUND', `'${member.name}' is not a direct member of '${group.name}'`);
     }

@@ -104,7 +104,8 @@ export const roomRoutes: FastifyPluginAsync<{ services: Services; gateway?: Gate
     async (request) => {
       await checkJoinRoom(services, actorOf(request), request.params.roomId);
       const room = await services.store.rooms.getByGuid(request.params.roomId);
-      return { participants: gateway === undefined || room === undefined ? [] : await gateway.roster(room.id), large: false };
+      if (gateway === undefined || room === undefined) return { participants: [], large: false };
+      return { participants: await gateway.roster(room.id), large: gateway.isLarge(room.id) };
     },
   );
 

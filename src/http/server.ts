@@ -24,7 +24,9 @@ export interface HttpParts {
 /** The HTTP server: one Fastify plugin per resource, registered here. */
 export async function buildHttpServer(runtime: Runtime, logger: FastifyBaseLogger, parts: HttpParts = {}): Promise<FastifyInstance> {
   const services: Services = runtime.services;
-  const app = Fastify({ loggerInstance: logger, trustProxy: false, bodyLimit: 1024 * 1024 });
+  // Request lines are logged below by route pattern, never by URL: file transfer URLs
+  // carry their (short-lived) tokens.
+  const app = Fastify({ loggerInstance: logger, trustProxy: false, bodyLimit: 1024 * 1024, disableRequestLogging: true });
   const metrics = parts.metrics ?? new Metrics();
   app.decorateRequest('auth', null);
   app.addHook('onSend', async (_request, reply) => {
@@ -36,7 +38,9 @@ export async function buildHttpServer(runtime: Runtime, logger: FastifyBaseLogge
     reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
   });
   app.addHook('onResponse', async (request, reply) => {
-    metrics.observe(request.method, request.routeOptions.url ?? 'unknown', reply.statusCode, reply.elapsedTime / 1000);
+    const route = request.routeOptions.url ?? 'unknown';
+    metrics.observe(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
+    request.log.info({ method: request.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (isAppError(err)) {

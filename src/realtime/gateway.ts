@@ -200,6 +200,11 @@ export class Gateway {
     }
   }
 
+  /** True while the room is above ParticipantUpdateLimit (no roster updates). */
+  isLarge(roomId: number): boolean {
+    return this.large.has(roomId);
+  }
+
   /** The users in a room as the roster shows them. */
   async roster(roomId: number): Promise<{ sipUri: string; displayName: string | null }[]> {
     const users = await this.services.store.principals.getManyByIds(this.registry.participants(roomId));

@@ -166,6 +166,10 @@ describeEachStore('live chat', (kind) => {
       const sixth = await users[5]!.ws();
       const over = await sixth.ok({ type: 'join', room: room.guid });
       expect(over).toMatchObject({ large: true, participants: null });
+      // Asking explicitly (the legacy clients' roster poll) still answers, flagged large.
+      const polled = await users[0]!.api.get(`/api/v1/rooms/${room.guid}/participants`);
+      expect(polled.body.large).toBe(true);
+      expect(polled.body.participants).toHaveLength(6);
       await t.settle();
       expect(watcher.of('participant.joined').map((f) => f.user.sipUri)).not.toContain(users[5]!.key);
       // 6 → 4 users: 4 is not below 80 % of 5; 3 is.

@@ -138,6 +138,33 @@ describeEachStore('finding rooms and being told', (kind) => {
     ws.close();
   });
 
+  it('invites users who gain membership through the directory: a group joined, a user provisioned', async () => {
+    const { domain } = await world();
+    const group = await buildGroup(t.services);
+    const category = await buildCategory(t.services, { allowed: [domain, group.key], invitations: true });
+    const room = await buildRoom(t.services, category.name, { members: [group.key] });
+    const already = await t.user({ domain, memberOf: [group.key] });
+    const joiner = await t.user({ domain });
+    const ws = await joiner.ws();
+    const { checkGroupMembership } = await import('../../src/actions/principals.js');
+    await checkGroupMembership(t.services, SYSTEM_ACTOR, group.key, joiner.key, 'add');
+    expect((await ws.waitFor((f) => f.type === 'invitation')).invitation.room.id).toBe(room.guid);
+    const rooms = async (u: typeof joiner) => (await u.api.get('/api/v1/invitations')).body.map((i: { room: { id: string } }) => i.room.id);
+    expect(await rooms(joiner)).toEqual([room.guid]);
+    // Provisioned straight into the group: invited once, at creation.
+    expect(await rooms(already)).toEqual([room.guid]);
+    // The group brings scope too (it is allowed); users the category denies gain nothing.
+    const { checkUpdateCategory } = await import('../../src/actions/categories.js');
+    const late = await t.user({ domain: `${unique('y')}.example` });
+    await checkGroupMembership(t.services, SYSTEM_ACTOR, group.key, late.key, 'add');
+    expect(await rooms(late)).toEqual([room.guid]);
+    const denied = await t.user({ domain });
+    await checkUpdateCategory(t.services, SYSTEM_ACTOR, category.name, { deniedMembers: { mode: 'edit', add: [denied.key], remove: [] } });
+    await checkGroupMembership(t.services, SYSTEM_ACTOR, group.key, denied.key, 'add');
+    expect(await rooms(denied)).toEqual([]);
+    ws.close();
+  });
+
   it('delivers @mentions only to users who may read the room, live and later', async () => {
     const { category, alice, bob } = await world();
     const outsider = await t.user();

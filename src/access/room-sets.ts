@@ -12,10 +12,19 @@ import { categoryFacts } from './categories.js';
 
 export type RoomSetNeed = 'see' | 'join' | 'readHistory';
 
-type Narrowing = Pick<RoomQuery, 'categoryIds' | 'ids' | 'text' | 'limit' | 'role'>;
+type Narrowing = Pick<RoomQuery, 'categoryIds' | 'nameKeys' | 'ids' | 'text' | 'limit' | 'role'>;
 
 export async function accessibleRooms(store: Store, actor: ActorFacts, need: RoomSetNeed, narrow: Narrowing = {}): Promise<RoomRecord[]> {
-  if (!canUseService(actor)) return [];
+  const query = await accessibleRoomQuery(store, actor, need, narrow);
+  return query === undefined ? [] : store.rooms.list(query);
+}
+
+/**
+ * The same set as a room selection the database evaluates (a subquery wherever it narrows
+ * something else, such as message search); undefined when the actor may use no room.
+ */
+export async function accessibleRoomQuery(store: Store, actor: ActorFacts, need: RoomSetNeed, narrow: Narrowing = {}): Promise<RoomQuery | undefined> {
+  if (!canUseService(actor)) return undefined;
   const categories = await store.categories.list();
   const lists = await store.categories.lists(categories.map((c) => c.id));
   let allowed = categories;
@@ -37,5 +46,5 @@ export async function accessibleRooms(store: Store, actor: ActorFacts, need: Roo
     const privacies: RoomPrivacy[] = need === 'see' ? ['Open', 'Closed'] : ['Open'];
     query.privacyOrMember = { privacies, principalIds: [...actor.principal.affiliations] };
   }
-  return store.rooms.list(query);
+  return query;
 }

@@ -133,10 +133,13 @@ export async function receiveUpload(services: Services, token: string, body: Rea
   }
 }
 
-/** Whoever may join the room may download its files. */
+/** Whoever may join the room may download its files, up to MaxFileSizeKB. */
 export async function requestDownload(services: Services, actor: Actor, fileId: string): Promise<FileTicket> {
   if (actor.kind !== 'user') throw new AppError('PERMISSION_DENIED', 'only users download files');
   const file = await readableFile(services, actor, fileId);
+  // MaxFileSizeKB bounds downloads too (01 §2.6): lowering it withholds larger files.
+  const { maxFileSizeKB } = await configurations.effective(services.store, services.poolFqdn);
+  if (file.sizeBytes > maxFileSizeKB * 1024) throw new AppError('FILE_TOO_LARGE', `files may be at most ${maxFileSizeKB} KB (MaxFileSizeKB)`);
   return issueTicket(services, {
     direction: 'download',
     principalId: actor.principalId,

@@ -2,7 +2,7 @@
  * Posting and reading messages: post (text, alert, story, file), the backchat on join,
  * history pages, and full-text search over every room the actor may read.
  */
-import type { MessageRecord, RoomRecord } from '../store/types.js';
+import type { MessageRecord } from '../store/types.js';
 import { AppError } from '../domain/errors.js';
 import { validateMessage, type MessageInput } from '../domain/messages.js';
 import { parseSearchQuery } from '../domain/search-query.js';
@@ -10,7 +10,7 @@ import { nameKey } from '../domain/names.js';
 import { normaliseSipUri } from '../domain/principals.js';
 import { loadActorFacts } from '../access/actor.js';
 import { accessRoomById, type LoadedRoom } from '../access/rooms.js';
-import { accessibleRooms } from '../access/room-sets.js';
+import { accessibleRoomQuery } from '../access/room-sets.js';
 import { configurations } from './configurations.js';
 import { runWrite, type Actor, type Services } from './context.js';
 import { presentMessages, type MessageView } from './chat-views.js';
@@ -119,11 +119,11 @@ export async function searchMessages(
     const wanted = new Set(query.categories.map(nameKey));
     categoryIds = (await store.categories.list()).filter((c) => wanted.has(c.nameKey)).map((c) => c.id);
   }
-  let rooms: RoomRecord[] = await accessibleRooms(store, facts, 'readHistory', categoryIds === undefined ? {} : { categoryIds });
-  if (query.rooms.length > 0) {
-    const wanted = new Set(query.rooms.map(nameKey));
-    rooms = rooms.filter((r) => wanted.has(r.nameKey));
-  }
+  const rooms = await accessibleRoomQuery(store, facts, 'readHistory', {
+    ...(categoryIds === undefined ? {} : { categoryIds }),
+    ...(query.rooms.length === 0 ? {} : { nameKeys: query.rooms.map(nameKey) }),
+  });
+  if (rooms === undefined) return { messages: [], more: false };
   let authorIds: number[] | undefined;
   if (query.authors.length > 0) {
     const keys = query.authors.flatMap((a) => {
@@ -137,7 +137,7 @@ export async function searchMessages(
   }
   const limit = clampLimit(request.limit, 50);
   const rows: MessageRecord[] = await store.messages.search({
-    roomIds: rooms.map((r) => r.id),
+    rooms,
     terms: query.terms,
     ...(authorIds === undefined ? {} : { authorIds }),
     ...(query.from === undefined ? {} : { from: query.from }),

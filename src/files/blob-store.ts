@@ -55,13 +55,17 @@ export class BlobStore {
         done(null, chunk);
       },
     });
+    // Opened before streaming starts: a stream destroyed while still opening its file
+    // would create it after the cleanup below had run. Late writes of a failed transfer
+    // land in the unlinked file, never under a name.
+    const output = fs.createWriteStream(temp, { fd: fs.openSync(temp, 'wx', 0o600) });
     try {
-      await pipeline(input, meter, fs.createWriteStream(temp, { mode: 0o600, flags: 'wx' }));
-      const fd = fs.openSync(temp, 'r');
+      await pipeline(input, meter, output);
+      const check = fs.openSync(temp, 'r');
       try {
-        fs.fsyncSync(fd);
+        fs.fsyncSync(check);
       } finally {
-        fs.closeSync(fd);
+        fs.closeSync(check);
       }
       fs.renameSync(temp, final);
     } catch (err) {

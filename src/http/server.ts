@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { Services } from '../actions/context.js';
 import type { Runtime } from '../main.js';
@@ -26,7 +26,12 @@ export async function buildHttpServer(runtime: Runtime, logger: FastifyBaseLogge
   const services: Services = runtime.services;
   // Request lines are logged below by route pattern, never by URL: file transfer URLs
   // carry their (short-lived) tokens.
-  const app = Fastify({ loggerInstance: logger, trustProxy: false, bodyLimit: 1024 * 1024, disableRequestLogging: true });
+  const app = Fastify({
+    loggerInstance: logger,
+    trustProxy: false,
+    bodyLimit: 1024 * 1024,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
   const metrics = parts.metrics ?? new Metrics();
   app.decorateRequest('auth', null);
   app.addHook('onSend', async (_request, reply) => {

@@ -112,6 +112,8 @@ export interface RoomQuery {
   contentExceedsBytes?: number;
   /** Rooms in any of these categories. */
   categoryIds?: readonly number[];
+  /** Rooms with any of these name keys. */
+  nameKeys?: readonly string[];
   /**
    * The directory's access rule in SQL: rooms of one of these privacies, or rooms where
    * any of the principals holds the member role.
@@ -194,7 +196,8 @@ export interface HistoryQuery {
  * Every term must occur as a case-insensitive substring of the text or story title.
  */
 export interface MessageSearch {
-  roomIds: readonly number[];
+  /** The rooms searched: a room selection, evaluated in the database. */
+  rooms: RoomQuery;
   terms: readonly string[];
   authorIds?: readonly number[];
   from?: number;

@@ -106,9 +106,11 @@ describeEachStore('files', (kind) => {
     expect((await outsider.api.post(`/api/v1/rooms/${room.guid}/files`, { name: 'a.txt', size: 10 })).status).toBe(403);
     expect((await alice.api.post(`/api/v1/rooms/${room.guid}/files`, { name: '../etc/passwd', size: 10 })).body.error.code).toBe('INVALID_NAME');
     expect((await alice.api.post(`/api/v1/rooms/${room.guid}/files`, { name: 'big.bin', size: 20000 * 1024 + 1 })).body.error.code).toBe('FILE_TOO_LARGE');
+    const big = await upload(alice, room.guid, randomBytes(2048));
     await configurations.update(t.services, SYSTEM_ACTOR, 'global', { maxFileSizeKB: 1 });
     try {
       expect((await alice.api.post(`/api/v1/rooms/${room.guid}/files`, { name: 'b.bin', size: 1025 })).body.error.code).toBe('FILE_TOO_LARGE');
+      expect((await alice.api.post(`/api/v1/files/${big.id}/download`)).body.error.code).toBe('FILE_TOO_LARGE');
     } finally {
       await configurations.update(t.services, SYSTEM_ACTOR, 'global', { maxFileSizeKB: 20000 });
     }

@@ -44,6 +44,22 @@ describe('stoa serve', () => {
     await stop(server);
   });
 
+  it('logs one structured line per request, by route: tokens in URLs never reach the log', async () => {
+    const server = await serve(['--data-dir', path.join(tempDir(), 'data'), '--log-level', 'info']);
+    const token = 'Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0Z2FycGx5';
+    await fetch(`${server.url}/api/v1/files/download/${token.slice(0, 43)}`);
+    await fetch(`${server.url}/healthz`);
+    await stop(server);
+    const lines = server
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { msg: string; route?: string; status?: number });
+    expect(lines).toContainEqual(expect.objectContaining({ msg: 'request', route: '/api/v1/files/download/:token', status: 404 }));
+    expect(lines).toContainEqual(expect.objectContaining({ msg: 'request', route: '/healthz', status: 200 }));
+    expect(server.output()).not.toContain(token.slice(0, 43));
+  });
+
   it('refuses a bad configuration, naming every problem', async () => {
     const dir = tempDir();
     const config = path.join(dir, 'stoa.json');

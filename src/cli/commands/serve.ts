@@ -23,15 +23,20 @@ export function registerServe(program: Command): void {
           logLevel: all.logLevel as never,
         },
       });
-      const server = await startServer(config);
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          void server.close().then(resolve);
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      // Signals are caught before the server starts: one that arrives while it is starting
+      // (right after the banner, say) still ends in an orderly shutdown, exit code 0.
+      let stopping!: () => void;
+      const stopped = new Promise<void>((resolve) => (stopping = resolve));
+      const onSignal = () => stopping();
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      try {
+        const server = await startServer(config);
+        await stopped;
+        await server.close();
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
     });
 }

@@ -46,7 +46,7 @@ export function defineChatStoreConformance(open: Open): void {
   it('searches substrings of any length, phrases, CJK and mixed case the same way on every database', async () => {
     const { room, author } = await roomWith(['The Quarterly Report', 'quarter past nine', '東京で会議', 'ab cd', '100% sure_thing']);
     const texts = async (terms: string[], extra: object = {}) =>
-      (await store.messages.search({ roomIds: [room.id], terms, limit: 50, ...extra })).map((m) => m.content).sort();
+      (await store.messages.search({ rooms: { ids: [room.id] }, terms, limit: 50, ...extra })).map((m) => m.content).sort();
     expect(await texts(['quarter'])).toEqual(['The Quarterly Report', 'quarter past nine']);
     expect(await texts(['quarterly report'])).toEqual(['The Quarterly Report']);
     expect(await texts(['ua'])).toEqual(['The Quarterly Report', 'quarter past nine']);
@@ -60,17 +60,17 @@ export function defineChatStoreConformance(open: Open): void {
     expect(await texts([], { authorIds: [author.id], to: NOW + 1000 })).toEqual(['The Quarterly Report', 'quarter past nine']);
     expect(await texts([], { from: NOW + 4000 })).toEqual(['100% sure_thing']);
     expect(await texts([], { hasFile: true })).toEqual([]);
-    expect(await texts(['quarter'], { roomIds: [] })).toEqual([]);
-    const newestFirst = await store.messages.search({ roomIds: [room.id], terms: [], limit: 2 });
+    expect(await texts(['quarter'], { rooms: { ids: [] } })).toEqual([]);
+    const newestFirst = await store.messages.search({ rooms: { ids: [room.id] }, terms: [], limit: 2 });
     expect(newestFirst.map((m) => m.chatId)).toEqual([5, 4]);
-    expect((await store.messages.search({ roomIds: [room.id], terms: [], limit: 10, beforeId: newestFirst[1]!.id })).map((m) => m.chatId)).toEqual([3, 2, 1]);
+    expect((await store.messages.search({ rooms: { ids: [room.id] }, terms: [], limit: 10, beforeId: newestFirst[1]!.id })).map((m) => m.chatId)).toEqual([3, 2, 1]);
   });
 
   it('finds replaced text and forgets removed messages in the index', async () => {
     const { room, messages } = await roomWith(['alpha secret', 'beta secret', 'gamma']);
     expect(await store.messages.replace(room.id, [messages[0]!.id], 'redacted', NOW)).toBe(1);
     expect(await store.messages.remove(room.id, [messages[1]!.id])).toBe(1);
-    const find = async (term: string) => (await store.messages.search({ roomIds: [room.id], terms: [term], limit: 10 })).map((m) => m.content);
+    const find = async (term: string) => (await store.messages.search({ rooms: { ids: [room.id] }, terms: [term], limit: 10 })).map((m) => m.content);
     expect(await find('secret')).toEqual([]);
     expect(await find('redacted')).toEqual(['redacted']);
     expect((await store.messages.getById(messages[0]!.id))?.replacedAt).toBe(NOW);

@@ -2,6 +2,7 @@ import { sql, type ExpressionBuilder, type Selectable } from 'kysely';
 import type { Database, MessagesTable } from '../schema.js';
 import type { MessageRecord, MessageStore } from '../types.js';
 import { chunks, containing, fromFlag, likeEscape, must, toFlag, type Executor } from './common.js';
+import { roomConditions } from './room-conditions.js';
 
 function toRecord(row: Selectable<MessagesTable>): MessageRecord {
   return {
@@ -110,8 +111,13 @@ export function messageStore({ db, can }: Executor): MessageStore {
       return row && toRecord(row);
     },
     async search(query) {
-      if (query.roomIds.length === 0) return [];
-      let q = db.selectFrom('messages').selectAll().where('roomId', 'in', [...query.roomIds]).where('inHistory', '=', 1);
+      const rooms = roomConditions(query.rooms);
+      if (rooms === undefined) return [];
+      let q = db
+        .selectFrom('messages')
+        .selectAll()
+        .where('roomId', 'in', (eb) => eb.selectFrom('rooms').select('rooms.id').where(rooms))
+        .where('inHistory', '=', 1);
       for (const term of query.terms) q = q.where((eb) => termMatches(eb, term));
       if (query.authorIds !== undefined) {
         if (query.authorIds.length === 0) return [];

@@ -2,8 +2,8 @@ import type { Selectable } from 'kysely';
 import type { RoomsTable } from '../schema.js';
 import type { RoomRecord, RoomRoleName, RoomRoles, RoomStore } from '../types.js';
 import type { RoomInvitations, RoomPrivacy, RoomType } from '../../domain/rooms.js';
-import { sql } from 'kysely';
-import { chunks, containing, fromFlag, must, toFlag, type Executor } from './common.js';
+import { chunks, fromFlag, must, toFlag, type Executor } from './common.js';
+import { roomConditions } from './room-conditions.js';
 
 function toRecord(row: Selectable<RoomsTable>): RoomRecord {
   return {
@@ -69,65 +69,9 @@ export function roomStore({ db, can }: Executor): RoomStore {
       }
     },
     async list(query) {
-      let q = db.selectFrom('rooms').selectAll();
-      if (query.ids !== undefined) {
-        if (query.ids.length === 0) return [];
-        q = q.where('id', 'in', [...query.ids]);
-      }
-      if (query.categoryId !== undefined) q = q.where('categoryId', '=', query.categoryId);
-      if (query.privacy !== undefined) q = q.where('privacy', '=', query.privacy);
-      if (query.type !== undefined) q = q.where('type', '=', query.type);
-      if (query.disabled !== undefined) q = q.where('disabled', '=', toFlag(query.disabled));
-      if (query.invitations !== undefined) q = q.where('invitations', '=', query.invitations);
-      if (query.addinId !== undefined) q = q.where('addinId', '=', query.addinId);
-      if (query.contentExceedsBytes !== undefined) q = q.where('contentBytes', '>', query.contentExceedsBytes);
-      if (query.categoryIds !== undefined) {
-        if (query.categoryIds.length === 0) return [];
-        q = q.where('categoryId', 'in', [...query.categoryIds]);
-      }
-      const text = query.text;
-      if (text !== undefined) {
-        const pattern = containing(text.value.toLowerCase());
-        q = q.where((eb) => {
-          const byName = eb('nameKey', 'like', pattern);
-          return text.description ? eb.or([byName, eb(eb.fn('lower', ['description']), 'like', pattern)]) : byName;
-        });
-      }
-      const access = query.privacyOrMember;
-      if (access !== undefined) {
-        q = q.where((eb) => {
-          const alternatives = [];
-          if (access.privacies.length > 0) alternatives.push(eb('privacy', 'in', [...access.privacies]));
-          if (access.principalIds.length > 0) {
-            alternatives.push(
-              eb.exists(
-                eb
-                  .selectFrom('roomPrincipals')
-                  .select('roomPrincipals.roomId')
-                  .whereRef('roomPrincipals.roomId', '=', 'rooms.id')
-                  .where('roomPrincipals.role', '=', 'member')
-                  .where('roomPrincipals.principalId', 'in', [...access.principalIds]),
-              ),
-            );
-          }
-          return alternatives.length === 0 ? sql<boolean>`1 = 0` : eb.or(alternatives);
-        });
-      }
-      const role = query.role;
-      if (role !== undefined) {
-        if (role.principalIds.length === 0) return [];
-        q = q.where((eb) =>
-          eb.exists(
-            eb
-              .selectFrom('roomPrincipals')
-              .select('roomPrincipals.roomId')
-              .whereRef('roomPrincipals.roomId', '=', 'rooms.id')
-              .where('roomPrincipals.role', '=', role.role)
-              .where('roomPrincipals.principalId', 'in', [...role.principalIds]),
-          ),
-        );
-      }
-      q = q.orderBy('nameKey');
+      const matching = roomConditions(query);
+      if (matching === undefined) return [];
+      let q = db.selectFrom('rooms').selectAll().where(matching).orderBy('nameKey');
       if (query.limit !== undefined) q = q.limit(query.limit);
       return (await q.execute()).map(toRecord);
     },

@@ -142,9 +142,19 @@ export async function presentInvitations(
   });
 }
 
-export async function presentNotifications(store: Store, notifications: readonly NotificationRecord[]): Promise<NotificationView[]> {
+/**
+ * Notifications with their messages. `keptOnly`: leave out messages of categories that
+ * keep no history — those are told live, never listed later.
+ */
+export async function presentNotifications(
+  store: Store,
+  notifications: readonly NotificationRecord[],
+  options: { keptOnly?: boolean } = {},
+): Promise<NotificationView[]> {
   const ids = [...new Set(notifications.map((n) => n.messageId))];
-  const messages = (await Promise.all(ids.map((id) => store.messages.getById(id)))).filter((m): m is MessageRecord => m !== undefined);
+  const messages = (await Promise.all(ids.map((id) => store.messages.getById(id)))).filter(
+    (m): m is MessageRecord => m !== undefined && (options.keptOnly !== true || m.inHistory),
+  );
   const views = new Map((await presentMessages(store, messages)).map((v) => [v.id, v]));
   return notifications.flatMap((n) => {
     const message = views.get(n.messageId);

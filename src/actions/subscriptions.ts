@@ -94,5 +94,5 @@ export async function listNotifications(
   const facts = await loadActorFacts(services.store, actor);
   const rooms = await loadRooms(services.store, await services.store.rooms.getManyByIds(rows.map((r) => r.roomId)));
   const readable = new Set(rooms.filter((l) => canJoin(facts, l.facts)).map((l) => l.room.id));
-  return presentNotifications(services.store, rows.filter((r) => readable.has(r.roomId)));
+  return presentNotifications(services.store, rows.filter((r) => readable.has(r.roomId)), { keptOnly: true });
 }

@@ -144,6 +144,10 @@ describeEachStore('live chat', (kind) => {
     expect((await late.ok({ type: 'join', room: room.guid })).backchat).toEqual([]);
     expect((await alice.api.get(`/api/v1/rooms/${room.guid}/messages`)).status).toBe(403);
     expect((await alice.api.get(`/api/v1/search?q=ephemeral`)).body.messages).toEqual([]);
+    // A mention there is told live, but not kept to be listed later.
+    await wb.ok({ type: 'post', room: room.guid, text: `ephemeral @${alice.key.slice(4)}` });
+    expect((await wa.waitFor((f) => f.type === 'notification')).notification.kind).toBe('mention');
+    expect((await alice.api.get('/api/v1/notifications')).body).toEqual([]);
     for (const c of [wa, wb, late]) c.close();
   });
 

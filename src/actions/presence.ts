@@ -15,11 +15,12 @@ export interface Joined {
   backchat: MessageView[];
 }
 
-export async function checkJoinRoom(services: Services, actor: Actor, roomId: string): Promise<Joined> {
+/** May the actor join the room; what they may do there; with the backchat unless not wanted. */
+export async function checkJoinRoom(services: Services, actor: Actor, roomId: string, options: { backchat?: boolean } = {}): Promise<Joined> {
   const facts = await loadActorFacts(services.store, actor);
   const loaded = await accessRoomById(services.store, facts, roomId, 'join');
   const [summary] = await presentRoomSummaries(services.store, [loaded.room], (id) => services.presence.participants(id));
-  const backchat = await getBackchat(services, loaded);
+  const backchat = options.backchat === false ? [] : await getBackchat(services, loaded);
   return {
     loaded,
     room: {

@@ -49,7 +49,7 @@ export const roomRoutes: FastifyPluginAsync<{ services: Services; gateway?: Gate
       },
     },
     async (request) => {
-      const joined = await checkJoinRoom(services, actorOf(request), request.params.roomId);
+      const joined = await checkJoinRoom(services, actorOf(request), request.params.roomId, { backchat: false });
       const { canPost, chatHistory, fileUpload, ...room } = joined.room;
       return { room, canPost, chatHistory, fileUpload };
     },
@@ -102,10 +102,9 @@ export const roomRoutes: FastifyPluginAsync<{ services: Services; gateway?: Gate
       },
     },
     async (request) => {
-      await checkJoinRoom(services, actorOf(request), request.params.roomId);
-      const room = await services.store.rooms.getByGuid(request.params.roomId);
-      if (gateway === undefined || room === undefined) return { participants: [], large: false };
-      return { participants: await gateway.roster(room.id), large: gateway.isLarge(room.id) };
+      const { loaded } = await checkJoinRoom(services, actorOf(request), request.params.roomId, { backchat: false });
+      if (gateway === undefined) return { participants: [], large: false };
+      return { participants: await gateway.roster(loaded.room.id), large: gateway.isLarge(loaded.room.id) };
     },
   );
 

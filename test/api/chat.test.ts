@@ -92,6 +92,8 @@ describeEachStore('live chat', (kind) => {
     expect(refused).toMatchObject({ ok: false, error: { code: 'PERMISSION_DENIED' } });
     const http = await listener.api.post(`/api/v1/rooms/${room.guid}/messages`, { text: 'may I?' });
     expect(http.status).toBe(403);
+    expect((await listener.api.get(`/api/v1/rooms/${room.guid}`)).body).toMatchObject({ room: { id: room.guid, type: 'Auditorium' }, canPost: false });
+    expect((await presenter.api.get(`/api/v1/rooms/${room.guid}`)).body).toMatchObject({ canPost: true, chatHistory: true, fileUpload: false });
     await wp.ok({ type: 'post', room: room.guid, text: 'welcome' });
     expect((await wl.waitFor((f) => f.type === 'message')).message.text).toBe('welcome');
     wp.close();

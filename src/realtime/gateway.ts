@@ -12,10 +12,10 @@ import type { DomainEvent } from '../events/types.js';
 import { authenticate } from '../actions/auth.js';
 import { checkJoinRoom } from '../actions/presence.js';
 import { checkPostMessage } from '../actions/messages.js';
-import { loadActorFacts } from '../access/actor.js';
+import { loadActorFacts, loadActorFactsMany } from '../access/actor.js';
 import { loadRooms } from '../access/rooms.js';
 import { configurations } from '../actions/configurations.js';
-import { canJoin, canUseService } from '../domain/permissions.js';
+import { canJoin, canUseService, type ActorFacts } from '../domain/permissions.js';
 import { AppError, isAppError } from '../domain/errors.js';
 import { ClientCommand, CLOSE, MAX_CLIENT_FRAME_BYTES } from './protocol.js';
 import { Registry, type Connection } from './registry.js';
@@ -293,11 +293,15 @@ export class Gateway {
           if (event.tokenHashes === 'all' || event.tokenHashes.includes(c.tokenHash)) c.close(CLOSE.signedOut, 'signed out');
         }
         return;
-      case 'policy.changed':
       case 'directory.changed':
-      case 'administrator.revoked':
+        // Everyone whose affiliations the change touched (the event lists them).
+        return this.recheckPrincipals(event.principalIds);
       case 'principal.updated':
       case 'principal.removed':
+        return this.recheckPrincipals([event.principalId]);
+      case 'policy.changed':
+      case 'administrator.revoked':
+        // Policies reach users through sites and tags, the role through groups: check all.
         return this.recheckPrincipals(this.registry.principals());
       default:
         return;
@@ -318,16 +322,22 @@ export class Gateway {
     if (left) await this.rosterChanged(roomId, conn.principalId, 'left');
   }
 
+  /** Actor facts for many users in a constant number of queries; missing users may do nothing. */
+  private async factsOf(principalIds: readonly number[]): Promise<(id: number) => ActorFacts> {
+    const facts = await loadActorFactsMany(this.services.store, principalIds);
+    return (id) => facts.get(id) ?? { kind: 'user', principal: { id, affiliations: new Set([id]) }, isAdmin: false, serviceEnabled: false, active: false };
+  }
+
   /** Everyone joined to these rooms must still be allowed to be there. */
   private async recheckRooms(roomIds: readonly number[]): Promise<void> {
     const store = this.services.store;
     const rooms = await loadRooms(store, await store.rooms.getManyByIds(roomIds));
     const gone = roomIds.filter((id) => !rooms.some((r) => r.room.id === id));
     for (const id of gone) this.kickAll(id, 'the room was removed');
+    const factsOf = await this.factsOf([...new Set(rooms.flatMap((r) => this.registry.participants(r.room.id)))]);
     for (const loaded of rooms) {
       for (const principalId of this.registry.participants(loaded.room.id)) {
-        const facts = await loadActorFacts(store, { kind: 'user', principalId });
-        if (canJoin(facts, loaded.facts)) continue;
+        if (canJoin(factsOf(principalId), loaded.facts)) continue;
         for (const c of this.registry.ofPrincipal(principalId)) {
           if (c.rooms.has(loaded.room.id)) await this.kick(c, loaded.room.id, loaded.room.guid, 'you may no longer be in this room');
         }
@@ -335,18 +345,21 @@ export class Gateway {
     }
   }
 
-  /** These users must still be allowed to use the service and to be in their rooms. */
+  /** These users (those of them connected here) must still be allowed to use the service and be in their rooms. */
   private async recheckPrincipals(principalIds: readonly number[]): Promise<void> {
-    const store = this.services.store;
-    for (const principalId of principalIds) {
-      const facts = await loadActorFacts(store, { kind: 'user', principalId });
+    const connected = principalIds.filter((id) => this.registry.ofPrincipal(id).length > 0);
+    if (connected.length === 0) return;
+    const factsOf = await this.factsOf(connected);
+    const roomIds = [...new Set(connected.flatMap((id) => this.registry.ofPrincipal(id).flatMap((c) => [...c.rooms])))];
+    const rooms = await loadRooms(this.services.store, await this.services.store.rooms.getManyByIds(roomIds));
+    for (const principalId of connected) {
+      const facts = factsOf(principalId);
       const conns = this.registry.ofPrincipal(principalId);
       if (!canUseService(facts)) {
         for (const c of conns) c.close(CLOSE.serviceDisabled, 'Persistent Chat is no longer enabled for this account');
         continue;
       }
-      const roomIds = [...new Set(conns.flatMap((c) => [...c.rooms]))];
-      for (const loaded of await loadRooms(store, await store.rooms.getManyByIds(roomIds))) {
+      for (const loaded of rooms) {
         if (canJoin(facts, loaded.facts)) continue;
         for (const c of conns) if (c.rooms.has(loaded.room.id)) await this.kick(c, loaded.room.id, loaded.room.guid, 'you may no longer be in this room');
       }

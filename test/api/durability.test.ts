@@ -69,6 +69,7 @@ describeEachStore('durability', (kind) => {
       if (!page.more) break;
       after = page.messages.at(-1).chatId;
     }
+    console.log(`durability [${kind.dialect}]: ${acked.length} posts acknowledged before SIGKILL, ${history.length} found after restart`);
     const byChatId = new Map(history.map((m) => [m.chatId, m.text]));
     for (const a of acked) expect(byChatId.get(a.chatId)).toBe(a.text);
     // Order: chat ids strictly increase, and each client's posts appear in the order it sent them.

@@ -5,13 +5,13 @@
  */
 import { AppError } from '../domain/errors.js';
 import { nameKey, wildcardMatcher, LIMITS } from '../domain/names.js';
-import { isAdmin } from '../domain/permissions.js';
+import { canCreate, isAdmin } from '../domain/permissions.js';
 import type { RoomInvitations, RoomPrivacy, RoomType } from '../domain/rooms.js';
 import { integerIn } from '../domain/settings.js';
-import type { RoomQuery, RoomRecord } from '../store/types.js';
+import type { CategoryLists, RoomQuery, RoomRecord } from '../store/types.js';
 import { loadActorFacts } from '../access/actor.js';
-import { findCategory } from '../access/categories.js';
-import { accessRoom, loadRooms, roomVisible } from '../access/rooms.js';
+import { categoryFacts, findCategory } from '../access/categories.js';
+import { accessRoom, accessRoomById, loadRooms, roomVisible } from '../access/rooms.js';
 import { resolvePrincipal } from './principal-refs.js';
 import { presentRooms, type RoomView } from './views.js';
 import type { Actor, Services } from './context.js';
@@ -88,4 +88,38 @@ export async function listRooms(services: Services, actor: Actor, filters: RoomF
   }
   if (limit !== undefined) candidates = candidates.slice(0, limit);
   return presentRooms(store, poolFqdn, candidates);
+}
+
+/**
+ * The room an API id names, as an identity the room actions take — answered like a
+ * missing room to whoever may neither see nor manage it, so ids cannot be probed for
+ * names either.
+ */
+export async function roomIdentityById(services: Services, actor: Actor, roomId: string): Promise<string> {
+  const facts = await loadActorFacts(services.store, actor);
+  const { room } = await accessRoomById(services.store, facts, roomId, 'see');
+  return room.name;
+}
+
+/** A room's settings (roles included) by API id, for its managers and anyone who may find it. */
+export async function getRoomById(services: Services, actor: Actor, roomId: string): Promise<RoomView> {
+  return getRoom(services, actor, await roomIdentityById(services, actor, roomId));
+}
+
+export interface CreatableCategory {
+  name: string;
+  description: string;
+  fileUpload: boolean;
+  chatHistory: boolean;
+  invitations: boolean;
+}
+
+/** FindCategoriesWithCreateRights: the categories the actor may create rooms in (empty: none). */
+export async function creatableCategories(services: Services, actor: Actor): Promise<CreatableCategory[]> {
+  const facts = await loadActorFacts(services.store, actor);
+  const categories = await services.store.categories.list();
+  const lists = await services.store.categories.lists(categories.map((c) => c.id));
+  return categories
+    .filter((c) => canCreate(facts, categoryFacts(c, lists.get(c.id) as CategoryLists)))
+    .map((c) => ({ name: c.name, description: c.description, fileUpload: c.fileUpload, chatHistory: c.chatHistory, invitations: c.invitations }));
 }

@@ -9,6 +9,7 @@ import { healthRoutes } from './health.js';
 import { authRoutes } from './auth-routes.js';
 import { roomRoutes } from './room-routes.js';
 import { meRoutes } from './me-routes.js';
+import { roomManagementRoutes } from './room-management-routes.js';
 import { fileRoutes } from './file-routes.js';
 import { adminRoutes } from './admin-routes.js';
 import { Metrics, metricsRoutes } from './metrics.js';
@@ -79,6 +80,7 @@ export async function buildHttpServer(runtime: Runtime, logger: FastifyBaseLogge
   await app.register(authRoutes, { services });
   await app.register(roomRoutes, { services, ...(parts.gateway === undefined ? {} : { gateway: parts.gateway }) });
   await app.register(meRoutes, { services });
+  await app.register(roomManagementRoutes, { services });
   await app.register(fileRoutes, { services });
   if (parts.controlSecret !== undefined) await app.register(adminRoutes, { runtime, controlSecret: parts.controlSecret });
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());

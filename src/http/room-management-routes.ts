@@ -1,0 +1,175 @@
+/**
+ * Room management over the API (the legacy room management web site): creators create
+ * rooms in the categories they may, managers change them, administrators remove them —
+ * the same actions, rules and error messages as `stoa room new|set|remove`.
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import type { Services } from '../actions/context.js';
+import { checkCreateRoom, checkRemoveRoom, checkUpdateRoom, type RoomInput } from '../actions/rooms.js';
+import { creatableCategories, getRoomById, roomIdentityById } from '../actions/room-queries.js';
+import type { RoomView } from '../actions/views.js';
+import { buildListEdit, type ListEdit } from '../domain/list-edit.js';
+import type { RoomInvitations, RoomPrivacy, RoomType } from '../domain/rooms.js';
+import { actorOf, requireAuth } from './auth-hook.js';
+import { ERRORS, bool, nullable, roomParams, str } from './schemas.js';
+
+const strings = { type: 'array', items: { type: 'string', maxLength: 1000 }, maxItems: 10_000 } as const;
+const listEdit = {
+  type: 'object',
+  description: 'replace the list, or add and remove entries, or clear it',
+  properties: { replace: strings, add: strings, remove: strings, clear: bool },
+  additionalProperties: false,
+} as const;
+
+const RoomSettings = {
+  type: 'object',
+  properties: {
+    id: str,
+    identity: str,
+    name: str,
+    description: str,
+    category: str,
+    type: { type: 'string', enum: ['Normal', 'Auditorium'] },
+    privacy: { type: 'string', enum: ['Open', 'Closed', 'Secret'] },
+    invitations: { type: 'string', enum: ['Inherit', 'False'] },
+    disabled: bool,
+    addin: nullable(str),
+    members: strings,
+    managers: strings,
+    presenters: strings,
+  },
+  required: ['id', 'identity', 'name', 'description', 'category', 'type', 'privacy', 'invitations', 'disabled', 'addin', 'members', 'managers', 'presenters'],
+} as const;
+
+const properties = {
+  name: str,
+  description: str,
+  category: str,
+  type: { type: 'string', enum: ['Normal', 'Auditorium'] },
+  privacy: { type: 'string', enum: ['Open', 'Closed', 'Secret'] },
+  invitations: { type: 'string', enum: ['Inherit', 'False'] },
+  disabled: bool,
+  addin: nullable(str),
+} as const;
+
+interface ListEditBody {
+  replace?: string[];
+  add?: string[];
+  remove?: string[];
+  clear?: boolean;
+}
+
+interface RoomBody {
+  name?: string;
+  description?: string;
+  category?: string;
+  type?: RoomType;
+  privacy?: RoomPrivacy;
+  invitations?: RoomInvitations;
+  disabled?: boolean;
+  addin?: string | null;
+  members?: ListEditBody | string[];
+  managers?: ListEditBody | string[];
+  presenters?: ListEditBody | string[];
+}
+
+function toListEdit(what: string, body: ListEditBody | string[] | undefined): ListEdit | undefined {
+  if (body === undefined) return undefined;
+  if (Array.isArray(body)) return { mode: 'replace', values: body };
+  return buildListEdit(what, { ...(body.replace === undefined ? {} : { replace: body.replace }), add: body.add ?? [], remove: body.remove ?? [], clear: body.clear === true });
+}
+
+function toInput(body: RoomBody): RoomInput {
+  const { members, managers, presenters, ...rest } = body;
+  const lists: Partial<Record<'members' | 'managers' | 'presenters', ListEdit>> = {};
+  for (const [key, value] of [['members', members], ['managers', managers], ['presenters', presenters]] as const) {
+    const edit = toListEdit(key, value);
+    if (edit !== undefined) lists[key] = edit;
+  }
+  return { ...rest, ...lists };
+}
+
+const present = ({ id: _id, guid, ...rest }: RoomView) => ({ id: guid, ...rest });
+
+export const roomManagementRoutes: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
+  app.addHook('preHandler', requireAuth(services));
+  const tags = ['room management'];
+
+  app.get(
+    '/api/v1/categories/creatable',
+    {
+      schema: {
+        summary: 'Categories you may create rooms in (empty: you may not create rooms)',
+        tags,
+        response: {
+          200: {
+            type: 'array',
+            items: { type: 'object', properties: { name: str, description: str, fileUpload: bool, chatHistory: bool, invitations: bool }, required: ['name', 'description', 'fileUpload', 'chatHistory', 'invitations'] },
+          },
+          ...ERRORS,
+        },
+      },
+    },
+    async (request) => creatableCategories(services, actorOf(request)),
+  );
+
+  app.post<{ Body: RoomBody & { name: string; category: string } }>(
+    '/api/v1/rooms',
+    {
+      schema: {
+        summary: 'Create a room (creators of the category, administrators); you become its manager',
+        tags,
+        body: {
+          type: 'object',
+          properties: { ...properties, members: { anyOf: [strings, listEdit] }, managers: { anyOf: [strings, listEdit] }, presenters: { anyOf: [strings, listEdit] } },
+          required: ['name', 'category'],
+          additionalProperties: false,
+        },
+        response: { 201: RoomSettings, ...ERRORS },
+      },
+    },
+    async (request, reply) => {
+      const { name, category, ...rest } = request.body;
+      const created = await checkCreateRoom(services, actorOf(request), { ...toInput(rest), name, category });
+      return reply.code(201).send(present(created.result));
+    },
+  );
+
+  app.get<{ Params: { roomId: string } }>(
+    '/api/v1/rooms/:roomId/settings',
+    { schema: { summary: "A room's settings and roles", tags, params: roomParams, response: { 200: RoomSettings, ...ERRORS } } },
+    async (request) => present(await getRoomById(services, actorOf(request), request.params.roomId)),
+  );
+
+  app.patch<{ Params: { roomId: string }; Body: RoomBody }>(
+    '/api/v1/rooms/:roomId',
+    {
+      schema: {
+        summary: "Change a room (its managers, administrators): any property, roles as lists or edits",
+        tags,
+        params: roomParams,
+        body: {
+          type: 'object',
+          properties: { ...properties, members: { anyOf: [strings, listEdit] }, managers: { anyOf: [strings, listEdit] }, presenters: { anyOf: [strings, listEdit] } },
+          additionalProperties: false,
+        },
+        response: { 200: RoomSettings, ...ERRORS },
+      },
+    },
+    async (request) => {
+      const actor = actorOf(request);
+      const identity = await roomIdentityById(services, actor, request.params.roomId);
+      return present((await checkUpdateRoom(services, actor, identity, toInput(request.body))).result);
+    },
+  );
+
+  app.delete<{ Params: { roomId: string } }>(
+    '/api/v1/rooms/:roomId',
+    { schema: { summary: 'Remove a room and its history (administrators)', tags, params: roomParams, response: { 200: RoomSettings, ...ERRORS } } },
+    async (request) => {
+      const actor = actorOf(request);
+      const identity = await roomIdentityById(services, actor, request.params.roomId);
+      return present((await checkRemoveRoom(services, actor, identity)).result);
+    },
+  );
+};

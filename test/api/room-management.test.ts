@@ -1,0 +1,71 @@
+/** Room management over the API: the rules and errors of `stoa room new|set|remove`. */
+import { expect, it } from 'vitest';
+import { describeEachStore } from '../harness/each-store.js';
+import { useServer } from '../harness/server.js';
+import { buildCategory, buildDomain, buildRoom, unique } from '../factories.js';
+import { SYSTEM_ACTOR } from '../../src/actions/context.js';
+import { checkGrantAdministrator } from '../../src/actions/administrators.js';
+
+describeEachStore('room management over the API', (kind) => {
+  const t = useServer(kind);
+
+  async function world() {
+    const domain = `${unique('d')}.example`;
+    await buildDomain(t.services, domain);
+    const [creator, member, outsider] = await Promise.all([t.user({ domain }), t.user({ domain }), t.user()]);
+    const category = await buildCategory(t.services, { allowed: [domain], creators: [creator.key] });
+    return { domain, category, creator, member, outsider };
+  }
+
+  it('lets creators create rooms where they may, and makes them managers', async () => {
+    const { category, creator, member } = await world();
+    expect((await creator.api.get('/api/v1/categories/creatable')).body.map((c: { name: string }) => c.name)).toContain(category.name);
+    expect((await member.api.get('/api/v1/categories/creatable')).body.map((c: { name: string }) => c.name)).not.toContain(category.name);
+    const name = unique('Project ');
+    const created = await creator.api.post('/api/v1/rooms', { name, category: category.name, privacy: 'Secret', members: [member.key, creator.key], description: 'plans' });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ name, category: category.name, privacy: 'Secret', type: 'Normal', managers: [creator.key], description: 'plans' });
+    expect(created.body.members.sort()).toEqual([creator.key, member.key].sort());
+    expect((await member.api.get('/api/v1/rooms/mine')).body.map((r: { id: string }) => r.id)).toContain(created.body.id);
+    const refused = await member.api.post('/api/v1/rooms', { name: unique('Nope '), category: category.name });
+    expect(refused).toMatchObject({ status: 403, body: { error: { code: 'PERMISSION_DENIED' } } });
+    const taken = await creator.api.post('/api/v1/rooms', { name: name.toUpperCase(), category: category.name });
+    expect(taken.body.error.code).toBe('NAME_TAKEN');
+    expect((await creator.api.post('/api/v1/rooms', { name: 'x'.repeat(257), category: category.name })).body.error.code).toBe('INVALID_NAME');
+  });
+
+  it('lets managers change every property within the scope, and nobody else', async () => {
+    const { category, creator, member, outsider } = await world();
+    const room = await buildRoom(t.services, category.name, { privacy: 'Closed', members: [creator.key, member.key], managers: [creator.key] });
+    const url = `/api/v1/rooms/${room.guid}`;
+    const renamed = unique('Renamed ');
+    const changed = await creator.api.call('PATCH', url, { name: renamed, privacy: 'Open', description: 'new', type: 'Auditorium', presenters: [creator.key] });
+    expect(changed.status).toBe(200);
+    expect(changed.body).toMatchObject({ name: renamed, privacy: 'Open', type: 'Auditorium', presenters: [creator.key] });
+    const scope = await creator.api.call('PATCH', url, { members: { add: [outsider.key] } });
+    expect(scope).toMatchObject({ status: 409, body: { error: { code: 'PRINCIPAL_OUT_OF_SCOPE' } } });
+    const mixed = await creator.api.call('PATCH', url, { members: { replace: [member.key], add: [creator.key] } });
+    expect(mixed.body.error.code).toBe('INVALID_INPUT');
+    expect((await creator.api.call('PATCH', url, { members: { remove: [member.key] } })).body.members).toEqual([creator.key]);
+    expect((await member.api.call('PATCH', url, { description: 'mine now' })).status).toBe(403);
+    expect((await outsider.api.call('PATCH', url, { description: 'mine now' })).body.error.code).toBe('ROOM_NOT_FOUND');
+    expect((await creator.api.get(`${url}/settings`)).body.description).toBe('new');
+  });
+
+  it('disables and re-enables a room, kicking participants, and only administrators remove it', async () => {
+    const { category, creator, member } = await world();
+    const room = await buildRoom(t.services, category.name, { privacy: 'Closed', members: [creator.key, member.key], managers: [creator.key] });
+    const ws = await member.ws();
+    await ws.ok({ type: 'join', room: room.guid });
+    expect((await creator.api.call('PATCH', `/api/v1/rooms/${room.guid}`, { disabled: true })).body.disabled).toBe(true);
+    expect((await ws.waitFor((f) => f.type === 'room.kicked')).reason).toBe('the room was disabled');
+    expect((await member.api.get(`/api/v1/rooms/${room.guid}/settings`)).status).toBe(404);
+    expect((await creator.api.get(`/api/v1/rooms/${room.guid}/settings`)).body.disabled).toBe(true);
+    expect((await creator.api.call('PATCH', `/api/v1/rooms/${room.guid}`, { disabled: false })).body.disabled).toBe(false);
+    expect((await creator.api.delete(`/api/v1/rooms/${room.guid}`)).body.error.code).toBe('PERMISSION_DENIED');
+    await checkGrantAdministrator(t.services, SYSTEM_ACTOR, member.key, true);
+    expect((await member.api.delete(`/api/v1/rooms/${room.guid}`)).status).toBe(200);
+    expect((await creator.api.get(`/api/v1/rooms/${room.guid}/settings`)).status).toBe(404);
+    ws.close();
+  });
+});

@@ -85,6 +85,39 @@ export async function authenticate(services: Services, token: string | undefined
   return { actor: { kind: 'user', principalId: session.principalId }, tokenHash, kind: session.kind };
 }
 
+/** The signed-in user as the client shows it. */
+export async function whoAmI(services: Services, actor: Authenticated['actor']): Promise<SignedIn['user']> {
+  const [user, facts] = await Promise.all([services.store.principals.getById(actor.principalId), loadActorFacts(services.store, actor)]);
+  return { sipUri: user?.key ?? '', displayName: user?.displayName ?? null, administrator: facts.kind === 'user' && facts.isAdmin };
+}
+
+/** The administrator a bearer token belongs to (remote administration); others are refused. */
+export async function authenticateAdministrator(services: Services, token: string | undefined): Promise<Actor> {
+  const auth = await authenticate(services, token);
+  requireAdministrator(await loadActorFacts(services.store, auth.actor), 'run administrative commands');
+  return auth.actor;
+}
+
+/**
+ * Short-lived sessions for users the local administrator acts for (the synthetic message
+ * test). Returns the tokens; end them with endSessions.
+ */
+export async function openSystemSessions(services: Services, actor: Actor, principalIds: readonly number[], name: string, lifetimeMs: number): Promise<string[]> {
+  if (actor.kind !== 'system') throw new AppError('PERMISSION_DENIED', 'only the local administrator opens sessions for other users');
+  const now = services.clock();
+  const tokens: string[] = [];
+  for (const principalId of principalIds) {
+    const token = newToken('session');
+    await services.store.sessions.insert({ tokenHash: hashToken(token), principalId, kind: 'session', name, createdAt: now, expiresAt: now + lifetimeMs, lastUsedAt: now });
+    tokens.push(token);
+  }
+  return tokens;
+}
+
+export async function endSessions(services: Services, tokens: readonly string[]): Promise<void> {
+  for (const token of tokens) await services.store.sessions.delete(hashToken(token));
+}
+
 export async function signOut(services: Services, auth: Authenticated): Promise<void> {
   await services.store.sessions.delete(auth.tokenHash);
   await services.bus.publish([{ type: 'session.ended', principalId: auth.actor.principalId, tokenHashes: [auth.tokenHash] }]);

@@ -151,10 +151,7 @@ export async function presentNotifications(
   notifications: readonly NotificationRecord[],
   options: { keptOnly?: boolean } = {},
 ): Promise<NotificationView[]> {
-  const ids = [...new Set(notifications.map((n) => n.messageId))];
-  const messages = (await Promise.all(ids.map((id) => store.messages.getById(id)))).filter(
-    (m): m is MessageRecord => m !== undefined && (options.keptOnly !== true || m.inHistory),
-  );
+  const messages = (await store.messages.getManyByIds(notifications.map((n) => n.messageId))).filter((m) => options.keptOnly !== true || m.inHistory);
   const views = new Map((await presentMessages(store, messages)).map((v) => [v.id, v]));
   return notifications.flatMap((n) => {
     const message = views.get(n.messageId);

@@ -112,7 +112,7 @@ export async function checkRemoveMessages(
       await tx.store.messages.replace(loaded.room.id, ids, replacement, tx.now);
       discardBlobs(tx, await tx.store.files.deleteMany(attached));
       if (ids.length > 0) {
-        const updated = (await Promise.all(ids.map((id) => tx.store.messages.getById(id)))).filter((m): m is MessageRecord => m !== undefined);
+        const updated = await tx.store.messages.getManyByIds(ids);
         tx.emit({ type: 'message.replaced', roomId: loaded.room.id, messages: await presentMessages(tx.store, updated) });
       }
     } else {

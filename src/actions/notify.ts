@@ -10,7 +10,7 @@ import { canJoin } from '../domain/permissions.js';
 import { extractMentions, keywordMatches } from '../domain/messages.js';
 import { matchesQuery, parseSearchQuery, type SearchQuery } from '../domain/search-query.js';
 import type { Tx } from './context.js';
-import { presentNotifications, type MessageView } from './chat-views.js';
+import type { MessageView } from './chat-views.js';
 
 type Candidate = Omit<NotificationRecord, 'id'>;
 
@@ -82,9 +82,10 @@ export async function doNotify(tx: Tx, loaded: LoadedRoom, message: MessageRecor
   });
   if (allowed.length === 0) return;
   const records = await store.notifications.add(allowed);
-  const views = await presentNotifications(store, records);
+  // The message is already presented: no need to read it back for each notification.
+  const createdAt = new Date(tx.now).toISOString();
   tx.emit({
     type: 'notification.created',
-    notifications: records.map((r, i) => ({ principalId: r.principalId, notification: views[i] as (typeof views)[number] })),
+    notifications: records.map((r) => ({ principalId: r.principalId, notification: { id: r.id, kind: r.kind, detail: r.detail, createdAt, message: view } })),
   });
 }

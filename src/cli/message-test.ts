@@ -3,12 +3,12 @@
  * room they may post in, exchanges two messages over WebSocket, leaves and signs out.
  * Fails when no such room exists or a user may not use the service.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { AppError } from '../domain/errors.js';
 import { normaliseSipUri } from '../domain/principals.js';
 import { canPost } from '../domain/permissions.js';
-import { hashToken } from '../actions/auth.js';
+import { endSessions, openSystemSessions } from '../actions/auth.js';
 import { loadActorFacts } from '../access/actor.js';
 import { accessibleRooms } from '../access/room-sets.js';
 import { loadRooms } from '../access/rooms.js';
@@ -110,11 +110,7 @@ export async function runMessageTest(
   }
   step('find a room both users may post in', true, room.room.name);
 
-  const tokens = users.map(() => randomBytes(32).toString('base64url'));
-  const now = Date.now();
-  for (const [i, user] of users.entries()) {
-    await store.sessions.insert({ tokenHash: hashToken(tokens[i]!), principalId: user.id, kind: 'session', name: 'message test', createdAt: now, expiresAt: now + 10 * 60_000, lastUsedAt: now });
-  }
+  const tokens = await openSystemSessions(ctx.services, ctx.actor, users.map((u) => u.id), 'message test', 10 * 60_000);
   const clients: TestClient[] = [];
   try {
     for (const [i, user] of users.entries()) {
@@ -138,7 +134,7 @@ export async function runMessageTest(
     step('exchange messages', false, err instanceof Error ? err.message : String(err));
   } finally {
     for (const c of clients) c.close();
-    for (const t of tokens) await store.sessions.delete(hashToken(t));
+    await endSessions(ctx.services, tokens);
     step('sign out', true);
   }
   return { ok: steps.every((s) => s.ok), room: room.room.name, steps };

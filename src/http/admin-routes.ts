@@ -8,9 +8,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Runtime } from '../main.js';
 import { SYSTEM_ACTOR, type Actor } from '../actions/context.js';
-import { authenticate } from '../actions/auth.js';
-import { loadActorFacts } from '../access/actor.js';
-import { requireAdministrator } from '../access/categories.js';
+import { authenticateAdministrator } from '../actions/auth.js';
 import { AppError } from '../domain/errors.js';
 import { bearerToken } from './auth-hook.js';
 import { ERRORS, int, str } from './schemas.js';
@@ -47,9 +45,7 @@ export const adminRoutes: FastifyPluginAsync<{ runtime: Runtime; controlSecret: 
       if (isControlSecret(token)) {
         actor = SYSTEM_ACTOR;
       } else {
-        const auth = await authenticate(runtime.services, token);
-        requireAdministrator(await loadActorFacts(runtime.services.store, auth.actor), 'run administrative commands');
-        actor = auth.actor;
+        actor = await authenticateAdministrator(runtime.services, token);
       }
       const { argv, stdin } = request.body;
       const command = argv.find((a) => !a.startsWith('-'));

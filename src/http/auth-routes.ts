@@ -1,7 +1,7 @@
 /** Sign-in, sign-out, who am I, and API tokens. */
 import type { FastifyPluginAsync } from 'fastify';
 import type { Services } from '../actions/context.js';
-import { createApiToken, listApiTokens, revokeApiToken, signIn, signOut } from '../actions/auth.js';
+import { createApiToken, listApiTokens, revokeApiToken, signIn, signOut, whoAmI } from '../actions/auth.js';
 import { LoginThrottle } from '../auth/throttle.js';
 import { AppError } from '../domain/errors.js';
 import { actorOf, requireAuth } from './auth-hook.js';
@@ -55,10 +55,7 @@ export const authRoutes: FastifyPluginAsync<{ services: Services; throttle?: Log
   });
 
   app.get('/api/v1/me', { preHandler: auth, schema: { summary: 'The signed-in user', tags: ['auth'], response: { 200: User, ...ERRORS } } }, async (request) => {
-    const actor = actorOf(request);
-    const { loadActorFacts } = await import('../access/actor.js');
-    const [user, facts] = await Promise.all([services.store.principals.getById(actor.principalId), loadActorFacts(services.store, actor)]);
-    return { sipUri: user?.key ?? '', displayName: user?.displayName ?? null, administrator: facts.kind === 'user' && facts.isAdmin };
+    return whoAmI(services, actorOf(request));
   });
 
   app.get('/api/v1/me/tokens', { preHandler: auth, schema: { summary: 'Your API tokens', tags: ['auth'], response: { 200: listOf('ApiToken'), ...ERRORS } } }, async (request) =>

@@ -9,7 +9,6 @@ import { checkCreateRoom, checkRemoveRoom, checkUpdateRoom, type RoomInput } fro
 import { creatableCategories, getRoomById, roomIdentityById } from '../actions/room-queries.js';
 import type { RoomView } from '../actions/views.js';
 import { buildListEdit, type ListEdit } from '../domain/list-edit.js';
-import type { RoomInvitations, RoomPrivacy, RoomType } from '../domain/rooms.js';
 import { actorOf, requireAuth } from './auth-hook.js';
 import { ERRORS, bool, nullable, roomParams, str } from './schemas.js';
 
@@ -21,26 +20,7 @@ const listEdit = {
   additionalProperties: false,
 } as const;
 
-const RoomSettings = {
-  type: 'object',
-  properties: {
-    id: str,
-    identity: str,
-    name: str,
-    description: str,
-    category: str,
-    type: { type: 'string', enum: ['Normal', 'Auditorium'] },
-    privacy: { type: 'string', enum: ['Open', 'Closed', 'Secret'] },
-    invitations: { type: 'string', enum: ['Inherit', 'False'] },
-    disabled: bool,
-    addin: nullable(str),
-    members: strings,
-    managers: strings,
-    presenters: strings,
-  },
-  required: ['id', 'identity', 'name', 'description', 'category', 'type', 'privacy', 'invitations', 'disabled', 'addin', 'members', 'managers', 'presenters'],
-} as const;
-
+/** The properties a room is created or changed with (names as in `stoa room new|set`). */
 const properties = {
   name: str,
   description: str,
@@ -52,6 +32,14 @@ const properties = {
   addin: nullable(str),
 } as const;
 
+const RoomSettings = {
+  type: 'object',
+  properties: { id: str, identity: str, ...properties, members: strings, managers: strings, presenters: strings },
+  required: ['id', 'identity', ...Object.keys(properties), 'members', 'managers', 'presenters'],
+} as const;
+
+const roleEdits = { members: { anyOf: [strings, listEdit] }, managers: { anyOf: [strings, listEdit] }, presenters: { anyOf: [strings, listEdit] } } as const;
+
 interface ListEditBody {
   replace?: string[];
   add?: string[];
@@ -59,19 +47,11 @@ interface ListEditBody {
   clear?: boolean;
 }
 
-interface RoomBody {
-  name?: string;
-  description?: string;
-  category?: string;
-  type?: RoomType;
-  privacy?: RoomPrivacy;
-  invitations?: RoomInvitations;
-  disabled?: boolean;
-  addin?: string | null;
-  members?: ListEditBody | string[];
-  managers?: ListEditBody | string[];
-  presenters?: ListEditBody | string[];
-}
+const ROLE_LISTS = ['members', 'managers', 'presenters'] as const;
+type RoleList = (typeof ROLE_LISTS)[number];
+
+/** A room action's input as JSON: role lists as an array (replace) or an edit object. */
+type RoomBody = Omit<RoomInput, RoleList> & Partial<Record<RoleList, ListEditBody | string[]>>;
 
 function toListEdit(what: string, body: ListEditBody | string[] | undefined): ListEdit | undefined {
   if (body === undefined) return undefined;
@@ -80,13 +60,14 @@ function toListEdit(what: string, body: ListEditBody | string[] | undefined): Li
 }
 
 function toInput(body: RoomBody): RoomInput {
-  const { members, managers, presenters, ...rest } = body;
-  const lists: Partial<Record<'members' | 'managers' | 'presenters', ListEdit>> = {};
-  for (const [key, value] of [['members', members], ['managers', managers], ['presenters', presenters]] as const) {
-    const edit = toListEdit(key, value);
-    if (edit !== undefined) lists[key] = edit;
+  const { members, managers, presenters, ...input } = body;
+  const lists = { members, managers, presenters };
+  const out: RoomInput = input;
+  for (const key of ROLE_LISTS) {
+    const edit = toListEdit(key, lists[key]);
+    if (edit !== undefined) out[key] = edit;
   }
-  return { ...rest, ...lists };
+  return out;
 }
 
 const present = ({ id: _id, guid, ...rest }: RoomView) => ({ id: guid, ...rest });
@@ -121,7 +102,7 @@ export const roomManagementRoutes: FastifyPluginAsync<{ services: Services }> = 
         tags,
         body: {
           type: 'object',
-          properties: { ...properties, members: { anyOf: [strings, listEdit] }, managers: { anyOf: [strings, listEdit] }, presenters: { anyOf: [strings, listEdit] } },
+          properties: { ...properties, ...roleEdits },
           required: ['name', 'category'],
           additionalProperties: false,
         },
@@ -150,7 +131,7 @@ export const roomManagementRoutes: FastifyPluginAsync<{ services: Services }> = 
         params: roomParams,
         body: {
           type: 'object',
-          properties: { ...properties, members: { anyOf: [strings, listEdit] }, managers: { anyOf: [strings, listEdit] }, presenters: { anyOf: [strings, listEdit] } },
+          properties: { ...properties, ...roleEdits },
           additionalProperties: false,
         },
         response: { 200: RoomSettings, ...ERRORS },

@@ -421,6 +421,7 @@ export interface MessageStore {
   latest(roomId: number, limit: number): Promise<MessageRecord[]>;
   page(query: HistoryQuery): Promise<MessageRecord[]>;
   getById(id: number): Promise<MessageRecord | undefined>;
+  getManyByIds(ids: readonly number[]): Promise<MessageRecord[]>;
   getByChatId(roomId: number, chatId: number): Promise<MessageRecord | undefined>;
   /** Newest first. */
   search(query: MessageSearch): Promise<MessageRecord[]>;

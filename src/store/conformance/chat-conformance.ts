@@ -74,6 +74,7 @@ export function defineChatStoreConformance(open: Open): void {
     expect(await find('secret')).toEqual([]);
     expect(await find('redacted')).toEqual(['redacted']);
     expect((await store.messages.getById(messages[0]!.id))?.replacedAt).toBe(NOW);
+    expect((await store.messages.getManyByIds([messages[2]!.id, messages[1]!.id, messages[0]!.id])).map((m) => m.content).sort()).toEqual(['gamma', 'redacted']);
     expect((await store.rooms.getById(room.id))?.contentBytes).toBe('redacted'.length + 'gamma'.length);
   });
 

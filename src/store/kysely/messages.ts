@@ -106,6 +106,13 @@ export function messageStore({ db, can }: Executor): MessageStore {
       const row = await db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();
       return row && toRecord(row);
     },
+    async getManyByIds(ids) {
+      const out: MessageRecord[] = [];
+      for (const part of chunks([...new Set(ids)])) {
+        out.push(...(await db.selectFrom('messages').selectAll().where('id', 'in', part).execute()).map(toRecord));
+      }
+      return out;
+    },
     async getByChatId(roomId, chatId) {
       const row = await db.selectFrom('messages').selectAll().where('roomId', '=', roomId).where('chatId', '=', chatId).executeTakeFirst();
       return row && toRecord(row);

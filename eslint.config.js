@@ -8,7 +8,7 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['*.js', 'bin/*.js'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: { projectService: { allowDefaultProject: ['*.js', 'bin/*.js', 'test/fixtures/*/*.mjs'] }, tsconfigRootDir: import.meta.dirname },
     },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
@@ -19,8 +19,9 @@ export default tseslint.config(
     },
   },
   {
-    // API tests read JSON off the wire and assert its shape: `any` is what arrives there.
-    files: ['test/api/**/*.ts', 'test/harness/server.ts', 'test/authz/**/*.ts'],
+    // API and compliance tests read JSON and XML off the wire or disk and assert its shape:
+    // `any` is what arrives there.
+    files: ['test/api/**/*.ts', 'test/harness/server.ts', 'test/authz/**/*.ts', 'test/compliance/**/*.ts', 'test/harness/compliance-output.ts'],
     rules: {
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',
@@ -31,7 +32,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.js'],
+    files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: { globals: { process: 'readonly', URL: 'readonly', console: 'readonly' } },
   },

@@ -17,12 +17,15 @@ import { bootstrapAdministrator, checkDeploymentPool, initialiseDeployment, type
 import { VERSION } from './version.js';
 import { BlobStore } from './files/blob-store.js';
 import type { Gateway } from './realtime/gateway.js';
+import { ComplianceWorker, type WorkerOptions } from './compliance/worker.js';
 
 export interface Runtime {
   config: Config;
   dataDir: string;
   services: Services;
   deployment: Deployment;
+  /** The compliance worker (started by `stoa serve`; run on demand by `stoa compliance run`). */
+  compliance: ComplianceWorker;
   close(): Promise<void>;
 }
 
@@ -42,6 +45,7 @@ export async function openStore(config: Config, dataDir: string): Promise<Store>
  */
 export interface RuntimeOptions {
   onBusError?: (err: unknown) => void;
+  compliance?: Pick<WorkerOptions, 'log'>;
 }
 
 export async function openRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
@@ -57,11 +61,13 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     const bus: EventBus = new InProcessEventBus(options.onBusError);
     const blobs = BlobStore.open(path.join(dataDir, FILES_DIR));
     const services = makeServices({ store, bus, poolFqdn: deployment.poolFqdn, blobs });
+    const compliance = new ComplianceWorker(services, { dataDir, modules: config.complianceAdapters, batchSize: config.complianceBatchSize, ...options.compliance });
     return {
       config,
       dataDir,
       services,
       deployment,
+      compliance,
       async close() {
         await bus.close();
         await store.close();
@@ -133,7 +139,10 @@ export async function startServer(config: Config, print: (text: string) => void 
     import('./actions/files.js'),
   ]);
   const logger = pino({ level: config.logLevel, base: { service: 'stoa' } });
-  const runtime = await openRuntime(config, { onBusError: (err) => logger.error({ err }, 'event handler failed') });
+  const runtime = await openRuntime(config, {
+    onBusError: (err) => logger.error({ err }, 'event handler failed'),
+    compliance: { log: (level, message, extra) => logger[level](extra ?? {}, message) },
+  });
   let gateway: InstanceType<typeof Gateway> | undefined;
   try {
     const admin = await bootstrapAdministrator(runtime.services.store, {
@@ -163,6 +172,11 @@ export async function startServer(config: Config, print: (text: string) => void 
       );
     }, HOUSEKEEPING_INTERVAL_MS);
     housekeeping.unref();
+    // Compliance: heartbeat, RunInterval timer; a settings change is looked at at once.
+    runtime.compliance.start();
+    const unsubscribeCompliance = runtime.services.bus.subscribe((event) => {
+      if (event.type === 'compliance_configuration.changed') void runtime.compliance.tick().catch((err: unknown) => logger.error({ err }, 'compliance run failed'));
+    });
     return {
       url,
       runtime,
@@ -170,7 +184,9 @@ export async function startServer(config: Config, print: (text: string) => void 
       async close() {
         clearInterval(housekeeping);
         removeControlFile(controlFile, controlSecret);
+        unsubscribeCompliance();
         await running.close();
+        await runtime.compliance.stop();
         await app.close();
         await runtime.close();
       },

@@ -31,7 +31,7 @@ export async function checkCreateAddin(
   problems.check(() => (name = normaliseName(input.name, 'add-in', LIMITS.addinName)));
   problems.check(() => (url = normaliseAddinUrl(input.url)));
   problems.throwIfAny();
-  return runWrite(services, options, async (tx) => {
+  return runWrite(services, actor, options, async (tx) => {
     requireAdministrator(await loadActorFacts(tx.store, actor), 'register add-ins');
     if ((await tx.store.addins.getByNameKey(nameKey(name))) !== undefined) {
       throw new AppError('NAME_TAKEN', `an add-in named '${name}' already exists (names ignore case)`);
@@ -59,7 +59,7 @@ export async function checkUpdateAddin(
   options: WriteOptions = {},
 ): Promise<Outcome<AddinView>> {
   const url = input.url === undefined ? undefined : normaliseAddinUrl(input.url);
-  return runWrite(services, options, async (tx) => {
+  return runWrite(services, actor, options, async (tx) => {
     requireAdministrator(await loadActorFacts(tx.store, actor), 'change add-ins');
     const addin = await findAddin(tx, identity);
     const updated = await tx.store.addins.update(addin.id, { ...(url === undefined ? {} : { url }), updatedAt: tx.now });
@@ -81,7 +81,7 @@ export async function checkRemoveAddin(
   identity: string,
   options: WriteOptions & { force?: boolean } = {},
 ): Promise<Outcome<AddinView>> {
-  return runWrite(services, options, async (tx) => {
+  return runWrite(services, actor, options, async (tx) => {
     requireAdministrator(await loadActorFacts(tx.store, actor), 'remove add-ins');
     const addin = await findAddin(tx, identity);
     const users = await tx.store.rooms.countUsingAddin(addin.id);

@@ -16,7 +16,7 @@ export async function checkGrantAdministrator(
   grant: boolean,
   options: WriteOptions = {},
 ): Promise<Outcome<PrincipalView>> {
-  return runWrite(services, options, async (tx) => {
+  return runWrite(services, actor, options, async (tx) => {
     requireAdministrator(await loadActorFacts(tx.store, actor), 'grant the administrator role');
     const p = await resolvePrincipal(tx.store, principal, ['user', 'group']);
     if (grant) {

@@ -95,7 +95,7 @@ export async function checkCreateCategory(
   options: WriteOptions = {},
 ): Promise<Outcome<CategoryView>> {
   const valid = validate(input);
-  return runWrite(services, options, async (tx) => {
+  return runWrite(services, actor, options, async (tx) => {
     requireAdministrator(await loadActorFacts(tx.store, actor), 'create categories');
     const lists = await resolveLists(tx, { allowed: [], denied: [], creators: [] }, valid);
     return doCreateCategory(tx, actor, { ...valid, name: valid.name as string }, lists);
@@ -133,7 +133,7 @@ export async function checkUpdateCategory(
   options: WriteOptions = {},
 ): Promise<Outcome<CategoryView>> {
   const valid = validate(input);
-  return runWrite(services, options, async (tx) => {
+  return runWrite(services, actor, options, async (tx) => {
     const facts = await loadActorFacts(tx.store, actor);
     const { category, facts: current } = await accessCategory(tx.store, services.poolFqdn, facts, identity, 'administer', { lock: true });
     const before = { allowed: [...current.allowed], denied: [...current.denied], creators: [...current.creators] };
@@ -186,7 +186,7 @@ export async function checkRemoveCategory(
   identity: string,
   options: WriteOptions = {},
 ): Promise<Outcome<CategoryView>> {
-  return runWrite(services, options, async (tx) => {
+  return runWrite(services, actor, options, async (tx) => {
     const facts = await loadActorFacts(tx.store, actor);
     const { category } = await accessCategory(tx.store, services.poolFqdn, facts, identity, 'administer');
     const rooms = await tx.store.categories.roomCount(category.id);

@@ -29,7 +29,7 @@ export async function checkClearRoom(
   options: WriteOptions = {},
 ): Promise<Outcome<ClearResult>> {
   if (!Number.isFinite(endDate)) throw new AppError('INVALID_VALUE', 'an end date is required');
-  return runWrite(services, options, async (tx) => {
+  return runWrite(services, actor, options, async (tx) => {
     const facts = await loadActorFacts(tx.store, actor);
     const loaded = await accessRoom(tx.store, services.poolFqdn, facts, identity, 'delete', { lock: true });
     const attached = (await tx.store.messages.select({ roomId: loaded.room.id, to: endDate })).flatMap((m) => (m.fileId === null ? [] : [m.fileId]));
@@ -37,6 +37,7 @@ export async function checkClearRoom(
     discardBlobs(tx, await tx.store.files.deleteMany(attached));
     const view = { room: formatIdentity(services.poolFqdn, loaded.room.name), endDate: new Date(endDate).toISOString(), removed };
     tx.emit({ type: 'room.cleared', roomId: loaded.room.id, through: view.endDate, removed });
+    tx.capture({ type: 'CLEAR', room: loaded.room, content: view.endDate, details: { through: view.endDate, removed } });
     tx.record({ action: 'remove', kind: 'room content', identity: view.room, notes: [`${removed} message(s) posted up to and including ${view.endDate}`] });
     return view;
   });
@@ -85,7 +86,7 @@ export async function checkRemoveMessages(
   const clause = input.matchClause ?? 'All';
   if (!['All', 'Or', 'Exact'].includes(clause)) throw new AppError('INVALID_VALUE', `--match-clause is All, Or or Exact, not '${String(clause)}'`);
   const authorKey = input.userUri === undefined ? undefined : normaliseSipUri(input.userUri);
-  return runWrite(services, options, async (tx) => {
+  return runWrite(services, actor, options, async (tx) => {
     const facts = await loadActorFacts(tx.store, actor);
     const loaded = await accessRoom(tx.store, services.poolFqdn, facts, identity, 'delete', { lock: true });
     let authorId: number | undefined;
@@ -119,6 +120,16 @@ export async function checkRemoveMessages(
       await tx.store.messages.remove(loaded.room.id, ids);
       discardBlobs(tx, await tx.store.files.deleteMany(attached));
       if (ids.length > 0) tx.emit({ type: 'message.removed', roomId: loaded.room.id, messageIds: ids });
+    }
+    // Per message, as the legacy compliance store did (cmplType 10 replace, 11 purge).
+    for (const m of chosen) {
+      tx.capture({
+        type: replacing ? 'REPLACE' : 'PURGE',
+        room: loaded.room,
+        messageId: m.id,
+        content: replacing ? replacement : '',
+        details: { chatId: m.chatId, authorId: m.authorId, postedAt: new Date(m.postedAt).toISOString() },
+      });
     }
     tx.record({ action: replacing ? 'update' : 'remove', kind: 'messages', identity: room, notes: [`${ids.length} message(s) ${replacing ? 'replaced' : 'removed'}`] });
     return { room, action: replacing ? 'replaced' : 'removed', count: ids.length, chatIds: chosen.map((m) => m.chatId) };

@@ -8,6 +8,8 @@ import type { Store } from '../store/types.js';
 import type { EventBus } from '../events/bus.js';
 import type { DomainEvent } from '../events/types.js';
 import type { BlobStore } from '../files/blob-store.js';
+import type { NewComplianceEvent } from '../store/types.js';
+import { channelUri, type ComplianceEventType } from '../domain/compliance.js';
 
 /** Who is in which room right now (the realtime gateway keeps it; none without a server). */
 export interface Presence {
@@ -23,12 +25,14 @@ export interface Services {
   clock: () => number;
   newGuid: () => string;
   presence: Presence;
+  /** This process, as compliance knows who was in which room (random per start). */
+  instanceId: string;
   /** Where uploaded files live (absent: this entry point handles no files). */
   blobs?: BlobStore;
 }
 
 export function makeServices(parts: Pick<Services, 'store' | 'bus' | 'poolFqdn'> & Partial<Services>): Services {
-  return { clock: () => Date.now(), newGuid: () => randomUUID(), presence: NO_PRESENCE, ...parts };
+  return { clock: () => Date.now(), newGuid: () => randomUUID(), presence: NO_PRESENCE, instanceId: randomUUID(), ...parts };
 }
 
 /** Who asks: a signed-in user, or the local administrator working on the data dir. */
@@ -49,6 +53,23 @@ export interface Change {
   notes?: string[];
 }
 
+/** One activity for the compliance record (D2), written in the transaction of the activity. */
+export interface Capture {
+  type: ComplianceEventType;
+  /** The user who acted; the transaction's actor when absent. */
+  actorId?: number | null;
+  /** Their SIP URI when the caller has it at hand (otherwise looked up once per transaction). */
+  actorUri?: string;
+  room?: { id: number; guid: string } | null;
+  /** The room's channel URI when the room itself is not at hand (it may be gone). */
+  roomUri?: string;
+  messageId?: number | null;
+  content?: string;
+  details?: Record<string, unknown>;
+  /** When it happened, if not now (a crashed server's PARTs: its last heartbeat). */
+  at?: number;
+}
+
 export interface WriteOptions {
   /** Do everything, validate everything, then roll back: nothing changes, nothing is published. */
   whatIf?: boolean;
@@ -66,10 +87,12 @@ export class Tx {
   readonly changes: Change[] = [];
   /** Work outside the database that must happen only if the transaction commits (files). */
   readonly afterCommit: (() => void)[] = [];
+  readonly captured: Capture[] = [];
 
   constructor(
     readonly store: Store,
     readonly services: Services,
+    readonly actor: Actor,
     readonly now: number,
   ) {}
 
@@ -79,6 +102,44 @@ export class Tx {
 
   record(change: Change): void {
     this.changes.push(change);
+  }
+
+  capture(event: Capture): void {
+    this.captured.push(event);
+  }
+
+  /**
+   * Writes the compliance record of everything this transaction did: the activities
+   * captured, and every change it records (as CHANGE events). Runs last, before commit.
+   */
+  async flushCapture(): Promise<void> {
+    const actorId = this.actor.kind === 'user' ? this.actor.principalId : null;
+    const all: Capture[] = [
+      ...this.captured,
+      ...this.changes.map((c): Capture => ({
+        type: 'CHANGE',
+        content: `${c.action} ${c.kind} ${c.identity}`,
+        details: { action: c.action, kind: c.kind, identity: c.identity, ...(c.details === undefined ? {} : { changes: c.details }), ...(c.notes === undefined ? {} : { notes: c.notes }) },
+      })),
+    ];
+    if (all.length === 0) return;
+    const unknown = [...new Set(all.flatMap((c) => (c.actorUri === undefined ? [c.actorId ?? actorId] : [])).filter((id): id is number => id !== null))];
+    const uris = new Map((await this.store.principals.getManyByIds(unknown)).map((p) => [p.id, p.key]));
+    const rows: NewComplianceEvent[] = all.map((c) => {
+      const who = c.actorId === undefined ? actorId : c.actorId;
+      return {
+        type: c.type,
+        at: c.at ?? this.now,
+        actorId: who,
+        actorUri: c.actorUri ?? (who === null ? null : (uris.get(who) ?? null)),
+        roomId: c.room?.id ?? null,
+        roomUri: c.roomUri ?? (c.room == null ? null : channelUri(this.services.poolFqdn, c.room.guid)),
+        messageId: c.messageId ?? null,
+        content: c.content ?? '',
+        details: c.details === undefined ? null : JSON.stringify(c.details),
+      };
+    });
+    await this.store.compliance.capture(rows);
   }
 }
 
@@ -92,17 +153,23 @@ class WhatIfRollback<T> extends Error {
   }
 }
 
+/**
+ * Runs fn in one transaction on behalf of the actor; the compliance record of what it did
+ * is written in the same transaction, and its events are published after commit.
+ */
 export async function runWrite<T>(
   services: Services,
+  actor: Actor,
   options: WriteOptions,
   fn: (tx: Tx) => Promise<T>,
 ): Promise<Outcome<T>> {
   let committed: { result: T; tx: Tx };
   try {
     committed = await services.store.transaction(async (store) => {
-      const tx = new Tx(store, services, services.clock());
+      const tx = new Tx(store, services, actor, services.clock());
       const result = await fn(tx);
       if (options.whatIf === true) throw new WhatIfRollback(result, tx.changes);
+      await tx.flushCapture();
       return { result, tx };
     });
   } catch (err) {

@@ -35,7 +35,7 @@ export async function checkCreateEndpoint(
   const sipUri = normaliseEndpointUri(input.sipAddress);
   checkPool(input.poolFqdn, services.poolFqdn);
   const displayName = normaliseText(input.displayName, 'display name', LIMITS.displayName) ?? sipUri.slice(4);
-  return runWrite(services, options, async (tx) => {
+  return runWrite(services, actor, options, async (tx) => {
     requireAdministrator(await loadActorFacts(tx.store, actor), 'manage endpoints');
     if ((await tx.store.endpoints.getByUri(sipUri)) !== undefined) {
       throw new AppError('ALREADY_EXISTS', `endpoint ${sipUri} already exists`);
@@ -53,7 +53,7 @@ export async function checkCreateEndpoint(
 }
 
 export async function checkRemoveEndpoint(services: Services, actor: Actor, identity: string, options: WriteOptions = {}): Promise<Outcome<EndpointView>> {
-  return runWrite(services, options, async (tx) => {
+  return runWrite(services, actor, options, async (tx) => {
     requireAdministrator(await loadActorFacts(tx.store, actor), 'manage endpoints');
     const endpoint = await findEndpoint(tx.store, identity);
     await tx.store.endpoints.delete(endpoint.id);

@@ -4,6 +4,7 @@
  * where the category allows them and within MaxFileSizeKB; files are addressed by id.
  */
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { AppError } from '../domain/errors.js';
 import { canUpload } from '../domain/permissions.js';
@@ -11,8 +12,8 @@ import { loadActorFacts } from '../access/actor.js';
 import { accessRoomById, loadRooms } from '../access/rooms.js';
 import { configurations } from './configurations.js';
 import { canDownload } from '../domain/permissions.js';
-import type { FileRecord, FileTokenRecord } from '../store/types.js';
-import type { Actor, Services, Tx } from './context.js';
+import type { FileRecord, FileTokenRecord, RoomRecord } from '../store/types.js';
+import { runWrite, type Actor, type Capture, type Services, type Tx } from './context.js';
 import { hashToken } from './auth.js';
 import { presentFile, type FileView } from './chat-views.js';
 import type { BlobStore } from '../files/blob-store.js';
@@ -116,17 +117,21 @@ export async function receiveUpload(services: Services, token: string, body: Rea
     throw new AppError('INVALID_VALUE', `the upload announced ${size} bytes but ${stored.sizeBytes} arrived`);
   }
   try {
-    const file = await store.files.insert({
-      guid,
-      roomId: ticket.roomId,
-      uploaderId: ticket.principalId,
-      name: ticket.name ?? 'file',
-      contentType: ticket.contentType ?? 'application/octet-stream',
-      sizeBytes: stored.sizeBytes,
-      sha256: stored.sha256,
-      createdAt: services.clock(),
+    const outcome = await runWrite(services, actor, {}, async (tx) => {
+      const file = await tx.store.files.insert({
+        guid,
+        roomId: ticket.roomId,
+        uploaderId: ticket.principalId,
+        name: ticket.name ?? 'file',
+        contentType: ticket.contentType ?? 'application/octet-stream',
+        sizeBytes: stored.sizeBytes,
+        sha256: stored.sha256,
+        createdAt: tx.now,
+      });
+      tx.capture(fileTransfer('FILEUPLOAD', loaded.room, file));
+      return file;
     });
-    return presentFile(file);
+    return presentFile(outcome.result);
   } catch (err) {
     blobs(services).remove(guid);
     throw err;
@@ -136,7 +141,7 @@ export async function receiveUpload(services: Services, token: string, body: Rea
 /** Whoever may join the room may download its files, up to MaxFileSizeKB. */
 export async function requestDownload(services: Services, actor: Actor, fileId: string): Promise<FileTicket> {
   if (actor.kind !== 'user') throw new AppError('PERMISSION_DENIED', 'only users download files');
-  const file = await readableFile(services, actor, fileId);
+  const { file } = await readableFile(services, actor, fileId);
   // MaxFileSizeKB bounds downloads too (01 §2.6): lowering it withholds larger files.
   const { maxFileSizeKB } = await configurations.effective(services.store, services.poolFqdn);
   if (file.sizeBytes > maxFileSizeKB * 1024) throw new AppError('FILE_TOO_LARGE', `files may be at most ${maxFileSizeKB} KB (MaxFileSizeKB)`);
@@ -151,7 +156,7 @@ export async function requestDownload(services: Services, actor: Actor, fileId: 
   });
 }
 
-async function readableFile(services: Services, actor: Actor, fileId: string): Promise<FileRecord> {
+async function readableFile(services: Services, actor: Actor, fileId: string): Promise<{ file: FileRecord; room: RoomRecord }> {
   const notFound = new AppError('FILE_NOT_FOUND', `there is no file with id '${fileId}'`);
   const file = await services.store.files.getByGuid(fileId);
   if (file === undefined) throw notFound;
@@ -159,7 +164,7 @@ async function readableFile(services: Services, actor: Actor, fileId: string): P
   const room = await services.store.rooms.getById(file.roomId);
   const [loaded] = room === undefined ? [] : await loadRooms(services.store, [room]);
   if (loaded === undefined || !canDownload(facts, loaded.facts)) throw notFound;
-  return file;
+  return { file, room: loaded.room };
 }
 
 /** Opens a download: the token stays valid until it expires; rights are checked again. */
@@ -170,6 +175,29 @@ export async function openDownload(services: Services, token: string): Promise<{
   }
   const file = await services.store.files.getById(ticket.fileId);
   if (file === undefined) throw new AppError('FILE_NOT_FOUND', 'the file no longer exists');
-  await readableFile(services, { kind: 'user', principalId: ticket.principalId }, file.guid);
-  return { file: presentFile(file), stream: blobs(services).open(file.guid) };
+  const actor: Actor = { kind: 'user', principalId: ticket.principalId };
+  const { room } = await readableFile(services, actor, file.guid);
+  const stream = blobs(services).open(file.guid);
+  try {
+    // Recorded before the first byte leaves (D2: nothing delivered is missing from compliance).
+    await runWrite(services, actor, {}, (tx) => Promise.resolve(tx.capture(fileTransfer('FILEDOWNLOAD', room, file))));
+  } catch (err) {
+    stream.destroy();
+    throw err;
+  }
+  return { file: presentFile(file), stream };
+}
+
+/**
+ * A file transfer as compliance records it: the stored name (`<id>.<extension>`, as the
+ * legacy server named stored files) with the original name, size and checksum.
+ */
+function fileTransfer(type: 'FILEUPLOAD' | 'FILEDOWNLOAD', room: RoomRecord, file: FileRecord): Capture {
+  const ext = path.extname(file.name).slice(0, 16);
+  return {
+    type,
+    room,
+    content: `${file.guid}${/^\.[\p{L}\p{N}_-]+$/u.test(ext) ? ext : ''}`,
+    details: { fileId: file.guid, name: file.name, contentType: file.contentType, sizeBytes: file.sizeBytes, sha256: file.sha256 },
+  };
 }

@@ -12,7 +12,7 @@ import { loadActorFacts } from '../access/actor.js';
 import { accessRoomById, type LoadedRoom } from '../access/rooms.js';
 import { accessibleRoomQuery } from '../access/room-sets.js';
 import { configurations } from './configurations.js';
-import { runWrite, type Actor, type Services } from './context.js';
+import { runWrite, type Actor, type Capture, type Services } from './context.js';
 import { presentMessages, type MessageView } from './chat-views.js';
 import { doNotify } from './notify.js';
 
@@ -25,7 +25,7 @@ export interface PostInput extends MessageInput {
 export async function checkPostMessage(services: Services, actor: Actor, roomId: string, input: PostInput): Promise<MessageView> {
   if (actor.kind !== 'user') throw new AppError('PERMISSION_DENIED', 'only users post messages');
   const valid = validateMessage(input);
-  const outcome = await runWrite(services, {}, async (tx) => {
+  const outcome = await runWrite(services, actor, {}, async (tx) => {
     const facts = await loadActorFacts(tx.store, actor);
     const loaded = await accessRoomById(tx.store, facts, roomId, 'post');
     let fileId: number | null = null;
@@ -48,15 +48,48 @@ export async function checkPostMessage(services: Services, actor: Actor, roomId:
     });
     const [view] = (await presentMessages(tx.store, [message])) as [MessageView];
     await doNotify(tx, loaded, message, view);
+    tx.capture({
+      type: 'CHAT',
+      actorUri: view.author,
+      room: loaded.room,
+      messageId: message.id,
+      content: message.content,
+      details: chatDetails(message),
+    });
     tx.emit({ type: 'message.posted', roomId: loaded.room.id, message: view });
     return view;
   });
   return outcome.result;
 }
 
+/** What compliance keeps of a message beside its text. */
+function chatDetails(m: MessageRecord): Record<string, unknown> {
+  return {
+    chatId: m.chatId,
+    ...(m.isAlert ? { alert: true } : {}),
+    ...(m.storyTitle === null ? {} : { storyTitle: m.storyTitle }),
+    ...(m.fileId === null ? {} : { fileId: m.fileId }),
+    ...(m.inHistory ? {} : { inHistory: false }),
+  };
+}
+
+/**
+ * A read of chat history is itself a compliance event (BACKCHAT, 01 §5.1): what was
+ * delivered, by message id, recorded before the reply leaves.
+ */
+export function backchatCapture(room: { id: number; guid: string }, how: string, messages: readonly { id: number; chatId: number }[]): Capture {
+  const chatIds = messages.map((m) => m.chatId);
+  return {
+    type: 'BACKCHAT',
+    room,
+    content: messages.length === 0 ? `${how}: no messages` : `${how}: ${messages.length} message(s), chat ids ${Math.min(...chatIds)}–${Math.max(...chatIds)}`,
+    details: { how, messageIds: messages.map((m) => m.id), chatIds },
+  };
+}
+
 const HISTORY_PAGE_MAX = 200;
 
-/** The last DefaultChatHistory messages (what a client shows on join). */
+/** The last DefaultChatHistory messages (what a client shows on join); recording the read is the caller's. */
 export async function getBackchat(services: Services, loaded: LoadedRoom): Promise<MessageView[]> {
   if (!loaded.category.chatHistory) return [];
   const config = await configurations.effective(services.store, services.poolFqdn);
@@ -87,7 +120,9 @@ export async function getHistory(
   const backwards = page.after === undefined;
   const more = rows.length > limit;
   const kept = more ? (backwards ? rows.slice(1) : rows.slice(0, limit)) : rows;
-  return { messages: await presentMessages(services.store, kept), more };
+  const messages = await presentMessages(services.store, kept);
+  await runWrite(services, actor, {}, (tx) => Promise.resolve(tx.capture(backchatCapture(loaded.room, 'history', kept))));
+  return { messages, more };
 }
 
 function clampLimit(limit: number | undefined, dflt: number): number {
@@ -123,7 +158,10 @@ export async function searchMessages(
     ...(categoryIds === undefined ? {} : { categoryIds }),
     ...(query.rooms.length === 0 ? {} : { nameKeys: query.rooms.map(nameKey) }),
   });
-  if (rooms === undefined) return { messages: [], more: false };
+  if (rooms === undefined) {
+    await runWrite(services, actor, {}, (tx) => Promise.resolve(tx.capture(searchCapture(request.q, []))));
+    return { messages: [], more: false };
+  }
   let authorIds: number[] | undefined;
   if (query.authors.length > 0) {
     const keys = query.authors.flatMap((a) => {
@@ -147,5 +185,20 @@ export async function searchMessages(
     limit: limit + 1,
   });
   const more = rows.length > limit;
-  return { messages: await presentMessages(store, more ? rows.slice(0, limit) : rows), more };
+  const found = more ? rows.slice(0, limit) : rows;
+  const messages = await presentMessages(store, found);
+  // The search itself, and a BACKCHAT in each room whose messages it showed.
+  const byRoom = new Map<number, MessageRecord[]>();
+  for (const m of found) byRoom.set(m.roomId, [...(byRoom.get(m.roomId) ?? []), m]);
+  const roomRecords = await store.rooms.getManyByIds([...byRoom.keys()]);
+  await runWrite(services, actor, {}, (tx) => {
+    tx.capture(searchCapture(request.q, found));
+    for (const room of roomRecords) tx.capture(backchatCapture(room, 'search', byRoom.get(room.id) ?? []));
+    return Promise.resolve();
+  });
+  return { messages, more };
+}
+
+function searchCapture(q: string, found: readonly MessageRecord[]): Capture {
+  return { type: 'SEARCH', content: q, details: { results: found.length, messageIds: found.map((m) => m.id) } };
 }

@@ -47,7 +47,7 @@ export async function checkCreatePolicy(
     throw new AppError('SCOPE_NOT_ALLOWED', 'the global policy always exists: change it with stoa policy set global');
   }
   const valid = validate(input);
-  return runWrite(services, options, async (tx) => {
+  return runWrite(services, actor, options, async (tx) => {
     requireAdministrator(await loadActorFacts(tx.store, actor), 'manage policies');
     if ((await tx.store.policies.getByKey(id.key)) !== undefined) {
       throw new AppError('ALREADY_EXISTS', `policy '${id.display}' already exists: change it with stoa policy set`);
@@ -69,7 +69,7 @@ export async function checkUpdatePolicy(
   options: WriteOptions = {},
 ): Promise<Outcome<PolicyView>> {
   const valid = validate(input);
-  return runWrite(services, options, async (tx) => {
+  return runWrite(services, actor, options, async (tx) => {
     requireAdministrator(await loadActorFacts(tx.store, actor), 'manage policies');
     const policy = await findPolicy(tx.store, identity);
     const updated = await tx.store.policies.update(policy.id, { ...valid, updatedAt: tx.now });
@@ -86,7 +86,7 @@ export async function checkRemovePolicy(
   identity: string,
   options: WriteOptions & { force?: boolean } = {},
 ): Promise<Outcome<PolicyView>> {
-  return runWrite(services, options, async (tx) => {
+  return runWrite(services, actor, options, async (tx) => {
     requireAdministrator(await loadActorFacts(tx.store, actor), 'manage policies');
     const policy = await findPolicy(tx.store, identity);
     const before = presentPolicy(policy);
@@ -131,7 +131,7 @@ export async function checkGrantPolicy(
   policyName: string | null,
   options: WriteOptions = {},
 ): Promise<Outcome<{ user: string; policy: string | null }>> {
-  return runWrite(services, options, async (tx) => {
+  return runWrite(services, actor, options, async (tx) => {
     requireAdministrator(await loadActorFacts(tx.store, actor), 'grant policies');
     const principal = await resolvePrincipal(tx.store, user, ['user']);
     let policy: PolicyRecord | null = null;

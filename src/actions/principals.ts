@@ -153,7 +153,7 @@ export async function checkAddPrincipal(
   const problems = new Problems();
   const attributes = validateAttributes(input.kind, input, problems);
   problems.throwIfAny();
-  return runWrite(services, options, async (tx) => {
+  return runWrite(services, actor, options, async (tx) => {
     requireAdministrator(await loadActorFacts(tx.store, actor), 'manage the directory');
     const groups = await Promise.all((input.memberOf ?? []).map((g) => requireGroup(tx.store, g)));
     if (groups.length > 0 && !GROUP_MEMBER_KINDS.includes(input.kind)) {
@@ -210,7 +210,7 @@ export async function checkUpdatePrincipal(
   input: PrincipalUpdateInput,
   options: WriteOptions = {},
 ): Promise<Outcome<PrincipalView>> {
-  return runWrite(services, options, async (tx) => {
+  return runWrite(services, actor, options, async (tx) => {
     requireAdministrator(await loadActorFacts(tx.store, actor), 'manage the directory');
     const principal = await resolvePrincipal(tx.store, key);
     const problems = new Problems();
@@ -252,7 +252,7 @@ export async function checkRemovePrincipal(
   key: string,
   options: WriteOptions = {},
 ): Promise<Outcome<PrincipalView>> {
-  return runWrite(services, options, async (tx) => {
+  return runWrite(services, actor, options, async (tx) => {
     requireAdministrator(await loadActorFacts(tx.store, actor), 'manage the directory');
     const principal = await resolvePrincipal(tx.store, key);
     const view = await present(tx.store, principal);
@@ -274,7 +274,7 @@ export async function checkGroupMembership(
   change: 'add' | 'remove',
   options: WriteOptions = {},
 ): Promise<Outcome<PrincipalView>> {
-  return runWrite(services, options, async (tx) => {
+  return runWrite(services, actor, options, async (tx) => {
     requireAdministrator(await loadActorFacts(tx.store, actor), 'manage the directory');
     const group = await requireGroup(tx.store, groupName);
     const member = await resolvePrincipal(tx.store, memberName);
@@ -306,7 +306,7 @@ export async function checkSetPassword(
 ): Promise<Outcome<{ user: string }>> {
   checkPasswordStrength(password);
   const hash = await hashPassword(password);
-  return runWrite(services, options, async (tx) => {
+  return runWrite(services, actor, options, async (tx) => {
     const facts = await loadActorFacts(tx.store, actor);
     const principal = await resolvePrincipal(tx.store, user, ['user']);
     const own = actor.kind === 'user' && actor.principalId === principal.id;

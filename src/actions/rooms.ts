@@ -138,7 +138,7 @@ export async function checkCreateRoom(
   options: WriteOptions = {},
 ): Promise<Outcome<RoomView>> {
   const valid = validate(input);
-  return runWrite(services, options, async (tx) => {
+  return runWrite(services, actor, options, async (tx) => {
     const facts = await loadActorFacts(tx.store, actor);
     if ((await tx.store.categories.count()) === 0) {
       throw new AppError('NO_CATEGORY', 'no category exists yet: create one before creating rooms (stoa category new --name ...)');
@@ -201,7 +201,7 @@ export async function checkUpdateRoom(
   options: WriteOptions = {},
 ): Promise<Outcome<RoomView>> {
   const valid = validate(input);
-  return runWrite(services, options, async (tx) => {
+  return runWrite(services, actor, options, async (tx) => {
     const facts = await loadActorFacts(tx.store, actor);
     const loaded = await accessRoom(tx.store, services.poolFqdn, facts, identity, 'manage', { lock: true });
     const destination = await destinationCategory(tx, facts, loaded, valid.category);
@@ -283,7 +283,7 @@ export async function checkRemoveRoom(
   identity: string,
   options: WriteOptions = {},
 ): Promise<Outcome<RoomView>> {
-  return runWrite(services, options, async (tx) => {
+  return runWrite(services, actor, options, async (tx) => {
     const facts = await loadActorFacts(tx.store, actor);
     const loaded = await accessRoom(tx.store, services.poolFqdn, facts, identity, 'delete');
     return doRemoveRoom(tx, loaded.room);

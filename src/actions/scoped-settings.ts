@@ -49,7 +49,7 @@ export function scopedSettingsActions<S, I, V extends { identity: string }>(kind
         throw new AppError('SCOPE_NOT_ALLOWED', `the global ${kind.noun} always exists: change it with stoa ${kind.command} set`);
       }
       const settings = validated(kind.defaults, input);
-      return runWrite(services, options, async (tx) => {
+      return runWrite(services, actor, options, async (tx) => {
         await admin(tx.store, actor);
         if ((await kind.store(tx.store).getByKey(id.key)) !== undefined) {
           throw new AppError('ALREADY_EXISTS', `${kind.noun} '${id.display}' already exists: change it with stoa ${kind.command} set`);
@@ -63,7 +63,7 @@ export function scopedSettingsActions<S, I, V extends { identity: string }>(kind
     },
 
     async update(services: Services, actor: Actor, identity: string, input: I, options: WriteOptions = {}): Promise<Outcome<V>> {
-      return runWrite(services, options, async (tx) => {
+      return runWrite(services, actor, options, async (tx) => {
         await admin(tx.store, actor);
         const record = await find(tx.store, services.poolFqdn, identity);
         const updated = await kind.store(tx.store).update(record.id, validated(record.settings, input), tx.now);
@@ -75,7 +75,7 @@ export function scopedSettingsActions<S, I, V extends { identity: string }>(kind
     },
 
     async remove(services: Services, actor: Actor, identity: string, options: WriteOptions = {}): Promise<Outcome<V>> {
-      return runWrite(services, options, async (tx) => {
+      return runWrite(services, actor, options, async (tx) => {
         await admin(tx.store, actor);
         const record = await find(tx.store, services.poolFqdn, identity);
         const before = kind.present(record);

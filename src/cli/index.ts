@@ -16,6 +16,7 @@ import { registerAddin } from './commands/addin.js';
 import { registerPolicy } from './commands/policy.js';
 import { registerConfig } from './commands/config.js';
 import { registerComplianceConfig } from './commands/compliance-config.js';
+import { registerCompliance } from './commands/compliance.js';
 import { registerEndpoint } from './commands/endpoint.js';
 import { registerPrincipal } from './commands/principal.js';
 import { registerAdmin } from './commands/admin.js';
@@ -49,6 +50,7 @@ export function buildProgram(): Command {
     registerPolicy,
     registerConfig,
     registerComplianceConfig,
+    registerCompliance,
     registerEndpoint,
     registerPrincipal,
     registerAdmin,

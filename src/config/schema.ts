@@ -22,6 +22,14 @@ export const configSchema = z
     /** The pool's FQDN, printed in identities; fixed when the deployment is created. */
     poolFqdn: z.string().min(1).optional(),
     logLevel: z.enum(LOG_LEVELS).default('info'),
+    /**
+     * Custom compliance adapter modules by name (AdapterType `module:<name>`): paths of
+     * ES modules exporting `createAdapter` (docs/compliance.md). Only this file, never
+     * the database, decides which code the server loads.
+     */
+    complianceAdapters: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'adapter names are letters, digits, - and _'), z.string().min(1)).default({}),
+    /** Events per compliance batch: at most one output file (per room) per batch. */
+    complianceBatchSize: z.coerce.number().int().min(1).max(100_000).default(5000),
     /** Password of the first administrator account (otherwise one is generated). */
     adminPassword: z.string().optional(),
   })
@@ -39,6 +47,7 @@ export const ENVIRONMENT: Record<string, keyof Config> = {
   STOA_POOL_FQDN: 'poolFqdn',
   STOA_LOG_LEVEL: 'logLevel',
   STOA_ADMIN_PASSWORD: 'adminPassword',
+  STOA_COMPLIANCE_BATCH_SIZE: 'complianceBatchSize',
 };
 
 export function defaultPoolFqdn(): string {

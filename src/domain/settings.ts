@@ -147,7 +147,9 @@ export const CHAT_CONFIGURATION_RULES = {
 // ---------------------------------------------------------------- compliance configuration
 
 export const ADAPTER_TYPES = ['Xml', 'JsonLines'] as const;
-export type AdapterType = (typeof ADAPTER_TYPES)[number] | '';
+/** A built-in adapter, `''` (no output), or `module:<name>`: a custom adapter module the server's configuration names. */
+export type AdapterType = (typeof ADAPTER_TYPES)[number] | '' | `module:${string}`;
+const MODULE_ADAPTER = /^module:([A-Za-z0-9][A-Za-z0-9_-]{0,63})$/i;
 
 const LEGACY_XML_ADAPTER = 'microsoft.rtc.internal.chat.server.compliance.xmladapter';
 
@@ -184,11 +186,13 @@ export function parseAdapterType(raw: string): AdapterType {
   const text = raw.trim();
   if (text === '') return '';
   if (text.split(',')[0]?.trim().toLowerCase() === LEGACY_XML_ADAPTER) return 'Xml';
+  const module = MODULE_ADAPTER.exec(text);
+  if (module !== null) return `module:${module[1] as string}`;
   const found = ADAPTER_TYPES.find((t) => t.toLowerCase() === text.toLowerCase());
   if (found === undefined) {
     throw new AppError(
       'INVALID_VALUE',
-      `AdapterType must be Xml, JsonLines or empty (no output) (got '${raw}')`,
+      `AdapterType must be Xml, JsonLines, module:<name> (a module listed in the server's complianceAdapters) or empty (no output) (got '${raw}')`,
     );
   }
   return found;

@@ -3,7 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Services } from '../actions/context.js';
 import { followRoom, followedRooms, markRead, myRooms, roomsIManage, searchDirectory, unfollowRoom } from '../actions/directory.js';
 import { checkPostMessage, getHistory } from '../actions/messages.js';
-import { checkJoinRoom } from '../actions/presence.js';
+import { describeRoom } from '../actions/presence.js';
 import type { Gateway } from '../realtime/gateway.js';
 import { actorOf, requireAuth } from './auth-hook.js';
 import { ERRORS, bool, int, listOf, nullable, ref, roomParams, str } from './schemas.js';
@@ -49,7 +49,7 @@ export const roomRoutes: FastifyPluginAsync<{ services: Services; gateway?: Gate
       },
     },
     async (request) => {
-      const joined = await checkJoinRoom(services, actorOf(request), request.params.roomId, { backchat: false });
+      const joined = await describeRoom(services, actorOf(request), request.params.roomId);
       const { canPost, chatHistory, fileUpload, ...room } = joined.room;
       return { room, canPost, chatHistory, fileUpload };
     },
@@ -102,7 +102,7 @@ export const roomRoutes: FastifyPluginAsync<{ services: Services; gateway?: Gate
       },
     },
     async (request) => {
-      const { loaded } = await checkJoinRoom(services, actorOf(request), request.params.roomId, { backchat: false });
+      const { loaded } = await describeRoom(services, actorOf(request), request.params.roomId);
       if (gateway === undefined) return { participants: [], large: false };
       return { participants: await gateway.roster(loaded.room.id), large: gateway.isLarge(loaded.room.id) };
     },

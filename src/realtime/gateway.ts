@@ -10,7 +10,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Services } from '../actions/context.js';
 import type { DomainEvent } from '../events/types.js';
 import { authenticate } from '../actions/auth.js';
-import { checkJoinRoom } from '../actions/presence.js';
+import { checkJoinRoom, recordInstanceParts, recordParts } from '../actions/presence.js';
 import { checkPostMessage } from '../actions/messages.js';
 import { loadActorFacts, loadActorFactsMany } from '../access/actor.js';
 import { loadRooms } from '../access/rooms.js';
@@ -101,18 +101,24 @@ export class Gateway {
     ws.on('pong', () => ((ws as WebSocket & { stoaAlive?: boolean }).stoaAlive = true));
     ws.on('message', (data, isBinary) => {
       if (isBinary) return conn.close(CLOSE.badFrame, 'frames are JSON text');
-      const running = this.command(conn, (data as Buffer).toString('utf8'));
-      this.inflight.add(running);
-      void running.finally(() => this.inflight.delete(running));
+      this.track(this.command(conn, (data as Buffer).toString('utf8')));
     });
     ws.on('close', () => {
       const left = this.registry.remove(conn);
       this.metrics?.connections(this.registry.connectionCount);
       if (this.closing) return;
+      this.track(recordParts(this.services, { connection: conn.id }, undefined, 'disconnected'));
       for (const roomId of left) void this.queue.push(() => this.rosterChanged(roomId, conn.principalId, 'left'));
     });
     const user = await this.services.store.principals.getById(conn.principalId);
     conn.send(JSON.stringify({ type: 'ready', user: { sipUri: user?.key, displayName: user?.displayName ?? null } }));
+  }
+
+  /** Work the shutdown must wait for before the store closes. */
+  private track(work: Promise<void>): void {
+    const running = work.catch((err: unknown) => this.logger.error({ err }, 'realtime work failed'));
+    this.inflight.add(running);
+    void running.finally(() => this.inflight.delete(running));
   }
 
   private connection(ws: WebSocket, principalId: number, tokenHash: string): Connection {
@@ -162,7 +168,7 @@ export class Gateway {
         case 'ping':
           return this.reply(conn, parsed.id, { pong: Date.now() });
         case 'join': {
-          const joined = await checkJoinRoom(this.services, actor, parsed.room);
+          const joined = await checkJoinRoom(this.services, actor, parsed.room, { connection: conn.id });
           const roomId = joined.loaded.room.id;
           const fresh = this.registry.join(conn, roomId);
           this.guids.set(roomId, joined.loaded.room.guid);
@@ -176,6 +182,7 @@ export class Gateway {
           const room = await this.services.store.rooms.getByGuid(parsed.room);
           if (room === undefined || !conn.rooms.has(room.id)) throw new AppError('NOT_JOINED', 'you have not joined that room');
           const left = this.registry.part(conn, room.id);
+          await recordParts(this.services, { connection: conn.id }, [room.id], 'left');
           this.reply(conn, parsed.id, { room: parsed.room });
           if (left) await this.rosterChanged(room.id, conn.principalId, 'left');
           return;
@@ -308,16 +315,18 @@ export class Gateway {
     }
   }
 
-  private kickAll(roomId: number, reason: string): void {
+  private async kickAll(roomId: number, reason: string): Promise<void> {
     const frame = JSON.stringify({ type: 'room.kicked', room: this.guids.get(roomId) ?? null, reason });
     for (const c of this.registry.inRoom(roomId)) {
       this.registry.part(c, roomId);
       c.send(frame);
+      await recordParts(this.services, { connection: c.id }, [roomId], `kicked: ${reason}`);
     }
   }
 
   private async kick(conn: Connection, roomId: number, guid: string, reason: string): Promise<void> {
     const left = this.registry.part(conn, roomId);
+    await recordParts(this.services, { connection: conn.id }, [roomId], `kicked: ${reason}`);
     conn.send(JSON.stringify({ type: 'room.kicked', room: guid, reason }));
     if (left) await this.rosterChanged(roomId, conn.principalId, 'left');
   }
@@ -333,7 +342,7 @@ export class Gateway {
     const store = this.services.store;
     const rooms = await loadRooms(store, await store.rooms.getManyByIds(roomIds));
     const gone = roomIds.filter((id) => !rooms.some((r) => r.room.id === id));
-    for (const id of gone) this.kickAll(id, 'the room was removed');
+    for (const id of gone) await this.kickAll(id, 'the room was removed');
     const factsOf = await this.factsOf([...new Set(rooms.flatMap((r) => this.registry.participants(r.room.id)))]);
     for (const loaded of rooms) {
       for (const principalId of this.registry.participants(loaded.room.id)) {
@@ -367,8 +376,15 @@ export class Gateway {
   }
 
   /** Resolves once every event received so far has been handled (tests, shutdown). */
-  idle(): Promise<void> {
-    return this.queue.idle();
+  /** Resolves when every event published so far and every command or disconnect in progress is handled. */
+  async idle(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+    await this.queue.idle();
+  }
+
+  /** Open WebSocket connections on this server. */
+  get connections(): number {
+    return this.registry.connectionCount;
   }
 
   async close(): Promise<void> {
@@ -377,6 +393,10 @@ export class Gateway {
     if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
     for (const ws of this.wss.clients) ws.close(CLOSE.shuttingDown, 'server shutting down');
     await Promise.allSettled([...this.inflight]);
+    // Everyone still in a room leaves with the server (recorded for compliance).
+    await recordInstanceParts(this.services, this.services.instanceId, 'server shutting down').catch((err: unknown) =>
+      this.logger.error({ err }, 'recording the last PARTs failed'),
+    );
     await this.queue.idle();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }

@@ -2,6 +2,7 @@ import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'k
 import type { Dialect } from './dialect.js';
 import * as m0001 from './migrations/0001-initial.js';
 import * as m0002 from './migrations/0002-chat.js';
+import * as m0003 from './migrations/0003-compliance.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the migrator works on the untyped schema */
 type Step = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
@@ -10,6 +11,7 @@ type Step = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
 const STEPS: Record<string, Step> = {
   '0001-initial': m0001,
   '0002-chat': m0002,
+  '0003-compliance': m0003,
 };
 
 class InCodeProvider implements MigrationProvider {

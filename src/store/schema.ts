@@ -255,6 +255,59 @@ export interface FileTokensTable {
   expiresAt: number;
 }
 
+export interface ComplianceEventsTable {
+  id: Generated<number>;
+  type: string;
+  at: number;
+  actorId: number | null;
+  actorUri: string | null;
+  roomId: number | null;
+  roomUri: string | null;
+  messageId: number | null;
+  content: string;
+  details: string | null;
+  batchId: number | null;
+}
+
+export interface ComplianceBatchesTable {
+  id: Generated<number>;
+  holder: string;
+  claimedAt: number;
+  eventCount: number;
+  firstEventId: number;
+  lastEventId: number;
+  writtenAt: number | null;
+  settings: string;
+  files: string | null;
+}
+
+export interface ComplianceStateTable {
+  id: number;
+  holder: string | null;
+  leaseUntil: number;
+  lastRunAt: number | null;
+  lastError: string | null;
+  lastErrorAt: number | null;
+}
+
+export interface ComplianceParticipantsTable {
+  instance: string;
+  connection: number;
+  roomId: number;
+  roomUri: string;
+  principalId: number;
+  principalUri: string;
+  joinedAt: number;
+}
+
+export interface ServerInstancesTable {
+  id: string;
+  host: string;
+  pid: number;
+  startedAt: number;
+  heartbeatAt: number;
+}
+
 export interface Database {
   meta: MetaTable;
   principals: PrincipalsTable;
@@ -279,4 +332,9 @@ export interface Database {
   topicFeeds: TopicFeedsTable;
   files: FilesTable;
   fileTokens: FileTokensTable;
+  complianceEvents: ComplianceEventsTable;
+  complianceBatches: ComplianceBatchesTable;
+  complianceState: ComplianceStateTable;
+  complianceParticipants: ComplianceParticipantsTable;
+  serverInstances: ServerInstancesTable;
 }

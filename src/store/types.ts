@@ -495,6 +495,97 @@ export interface FileStore {
   purgeExpiredTokens(now: number): Promise<number>;
 }
 
+export interface NewComplianceEvent {
+  type: string;
+  at: number;
+  actorId: number | null;
+  actorUri: string | null;
+  roomId: number | null;
+  roomUri: string | null;
+  messageId: number | null;
+  content: string;
+  /** JSON text of type-specific details, or null. */
+  details: string | null;
+}
+
+export interface ComplianceEventRecord extends NewComplianceEvent {
+  id: number;
+  batchId: number | null;
+}
+
+export interface ComplianceBatchRecord {
+  id: number;
+  holder: string;
+  claimedAt: number;
+  eventCount: number;
+  firstEventId: number;
+  lastEventId: number;
+  writtenAt: number | null;
+  /** JSON of the adapter settings the batch is written with (kept for a re-run). */
+  settings: string;
+  files: string[];
+}
+
+export interface ComplianceStateRecord {
+  holder: string | null;
+  leaseUntil: number;
+  lastRunAt: number | null;
+  lastError: string | null;
+  lastErrorAt: number | null;
+}
+
+export interface ParticipantRecord {
+  instance: string;
+  connection: number;
+  roomId: number;
+  roomUri: string;
+  principalId: number;
+  principalUri: string;
+  joinedAt: number;
+}
+
+export interface ServerInstanceRecord {
+  id: string;
+  host: string;
+  pid: number;
+  startedAt: number;
+  heartbeatAt: number;
+}
+
+/**
+ * The compliance queue (D2): events captured in the transaction of their activity,
+ * claimed in batches by the one lease holder, deleted once written.
+ */
+export interface ComplianceStore {
+  capture(events: readonly NewComplianceEvent[]): Promise<void>;
+  pending(): Promise<{ events: number; oldestAt: number | null }>;
+  /** The oldest claimed batch not yet written, if any. */
+  unfinishedBatch(): Promise<ComplianceBatchRecord | undefined>;
+  /** Claims up to `limit` unclaimed events, oldest first, into a new batch (inside a transaction). */
+  claimBatch(batch: { holder: string; claimedAt: number; settings: string }, limit: number): Promise<ComplianceBatchRecord | undefined>;
+  /** A page of a batch's events ordered by room (events without a room first) then id. */
+  batchEvents(batchId: number, after: { roomKey: number; id: number } | undefined, limit: number): Promise<ComplianceEventRecord[]>;
+  /** Marks the batch written and deletes its events. */
+  completeBatch(batchId: number, writtenAt: number, files: readonly string[]): Promise<void>;
+  recentBatches(limit: number): Promise<ComplianceBatchRecord[]>;
+  /** Takes or renews the pool-wide lease; false while another holder's lease runs. */
+  acquireLease(holder: string, now: number, until: number): Promise<boolean>;
+  releaseLease(holder: string): Promise<void>;
+  /** Takes the lease from a holder known to be dead, whatever its expiry. */
+  takeOverLease(from: string, to: string, until: number): Promise<boolean>;
+  state(): Promise<ComplianceStateRecord>;
+  recordRun(at: number, error: string | null): Promise<void>;
+  /** Records a connection in a room; false when it was already there. */
+  addParticipant(p: ParticipantRecord): Promise<boolean>;
+  /** Forgets a connection's rooms (all of them unless listed) and returns what was there. */
+  removeParticipants(instance: string, connection: number, roomIds?: readonly number[]): Promise<ParticipantRecord[]>;
+  /** Forgets every participant of an instance and returns them. */
+  removeInstanceParticipants(instance: string): Promise<ParticipantRecord[]>;
+  heartbeat(instance: ServerInstanceRecord): Promise<void>;
+  instances(): Promise<ServerInstanceRecord[]>;
+  removeInstance(id: string): Promise<void>;
+}
+
 export interface Store {
   readonly dialect: Dialect;
   /** Runs fn in one transaction (joins the current one when already inside). */
@@ -519,6 +610,7 @@ export interface Store {
   readonly keywordAlerts: KeywordAlertStore;
   readonly topicFeeds: TopicFeedStore;
   readonly files: FileStore;
+  readonly compliance: ComplianceStore;
   /** Closes the connection pool (only on the root store). */
   close(): Promise<void>;
 }

@@ -9,6 +9,7 @@ import { assertBuilt, cliFor, expectOk } from '../harness/cli.js';
 import { killAllServers, serve } from '../harness/serve-process.js';
 import { postgresDatabaseUrl, tempDir } from '../harness/stores.js';
 import { Api, WsClient } from '../harness/server.js';
+import { listOutput, readXmlMessages } from '../harness/compliance-output.js';
 
 beforeAll(() => assertBuilt());
 afterEach(() => killAllServers());
@@ -78,5 +79,17 @@ describeEachStore('durability', (kind) => {
       const seen = history.filter((m) => m.text.startsWith(`c${client}-`)).map((m) => Number(m.text.split('-')[1]));
       expect(seen).toEqual([...seen].sort((x, y) => x - y));
     }
+
+    // Compliance (D2): every acknowledged post is in the output exactly once. The CLI
+    // asks the running server to write everything pending now.
+    expectOk(await cli.run(['compliance', 'run']));
+    const chats = readXmlMessages(listOutput(path.join(dataDir, 'compliance'))).filter((m) => m.type === 'CHAT');
+    const counts = new Map<string, number>();
+    for (const m of chats) counts.set(m.content, (counts.get(m.content) ?? 0) + 1);
+    for (const a of acked) expect(counts.get(a.text), a.text).toBe(1);
+    // Nothing is in the output that was not committed (everything there is in the history).
+    const committed = new Set(history.map((m) => m.text));
+    for (const m of chats) expect(committed.has(m.content), m.content).toBe(true);
+    console.log(`durability [${kind.dialect}]: ${chats.length} CHAT events in compliance output, each acknowledged post once`);
   });
 });

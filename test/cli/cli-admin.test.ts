@@ -82,6 +82,28 @@ describe('stoa administration', () => {
     ok(await cli.run(['admin', 'revoke', 'CN=Eng,OU=Groups,DC=contoso,DC=com']));
   });
 
+  it('writes compliance output on demand and reports where it stands', async () => {
+    const before = ok(await cli.run(['--json', 'compliance', 'status'])).json<{ pendingEvents: number; adapterType: string; outputDirectory: string; lastRun: string | null }>();
+    // Building the deployment was captured (CHANGE events), nothing written yet.
+    expect(before.pendingEvents).toBeGreaterThan(0);
+    expect(before).toMatchObject({ adapterType: 'Xml', outputDirectory: path.join(cli.dataDir, 'compliance'), lastRun: null });
+    const text = ok(await cli.run(['compliance', 'status'])).stdout;
+    expect(text).toMatch(new RegExp(`^PendingEvents +: ${before.pendingEvents}$`, 'm'));
+
+    const run = ok(await cli.run(['compliance', 'run'])).stdout;
+    const stoaXml = fs.readdirSync(path.join(cli.dataDir, 'compliance'));
+    // Only administrative changes so far: they go to the extension file of the batch.
+    expect(stoaXml).toEqual([expect.stringMatching(/^\d{8}T\d{6}Z-1\.stoa\.xml$/)]);
+    expect(run).toBe(`${before.pendingEvents} event(s) in 1 batch(es), 1 file(s)\n  ${path.join(cli.dataDir, 'compliance', stoaXml[0] as string)}\n`);
+
+    const after = ok(await cli.run(['--json', 'compliance', 'status'])).json<{ pendingEvents: number; lastRun: string | null; recentBatches: { files: string[] }[] }>();
+    expect(after.pendingEvents).toBe(0);
+    expect(after.lastRun).not.toBeNull();
+    expect(after.recentBatches).toHaveLength(1);
+    expect(fs.readdirSync(path.join(cli.dataDir, 'compliance'))).toEqual(after.recentBatches[0]?.files);
+    expect(ok(await cli.run(['compliance', 'run'])).stdout).toBe('0 event(s) in 0 batch(es), 0 file(s)\n');
+  });
+
   it('lists eligible principals with groups expanded', async () => {
     ok(await cli.run(['category', 'set', 'Engineering', '--allowed-members', 'CN=Eng,OU=Groups,DC=contoso,DC=com']));
     const eligible = ok(await cli.run(['--json', 'principal', 'eligible', '--category', 'Engineering'])).json<{ key: string }[]>();

@@ -33,7 +33,7 @@ export function registerComplianceConfig(program: Command): void {
     columns: ['identity', 'adapterType', 'runInterval', 'adapterOutputDirectory', 'oneChatRoomPerOutputFile'],
     addOptions: (cmd) => {
       cmd
-        .option('--adapter-type <type>', 'Xml, JsonLines, or empty for no output')
+        .option('--adapter-type <type>', 'Xml, JsonLines, module:<name> (a module in the server configuration\'s complianceAdapters), or empty for no output')
         .option('--adapter-name <name>', 'a friendly name')
         .option('--adapter-output-directory <dir>', 'where output goes (relative: inside the data dir)')
         .option('--run-interval <d.hh:mm:ss>', 'time between runs, 00:01:00 to 30.00:00:00')

@@ -19,6 +19,7 @@ import { invitationStore } from './invitations.js';
 import { notificationStore } from './notifications.js';
 import { keywordAlertStore, topicFeedStore } from './subscriptions.js';
 import { fileStore } from './files.js';
+import { complianceStore } from './compliance.js';
 import { translateDbError } from '../db-errors.js';
 
 /** The one Store implementation, over a connection pool or bound to a transaction. */
@@ -42,6 +43,7 @@ export class KyselyStore implements Store {
   readonly keywordAlerts;
   readonly topicFeeds;
   readonly files;
+  readonly compliance;
 
   constructor(
     readonly db: Kysely<Database>,
@@ -68,6 +70,7 @@ export class KyselyStore implements Store {
     this.keywordAlerts = keywordAlertStore(ex);
     this.topicFeeds = topicFeedStore(ex);
     this.files = fileStore(ex);
+    this.compliance = complianceStore(ex);
   }
 
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {

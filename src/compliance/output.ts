@@ -1,0 +1,106 @@
+import fs from 'node:fs';
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { OutputDirectory, OutputFile } from './adapter.js';
+
+const TEMP_PREFIX = '.stoa-';
+const TEMP_SUFFIX = '.tmp';
+/** Text is gathered into writes of about this size. */
+const CHUNK = 256 * 1024;
+
+/**
+ * An output directory (created owner-only, D5). Names are plain file names; every file is
+ * written to a hidden temporary file in the same directory, fsynced and renamed.
+ */
+export class AtomicDirectory implements OutputDirectory {
+  readonly committed: string[] = [];
+
+  private constructor(readonly path: string) {}
+
+  static open(dir: string): AtomicDirectory {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    return new AtomicDirectory(dir);
+  }
+
+  /** Temporary files left by a writer that died (call only while holding the lease). */
+  removeLeftovers(): number {
+    let removed = 0;
+    for (const name of fs.readdirSync(this.path)) {
+      if (name.startsWith(TEMP_PREFIX) && name.endsWith(TEMP_SUFFIX)) {
+        fs.rmSync(path.join(this.path, name), { force: true });
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  async create(name: string): Promise<OutputFile> {
+    if (name !== path.basename(name) || name.startsWith('.') || name === '') {
+      throw new Error(`compliance output names are plain file names, not '${name}'`);
+    }
+    const temp = path.join(this.path, `${TEMP_PREFIX}${randomBytes(6).toString('hex')}-${name}${TEMP_SUFFIX}`);
+    return new AtomicFile(this, name, temp, await open(temp, 'w', 0o600));
+  }
+}
+
+class AtomicFile implements OutputFile {
+  private pending: string[] = [];
+  private pendingLength = 0;
+  private closed = false;
+
+  constructor(
+    private readonly dir: AtomicDirectory,
+    readonly name: string,
+    readonly tempPath: string,
+    private readonly handle: FileHandle,
+  ) {}
+
+  async write(text: string): Promise<void> {
+    this.pending.push(text);
+    this.pendingLength += text.length;
+    if (this.pendingLength >= CHUNK) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pendingLength === 0) return;
+    const text = this.pending.join('');
+    this.pending = [];
+    this.pendingLength = 0;
+    await this.handle.write(text);
+  }
+
+  async seal(): Promise<void> {
+    await this.flush();
+    if (!this.closed) await this.handle.close();
+    this.closed = true;
+  }
+
+  async commit(): Promise<void> {
+    await this.flush();
+    if (!this.closed) {
+      await this.handle.sync();
+      await this.handle.close();
+      this.closed = true;
+    }
+    await rename(this.tempPath, path.join(this.dir.path, this.name));
+    await syncDirectory(this.dir.path);
+    this.dir.committed.push(this.name);
+  }
+
+  async abort(): Promise<void> {
+    if (!this.closed) await this.handle.close();
+    this.closed = true;
+    await rm(this.tempPath, { force: true });
+  }
+}
+
+/** The rename is durable only once the directory itself is synced. */
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

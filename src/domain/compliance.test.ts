@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { complianceTime, fileTimestamp } from './compliance.js';
+
+describe('compliance time forms', () => {
+  it('matches the documented sample arithmetic exactly', () => {
+    // 01 §5.4's constructed example: 1700000000000 ms ↔ 638355968000000000 ticks.
+    expect(complianceTime(1_700_000_000_000)).toEqual({
+      since1970: 1_700_000_000_000,
+      string: '2023-11-14T22:13:20.0000000Z',
+      long: '638355968000000000',
+    });
+  });
+
+  it('keeps milliseconds and stays exact beyond 2^53 ticks', () => {
+    const t = complianceTime(1_212_610_540_953);
+    expect(t.string).toBe('2008-06-04T20:15:40.9530000Z');
+    expect((BigInt(t.long) - 621_355_968_000_000_000n) / 10_000n).toBe(1_212_610_540_953n);
+    expect(complianceTime(0).long).toBe('621355968000000000');
+  });
+
+  it('names files by UTC second', () => {
+    expect(fileTimestamp(Date.UTC(2026, 10, 24, 9, 5, 7, 999))).toBe('20261124T090507Z');
+  });
+});

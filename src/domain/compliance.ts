@@ -1,0 +1,56 @@
+/**
+ * What the compliance capture records (D2, 01 §5): the six activities of the legacy
+ * format, and Stoa's extensions (content operations, administrative changes, searches,
+ * exports). Times are kept in Unix milliseconds and written in the three equivalent
+ * forms of the legacy XML.
+ */
+
+/** The activities of the legacy XML format (01 §5.4), in its spelling. */
+export const LEGACY_EVENT_TYPES = ['JOIN', 'PART', 'CHAT', 'BACKCHAT', 'FILEUPLOAD', 'FILEDOWNLOAD'] as const;
+export type LegacyEventType = (typeof LEGACY_EVENT_TYPES)[number];
+
+/**
+ * Stoa extensions: REPLACE and PURGE of single messages (legacy cmplType 10 and 11),
+ * CLEAR of a room's history up to a date, CHANGE for every administrative change (rooms,
+ * categories, roles, policies, configuration ...), SEARCH of history, EXPORT of data.
+ */
+export const EXTENSION_EVENT_TYPES = ['REPLACE', 'PURGE', 'CLEAR', 'CHANGE', 'SEARCH', 'EXPORT'] as const;
+export type ExtensionEventType = (typeof EXTENSION_EVENT_TYPES)[number];
+
+export type ComplianceEventType = LegacyEventType | ExtensionEventType;
+
+export function isLegacyEventType(type: string): type is LegacyEventType {
+  return (LEGACY_EVENT_TYPES as readonly string[]).includes(type);
+}
+
+/** A room's channel URI as legacy clients and compliance output name it. */
+export function channelUri(poolFqdn: string, roomGuid: string): string {
+  return `ma-chan://${poolFqdn}/${roomGuid}`;
+}
+
+/** .NET ticks (100 ns since 0001-01-01T00:00:00Z) at the Unix epoch. */
+const EPOCH_TICKS = 621_355_968_000_000_000n;
+
+export interface ComplianceTime {
+  /** Unix epoch milliseconds. */
+  since1970: number;
+  /** ISO 8601 UTC with seven fractional digits, as .NET's round-trip format writes it. */
+  string: string;
+  /** .NET ticks, exact (a bigint written as a decimal string). */
+  long: string;
+}
+
+/** The three forms of one instant; `(long − 621355968000000000) / 10000 = since1970` exactly. */
+export function complianceTime(ms: number): ComplianceTime {
+  const iso = new Date(ms).toISOString(); // yyyy-mm-ddThh:mm:ss.fffZ
+  return {
+    since1970: ms,
+    string: `${iso.slice(0, 23)}0000Z`,
+    long: (BigInt(ms) * 10_000n + EPOCH_TICKS).toString(),
+  };
+}
+
+/** `yyyyMMddTHHmmssZ`, the time part of output file names. */
+export function fileTimestamp(ms: number): string {
+  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+}

@@ -1,0 +1,179 @@
+import { sql, type Selectable } from 'kysely';
+import type { ComplianceBatchesTable, ComplianceEventsTable, ComplianceParticipantsTable, ServerInstancesTable } from '../schema.js';
+import type { ComplianceBatchRecord, ComplianceEventRecord, ComplianceStore, ParticipantRecord, ServerInstanceRecord } from '../types.js';
+import { chunks, type Executor } from './common.js';
+
+const num = (v: number | null): number | null => (v === null ? null : Number(v));
+
+const eventRecord = (r: Selectable<ComplianceEventsTable>): ComplianceEventRecord => ({
+  ...r,
+  id: Number(r.id),
+  at: Number(r.at),
+  messageId: num(r.messageId),
+  batchId: num(r.batchId),
+});
+
+const batchRecord = (r: Selectable<ComplianceBatchesTable>): ComplianceBatchRecord => ({
+  ...r,
+  id: Number(r.id),
+  claimedAt: Number(r.claimedAt),
+  eventCount: Number(r.eventCount),
+  firstEventId: Number(r.firstEventId),
+  lastEventId: Number(r.lastEventId),
+  writtenAt: num(r.writtenAt),
+  files: r.files === null ? [] : (JSON.parse(r.files) as string[]),
+});
+
+const participantRecord = (r: Selectable<ComplianceParticipantsTable>): ParticipantRecord => ({
+  ...r,
+  connection: Number(r.connection),
+  joinedAt: Number(r.joinedAt),
+});
+
+const instanceRecord = (r: Selectable<ServerInstancesTable>): ServerInstanceRecord => ({
+  ...r,
+  pid: Number(r.pid),
+  startedAt: Number(r.startedAt),
+  heartbeatAt: Number(r.heartbeatAt),
+});
+
+/** Rows per INSERT: 10 columns each keeps a statement under every dialect's parameter limit. */
+const CAPTURE_CHUNK = 500;
+
+export function complianceStore({ db }: Executor): ComplianceStore {
+  const roomKey = sql<number>`coalesce(room_id, 0)`;
+  return {
+    async capture(events) {
+      for (let i = 0; i < events.length; i += CAPTURE_CHUNK) {
+        await db.insertInto('complianceEvents').values(events.slice(i, i + CAPTURE_CHUNK)).execute();
+      }
+    },
+
+    async pending() {
+      const row = await db
+        .selectFrom('complianceEvents')
+        .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.min('at').as('oldest')])
+        .executeTakeFirstOrThrow();
+      return { events: Number(row.n), oldestAt: row.oldest === null ? null : Number(row.oldest) };
+    },
+
+    async unfinishedBatch() {
+      const row = await db.selectFrom('complianceBatches').selectAll().where('writtenAt', 'is', null).orderBy('id').limit(1).executeTakeFirst();
+      return row && batchRecord(row);
+    },
+
+    async claimBatch(batch, limit) {
+      const ids = await db
+        .selectFrom('complianceEvents')
+        .select('id')
+        .where('batchId', 'is', null)
+        .orderBy('id')
+        .limit(limit)
+        .execute();
+      if (ids.length === 0) return undefined;
+      const first = Number(ids[0]?.id);
+      const last = Number(ids[ids.length - 1]?.id);
+      const row = await db
+        .insertInto('complianceBatches')
+        .values({ ...batch, eventCount: ids.length, firstEventId: first, lastEventId: last, writtenAt: null, files: null })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      // Ids are taken as read: on PostgreSQL a transaction still open may commit a lower
+      // id later, which simply goes into the next batch.
+      for (const part of chunks(ids.map((r) => r.id))) {
+        await db.updateTable('complianceEvents').set({ batchId: row.id }).where('id', 'in', part).execute();
+      }
+      return batchRecord(row);
+    },
+
+    async batchEvents(batchId, after, limit) {
+      let q = db.selectFrom('complianceEvents').selectAll().where('batchId', '=', batchId);
+      if (after !== undefined) {
+        q = q.where((eb) => eb.or([eb(roomKey, '>', after.roomKey), eb.and([eb(roomKey, '=', after.roomKey), eb('id', '>', after.id)])]));
+      }
+      const rows = await q.orderBy(roomKey).orderBy('id').limit(limit).execute();
+      return rows.map(eventRecord);
+    },
+
+    async completeBatch(batchId, writtenAt, files) {
+      await db.deleteFrom('complianceEvents').where('batchId', '=', batchId).execute();
+      await db.updateTable('complianceBatches').set({ writtenAt, files: JSON.stringify(files) }).where('id', '=', batchId).execute();
+    },
+
+    async recentBatches(limit) {
+      const rows = await db.selectFrom('complianceBatches').selectAll().orderBy('id', 'desc').limit(limit).execute();
+      return rows.map(batchRecord);
+    },
+
+    async acquireLease(holder, now, until) {
+      const result = await db
+        .updateTable('complianceState')
+        .set({ holder, leaseUntil: until })
+        .where('id', '=', 1)
+        .where((eb) => eb.or([eb('holder', 'is', null), eb('holder', '=', holder), eb('leaseUntil', '<', now)]))
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    async releaseLease(holder) {
+      await db.updateTable('complianceState').set({ holder: null, leaseUntil: 0 }).where('id', '=', 1).where('holder', '=', holder).execute();
+    },
+
+    async takeOverLease(from, to, until) {
+      const result = await db.updateTable('complianceState').set({ holder: to, leaseUntil: until }).where('id', '=', 1).where('holder', '=', from).executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    async state() {
+      const r = await db.selectFrom('complianceState').selectAll().where('id', '=', 1).executeTakeFirstOrThrow();
+      return { holder: r.holder, leaseUntil: Number(r.leaseUntil), lastRunAt: num(r.lastRunAt), lastError: r.lastError, lastErrorAt: num(r.lastErrorAt) };
+    },
+
+    async recordRun(at, error) {
+      await db
+        .updateTable('complianceState')
+        .set(error === null ? { lastRunAt: at, lastError: null, lastErrorAt: null } : { lastError: error, lastErrorAt: at })
+        .where('id', '=', 1)
+        .execute();
+    },
+
+    async addParticipant(p) {
+      const result = await db
+        .insertInto('complianceParticipants')
+        .values(p)
+        .onConflict((oc) => oc.columns(['instance', 'connection', 'roomId']).doNothing())
+        .executeTakeFirst();
+      return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+    },
+
+    async removeParticipants(instance, connection, roomIds) {
+      let q = db.deleteFrom('complianceParticipants').where('instance', '=', instance).where('connection', '=', connection);
+      if (roomIds !== undefined) {
+        if (roomIds.length === 0) return [];
+        q = q.where('roomId', 'in', roomIds);
+      }
+      return (await q.returningAll().execute()).map(participantRecord);
+    },
+
+    async removeInstanceParticipants(instance) {
+      const rows = await db.deleteFrom('complianceParticipants').where('instance', '=', instance).returningAll().execute();
+      return rows.map(participantRecord);
+    },
+
+    async heartbeat(instance) {
+      await db
+        .insertInto('serverInstances')
+        .values(instance)
+        .onConflict((oc) => oc.column('id').doUpdateSet({ heartbeatAt: instance.heartbeatAt }))
+        .execute();
+    },
+
+    async instances() {
+      return (await db.selectFrom('serverInstances').selectAll().orderBy('startedAt').execute()).map(instanceRecord);
+    },
+
+    async removeInstance(id) {
+      await db.deleteFrom('serverInstances').where('id', '=', id).execute();
+    },
+  };
+}

@@ -35,6 +35,14 @@ export class AtomicDirectory implements OutputDirectory {
     return removed;
   }
 
+  /**
+   * Makes the renames durable: one directory fsync for all the files of a batch, before
+   * the batch is marked written.
+   */
+  async sync(): Promise<void> {
+    await syncDirectory(this.path);
+  }
+
   async create(name: string): Promise<OutputFile> {
     if (name !== path.basename(name) || name.startsWith('.') || name === '') {
       throw new Error(`compliance output names are plain file names, not '${name}'`);
@@ -84,7 +92,6 @@ class AtomicFile implements OutputFile {
       this.closed = true;
     }
     await rename(this.tempPath, path.join(this.dir.path, this.name));
-    await syncDirectory(this.dir.path);
     this.dir.committed.push(this.name);
   }
 
@@ -95,7 +102,7 @@ class AtomicFile implements OutputFile {
   }
 }
 
-/** The rename is durable only once the directory itself is synced. */
+/** A rename is durable only once the directory itself is synced. */
 async function syncDirectory(dir: string): Promise<void> {
   const handle = await open(dir, 'r');
   try {

@@ -111,6 +111,7 @@ export class ComplianceWorker {
         }
         const adapter = await this.adapter(used);
         await adapter.translate(this.resolve(batch), dir);
+        await dir.sync();
         // Fenced: only a holder whose lease still runs marks the batch done. A holder that
         // lost it leaves the batch to the next one, which writes the same files again.
         const done = batch;
@@ -216,14 +217,11 @@ export class ComplianceWorker {
       firstEventId: batch.firstEventId,
       lastEventId: batch.lastEventId,
       async *events() {
-        let after: { roomKey: number; id: number } | undefined;
-        for (;;) {
-          const page = await store.compliance.batchEvents(batch.id, after, PAGE);
-          if (page.length === 0) return;
-          const last = page[page.length - 1] as ComplianceEventRecord;
-          after = { roomKey: last.roomId ?? 0, id: last.id };
-          yield* await resolvePage(page);
-          if (page.length < PAGE) return;
+        const order = await store.compliance.batchOrder(batch.id);
+        for (let i = 0; i < order.length; i += PAGE) {
+          const ids = order.slice(i, i + PAGE);
+          const byId = new Map((await store.compliance.eventsByIds(ids)).map((e) => [e.id, e]));
+          yield* await resolvePage(ids.map((id) => byId.get(id) as ComplianceEventRecord));
         }
       },
     };

@@ -36,6 +36,10 @@ interface Conversation {
 }
 
 export class XmlAdapter implements ComplianceAdapter {
+  /** A user's Sender attributes, and a room's Channel, are the same for every event: made once. */
+  private readonly senders = new Map<number, string>();
+  private readonly channels = new Map<string, string>();
+
   constructor(private readonly settings: ComplianceConfiguration) {}
 
   async translate(batch: ComplianceBatch, output: OutputDirectory): Promise<void> {
@@ -99,6 +103,15 @@ export class XmlAdapter implements ComplianceAdapter {
   }
 
   private channel(room: ComplianceRoom): string {
+    let made = this.channels.get(room.uri);
+    if (made === undefined) {
+      made = this.makeChannel(room);
+      this.channels.set(room.uri, made);
+    }
+    return made;
+  }
+
+  private makeChannel(room: ComplianceRoom): string {
     const details: [string, string | boolean | null | undefined][] = this.settings.addChatRoomDetails
       ? [
           ['roomName', room.name ?? ''],
@@ -120,6 +133,15 @@ export class XmlAdapter implements ComplianceAdapter {
 
   private sender(u: ComplianceUser | null, indent: string): string {
     if (u === null) return '';
+    let made = this.senders.get(u.id);
+    if (made === undefined) {
+      made = this.senderAttrs(u);
+      this.senders.set(u.id, made);
+    }
+    return `${indent}<Sender${made} />\n`;
+  }
+
+  private senderAttrs(u: ComplianceUser): string {
     const details: [string, string | boolean | null | undefined][] = this.settings.addUserDetails
       ? [
           ['kind', u.kind ?? ''],
@@ -127,14 +149,14 @@ export class XmlAdapter implements ComplianceAdapter {
           ['deleted', u.deleted],
         ]
       : [];
-    return `${indent}<Sender${attrs([
+    return attrs([
       ['UserName', u.displayName ?? bareUri(u.uri)],
       ['id', u.id],
       ['email', u.email ?? ''],
       ['internal', u.internal],
       ['uri', bareUri(u.uri)],
       ...details,
-    ])} />\n`;
+    ]);
   }
 
   private extensionEvent(e: ComplianceEvent): string {

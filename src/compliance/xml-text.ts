@@ -5,6 +5,9 @@
  * U+FFFD — the JSON Lines adapter keeps such text exactly.
  */
 const SPECIAL = /[&<>"\t\n\r]/g;
+/** Anything xmlAttr would change (most text has nothing: it is returned as it is). */
+// eslint-disable-next-line no-control-regex -- the characters escaped or refused below
+const ATTR_CHANGES = /[&<>"\t\n\r\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff\ud800-\udfff]/;
 // eslint-disable-next-line no-control-regex -- these are exactly the characters XML 1.0 refuses
 const INVALID = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
@@ -20,8 +23,9 @@ const REPLACEMENTS: Record<string, string> = {
 
 export function xmlAttr(value: string | number | boolean | null | undefined): string {
   if (value === null || value === undefined) return '';
-  const text = String(value);
-  return text.replace(INVALID, '\ufffd').replace(SPECIAL, (ch) => REPLACEMENTS[ch] as string);
+  if (typeof value !== 'string') return String(value);
+  if (!ATTR_CHANGES.test(value)) return value;
+  return value.replace(INVALID, '\ufffd').replace(SPECIAL, (ch) => REPLACEMENTS[ch] as string);
 }
 
 /** Element text: line breaks and tabs stay as they are. */

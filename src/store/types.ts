@@ -563,8 +563,13 @@ export interface ComplianceStore {
   unfinishedBatch(): Promise<ComplianceBatchRecord | undefined>;
   /** Claims up to `limit` unclaimed events, oldest first, into a new batch (inside a transaction). */
   claimBatch(batch: { holder: string; claimedAt: number; settings: string }, limit: number): Promise<ComplianceBatchRecord | undefined>;
-  /** A page of a batch's events ordered by room (events without a room first) then id. */
-  batchEvents(batchId: number, after: { roomKey: number; id: number } | undefined, limit: number): Promise<ComplianceEventRecord[]>;
+  /**
+   * The ids of a batch's events in output order: by room (events without a room first),
+   * then by id. Ids only, so even a large batch is small in memory.
+   */
+  batchOrder(batchId: number): Promise<number[]>;
+  /** The events with these ids (any order). */
+  eventsByIds(ids: readonly number[]): Promise<ComplianceEventRecord[]>;
   /** Marks the batch written and deletes its events. */
   completeBatch(batchId: number, writtenAt: number, files: readonly string[]): Promise<void>;
   recentBatches(limit: number): Promise<ComplianceBatchRecord[]>;

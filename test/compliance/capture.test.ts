@@ -32,14 +32,14 @@ async function pendingEvents(s: Services): Promise<ComplianceEventRecord[]> {
   const out: ComplianceEventRecord[] = [];
   const batch = await s.store.transaction((tx) => tx.compliance.claimBatch({ holder: 'peek', claimedAt: 0, settings: '{}' }, 100_000));
   if (batch === undefined) return out;
-  let after: { roomKey: number; id: number } | undefined;
-  for (;;) {
-    const page = await s.store.compliance.batchEvents(batch.id, after, 1000);
-    out.push(...page);
-    if (page.length < 1000) break;
-    const last = page[page.length - 1] as ComplianceEventRecord;
-    after = { roomKey: last.roomId ?? 0, id: last.id };
-  }
+  const order = await s.store.compliance.batchOrder(batch.id);
+  out.push(...(await s.store.compliance.eventsByIds(order)));
+  expect(out.map((e) => e.id).sort((a, b) => a - b)).toEqual([...order].sort((a, b) => a - b));
+  expect(out).toHaveLength(batch.eventCount);
+  // The output order: events without a room first, then room by room, each by id.
+  const room = new Map(out.map((e) => [e.id, e.roomId ?? 0]));
+  const keys = order.map((id) => [room.get(id) as number, id] as const);
+  expect(keys).toEqual([...keys].sort((a, b) => a[0] - b[0] || a[1] - b[1]));
   // Give the events back: the test only looked.
   await s.store.transaction(async (tx) => {
     const { db } = tx as unknown as { db: Kysely<Database> };

@@ -1,4 +1,4 @@
-import { sql, type Selectable } from 'kysely';
+import type { Selectable } from 'kysely';
 import type { ComplianceBatchesTable, ComplianceEventsTable, ComplianceParticipantsTable, ServerInstancesTable } from '../schema.js';
 import type { ComplianceBatchRecord, ComplianceEventRecord, ComplianceStore, ParticipantRecord, ServerInstanceRecord } from '../types.js';
 import { chunks, type Executor } from './common.js';
@@ -41,7 +41,6 @@ const instanceRecord = (r: Selectable<ServerInstancesTable>): ServerInstanceReco
 const CAPTURE_CHUNK = 500;
 
 export function complianceStore({ db }: Executor): ComplianceStore {
-  const roomKey = sql<number>`coalesce(room_id, 0)`;
   return {
     async capture(events) {
       for (let i = 0; i < events.length; i += CAPTURE_CHUNK) {
@@ -63,36 +62,44 @@ export function complianceStore({ db }: Executor): ComplianceStore {
     },
 
     async claimBatch(batch, limit) {
-      const ids = await db
+      // The limit-th unclaimed id bounds the batch; one UPDATE takes what is visible up to
+      // it. On PostgreSQL a transaction still open may commit a lower id later: it is
+      // simply claimed by the next batch. The count is what the UPDATE took.
+      const bound = await db
         .selectFrom('complianceEvents')
-        .select('id')
-        .where('batchId', 'is', null)
-        .orderBy('id')
-        .limit(limit)
-        .execute();
-      if (ids.length === 0) return undefined;
-      const first = Number(ids[0]?.id);
-      const last = Number(ids[ids.length - 1]?.id);
+        .select((eb) => [eb.fn.min('id').as('first'), eb.fn.max('id').as('last')])
+        .where('id', 'in', (eb) => eb.selectFrom('complianceEvents').select('id').where('batchId', 'is', null).orderBy('id').limit(limit))
+        .executeTakeFirst();
+      if (bound?.first == null || bound.last == null) return undefined;
+      const first = Number(bound.first);
+      const last = Number(bound.last);
       const row = await db
         .insertInto('complianceBatches')
-        .values({ ...batch, eventCount: ids.length, firstEventId: first, lastEventId: last, writtenAt: null, files: null })
+        .values({ ...batch, eventCount: 0, firstEventId: first, lastEventId: last, writtenAt: null, files: null })
         .returningAll()
         .executeTakeFirstOrThrow();
-      // Ids are taken as read: on PostgreSQL a transaction still open may commit a lower
-      // id later, which simply goes into the next batch.
-      for (const part of chunks(ids.map((r) => r.id))) {
-        await db.updateTable('complianceEvents').set({ batchId: row.id }).where('id', 'in', part).execute();
-      }
-      return batchRecord(row);
+      const taken = await db.updateTable('complianceEvents').set({ batchId: row.id }).where('batchId', 'is', null).where('id', '<=', last).executeTakeFirst();
+      const eventCount = Number(taken.numUpdatedRows);
+      await db.updateTable('complianceBatches').set({ eventCount }).where('id', '=', row.id).execute();
+      return batchRecord({ ...row, eventCount });
     },
 
-    async batchEvents(batchId, after, limit) {
-      let q = db.selectFrom('complianceEvents').selectAll().where('batchId', '=', batchId);
-      if (after !== undefined) {
-        q = q.where((eb) => eb.or([eb(roomKey, '>', after.roomKey), eb.and([eb(roomKey, '=', after.roomKey), eb('id', '>', after.id)])]));
+    async batchOrder(batchId) {
+      // Read in index order and sorted here: cheaper than an ORDER BY on an expression.
+      const rows = await db.selectFrom('complianceEvents').select(['id', 'roomId']).where('batchId', '=', batchId).execute();
+      return rows
+        .map((r) => ({ id: Number(r.id), room: r.roomId === null ? 0 : Number(r.roomId) }))
+        .sort((a, b) => a.room - b.room || a.id - b.id)
+        .map((r) => r.id);
+    },
+
+    async eventsByIds(ids) {
+      const out: ComplianceEventRecord[] = [];
+      for (const part of chunks([...ids])) {
+        const rows = await db.selectFrom('complianceEvents').selectAll().where('id', 'in', part).execute();
+        out.push(...rows.map(eventRecord));
       }
-      const rows = await q.orderBy(roomKey).orderBy('id').limit(limit).execute();
-      return rows.map(eventRecord);
+      return out;
     },
 
     async completeBatch(batchId, writtenAt, files) {

@@ -1,0 +1,105 @@
+/**
+ * What every benchmark shares: the machine it ran on, a peak-RSS sampler, and recording a
+ * result row in docs/benchmarks.md (each scenario's table ends at a `<!-- rows:NAME -->`
+ * marker; a new row goes just above it).
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const RESULTS = path.join(ROOT, 'docs', 'benchmarks.md');
+
+export interface Machine {
+  cpu: string;
+  cores: number;
+  memoryGiB: number;
+  node: string;
+  commit: string;
+  date: string;
+}
+
+export function machine(): Machine {
+  let commit = 'unknown';
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    if (dirty !== '') commit += '+changes';
+  } catch {
+    // not a git checkout
+  }
+  return {
+    cpu: os.cpus()[0]?.model.trim() ?? 'unknown',
+    cores: os.cpus().length,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    commit,
+    date: new Date().toISOString().slice(0, 10),
+  };
+}
+
+export function describeMachine(m: Machine): string {
+  return `${m.cores} × ${m.cpu}, ${m.memoryGiB} GiB, Node ${m.node}`;
+}
+
+/** Samples this process's RSS while running fn; returns fn's result and the peak in MiB. */
+export async function withPeakRss<T>(fn: () => Promise<T>): Promise<{ result: T; peakRssMiB: number }> {
+  let peak = process.memoryUsage().rss;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 20);
+  try {
+    const result = await fn();
+    peak = Math.max(peak, process.memoryUsage().rss);
+    return { result, peakRssMiB: Math.round(peak / 2 ** 20) };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+export function elapsed(startNs: bigint): number {
+  return Number(process.hrtime.bigint() - startNs) / 1e9;
+}
+
+export function fmt(n: number, digits = 0): string {
+  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+/** Appends a row to the scenario's table in docs/benchmarks.md (cells in the table's column order). */
+export function recordRow(scenario: string, cells: readonly string[]): void {
+  const marker = `<!-- rows:${scenario} -->`;
+  const text = fs.readFileSync(RESULTS, 'utf8');
+  const at = text.indexOf(marker);
+  if (at < 0) throw new Error(`docs/benchmarks.md has no ${marker} marker: add the scenario's table first`);
+  const row = `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |\n`;
+  fs.writeFileSync(RESULTS, text.slice(0, at) + row + text.slice(at));
+}
+
+export interface Options {
+  /** --size: the scenario's main quantity. */
+  size?: number;
+  /** --smoke: a tiny run that only proves the scenario works (CI); never recorded. */
+  smoke: boolean;
+  /** --no-record: print, do not touch docs/benchmarks.md. */
+  record: boolean;
+  /** The command as typed, for the results table. */
+  command: string;
+}
+
+export function parseOptions(argv: readonly string[], scenario: string): Options {
+  const options: Options = { smoke: false, record: true, command: `npm run bench -- ${[scenario, ...argv].join(' ')}` };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--smoke') options.smoke = true;
+    else if (arg === '--no-record') options.record = false;
+    else if (arg === '--size') {
+      const value = Number(argv[++i]);
+      if (!Number.isInteger(value) || value < 1) throw new Error('--size takes a positive whole number');
+      options.size = value;
+    } else throw new Error(`unknown option ${arg}`);
+  }
+  if (options.smoke) options.record = false;
+  return options;
+}

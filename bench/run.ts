@@ -1,0 +1,40 @@
+/**
+ * `npm run bench -- <scenario> [--size N] [--smoke] [--no-record]`: runs one benchmark,
+ * prints its summary and appends its rows to docs/benchmarks.md.
+ */
+import { complianceBench } from './compliance.js';
+import { parseOptions, type Options } from './lib.js';
+
+const SCENARIOS: Record<string, { about: string; run: (options: Options) => Promise<void> }> = {
+  compliance: { about: 'compliance adapter throughput (events/s) and the cost of capture on posting', run: complianceBench },
+};
+
+function usage(): string {
+  return ['usage: npm run bench -- <scenario> [--size N] [--smoke] [--no-record]', '', ...Object.entries(SCENARIOS).map(([name, s]) => `  ${name.padEnd(14)} ${s.about}`)].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  const scenario = name === undefined ? undefined : SCENARIOS[name];
+  if (scenario === undefined) {
+    console.error(name === undefined || name === '--help' ? usage() : `unknown scenario '${name}'\n\n${usage()}`);
+    return name === '--help' ? 0 : 2;
+  }
+  let options: Options;
+  try {
+    options = parseOptions(rest, name as string);
+  } catch (err) {
+    console.error(`${(err as Error).message}\n\n${usage()}`);
+    return 2;
+  }
+  await scenario.run(options);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

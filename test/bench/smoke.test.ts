@@ -1,0 +1,31 @@
+/** The benchmarks at smoke size, so they cannot rot between real runs (nothing is recorded). */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { expect, it } from 'vitest';
+import { ROOT } from '../harness/cli.js';
+import { hasTool } from '../harness/compliance-output.js';
+
+const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
+
+function bench(...args: string[]) {
+  return spawnSync(TSX, [path.join(ROOT, 'bench', 'run.ts'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 180_000 });
+}
+
+it('runs the compliance benchmark at smoke size', () => {
+  const r = bench('compliance', '--smoke');
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  const adapters = hasTool('xsltproc') ? ['Xml', 'JsonLines', 'Xml + XSLT'] : ['Xml', 'JsonLines'];
+  for (const adapter of adapters) expect(r.stdout).toMatch(new RegExp(`^  ${adapter.replace('+', '\\+')}.* events/s`, 'm'));
+  expect(r.stdout).toMatch(/capture costs -?[\d.]+ %/);
+  expect(r.stdout).not.toMatch(/recorded/);
+});
+
+it('refuses an unknown scenario or option with the usage', () => {
+  const unknown = bench('nonsense');
+  expect(unknown.status).toBe(2);
+  expect(unknown.stderr).toMatch(/unknown scenario 'nonsense'[\s\S]*compliance/);
+  const badSize = bench('compliance', '--size', 'lots');
+  expect(badSize.status).toBe(2);
+  expect(badSize.stderr).toMatch(/--size takes a positive whole number/);
+});

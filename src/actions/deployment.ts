@@ -125,6 +125,21 @@ export async function bootstrapAdministrator(
       createdAt: options.now,
     });
     await tx.administrators.add(user.id);
+    // The archive starts with the account everything else was done by (as the local
+    // administrator's changes, with no actor).
+    await tx.compliance.capture([
+      {
+        type: 'CHANGE',
+        at: options.now,
+        actorId: null,
+        actorUri: null,
+        roomId: null,
+        roomUri: null,
+        messageId: null,
+        content: `create administrator ${sipUri}`,
+        details: JSON.stringify({ action: 'create', kind: 'administrator', identity: sipUri, notes: ['the first administrator, made at the first start'] }),
+      },
+    ]);
     return { sipUri, password, generated: options.password === undefined };
   });
 }

@@ -17,6 +17,7 @@ import { checkGrantAdministrator, listAdministrators } from '../../src/actions/a
 import { checkCreateCategory } from '../../src/actions/categories.js';
 import { listRooms } from '../../src/actions/room-queries.js';
 import { bootstrapAdministrator } from '../../src/actions/deployment.js';
+import { pendingEvents } from '../harness/compliance-output.js';
 import { verifyPassword } from '../../src/auth/password.js';
 import { randomUUID } from 'node:crypto';
 
@@ -171,6 +172,10 @@ describeEachStore('directory', (kind) => {
     it('creates the first administrator once, with a working password', async () => {
       const first = await bootstrapAdministrator(d.store, { poolFqdn: 'pc.contoso.com', password: 'correct horse battery', now: Date.now(), newGuid: randomUUID });
       expect(first).toEqual({ sipUri: 'sip:admin@pc.contoso.com', password: 'correct horse battery', generated: false });
+      // Recorded for compliance, with no actor (the local administrator acted).
+      expect((await pendingEvents(d.services)).filter((e) => e.content === 'create administrator sip:admin@pc.contoso.com')).toEqual([
+        expect.objectContaining({ type: 'CHANGE', actorId: null }),
+      ]);
       const admin = (await listAdministrators(d.services, SYSTEM_ACTOR))[0];
       expect(admin).toMatchObject({ key: 'sip:admin@pc.contoso.com', hasPassword: true });
       const record = await d.store.principals.getByKey('sip:admin@pc.contoso.com');

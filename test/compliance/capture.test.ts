@@ -7,12 +7,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import type { Kysely } from 'kysely';
-import type { Database } from '../../src/store/schema.js';
 import { describeEachStore } from '../harness/each-store.js';
 import { useDeployment, POOL } from '../harness/services.js';
 import { buildCategory, buildRoom, buildUser, type BuiltUser } from '../factories.js';
-import { SYSTEM_ACTOR, type Services } from '../../src/actions/context.js';
+import { SYSTEM_ACTOR } from '../../src/actions/context.js';
 import { checkPostMessage, getHistory, searchMessages } from '../../src/actions/messages.js';
 import { checkJoinRoom, recordInstanceParts, recordParts } from '../../src/actions/presence.js';
 import { checkClearRoom, checkRemoveMessages } from '../../src/actions/content.js';
@@ -21,33 +19,12 @@ import { complianceConfigurations } from '../../src/actions/compliance-configura
 import { ComplianceWorker } from '../../src/compliance/worker.js';
 import type { RoomView } from '../../src/actions/views.js';
 import type { ComplianceEventRecord } from '../../src/store/types.js';
-import { hasTool, listOutput, readJsonLines, readStoaEvents, readXmlMessages, SCHEMAS, xmllintErrors } from '../harness/compliance-output.js';
+import { hasTool, listOutput, pendingEvents, readJsonLines, readStoaEvents, readXmlMessages, SCHEMAS, xmllintErrors } from '../harness/compliance-output.js';
 
 const CI = process.env.STOA_TEST_REQUIRE_ALL === '1';
 const XMLLINT = CI || hasTool('xmllint');
 const XSLTPROC = CI || hasTool('xsltproc');
 
-/** Everything captured and not yet written, oldest first. */
-async function pendingEvents(s: Services): Promise<ComplianceEventRecord[]> {
-  const out: ComplianceEventRecord[] = [];
-  const batch = await s.store.transaction((tx) => tx.compliance.claimBatch({ holder: 'peek', claimedAt: 0, settings: '{}' }, 100_000));
-  if (batch === undefined) return out;
-  const order = await s.store.compliance.batchOrder(batch.id);
-  out.push(...(await s.store.compliance.eventsByIds(order)));
-  expect(out.map((e) => e.id).sort((a, b) => a - b)).toEqual([...order].sort((a, b) => a - b));
-  expect(out).toHaveLength(batch.eventCount);
-  // The output order: events without a room first, then room by room, each by id.
-  const room = new Map(out.map((e) => [e.id, e.roomId ?? 0]));
-  const keys = order.map((id) => [room.get(id) as number, id] as const);
-  expect(keys).toEqual([...keys].sort((a, b) => a[0] - b[0] || a[1] - b[1]));
-  // Give the events back: the test only looked.
-  await s.store.transaction(async (tx) => {
-    const { db } = tx as unknown as { db: Kysely<Database> };
-    await db.updateTable('complianceEvents').set({ batchId: null }).where('batchId', '=', batch.id).execute();
-    await db.deleteFrom('complianceBatches').where('id', '=', batch.id).execute();
-  });
-  return out.sort((a, b) => a.id - b.id);
-}
 
 describeEachStore('compliance', (kind) => {
   const d = useDeployment(kind);

@@ -6,6 +6,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { XMLParser } from 'fast-xml-parser';
+import type { Kysely } from 'kysely';
+import { expect } from 'vitest';
+import type { Services } from '../../src/actions/context.js';
+import type { Database } from '../../src/store/schema.js';
+import type { ComplianceEventRecord } from '../../src/store/types.js';
 
 export const hasTool = (tool: string): boolean => spawnSync(tool, ['--version']).error === undefined;
 
@@ -108,4 +113,26 @@ export function readJsonLines(files: readonly string[], suffix = '.jsonl'): any[
   return files
     .filter((f) => f.endsWith(suffix))
     .flatMap((f) => fs.readFileSync(f, 'utf8').split('\n').filter((l) => l !== '').map((l) => ({ ...JSON.parse(l), file: f })));
+}
+
+/** Everything captured and not yet written, oldest first. */
+export async function pendingEvents(s: Services): Promise<ComplianceEventRecord[]> {
+  const out: ComplianceEventRecord[] = [];
+  const batch = await s.store.transaction((tx) => tx.compliance.claimBatch({ holder: 'peek', claimedAt: 0, settings: '{}' }, 100_000));
+  if (batch === undefined) return out;
+  const order = await s.store.compliance.batchOrder(batch.id);
+  out.push(...(await s.store.compliance.eventsByIds(order)));
+  expect(out.map((e) => e.id).sort((a, b) => a - b)).toEqual([...order].sort((a, b) => a - b));
+  expect(out).toHaveLength(batch.eventCount);
+  // The output order: events without a room first, then room by room, each by id.
+  const room = new Map(out.map((e) => [e.id, e.roomId ?? 0]));
+  const keys = order.map((id) => [room.get(id) as number, id] as const);
+  expect(keys).toEqual([...keys].sort((a, b) => a[0] - b[0] || a[1] - b[1]));
+  // Give the events back: the test only looked.
+  await s.store.transaction(async (tx) => {
+    const { db } = tx as unknown as { db: Kysely<Database> };
+    await db.updateTable('complianceEvents').set({ batchId: null }).where('batchId', '=', batch.id).execute();
+    await db.deleteFrom('complianceBatches').where('id', '=', batch.id).execute();
+  });
+  return out.sort((a, b) => a.id - b.id);
 }

@@ -128,6 +128,9 @@ export class Gateway {
       principalId,
       tokenHash,
       rooms: new Set(),
+      get open() {
+        return ws.readyState === ws.OPEN;
+      },
       send(frame) {
         if (ws.readyState !== ws.OPEN) return;
         if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
@@ -170,6 +173,12 @@ export class Gateway {
         case 'join': {
           const joined = await checkJoinRoom(this.services, actor, parsed.room, { connection: conn.id });
           const roomId = joined.loaded.room.id;
+          if (!conn.open) {
+            // The client went away while joining: its disconnect may already have been
+            // recorded, so this join gets its PART here and never enters the roster.
+            await recordParts(this.services, { connection: conn.id }, [roomId], 'disconnected');
+            return;
+          }
           const fresh = this.registry.join(conn, roomId);
           this.guids.set(roomId, joined.loaded.room.guid);
           const large = await this.updateLarge(roomId);

@@ -7,6 +7,8 @@ export interface Connection {
   readonly principalId: number;
   readonly tokenHash: string;
   readonly rooms: Set<number>;
+  /** False once the socket is closing: nothing may be joined on its behalf any more. */
+  readonly open: boolean;
   send(frame: string): void;
   close(code: number, reason: string): void;
 }

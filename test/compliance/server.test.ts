@@ -96,4 +96,31 @@ describeEachStore('compliance through the server', (kind) => {
       ['download', alice.key, file.id],
     ]);
   });
+
+  it('gives a join that finishes after its connection dropped its PART, and leaves no ghost in the room', async () => {
+    const domain = `${unique('d')}.example`;
+    await buildDomain(t.services, domain);
+    const category = await buildCategory(t.services, { allowed: [domain] });
+    const [dana, eve] = await Promise.all([t.user({ domain }), t.user({ domain })]);
+    const room = await buildRoom(t.services, category.name, { privacy: 'Open' });
+    const we = await eve.ws();
+    await we.ok({ type: 'join', room: room.guid });
+    for (let i = 0; i < 5; i++) {
+      const wd = await dana.ws();
+      wd.ws.send(JSON.stringify({ type: 'join', room: room.guid, id: 1 }));
+      wd.ws.terminate(); // gone while the server is still joining
+    }
+    for (let i = 0; i < 250 && t.server.gateway.connections > 1; i++) await new Promise((r) => setTimeout(r, 20));
+    await t.settle();
+    expect((await eve.api.get(`/api/v1/rooms/${room.guid}/participants`)).body.participants.map((p: { sipUri: string }) => p.sipUri)).toEqual([eve.key]);
+    we.close();
+    for (let i = 0; i < 250 && t.server.gateway.connections > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    await t.settle();
+    await t.server.runtime.compliance.run();
+    const uri = channelUri(POOL, room.guid);
+    const danaEvents = readJsonLines(listOutput(path.join(t.dataDir, 'compliance'))).filter((e) => e.room?.uri === uri && e.actor?.uri === dana.key);
+    const joins = danaEvents.filter((e) => e.type === 'JOIN').length;
+    expect(danaEvents.filter((e) => e.type === 'PART')).toHaveLength(joins);
+  });
 });
+

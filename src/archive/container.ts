@@ -114,11 +114,26 @@ export class ArchiveWriter {
 
   /**
    * An entry of JSON lines, produced when the zip reaches it. `counted` is called with
-   * the number of lines once the entry is written.
+   * the number of lines once the entry is written; the promise gives the same number (a
+   * caller may await it to add entries that depend on this one, or ignore it).
    */
-  addLines(name: string, produce: () => AsyncIterable<object>, counted?: (lines: number) => void): void {
+  addLines(name: string, produce: () => AsyncIterable<object>, counted?: (lines: number) => void): Promise<number> {
     this.claim(name);
-    this.zip.addReadStreamLazy(name, { mtime: new Date(0), mode: 0o600 }, (cb) => cb(null, this.watch(Readable.from(jsonLines(produce(), counted)))));
+    const written = new Promise<number>((resolve, reject) => {
+      this.done.catch(reject);
+      this.zip.addReadStreamLazy(name, { mtime: new Date(0), mode: 0o600 }, (cb) => {
+        const source = Readable.from(
+          jsonLines(produce(), (lines) => {
+            counted?.(lines);
+            resolve(lines);
+          }),
+        );
+        source.once('error', reject);
+        cb(null, this.watch(source));
+      });
+    });
+    written.catch(() => undefined);
+    return written;
   }
 
   /** A file's bytes, stored as they are (files are usually compressed already). */

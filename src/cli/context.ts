@@ -33,11 +33,22 @@ export function makePrinter(json: boolean): Printer {
   return { json, out: (text) => env.out(text), err: (text) => env.err(text) };
 }
 
+export interface DeploymentOptions {
+  /**
+   * Work on the data dir or database even while a server runs on it (long, file-based
+   * commands such as `data export|import`, which a request could not carry).
+   */
+  direct?: string;
+}
+
 /** Opens the deployment named by the global options and runs one command against it. */
-export async function withDeployment(cmd: Command, fn: (ctx: CliContext) => Promise<void>): Promise<void> {
+export async function withDeployment(cmd: Command, fn: (ctx: CliContext) => Promise<void>, options: DeploymentOptions = {}): Promise<void> {
   const globals = cmd.optsWithGlobals<GlobalOptions>();
   const printer = makePrinter(globals.json === true);
   const env = cliEnvironment();
+  if (options.direct !== undefined && (env.inServer !== undefined || globals.server !== undefined)) {
+    throw new UsageError(`${options.direct} works on the data dir or database itself; run it on a machine that reaches them, without --server`);
+  }
   if (env.inServer !== undefined) {
     // Forwarded to a running server: its runtime, the actor the request authenticated as.
     return fn({ services: env.inServer.runtime.services, runtime: env.inServer.runtime, actor: env.inServer.actor, printer, opts: cmd.opts() });
@@ -52,7 +63,9 @@ export async function withDeployment(cmd: Command, fn: (ctx: CliContext) => Prom
     overrides: { dataDir: globals.dataDir, databaseUrl: globals.databaseUrl, poolFqdn: globals.poolFqdn },
   });
   const running = readControlFile(path.resolve(config.dataDir));
-  if (running !== undefined) {
+  if (running !== undefined && options.direct !== undefined) {
+    printer.err(`stoa: note: a server (pid ${running.pid}) runs on this data dir; ${options.direct} works on the data dir directly, and clients connected to that server see its changes when they next load them`);
+  } else if (running !== undefined) {
     try {
       return await forwardCommand({ url: running.url, token: running.secret });
     } catch (err) {

@@ -23,6 +23,7 @@ import { registerAdmin } from './commands/admin.js';
 import { registerUser } from './commands/user.js';
 import { registerServe } from './commands/serve.js';
 import { registerMessage } from './commands/message.js';
+import { registerData } from './commands/data.js';
 
 export function buildProgram(): Command {
   const program = new Command('stoa')
@@ -56,6 +57,7 @@ export function buildProgram(): Command {
     registerAdmin,
     registerUser,
     registerMessage,
+    registerData,
   ]) {
     register(program);
   }

@@ -14,7 +14,7 @@ export type LegacyEventType = (typeof LEGACY_EVENT_TYPES)[number];
  * CLEAR of a room's history up to a date, CHANGE for every administrative change (rooms,
  * categories, roles, policies, configuration ...), SEARCH of history, EXPORT of data.
  */
-export const EXTENSION_EVENT_TYPES = ['REPLACE', 'PURGE', 'CLEAR', 'CHANGE', 'SEARCH', 'EXPORT'] as const;
+export const EXTENSION_EVENT_TYPES = ['REPLACE', 'PURGE', 'CLEAR', 'CHANGE', 'SEARCH', 'EXPORT', 'IMPORT'] as const;
 export type ExtensionEventType = (typeof EXTENSION_EVENT_TYPES)[number];
 
 export type ComplianceEventType = LegacyEventType | ExtensionEventType;

@@ -591,6 +591,47 @@ export interface ComplianceStore {
   removeInstance(id: string): Promise<void>;
 }
 
+/** A message as an archive carries it: its own chat id, kept by the import. */
+export interface ImportedMessage {
+  chatId: number;
+  authorId: number;
+  postedAt: number;
+  postedAtTicks: number;
+  content: string;
+  rtf: string | null;
+  isAlert: boolean;
+  storyTitle: string | null;
+  fileId: number | null;
+  inHistory: boolean;
+  replacedAt: number | null;
+}
+
+/**
+ * What `stoa data export` and `stoa data import` need beyond the everyday stores: reads
+ * that page through whole tables (every status, history or not) and writes that keep the
+ * archive's own ids, chat ids and times.
+ */
+export interface ArchiveStore {
+  /** Every principal, whatever its status, in id order after `afterId`. */
+  principals(afterId: number, limit: number): Promise<PrincipalRecord[]>;
+  /** A room's messages (history or not) in chat id order after `afterChatId`, posted at or after `from`. */
+  messages(roomId: number, afterChatId: number, limit: number, from?: number): Promise<MessageRecord[]>;
+  /** The room's files that messages posted at or after `from` refer to. */
+  referencedFiles(roomId: number, from?: number): Promise<FileRecord[]>;
+  invitations(roomId: number): Promise<InvitationRecord[]>;
+  follows(roomId: number): Promise<FollowRecord[]>;
+  /** Appends messages under their own chat ids; the room's last chat id and content size follow. */
+  insertMessages(roomId: number, rows: readonly ImportedMessage[]): Promise<void>;
+  /** Raises the room's last chat id (never lowers it). */
+  raiseLastChatId(roomId: number, chatId: number): Promise<void>;
+  /** Deletes a room's messages, files, invitations and follows, and returns the file ids on disk. */
+  clearRoom(roomId: number): Promise<string[]>;
+  /** Adds an invitation unless the same one (principal, room, time) exists; true when added. */
+  addInvitation(principalId: number, roomId: number, createdAt: number): Promise<boolean>;
+  /** Creates or updates a follow (the read position as given). */
+  putFollow(f: FollowRecord): Promise<void>;
+}
+
 export interface Store {
   readonly dialect: Dialect;
   /** Runs fn in one transaction (joins the current one when already inside). */
@@ -616,6 +657,7 @@ export interface Store {
   readonly topicFeeds: TopicFeedStore;
   readonly files: FileStore;
   readonly compliance: ComplianceStore;
+  readonly archive: ArchiveStore;
   /** Closes the connection pool (only on the root store). */
   close(): Promise<void>;
 }

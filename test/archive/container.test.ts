@@ -6,47 +6,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
-import yazl from 'yazl';
 import { describe, expect, it } from 'vitest';
-import { ArchiveReader, ArchiveWriter, ARCHIVE_VERSION, DEFAULT_LIMITS, entryNameProblem, type Manifest } from '../../src/archive/container.js';
+import { ArchiveReader, ArchiveWriter, ARCHIVE_VERSION, DEFAULT_LIMITS, entryNameProblem } from '../../src/archive/container.js';
 import { AppError } from '../../src/domain/errors.js';
 import { tempDir } from '../harness/stores.js';
-
-const manifest = (counts: Record<string, number> = {}, extra: Partial<Manifest> = {}): Manifest => ({
-  format: 'stoa-archive',
-  version: ARCHIVE_VERSION,
-  levels: ['All'],
-  counts,
-  source: { pool: 'pc.contoso.com', stoaVersion: '0.1.0', kind: 'stoa' },
-  createdAt: new Date('2026-11-30T10:00:00Z').toISOString(),
-  options: {},
-  ...extra,
-});
-
-/** A zip written directly (not through ArchiveWriter), for broken and hostile archives. */
-async function rawZip(entries: [string, string | Buffer][]): Promise<string> {
-  const file = path.join(tempDir('stoa-archive-'), 'raw.zip');
-  const zip = new yazl.ZipFile();
-  for (const [name, content] of entries) zip.addBuffer(Buffer.isBuffer(content) ? content : Buffer.from(content), name);
-  zip.end();
-  await new Promise<void>((resolve, reject) => zip.outputStream.pipe(fs.createWriteStream(file)).on('close', resolve).on('error', reject));
-  return file;
-}
-
-/** Replaces bytes of the same length everywhere in the file (names are not covered by the CRC). */
-function patch(file: string, from: string | Buffer, to: string | Buffer): void {
-  const a = Buffer.from(from);
-  const b = Buffer.from(to);
-  expect(a.length).toBe(b.length);
-  const bytes = fs.readFileSync(file);
-  let at = bytes.indexOf(a);
-  expect(at).toBeGreaterThanOrEqual(0);
-  while (at >= 0) {
-    b.copy(bytes, at);
-    at = bytes.indexOf(a, at + 1);
-  }
-  fs.writeFileSync(file, bytes);
-}
+import { manifest, patch, rawZip } from '../harness/archive-zip.js';
 
 async function refusal(open: Promise<unknown>): Promise<AppError> {
   const err = await open.then(
@@ -71,10 +35,10 @@ describe('archive container', () => {
     const writer = ArchiveWriter.create(file);
     const counts: Record<string, number> = {};
     const rooms = [{ id: 1, name: 'Dev «ünïcode» 東京', description: 'line\nbreak' }, { id: 2, name: 'Ops' }];
-    writer.addLines('rooms.jsonl', async function* () {
+    void writer.addLines('rooms.jsonl', async function* () {
       yield* rooms;
     }, (n) => (counts.rooms = n));
-    writer.addLines('messages/room-1.jsonl', async function* () {
+    void writer.addLines('messages/room-1.jsonl', async function* () {
       for (let i = 1; i <= 5000; i++) yield { chatId: i, text: `message ${i}` };
     }, (n) => (counts.messages = n));
     const blob = randomBytes(100_000);
@@ -104,13 +68,13 @@ describe('archive container', () => {
   it('leaves nothing behind when the export fails or is abandoned', async () => {
     const dir = tempDir('stoa-archive-');
     const failing = ArchiveWriter.create(path.join(dir, 'failing.zip'));
-    failing.addLines('rooms.jsonl', async function* () {
+    void failing.addLines('rooms.jsonl', async function* () {
       yield { id: 1 };
       throw new Error('the database went away');
     });
     await expect(failing.finish(() => manifest())).rejects.toThrow(/database went away/);
     const abandoned = ArchiveWriter.create(path.join(dir, 'abandoned.zip'));
-    abandoned.addLines('rooms.jsonl', async function* () {
+    void abandoned.addLines('rooms.jsonl', async function* () {
       yield { id: 1 };
     });
     await abandoned.abort();

@@ -3,7 +3,7 @@ import type { FilesTable, FileTokensTable } from '../schema.js';
 import type { FileRecord, FileStore, FileTokenRecord } from '../types.js';
 import { chunks, type Executor } from './common.js';
 
-const fileRecord = (r: Selectable<FilesTable>): FileRecord => ({
+export const fileRecord = (r: Selectable<FilesTable>): FileRecord => ({
   ...r,
   id: Number(r.id),
   sizeBytes: Number(r.sizeBytes),

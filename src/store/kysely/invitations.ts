@@ -1,7 +1,7 @@
 import type { InvitationRecord, InvitationStore } from '../types.js';
 import { chunks, type Executor } from './common.js';
 
-const toRecord = (r: { id: number; principalId: number; roomId: number; createdAt: number }): InvitationRecord => ({
+export const invitationRecord = (r: { id: number; principalId: number; roomId: number; createdAt: number }): InvitationRecord => ({
   ...r,
   id: Number(r.id),
   createdAt: Number(r.createdAt),
@@ -17,7 +17,7 @@ export function invitationStore({ db }: Executor): InvitationStore {
           .values(part.map((principalId) => ({ principalId, roomId, createdAt: now })))
           .returningAll()
           .execute();
-        out.push(...rows.map(toRecord));
+        out.push(...rows.map(invitationRecord));
       }
       return out;
     },
@@ -30,7 +30,7 @@ export function invitationStore({ db }: Executor): InvitationStore {
         .orderBy('id')
         .limit(limit)
         .execute();
-      return rows.map(toRecord);
+      return rows.map(invitationRecord);
     },
   };
 }

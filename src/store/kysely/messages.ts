@@ -4,7 +4,7 @@ import type { MessageRecord, MessageStore } from '../types.js';
 import { chunks, containing, fromFlag, likeEscape, must, toFlag, type Executor } from './common.js';
 import { roomConditions } from './room-conditions.js';
 
-function toRecord(row: Selectable<MessagesTable>): MessageRecord {
+export function messageRecord(row: Selectable<MessagesTable>): MessageRecord {
   return {
     ...row,
     id: Number(row.id),
@@ -79,7 +79,7 @@ export function messageStore({ db, can }: Executor): MessageStore {
         })
         .returningAll()
         .executeTakeFirstOrThrow();
-      return toRecord(row);
+      return messageRecord(row);
     },
     async latest(roomId, limit) {
       const rows = await db
@@ -90,7 +90,7 @@ export function messageStore({ db, can }: Executor): MessageStore {
         .orderBy('chatId', 'desc')
         .limit(limit)
         .execute();
-      return rows.map(toRecord).reverse();
+      return rows.map(messageRecord).reverse();
     },
     async page({ roomId, beforeChatId, afterChatId, limit }) {
       let q = db.selectFrom('messages').selectAll().where('roomId', '=', roomId).where('inHistory', '=', 1);
@@ -99,23 +99,23 @@ export function messageStore({ db, can }: Executor): MessageStore {
       // Paging backwards reads the newest before the position; forwards the oldest after it.
       const backwards = afterChatId === undefined;
       const rows = await q.orderBy('chatId', backwards ? 'desc' : 'asc').limit(limit).execute();
-      const out = rows.map(toRecord);
+      const out = rows.map(messageRecord);
       return backwards ? out.reverse() : out;
     },
     async getById(id) {
       const row = await db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();
-      return row && toRecord(row);
+      return row && messageRecord(row);
     },
     async getManyByIds(ids) {
       const out: MessageRecord[] = [];
       for (const part of chunks([...new Set(ids)])) {
-        out.push(...(await db.selectFrom('messages').selectAll().where('id', 'in', part).execute()).map(toRecord));
+        out.push(...(await db.selectFrom('messages').selectAll().where('id', 'in', part).execute()).map(messageRecord));
       }
       return out;
     },
     async getByChatId(roomId, chatId) {
       const row = await db.selectFrom('messages').selectAll().where('roomId', '=', roomId).where('chatId', '=', chatId).executeTakeFirst();
-      return row && toRecord(row);
+      return row && messageRecord(row);
     },
     async search(query) {
       const rooms = roomConditions(query.rooms);
@@ -135,7 +135,7 @@ export function messageStore({ db, can }: Executor): MessageStore {
       if (query.hasFile !== undefined) q = q.where('fileId', query.hasFile ? 'is not' : 'is', null);
       if (query.beforeId !== undefined) q = q.where('id', '<', query.beforeId);
       const rows = await q.orderBy('id', 'desc').limit(query.limit).execute();
-      return rows.map(toRecord);
+      return rows.map(messageRecord);
     },
     async countAfter(positions) {
       const out = new Map<number, number>(positions.map((p) => [p.roomId, 0]));
@@ -156,7 +156,7 @@ export function messageStore({ db, can }: Executor): MessageStore {
       if (authorId !== undefined) q = q.where('authorId', '=', authorId);
       if (from !== undefined) q = q.where('postedAt', '>=', from);
       if (to !== undefined) q = q.where('postedAt', '<=', to);
-      return (await q.orderBy('chatId').execute()).map(toRecord);
+      return (await q.orderBy('chatId').execute()).map(messageRecord);
     },
     async remove(roomId, ids) {
       let n = 0;

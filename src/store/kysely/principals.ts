@@ -5,7 +5,7 @@ import type { PrincipalKind, PrincipalStatus } from '../../domain/principals.js'
 import { dnAncestorKeys, dnDomain, domainSuffixes } from '../../domain/principals.js';
 import { chunks, containing, fromFlag, likeEscape, likePattern, must, toFlag, type Executor } from './common.js';
 
-function toRecord(row: Selectable<PrincipalsTable>): PrincipalRecord {
+export function principalRecord(row: Selectable<PrincipalsTable>): PrincipalRecord {
   return {
     ...row,
     kind: row.kind as PrincipalKind,
@@ -23,7 +23,7 @@ export function principalStore(ex: Executor): PrincipalStore {
     const out: PrincipalRecord[] = [];
     for (const part of chunks([...new Set(ids)])) {
       const rows = await db.selectFrom('principals').selectAll().where('id', 'in', part).execute();
-      out.push(...rows.map(toRecord));
+      out.push(...rows.map(principalRecord));
     }
     return out;
   }
@@ -67,29 +67,29 @@ export function principalStore(ex: Executor): PrincipalStore {
         .values({ ...p, federated: toFlag(p.federated), updatedAt: p.createdAt })
         .returningAll()
         .executeTakeFirstOrThrow();
-      return toRecord(row);
+      return principalRecord(row);
     },
 
     async update(id, patch, now) {
       const { federated, ...rest } = patch;
       const values = { ...rest, updatedAt: now, ...(federated === undefined ? {} : { federated: toFlag(federated) }) };
       const row = await db.updateTable('principals').set(values).where('id', '=', id).returningAll().executeTakeFirst();
-      return toRecord(must(row, `principal ${id}`));
+      return principalRecord(must(row, `principal ${id}`));
     },
 
     async getById(id) {
       const row = await db.selectFrom('principals').selectAll().where('id', '=', id).executeTakeFirst();
-      return row && toRecord(row);
+      return row && principalRecord(row);
     },
 
     async getByKey(key) {
       const row = await db.selectFrom('principals').selectAll().where('key', '=', key).executeTakeFirst();
-      return row && toRecord(row);
+      return row && principalRecord(row);
     },
 
     async getByDnKey(dnKey) {
       const row = await db.selectFrom('principals').selectAll().where('dnKey', '=', dnKey).executeTakeFirst();
-      return row && toRecord(row);
+      return row && principalRecord(row);
     },
 
     getManyByIds,
@@ -103,13 +103,13 @@ export function principalStore(ex: Executor): PrincipalStore {
         .where('status', '=', 'active')
         .where((eb) => eb.or(parts.map((p) => eb('key', 'like', likePattern(`sip:${likeEscape(p)}@%`)))))
         .execute();
-      return rows.map(toRecord);
+      return rows.map(principalRecord);
     },
     async getManyByKeys(keys) {
       const out: PrincipalRecord[] = [];
       for (const part of chunks([...new Set(keys)])) {
         const rows = await db.selectFrom('principals').selectAll().where('key', 'in', part).execute();
-        out.push(...rows.map(toRecord));
+        out.push(...rows.map(principalRecord));
       }
       return out;
     },
@@ -127,7 +127,7 @@ export function principalStore(ex: Executor): PrincipalStore {
       }
       q = q.orderBy('kind').orderBy('key');
       if (query.limit !== undefined) q = q.limit(query.limit);
-      return (await q.execute()).map(toRecord);
+      return (await q.execute()).map(principalRecord);
     },
 
     async groupsOf(memberId) {

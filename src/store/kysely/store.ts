@@ -20,6 +20,7 @@ import { notificationStore } from './notifications.js';
 import { keywordAlertStore, topicFeedStore } from './subscriptions.js';
 import { fileStore } from './files.js';
 import { complianceStore } from './compliance.js';
+import { archiveStore } from './archive.js';
 import { translateDbError } from '../db-errors.js';
 
 /** The one Store implementation, over a connection pool or bound to a transaction. */
@@ -44,6 +45,7 @@ export class KyselyStore implements Store {
   readonly topicFeeds;
   readonly files;
   readonly compliance;
+  readonly archive;
 
   constructor(
     readonly db: Kysely<Database>,
@@ -71,6 +73,7 @@ export class KyselyStore implements Store {
     this.topicFeeds = topicFeedStore(ex);
     this.files = fileStore(ex);
     this.compliance = complianceStore(ex);
+    this.archive = archiveStore(ex);
   }
 
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {

@@ -1,0 +1,94 @@
+/**
+ * What an import did or would do (C10, D4): counts per object kind, then every conflict,
+ * warning and error. Written as HTML for a person and JSON beside it for a program.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Manifest } from './container.js';
+
+export type Severity = 'error' | 'conflict' | 'warning';
+
+export interface Finding {
+  severity: Severity;
+  /** Object kind (`rooms`, `messages` ...). */
+  kind: string;
+  /** The object as an administrator names it (room name, principal key, entry:line ...). */
+  object: string;
+  message: string;
+  /** What the import does about it (conflicts: the --on-conflict resolution). */
+  resolution?: string;
+}
+
+export interface KindCounts {
+  inArchive: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  skipped: number;
+  renamed: number;
+}
+
+export interface ImportReport {
+  file: string;
+  manifest: Pick<Manifest, 'format' | 'version' | 'levels' | 'counts' | 'source' | 'createdAt' | 'options'>;
+  whatIf: boolean;
+  onConflict: string;
+  startedAt: string;
+  finishedAt: string;
+  /** `completed`, `what-if`, or `refused` (errors, or conflicts under --on-conflict fail: nothing changed). */
+  outcome: 'completed' | 'what-if' | 'refused';
+  counts: Record<string, KindCounts>;
+  findings: Finding[];
+  /** Findings beyond what the report lists (kept bounded), by severity. */
+  omitted: Record<Severity, number>;
+}
+
+export const emptyCounts = (): KindCounts => ({ inArchive: 0, created: 0, updated: 0, unchanged: 0, skipped: 0, renamed: 0 });
+
+const esc = (text: string) => text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+
+export function reportHtml(report: ImportReport): string {
+  const rows = Object.entries(report.counts)
+    .map(([kind, c]) => `<tr><td>${esc(kind)}</td>${[c.inArchive, c.created, c.updated, c.unchanged, c.renamed, c.skipped].map((n) => `<td class="n">${n}</td>`).join('')}</tr>`)
+    .join('\n');
+  const section = (severity: Severity, title: string) => {
+    const items = report.findings.filter((f) => f.severity === severity);
+    const more = report.omitted[severity] > 0 ? `<p>… and ${report.omitted[severity]} more (not listed)</p>` : '';
+    if (items.length === 0) return `<h2>${title}</h2><p>None.</p>${more}`;
+    const body = items
+      .map((f) => `<tr><td>${esc(f.kind)}</td><td>${esc(f.object)}</td><td>${esc(f.message)}</td><td>${esc(f.resolution ?? '')}</td></tr>`)
+      .join('\n');
+    return `<h2>${title} (${items.length})</h2><table><tr><th>Kind</th><th>Object</th><th>What</th><th>Resolution</th></tr>\n${body}</table>${more}`;
+  };
+  const m = report.manifest;
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Stoa import report</title>
+<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left}td.n{text-align:right}</style>
+</head><body>
+<h1>Stoa import report: ${esc(report.outcome)}</h1>
+<p>Archive <code>${esc(report.file)}</code> (format ${esc(m.format)} version ${m.version}, levels ${esc(m.levels.join(', '))}, from pool ${esc(m.source.pool)}, made ${esc(m.createdAt)}).</p>
+<p>${report.whatIf ? 'What-if run: nothing was changed.' : report.outcome === 'refused' ? 'Refused: nothing was changed.' : 'Imported.'} On conflict: ${esc(report.onConflict)}. Started ${esc(report.startedAt)}, finished ${esc(report.finishedAt)}.</p>
+<h2>Counts</h2>
+<table><tr><th>Kind</th><th>In archive</th><th>Created</th><th>Updated</th><th>Unchanged</th><th>Renamed</th><th>Skipped</th></tr>
+${rows}</table>
+${section('error', 'Errors')}
+${section('conflict', 'Conflicts')}
+${section('warning', 'Warnings')}
+</body></html>
+`;
+}
+
+/** Writes `file` (HTML) and `file.json`, each complete or not at all. */
+export function writeReport(file: string, report: ImportReport): string[] {
+  const html = path.resolve(file);
+  const json = `${html}.json`;
+  for (const [target, text] of [
+    [html, reportHtml(report)],
+    [json, `${JSON.stringify(report, null, 2)}\n`],
+  ] as const) {
+    const temp = `${target}.${process.pid}.tmp`;
+    fs.writeFileSync(temp, text, { mode: 0o600 });
+    fs.renameSync(temp, target);
+  }
+  return [html, json];
+}

@@ -3,10 +3,12 @@
  * prints its summary and appends its rows to docs/benchmarks.md.
  */
 import { complianceBench } from './compliance.js';
+import { archiveBench } from './archive.js';
 import { parseOptions, type Options } from './lib.js';
 
 const SCENARIOS: Record<string, { about: string; run: (options: Options) => Promise<void> }> = {
   compliance: { about: 'compliance adapter throughput (events/s) and the cost of capture on posting', run: complianceBench },
+  archive: { about: 'stoa data export and import of N messages (default 1,000,000): time and peak RSS', run: archiveBench },
 };
 
 function usage(): string {

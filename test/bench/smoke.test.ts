@@ -21,6 +21,14 @@ it('runs the compliance benchmark at smoke size', () => {
   expect(r.stdout).not.toMatch(/recorded/);
 });
 
+it('runs the archive benchmark at smoke size', () => {
+  const r = bench('archive', '--smoke');
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  expect(r.stdout).toMatch(/^export: 2,000 messages in .* peak RSS \d+ MiB/m);
+  expect(r.stdout).toMatch(/^import: 2,000 messages in .* peak RSS \d+ MiB/m);
+});
+
 it('refuses an unknown scenario or option with the usage', () => {
   const unknown = bench('nonsense');
   expect(unknown.status).toBe(2);

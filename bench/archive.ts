@@ -1,0 +1,162 @@
+/**
+ * `npm run bench -- archive [--size N] [--smoke] [--no-record]`
+ *
+ * Export and import of a Stoa archive with N messages (default 1,000,000) in 100 rooms by
+ * 500 users, on embedded SQLite: a pool is seeded (messages written in bulk, not through
+ * the post action), exported with `--level All` into a zip, and the zip imported into an
+ * empty pool. Export and import each run in a child process of their own, so the peak RSS
+ * reported is theirs alone (`process.resourceUsage().maxRSS`). Run at two sizes to see
+ * whether memory stays flat as the archive grows.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openRuntime, type Runtime } from '../src/main.js';
+import { configSchema } from '../src/config/schema.js';
+import { SYSTEM_ACTOR } from '../src/actions/context.js';
+import { exportArchive } from '../src/archive/export.js';
+import { importArchive } from '../src/archive/import.js';
+import type { ImportedMessage } from '../src/store/types.js';
+import { buildCategory, buildDomain, buildRoom, buildUser } from '../test/factories.js';
+import { describeMachine, fmt, machine, recordRow, type Options } from './lib.js';
+
+const POOL = 'bench.contoso.com';
+const ROOMS = 100;
+const USERS = 500;
+const SELF = fileURLToPath(import.meta.url);
+
+async function open(dataDir: string): Promise<Runtime> {
+  return openRuntime(configSchema.parse({ dataDir, poolFqdn: POOL, logLevel: 'silent' }));
+}
+
+const WORDS = ['quarterly', 'numbers', 'ready', 'review', 'the', 'draft', 'for', 'Oslo', 'trade', 'desk', 'Zürich', '東京', 'settlement', 'risk', 'limit', 'approved', 'call', 'at', 'noon'];
+
+function sentence(i: number): string {
+  const n = 6 + (i % 25);
+  const words: string[] = [];
+  for (let k = 0; k < n; k++) words.push(WORDS[(i * 7 + k * 13) % WORDS.length] as string);
+  return words.join(' ');
+}
+
+async function seed(dataDir: string, messages: number): Promise<void> {
+  const runtime = await open(dataDir);
+  const s = runtime.services;
+  try {
+    await buildDomain(s, 'contoso.com');
+    const users = [];
+    for (let i = 0; i < USERS; i++) users.push(await buildUser(s, { domain: 'contoso.com' }));
+    const category = await buildCategory(s, { allowed: ['contoso.com'] });
+    const rooms = [];
+    for (let i = 0; i < ROOMS; i++) rooms.push(await buildRoom(s, category.name, { members: ['contoso.com'] }));
+    const perRoom = Math.ceil(messages / ROOMS);
+    const start = Date.parse('2024-01-01T00:00:00Z');
+    let written = 0;
+    for (const [r, room] of rooms.entries()) {
+      const count = Math.min(perRoom, messages - written);
+      for (let from = 1; from <= count; from += 10_000) {
+        const rows: ImportedMessage[] = [];
+        for (let chatId = from; chatId < Math.min(from + 10_000, count + 1); chatId++) {
+          const i = written + chatId;
+          rows.push({
+            chatId,
+            authorId: users[(i * 31) % USERS]!.id,
+            postedAt: start + i * 1000 + r,
+            postedAtTicks: i % 10_000,
+            content: sentence(i),
+            rtf: null,
+            isAlert: i % 97 === 0,
+            storyTitle: null,
+            fileId: null,
+            inHistory: true,
+            replacedAt: null,
+          });
+        }
+        await s.store.transaction((tx) => tx.archive.insertMessages(room.id, rows));
+      }
+      written += count;
+    }
+  } finally {
+    await runtime.close();
+  }
+}
+
+interface ChildResult {
+  seconds: number;
+  maxRssMiB: number;
+  messages: number;
+}
+
+/** Runs in the child: one export or import, timed, with its own peak RSS. */
+async function child(op: string, dataDir: string, file: string): Promise<void> {
+  const runtime = await open(dataDir);
+  try {
+    const started = process.hrtime.bigint();
+    let messages = 0;
+    if (op === 'export') {
+      messages = (await exportArchive(runtime.services, SYSTEM_ACTOR, { file, level: 'All' })).manifest.counts.messages ?? 0;
+    } else {
+      const report = await importArchive(runtime.services, SYSTEM_ACTOR, { file });
+      if (report.outcome !== 'completed') throw new Error(`import ${report.outcome}: ${JSON.stringify(report.findings.slice(0, 5))}`);
+      messages = report.counts.messages?.created ?? 0;
+    }
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const result: ChildResult = { seconds, maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), messages };
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } finally {
+    await runtime.close();
+  }
+}
+
+function runChild(op: string, dataDir: string, file: string): ChildResult {
+  const r = spawnSync(process.execPath, [...process.execArgv, SELF, 'child', op, dataDir, file], { encoding: 'utf8', maxBuffer: 16 * 2 ** 20 });
+  if (r.status !== 0) throw new Error(`${op} failed (${r.status}): ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').at(-1) as string) as ChildResult;
+}
+
+export async function archiveBench(options: Options): Promise<void> {
+  const size = options.size ?? (options.smoke ? 2_000 : 1_000_000);
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'stoa-bench-archive-'));
+  try {
+    const source = path.join(base, 'source');
+    const target = path.join(base, 'target');
+    const file = path.join(base, 'pool.zip');
+    const seeded = process.hrtime.bigint();
+    await seed(source, size);
+    console.log(`seeded ${fmt(size)} messages in ${fmt(Number(process.hrtime.bigint() - seeded) / 1e9, 1)} s`);
+    const exported = runChild('export', source, file);
+    const zipMiB = fs.statSync(file).size / 2 ** 20;
+    console.log(`export: ${fmt(exported.messages)} messages in ${fmt(exported.seconds, 1)} s (${fmt(exported.messages / exported.seconds)} messages/s), peak RSS ${exported.maxRssMiB} MiB, archive ${fmt(zipMiB, 1)} MiB`);
+    const imported = runChild('import', target, file);
+    console.log(`import: ${fmt(imported.messages)} messages in ${fmt(imported.seconds, 1)} s (${fmt(imported.messages / imported.seconds)} messages/s), peak RSS ${imported.maxRssMiB} MiB`);
+    if (imported.messages !== size || exported.messages !== size) throw new Error(`expected ${size} messages each way`);
+    if (options.record) {
+      const m = machine();
+      recordRow('archive', [
+        new Date().toISOString().slice(0, 10),
+        m.commit,
+        fmt(size),
+        `${fmt(exported.seconds, 1)} s (${fmt(size / exported.seconds)}/s)`,
+        `${exported.maxRssMiB} MiB`,
+        `${fmt(zipMiB, 1)} MiB`,
+        `${fmt(imported.seconds, 1)} s (${fmt(size / imported.seconds)}/s)`,
+        `${imported.maxRssMiB} MiB`,
+        describeMachine(m),
+        `\`${options.command}\``,
+      ]);
+    }
+  } finally {
+    fs.rmSync(base, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[2] === 'child') {
+  child(process.argv[3] as string, process.argv[4] as string, process.argv[5] as string).then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}

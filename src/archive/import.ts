@@ -468,6 +468,8 @@ class Pass {
               id = (await store.principals.update(made.id, {}, line.updatedAt)).id;
             }
             this.principalIds.set(line.key, id);
+            // A principal this plan creates has a placeholder id: lists still name it by key.
+            this.keys.remember({ id, key: line.key });
             this.takeMemberships.add(line.key);
             this.record(tx, 'create', line.kind, line.key);
             c.created++;
@@ -744,11 +746,7 @@ class Pass {
     const holder = await store.nodeNames.holder(nameKey(name));
     const byName = holder === 'category' ? all.find((x) => x.nameKey === nameKey(name) && x.guid !== line.guid) : undefined;
     const target = byGuid ?? byName;
-    const resolvedKeys = async (ids: number[]) => {
-      await this.keys.load(ids);
-      return ids.filter((id) => id > 0).map((id) => this.keys.key(id)).sort();
-    };
-    const wantResolved = { ...want, allowed: await resolvedKeys(lists.allowed), denied: await resolvedKeys(lists.denied), creators: await resolvedKeys(lists.creators), guid: '' };
+    const wantResolved = { ...want, allowed: await this.keys.keysOf(lists.allowed), denied: await this.keys.keysOf(lists.denied), creators: await this.keys.keysOf(lists.creators), guid: '' };
 
     const write = async (existing: CategoryRecord | undefined, as: string): Promise<number> => {
       if (this.phase === 'plan') return existing?.id ?? this.placeholderId();
@@ -946,10 +944,6 @@ class Pass {
       const targetCategory = (await store.categories.getById(target.categoryId))?.guid ?? '';
       const current = await roomLineOf(target, targetCategory, null, (await store.rooms.roles([target.id])).get(target.id) ?? { members: [], managers: [], presenters: [] }, this.keys);
       const addinGuid = target.addinId === null ? null : ((await store.addins.getById(target.addinId))?.guid ?? null);
-      const resolvedKeys = async (ids: number[]) => {
-        await this.keys.load(ids);
-        return ids.filter((id) => id > 0).map((id) => this.keys.key(id)).sort();
-      };
       const wantAddin = addinId === null || addinId < 0 ? null : ((await store.addins.getById(addinId))?.guid ?? null);
       const want = {
         ...line,
@@ -960,9 +954,9 @@ class Pass {
         addin: wantAddin,
         createdBy: createdBy === null ? null : line.createdBy,
         updatedBy: updatedBy === null ? null : line.updatedBy,
-        members: await resolvedKeys(roles.members),
-        managers: await resolvedKeys(roles.managers),
-        presenters: await resolvedKeys(roles.presenters),
+        members: await this.keys.keysOf(roles.members),
+        managers: await this.keys.keysOf(roles.managers),
+        presenters: await this.keys.keysOf(roles.presenters),
       };
       if (categoryId > 0 && sameLine({ ...current, ...KEPT, createdBy: null, lastChatId: 0, addin: addinGuid }, { ...want, ...KEPT, createdBy: null })) {
         remember(target.id, target.guid, target.name, target.lastChatId);

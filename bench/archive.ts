@@ -13,32 +13,18 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openRuntime, type Runtime } from '../src/main.js';
-import { configSchema } from '../src/config/schema.js';
 import { SYSTEM_ACTOR } from '../src/actions/context.js';
 import { exportArchive } from '../src/archive/export.js';
 import { importArchive } from '../src/archive/import.js';
 import type { ImportedMessage } from '../src/store/types.js';
 import { buildCategory, buildDomain, buildRoom, buildUser } from '../test/factories.js';
-import { describeMachine, fmt, machine, recordRow, type Options } from './lib.js';
+import { describeMachine, fmt, machine, open, recordRow, sentence, type Options } from './lib.js';
 
-const POOL = 'bench.contoso.com';
 const ROOMS = 100;
 const USERS = 500;
 const SELF = fileURLToPath(import.meta.url);
 
-async function open(dataDir: string): Promise<Runtime> {
-  return openRuntime(configSchema.parse({ dataDir, poolFqdn: POOL, logLevel: 'silent' }));
-}
 
-const WORDS = ['quarterly', 'numbers', 'ready', 'review', 'the', 'draft', 'for', 'Oslo', 'trade', 'desk', 'Zürich', '東京', 'settlement', 'risk', 'limit', 'approved', 'call', 'at', 'noon'];
-
-function sentence(i: number): string {
-  const n = 6 + (i % 25);
-  const words: string[] = [];
-  for (let k = 0; k < n; k++) words.push(WORDS[(i * 7 + k * 13) % WORDS.length] as string);
-  return words.join(' ');
-}
 
 async function seed(dataDir: string, messages: number): Promise<void> {
   const runtime = await open(dataDir);

@@ -15,8 +15,6 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openRuntime, type Runtime } from '../src/main.js';
-import { configSchema } from '../src/config/schema.js';
 import { SYSTEM_ACTOR, type Services } from '../src/actions/context.js';
 import { checkPostMessage } from '../src/actions/messages.js';
 import { complianceConfigurations } from '../src/actions/compliance-configurations.js';
@@ -25,9 +23,8 @@ import { XSLTPROC } from '../src/compliance/xslt.js';
 import type { ComplianceConfiguration } from '../src/domain/settings.js';
 import type { NewComplianceEvent, Store } from '../src/store/types.js';
 import { buildCategory, buildDomain, buildRoom, buildUser } from '../test/factories.js';
-import { describeMachine, elapsed, fmt, machine, ROOT, recordRow, withPeakRss, type Options } from './lib.js';
+import { POOL, ROOT, describeMachine, elapsed, fmt, machine, open, recordRow, sentence, withPeakRss, type Options } from './lib.js';
 
-const POOL = 'bench.contoso.com';
 const ROOMS = 50;
 const USERS = 200;
 
@@ -35,18 +32,7 @@ function tempData(): string {
   return path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'stoa-bench-')), 'data');
 }
 
-async function open(dataDir: string): Promise<Runtime> {
-  return openRuntime(configSchema.parse({ dataDir, poolFqdn: POOL, logLevel: 'silent' }));
-}
 
-const WORDS = ['quarterly', 'numbers', 'ready', 'review', 'the', 'draft', 'for', 'Oslo', 'trade', 'desk', 'Zürich', '東京', 'settlement', 'risk', 'limit', 'approved', 'call', 'at', 'noon'];
-
-function sentence(i: number): string {
-  const n = 6 + (i % 25);
-  const words: string[] = [];
-  for (let k = 0; k < n; k++) words.push(WORDS[(i * 7 + k * 13) % WORDS.length] as string);
-  return words.join(' ');
-}
 
 /** A data dir with `count` captured events (plus the CHANGE events of building it). */
 async function seed(count: number): Promise<{ dir: string; events: number }> {

@@ -1,5 +1,6 @@
 /**
- * What every benchmark shares: the machine it ran on, a peak-RSS sampler, and recording a
+ * What every benchmark shares: the machine it ran on, a peak-RSS sampler, a quiet SQLite
+ * deployment and deterministic message texts, and recording a
  * result row in docs/benchmarks.md (each scenario's table ends at a `<!-- rows:NAME -->`
  * marker; a new row goes just above it).
  */
@@ -8,6 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { openRuntime, type Runtime } from '../src/main.js';
+import { configSchema } from '../src/config/schema.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const RESULTS = path.join(ROOT, 'docs', 'benchmarks.md');
@@ -102,4 +105,22 @@ export function parseOptions(argv: readonly string[], scenario: string): Options
   }
   if (options.smoke) options.record = false;
   return options;
+}
+
+/** The pool every bench deployment is created with. */
+export const POOL = 'bench.contoso.com';
+
+/** A bench deployment on embedded SQLite, quiet. */
+export async function open(dataDir: string): Promise<Runtime> {
+  return openRuntime(configSchema.parse({ dataDir, poolFqdn: POOL, logLevel: 'silent' }));
+}
+
+const WORDS = ['quarterly', 'numbers', 'ready', 'review', 'the', 'draft', 'for', 'Oslo', 'trade', 'desk', 'Zürich', '東京', 'settlement', 'risk', 'limit', 'approved', 'call', 'at', 'noon'];
+
+/** The i-th message text of a bench: 6–30 words, some non-Latin, deterministic. */
+export function sentence(i: number): string {
+  const n = 6 + (i % 25);
+  const words: string[] = [];
+  for (let k = 0; k < n; k++) words.push(WORDS[(i * 7 + k * 13) % WORDS.length] as string);
+  return words.join(' ');
 }

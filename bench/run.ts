@@ -4,11 +4,13 @@
  */
 import { complianceBench } from './compliance.js';
 import { archiveBench } from './archive.js';
+import { migrateBench } from './migrate.js';
 import { parseOptions, type Options } from './lib.js';
 
 const SCENARIOS: Record<string, { about: string; run: (options: Options) => Promise<void> }> = {
   compliance: { about: 'compliance adapter throughput (events/s) and the cost of capture on posting', run: complianceBench },
   archive: { about: 'stoa data export and import of N messages (default 1,000,000): time and peak RSS', run: archiveBench },
+  migrate: { about: 'stoa migrate legacy of a generated dump of N messages (default 1,000,000): time and peak RSS', run: migrateBench },
 };
 
 function usage(): string {

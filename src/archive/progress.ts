@@ -6,6 +6,8 @@
 export interface Progress {
   /** A new phase (e.g. `messages`), with the number of items it will count when known. */
   phase(name: string, total?: number): void;
+  /** A better estimate of the current phase's total, once known. */
+  total?(n: number): void;
   /** Items done in the current phase. */
   add(n: number): void;
   /** Ends the line. */
@@ -26,7 +28,7 @@ function duration(seconds: number): string {
 
 export class TerminalProgress implements Progress {
   private name = '';
-  private total: number | undefined;
+  private totalCount: number | undefined;
   private count = 0;
   private started = Date.now();
   private drawn = 0;
@@ -40,10 +42,14 @@ export class TerminalProgress implements Progress {
   phase(name: string, total?: number): void {
     this.done();
     this.name = name;
-    this.total = total;
+    this.totalCount = total;
     this.count = 0;
     this.started = this.clock();
     this.draw(true);
+  }
+
+  total(n: number): void {
+    this.totalCount = n;
   }
 
   add(n: number): void {
@@ -62,8 +68,9 @@ export class TerminalProgress implements Progress {
   line(): string {
     const seconds = Math.max((this.clock() - this.started) / 1000, 0.001);
     const rate = this.count / seconds;
-    const of = this.total === undefined ? '' : ` of ${this.total}`;
-    const eta = this.total === undefined || rate === 0 ? '' : `, ${duration((this.total - this.count) / rate)} left`;
+    const total = this.totalCount === undefined ? undefined : Math.max(this.totalCount, this.count);
+    const of = total === undefined ? '' : ` of ${total}`;
+    const eta = total === undefined || rate === 0 ? '' : `, ${duration((total - this.count) / rate)} left`;
     return `${this.name}: ${this.count}${of} (${Math.round(rate)}/s${eta})`;
   }
 

@@ -45,50 +45,66 @@ export interface ImportReport {
 
 export const emptyCounts = (): KindCounts => ({ inArchive: 0, created: 0, updated: 0, unchanged: 0, skipped: 0, renamed: 0 });
 
-const esc = (text: string) => text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+export const esc = (text: string) => text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
-export function reportHtml(report: ImportReport): string {
+/** An HTML page around report sections. */
+export function reportPage(title: string, body: string): string {
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
+<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left}td.n{text-align:right}</style>
+</head><body>
+${body}
+</body></html>
+`;
+}
+
+/** The import's counts and findings, as sections of a page (`level` is the heading level). */
+export function importSections(report: ImportReport, level = 2): string {
+  const h = (text: string) => `<h${level}>${text}</h${level}>`;
   const rows = Object.entries(report.counts)
     .map(([kind, c]) => `<tr><td>${esc(kind)}</td>${[c.inArchive, c.created, c.updated, c.unchanged, c.renamed, c.skipped].map((n) => `<td class="n">${n}</td>`).join('')}</tr>`)
     .join('\n');
   const section = (severity: Severity, title: string) => {
     const items = report.findings.filter((f) => f.severity === severity);
     const more = report.omitted[severity] > 0 ? `<p>… and ${report.omitted[severity]} more (not listed)</p>` : '';
-    if (items.length === 0) return `<h2>${title}</h2><p>None.</p>${more}`;
+    if (items.length === 0) return `${h(title)}<p>None.</p>${more}`;
     const body = items
       .map((f) => `<tr><td>${esc(f.kind)}</td><td>${esc(f.object)}</td><td>${esc(f.message)}</td><td>${esc(f.resolution ?? '')}</td></tr>`)
       .join('\n');
-    return `<h2>${title} (${items.length})</h2><table><tr><th>Kind</th><th>Object</th><th>What</th><th>Resolution</th></tr>\n${body}</table>${more}`;
+    return `${h(`${title} (${items.length})`)}<table><tr><th>Kind</th><th>Object</th><th>What</th><th>Resolution</th></tr>\n${body}</table>${more}`;
   };
-  const m = report.manifest;
-  return `<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Stoa import report</title>
-<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left}td.n{text-align:right}</style>
-</head><body>
-<h1>Stoa import report: ${esc(report.outcome)}</h1>
-<p>Archive <code>${esc(report.file)}</code> (format ${esc(m.format)} version ${m.version}, levels ${esc(m.levels.join(', '))}, from pool ${esc(m.source.pool)}, made ${esc(m.createdAt)}).</p>
-<p>${report.whatIf ? 'What-if run: nothing was changed.' : report.outcome === 'refused' ? 'Refused: nothing was changed.' : 'Imported.'} On conflict: ${esc(report.onConflict)}. Started ${esc(report.startedAt)}, finished ${esc(report.finishedAt)}.</p>
-<h2>Counts</h2>
+  return `${h('Counts')}
 <table><tr><th>Kind</th><th>In archive</th><th>Created</th><th>Updated</th><th>Unchanged</th><th>Renamed</th><th>Skipped</th></tr>
 ${rows}</table>
 ${section('error', 'Errors')}
 ${section('conflict', 'Conflicts')}
-${section('warning', 'Warnings')}
-</body></html>
-`;
+${section('warning', 'Warnings')}`;
+}
+
+export function reportHtml(report: ImportReport): string {
+  const m = report.manifest;
+  return reportPage(
+    'Stoa import report',
+    `<h1>Stoa import report: ${esc(report.outcome)}</h1>
+<p>Archive <code>${esc(report.file)}</code> (format ${esc(m.format)} version ${m.version}, levels ${esc(m.levels.join(', '))}, from pool ${esc(m.source.pool)}, made ${esc(m.createdAt)}).</p>
+<p>${report.whatIf ? 'What-if run: nothing was changed.' : report.outcome === 'refused' ? 'Refused: nothing was changed.' : 'Imported.'} On conflict: ${esc(report.onConflict)}. Started ${esc(report.startedAt)}, finished ${esc(report.finishedAt)}.</p>
+${importSections(report)}`,
+  );
 }
 
 /** Writes `file` (HTML) and `file.json`, each complete or not at all. */
-export function writeReport(file: string, report: ImportReport): string[] {
-  const html = path.resolve(file);
-  const json = `${html}.json`;
-  for (const [target, text] of [
-    [html, reportHtml(report)],
-    [json, `${JSON.stringify(report, null, 2)}\n`],
+export function writeReportFiles(file: string, html: string, data: unknown): string[] {
+  const target = path.resolve(file);
+  const json = `${target}.json`;
+  for (const [to, text] of [
+    [target, html],
+    [json, `${JSON.stringify(data, null, 2)}\n`],
   ] as const) {
-    const temp = `${target}.${process.pid}.tmp`;
+    const temp = `${to}.${process.pid}.tmp`;
     fs.writeFileSync(temp, text, { mode: 0o600 });
-    fs.renameSync(temp, target);
+    fs.renameSync(temp, to);
   }
-  return [html, json];
+  return [target, json];
 }
+
+export const writeReport = (file: string, report: ImportReport): string[] => writeReportFiles(file, reportHtml(report), report);

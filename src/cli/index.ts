@@ -24,6 +24,7 @@ import { registerUser } from './commands/user.js';
 import { registerServe } from './commands/serve.js';
 import { registerMessage } from './commands/message.js';
 import { registerData } from './commands/data.js';
+import { registerMigrate } from './commands/migrate.js';
 
 export function buildProgram(): Command {
   const program = new Command('stoa')
@@ -58,6 +59,7 @@ export function buildProgram(): Command {
     registerUser,
     registerMessage,
     registerData,
+    registerMigrate,
   ]) {
     register(program);
   }

@@ -29,6 +29,13 @@ it('runs the archive benchmark at smoke size', () => {
   expect(r.stdout).toMatch(/^import: 2,000 messages in .* peak RSS \d+ MiB/m);
 });
 
+it('runs the migration benchmark at smoke size', () => {
+  const r = bench('migrate', '--smoke');
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  expect(r.stdout).toMatch(/^migrate: [\d,]+ legacy rows, [\d,]+ messages and \d+ files migrated in .* peak RSS \d+ MiB/m);
+});
+
 it('refuses an unknown scenario or option with the usage', () => {
   const unknown = bench('nonsense');
   expect(unknown.status).toBe(2);

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { csvRecords, type CsvRecord } from './csv.js';
+
+async function read(text: string | Buffer, delimiter: ',' | '\t' = ',', chunk = 3): Promise<CsvRecord[]> {
+  const bytes = Buffer.isBuffer(text) ? text : Buffer.from(text);
+  // Small chunks so that quotes, CRLF and multi-byte characters straddle chunk edges.
+  async function* source() {
+    for (let i = 0; i < bytes.length; i += chunk) yield bytes.subarray(i, i + chunk);
+  }
+  const out: CsvRecord[] = [];
+  for await (const r of csvRecords(source(), { file: 't.csv', delimiter, maxRecord: 200 })) out.push(r);
+  return out;
+}
+
+describe('legacy CSV reader', () => {
+  it('reads RFC 4180 quoting, CRLF, embedded line breaks, NULL and empty fields, with record lines', async () => {
+    const records = await read('"a","b","c"\r\n"x, y","he said ""hi""","line1\r\nline2"\r\nplain,NULL,\r\n\r\n"NULL",,"é中🚀"\r\n');
+    expect(records).toEqual([
+      { line: 1, fields: ['a', 'b', 'c'] },
+      { line: 2, fields: ['x, y', 'he said "hi"', 'line1\r\nline2'] },
+      { line: 4, fields: ['plain', null, null] },
+      { line: 6, fields: ['NULL', null, 'é中🚀'] },
+    ]);
+  });
+
+  it('reads a byte order mark, LF or CR line ends, a last line without an end, and TSV', async () => {
+    expect(await read('\ufeffa,b\nc,d')).toEqual([{ line: 1, fields: ['a', 'b'] }, { line: 2, fields: ['c', 'd'] }]);
+    expect(await read('a,b\rc,d\r')).toEqual([{ line: 1, fields: ['a', 'b'] }, { line: 2, fields: ['c', 'd'] }]);
+    expect(await read('a\tb,c\n"x\ty"\t\n', '\t')).toEqual([{ line: 1, fields: ['a', 'b,c'] }, { line: 2, fields: ['x\ty', null] }]);
+  });
+
+  it('decodes UTF-16 with a byte order mark', async () => {
+    const text = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('a,b\r\n"ü",2\r\n', 'utf16le')]);
+    expect(await read(text)).toEqual([{ line: 1, fields: ['a', 'b'] }, { line: 2, fields: ['ü', '2'] }]);
+  });
+
+  it('refuses bytes that are not UTF-8, an unclosed quote, junk after a closing quote and an oversized record', async () => {
+    await expect(read(Buffer.concat([Buffer.from('a,b\r\nx,'), Buffer.from([0xc3, 0x28]), Buffer.from('\r\n')]))).rejects.toThrow(/t\.csv:2: the file is not valid utf-8 text/);
+    await expect(read('a,b\r\n"open,b\r\n')).rejects.toThrow(/t\.csv:2: a quoted field is never closed/);
+    await expect(read('a,b\r\n"x"y,b\r\n')).rejects.toThrow(/t\.csv:2: unexpected 'y' after a closing quote/);
+    await expect(read(`a,b\r\n${'x'.repeat(300)},b\r\n`)).rejects.toThrow(/t\.csv:2: a record longer than 200 characters/);
+  });
+});

@@ -1,0 +1,173 @@
+/**
+ * A streaming reader for the legacy table dumps (D3): RFC 4180 CSV as PowerShell
+ * `Export-Csv` and SQL Server tools write it, or tab-separated values; UTF-8 with or
+ * without a byte order mark (UTF-16 with a mark is decoded too). Bytes that are not valid
+ * text in the encoding, an unterminated quote or an oversized record stop the read with
+ * the file and line, never a silently mangled value.
+ */
+import { TextDecoder } from 'node:util';
+
+export class CsvError extends Error {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    message: string,
+  ) {
+    super(`${file}:${line}: ${message}`);
+  }
+}
+
+export interface CsvRecord {
+  /** Line of the file where the record starts (1-based; the header is line 1). */
+  line: number;
+  /** Field values; null for an empty field and for an unquoted `NULL`. */
+  fields: (string | null)[];
+}
+
+export interface CsvOptions {
+  /** The file's name in messages. */
+  file: string;
+  delimiter: ',' | '\t';
+  /** The longest record accepted, in characters. */
+  maxRecord?: number;
+}
+
+const DEFAULT_MAX_RECORD = 8 * 1024 * 1024;
+
+/** Picks the decoder from the byte order mark (UTF-8 without one); invalid bytes throw. */
+function decoderFor(first: Buffer): { decoder: TextDecoder; skip: number } {
+  if (first[0] === 0xff && first[1] === 0xfe) return { decoder: new TextDecoder('utf-16le', { fatal: true }), skip: 2 };
+  if (first[0] === 0xfe && first[1] === 0xff) return { decoder: new TextDecoder('utf-16be', { fatal: true }), skip: 2 };
+  const bom = first[0] === 0xef && first[1] === 0xbb && first[2] === 0xbf;
+  return { decoder: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }), skip: bom ? 3 : 0 };
+}
+
+async function* decoded(source: AsyncIterable<Buffer>, file: string): AsyncGenerator<string> {
+  let decoder: TextDecoder | undefined;
+  let head = Buffer.alloc(0);
+  let line = 1;
+  const decode = (bytes: Buffer, stream: boolean): string => {
+    try {
+      const text = decoder!.decode(bytes, { stream });
+      for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) line++;
+      return text;
+    } catch {
+      // Name the line of the first bad byte: the lenient decoding marks it with U+FFFD.
+      const loose = new TextDecoder(decoder!.encoding).decode(bytes);
+      const before = loose.slice(0, Math.max(loose.indexOf('\ufffd'), 0));
+      for (let i = before.indexOf('\n'); i >= 0; i = before.indexOf('\n', i + 1)) line++;
+      throw new CsvError(file, line, `the file is not valid ${decoder!.encoding} text (save the dump as UTF-8)`);
+    }
+  };
+  for await (const chunk of source) {
+    if (decoder === undefined) {
+      head = Buffer.concat([head, chunk]);
+      if (head.length < 3) continue;
+      const picked = decoderFor(head);
+      decoder = picked.decoder;
+      yield decode(head.subarray(picked.skip), true);
+      continue;
+    }
+    yield decode(chunk, true);
+  }
+  if (decoder === undefined) {
+    if (head.length === 0) return;
+    const picked = decoderFor(head);
+    decoder = picked.decoder;
+    yield decode(head.subarray(picked.skip), false);
+    return;
+  }
+  yield decode(Buffer.alloc(0), false);
+}
+
+/**
+ * The records of a CSV/TSV byte stream, header included (the first record). Quoted
+ * fields may hold delimiters, quotes (doubled) and line breaks; CRLF, LF and CR end a
+ * record; blank lines are skipped.
+ */
+export async function* csvRecords(source: AsyncIterable<Buffer>, options: CsvOptions): AsyncGenerator<CsvRecord> {
+  const { file, delimiter } = options;
+  const maxRecord = options.maxRecord ?? DEFAULT_MAX_RECORD;
+  let fields: (string | null)[] = [];
+  let field = '';
+  let quoted = false;
+  /** Inside quotes; after a closing quote (expecting a delimiter or end of record). */
+  let state: 'start' | 'plain' | 'quoted' | 'quote-in-quoted' = 'start';
+  let line = 1;
+  let recordLine = 1;
+  let size = 0;
+  let pendingCr = false;
+
+  const endField = () => {
+    fields.push(!quoted && (field === '' || field === 'NULL') ? null : quoted && field === '' ? null : field);
+    field = '';
+    quoted = false;
+    state = 'start';
+  };
+  const endRecord = (): CsvRecord | undefined => {
+    endField();
+    const out = fields.length === 1 && fields[0] === null && !quoted ? undefined : { line: recordLine, fields };
+    fields = [];
+    size = 0;
+    recordLine = line;
+    return out;
+  };
+
+  for await (const text of decoded(source, file)) {
+    let plainFrom = -1;
+    const flushPlain = (to: number) => {
+      if (plainFrom >= 0) field += text.slice(plainFrom, to);
+      plainFrom = -1;
+    };
+    for (let i = 0; i < text.length; i++) {
+      const ch = text[i]!;
+      if (pendingCr) {
+        pendingCr = false;
+        if (ch === '\n') continue;
+      }
+      if (++size > maxRecord) throw new CsvError(file, recordLine, `a record longer than ${maxRecord} characters`);
+      if (state === 'quoted') {
+        if (ch === '"') {
+          flushPlain(i);
+          state = 'quote-in-quoted';
+        } else {
+          if (ch === '\n') line++;
+          if (plainFrom < 0) plainFrom = i;
+        }
+        continue;
+      }
+      if (state === 'quote-in-quoted') {
+        if (ch === '"') {
+          field += '"';
+          state = 'quoted';
+          continue;
+        }
+        state = 'plain';
+        if (ch !== delimiter && ch !== '\n' && ch !== '\r') throw new CsvError(file, line, `unexpected '${ch}' after a closing quote`);
+      }
+      if (ch === delimiter) {
+        flushPlain(i);
+        endField();
+      } else if (ch === '\n' || ch === '\r') {
+        flushPlain(i);
+        if (ch === '\r') pendingCr = true;
+        line++;
+        const record = endRecord();
+        if (record !== undefined) yield record;
+      } else if (ch === '"' && state === 'start') {
+        quoted = true;
+        state = 'quoted';
+      } else {
+        // A quote inside an unquoted field is not RFC 4180, but unambiguous: kept as is.
+        state = 'plain';
+        if (plainFrom < 0) plainFrom = i;
+      }
+    }
+    flushPlain(text.length);
+  }
+  if (state === 'quoted') throw new CsvError(file, recordLine, 'a quoted field is never closed');
+  if (fields.length > 0 || field !== '' || quoted) {
+    const record = endRecord();
+    if (record !== undefined) yield record;
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * Where a legacy dump lives (D3): a folder or a .zip of one file per table, named after
+ * the table (`tblNode.csv`, or `.tsv`), found whatever the case of the name. Tables are
+ * read as streams, one at a time; nothing is unpacked to disk.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import yauzl from 'yauzl';
+import { AppError } from '../../../domain/errors.js';
+
+export interface DumpTable {
+  /** The name as found (for messages). */
+  file: string;
+  delimiter: ',' | '\t';
+  open(): Promise<Readable>;
+}
+
+export interface LegacyDump {
+  readonly location: string;
+  /** The table's file, looked up by table name (`tblNode`), or undefined. */
+  table(name: string): DumpTable | undefined;
+  close(): void;
+}
+
+const invalid = (location: string, message: string) => new AppError('MIGRATION_INVALID', `${location}: ${message}`);
+
+/** `tblnode.csv` → `tblnode` with its delimiter, for files that look like table dumps. */
+function tableOf(fileName: string): { table: string; delimiter: ',' | '\t' } | undefined {
+  const m = /^(.+)\.(csv|tsv)$/i.exec(path.basename(fileName));
+  if (m === null) return undefined;
+  return { table: m[1]!.toLowerCase(), delimiter: m[2]!.toLowerCase() === 'tsv' ? '\t' : ',' };
+}
+
+function index<T>(location: string, files: [string, T][]): Map<string, { file: string; delimiter: ',' | '\t'; ref: T }> {
+  const out = new Map<string, { file: string; delimiter: ',' | '\t'; ref: T }>();
+  for (const [file, ref] of files) {
+    const t = tableOf(file);
+    if (t === undefined) continue;
+    const seen = out.get(t.table);
+    if (seen !== undefined) throw invalid(location, `two files for table ${t.table}: ${seen.file} and ${file}`);
+    out.set(t.table, { file, delimiter: t.delimiter, ref });
+  }
+  return out;
+}
+
+function folderDump(dir: string): LegacyDump {
+  const files = fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isFile());
+  const tables = index(dir, files.map((e): [string, string] => [e.name, path.join(dir, e.name)]));
+  return {
+    location: dir,
+    table(name) {
+      const t = tables.get(name.toLowerCase());
+      if (t === undefined) return undefined;
+      return { file: t.file, delimiter: t.delimiter, open: () => Promise.resolve(fs.createReadStream(t.ref)) };
+    },
+    close: () => undefined,
+  };
+}
+
+async function zipDump(file: string): Promise<LegacyDump> {
+  let zip: yauzl.ZipFile;
+  try {
+    zip = await yauzl.openPromise(file, { lazyEntries: true, autoClose: false, decodeStrings: true, validateEntrySizes: true, strictFileNames: false });
+  } catch (err) {
+    throw invalid(file, `not a zip file (${(err as Error).message})`);
+  }
+  const entries: [string, yauzl.Entry][] = [];
+  try {
+    await new Promise<void>((resolve, reject) => {
+      zip.on('entry', (entry: yauzl.Entry) => {
+        // Only the base name counts: a table file in a sub-folder of the zip is found too,
+        // and no entry name is ever used as a path on disk.
+        if (!entry.fileName.endsWith('/')) entries.push([entry.fileName, entry]);
+        zip.readEntry();
+      });
+      zip.once('end', resolve);
+      zip.once('error', reject);
+      zip.readEntry();
+    });
+  } catch (err) {
+    zip.close();
+    throw invalid(file, `unreadable zip (${(err as Error).message})`);
+  }
+  const tables = index(file, entries);
+  return {
+    location: file,
+    table(name) {
+      const t = tables.get(name.toLowerCase());
+      if (t === undefined) return undefined;
+      return { file: t.file, delimiter: t.delimiter, open: () => zip.openReadStreamPromise(t.ref) };
+    },
+    close: () => zip.close(),
+  };
+}
+
+export async function openDump(location: string): Promise<LegacyDump> {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(location);
+  } catch {
+    throw invalid(location, 'no such folder or file');
+  }
+  if (stat.isDirectory()) return folderDump(location);
+  return zipDump(location);
+}

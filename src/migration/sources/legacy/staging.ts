@@ -1,0 +1,211 @@
+/**
+ * The staging database of one migration run: every legacy table of the dump, checked
+ * value by value and loaded into a private SQLite file, so that the conversion can walk
+ * the tree, resolve memberships and read each room's messages in chat id order with
+ * memory bounded whatever the size of the dump (tblChat may come in any order). The file
+ * lives in a temporary folder and is removed when the run ends.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import Database from 'better-sqlite3';
+import { AppError } from '../../../domain/errors.js';
+import type { Progress } from '../../../archive/progress.js';
+import { CsvError, csvRecords } from './csv.js';
+import type { DumpTable, LegacyDump } from './dump.js';
+import { HIERARCHICAL_COLUMNS, TABLES, type ColumnSpec, type TableSpec } from './tables.js';
+import { parseLegacyTime } from './ticks.js';
+
+export type DumpShape = 'hierarchical' | 'flat';
+
+const BATCH = 5_000;
+const GUID = /^\{?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\}?$/i;
+
+const fail = (message: string) => new AppError('MIGRATION_INVALID', message);
+
+/** Staging columns of a spec column: a time keeps milliseconds and the ticks within one. */
+const stagingColumns = (c: ColumnSpec): string[] => (c.type === 'time' ? [c.name, `${c.name}Ticks`] : [c.name]);
+
+function createTable(db: Database.Database, spec: TableSpec): void {
+  const columns = spec.columns.flatMap((c) => stagingColumns(c).map((n) => `"${n}" ${c.type === 'text' || c.type === 'guid' ? 'TEXT' : 'INTEGER'}`));
+  db.exec(`CREATE TABLE "${spec.table}" (${columns.join(', ')}, "_line" INTEGER NOT NULL, PRIMARY KEY (${spec.key.map((k) => `"${k}"`).join(', ')})) WITHOUT ROWID`);
+}
+
+/** One field turned into its staging value(s); throws a message (without place) when wrong. */
+function convert(c: ColumnSpec, raw: string | null): (string | number | null)[] {
+  if (raw === null) {
+    if (c.notNull === true) throw new Error(`${c.name} is empty`);
+    return c.type === 'time' ? [null, null] : [null];
+  }
+  switch (c.type) {
+    case 'text':
+      return [raw];
+    case 'int': {
+      const text = raw.trim();
+      const n = Number(text);
+      if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(n)) throw new Error(`${c.name} '${raw.slice(0, 40)}' is not a whole number`);
+      return [n];
+    }
+    case 'bit': {
+      const v = raw.trim().toLowerCase();
+      if (v === '1' || v === 'true') return [1];
+      if (v === '0' || v === 'false') return [0];
+      throw new Error(`${c.name} '${raw.slice(0, 40)}' is not 0, 1, True or False`);
+    }
+    case 'guid': {
+      const m = GUID.exec(raw.trim());
+      if (m === null) throw new Error(`${c.name} '${raw.slice(0, 40)}' is not a GUID`);
+      return [m[1]!.toLowerCase()];
+    }
+    case 'time': {
+      const t = parseLegacyTime(raw);
+      if (t === undefined) throw new Error(`${c.name} '${raw.slice(0, 40)}' is neither .NET ticks nor an ISO 8601 time after 1970`);
+      return [t.ms, t.ticks];
+    }
+  }
+}
+
+/** Counts the bytes a stream passes on (for the progress estimate). */
+function counting(stream: Readable, onBytes: (n: number) => void): Readable {
+  return stream.pipe(
+    new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        onBytes(chunk.length);
+        done(null, chunk);
+      },
+    }),
+  );
+}
+
+export class Staging {
+  private constructor(
+    readonly dir: string,
+    readonly db: Database.Database,
+  ) {}
+
+  shape: DumpShape = 'flat';
+  /** Rows loaded per table. */
+  readonly rows: Record<string, number> = {};
+  /** Columns each table's header named (by spec name). */
+  readonly present: Record<string, Set<string>> = {};
+
+  static create(): Staging {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stoa-migrate-'));
+    const db = new Database(path.join(dir, 'staging.sqlite'));
+    db.pragma('journal_mode = OFF');
+    db.pragma('synchronous = OFF');
+    db.pragma('cache_size = -65536');
+    db.pragma('temp_store = FILE');
+    for (const spec of TABLES) createTable(db, spec);
+    return new Staging(dir, db);
+  }
+
+  /** Loads every table of the dump; refuses a dump that lacks a needed table before reading any. */
+  async load(dump: LegacyDump, progress: Progress, alsoOptional: readonly string[] = []): Promise<void> {
+    const missing = TABLES.filter((t) => t.optional !== true && !alsoOptional.includes(t.table) && dump.table(t.table) === undefined).map((t) => `${t.table}.csv`);
+    if (missing.length > 0) throw fail(`${dump.location}: the dump lacks ${missing.join(', ')} (one CSV file per table, named after it)`);
+    for (const spec of TABLES) {
+      const table = dump.table(spec.table);
+      this.rows[spec.table] = 0;
+      this.present[spec.table] = new Set();
+      if (table !== undefined) await this.loadTable(spec, table, progress);
+    }
+    const nodeColumns = this.present.tblNode!;
+    this.shape = HIERARCHICAL_COLUMNS.some((c) => nodeColumns.has(c)) ? 'hierarchical' : 'flat';
+  }
+
+  private async loadTable(spec: TableSpec, table: DumpTable, progress: Progress): Promise<void> {
+    const stream = await table.open();
+    let bytes = 0;
+    const size = (stream as Readable & { path?: string }).path === undefined ? undefined : fs.statSync((stream as unknown as { path: string }).path).size;
+    progress.phase(`${table.file} rows`);
+    /** For each spec column, the field of a record that holds it (-1: not in the dump). */
+    let fieldOf: number[] | undefined;
+    let width = 0;
+    const insert = this.db.prepare(
+      `INSERT INTO "${spec.table}" (${[...spec.columns.flatMap(stagingColumns), '_line'].map((n) => `"${n}"`).join(', ')}) VALUES (${[...spec.columns.flatMap(stagingColumns), '_line'].map(() => '?').join(', ')})`,
+    );
+    let batch: (string | number | null)[][] = [];
+    const flush = this.db.transaction((rows: (string | number | null)[][]) => {
+      for (const row of rows) {
+        try {
+          insert.run(row);
+        } catch (err) {
+          if ((err as { code?: string }).code?.startsWith('SQLITE_CONSTRAINT') === true) {
+            const at = row[row.length - 1];
+            throw fail(`${table.file}:${at}: a second row for ${spec.key.join(', ')} ${spec.key.map((k) => row[spec.columns.flatMap(stagingColumns).indexOf(k)]).join(', ')}`);
+          }
+          throw err;
+        }
+      }
+    });
+    let count = 0;
+    try {
+      for await (const record of csvRecords(
+        counting(stream, (n) => (bytes += n)),
+        { file: table.file, delimiter: table.delimiter },
+      )) {
+        if (fieldOf === undefined) {
+          const header = this.readHeader(spec, table, record.fields);
+          fieldOf = spec.columns.map((_, i) => header.indexOf(i));
+          width = header.length;
+          continue;
+        }
+        if (record.fields.length !== width) {
+          throw fail(`${table.file}:${record.line}: ${record.fields.length} fields where the header names ${width}`);
+        }
+        const row: (string | number | null)[] = [];
+        for (let i = 0; i < spec.columns.length; i++) {
+          const at = fieldOf[i]!;
+          try {
+            row.push(...convert(spec.columns[i]!, at < 0 ? null : record.fields[at]!));
+          } catch (err) {
+            throw fail(`${table.file}:${record.line}: ${(err as Error).message}`);
+          }
+        }
+        row.push(record.line);
+        batch.push(row);
+        if (batch.length >= BATCH) {
+          flush(batch);
+          count += batch.length;
+          batch = [];
+          progress.add(BATCH);
+          if (size !== undefined && bytes > 0) progress.total?.(Math.round((count * size) / bytes));
+        }
+      }
+    } catch (err) {
+      if (err instanceof CsvError) throw fail(err.message);
+      throw err;
+    } finally {
+      stream.destroy();
+    }
+    if (fieldOf === undefined) throw fail(`${table.file}: empty (not even a header row)`);
+    flush(batch);
+    count += batch.length;
+    progress.add(batch.length);
+    this.rows[spec.table] = count;
+  }
+
+  /** Maps the header onto the spec: for each field, the spec column it fills (-1: an extra column, ignored). */
+  private readHeader(spec: TableSpec, table: DumpTable, fields: (string | null)[]): number[] {
+    const byName = new Map(spec.columns.map((c, i) => [c.name.toLowerCase(), i]));
+    const seen = new Set<number>();
+    const out = fields.map((f) => {
+      const i = byName.get((f ?? '').trim().toLowerCase());
+      if (i === undefined) return -1;
+      if (seen.has(i)) throw fail(`${table.file}:1: the header names ${spec.columns[i]!.name} twice`);
+      seen.add(i);
+      this.present[spec.table]!.add(spec.columns[i]!.name);
+      return i;
+    });
+    const missing = spec.columns.filter((c, i) => c.required === true && !seen.has(i)).map((c) => c.name);
+    if (missing.length > 0) throw fail(`${table.file}:1: the header lacks ${missing.join(', ')} (found: ${fields.map((f) => f ?? '').join(', ')})`);
+    return out;
+  }
+
+  close(): void {
+    this.db.close();
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}

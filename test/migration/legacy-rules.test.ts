@@ -1,0 +1,400 @@
+/**
+ * The D3 rules one by one on small dumps (SQLite target; the worked example runs on both
+ * stores), and the dumps Stoa refuses: each refusal names the file and line and leaves the
+ * pool exactly as it was.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openArchiveDeployment, snapshot } from '../harness/archive.js';
+import { sqliteStore, tempDir } from '../harness/stores.js';
+import type { TestDeployment } from '../harness/services.js';
+import { LegacyDumpBuilder, ticksOf } from '../harness/legacy-dump.js';
+import { SYSTEM_ACTOR } from '../../src/actions/context.js';
+import { AppError } from '../../src/domain/errors.js';
+import { migrateLegacy, type LegacyMigrationOptions, type MigrationReport } from '../../src/migration/legacy.js';
+import { pendingEvents } from '../harness/compliance-output.js';
+
+type Snap = {
+  categories: { name: string; allowed: string[]; denied: string[]; creators: string[]; invitations: boolean }[];
+  rooms: { name: string; privacy: string; members: string[]; managers: string[]; presenters: string[]; disabled: boolean; description: string; invitations: string }[];
+  principals: { key: string; status: string }[];
+  administrators: string[];
+  messages: Record<string, { chatId: number; content: string; storyTitle: string | null; rtf: string | null; isAlert: boolean; postedAt: number; postedAtTicks: number; author: string }[]>;
+  invitations: { principal: string }[];
+};
+
+let target: TestDeployment;
+beforeEach(async () => {
+  target = await openArchiveDeployment(await sqliteStore());
+});
+afterEach(() => target.close());
+
+const migrate = (source: string, options: Omit<LegacyMigrationOptions, 'source'> = {}) => migrateLegacy(target.services, SYSTEM_ACTOR, { source, ...options });
+const snap = async () => (await snapshot(target)) as unknown as Snap;
+const room = (s: Snap, name: string) => s.rooms.find((r) => r.name === name)!;
+const rule = (report: MigrationReport, r: string) => report.findings.filter((f) => f.rule === r);
+
+/** A deployment with one category and a user, for rules that need little else. */
+function small(shape: 'hierarchical' | 'flat' = 'hierarchical') {
+  const b = new LegacyDumpBuilder(shape);
+  const domain = b.domainPrincipal();
+  b.scope(b.root, domain);
+  const alice = b.user('alice');
+  const bob = b.user('bob');
+  b.affiliate(alice, domain);
+  b.affiliate(bob, domain);
+  const cat = b.category(b.root, 'Team');
+  return { b, alice, bob, cat, domain };
+}
+
+describe('legacy migration rules', () => {
+  it('C2: refuses a name over 256 characters, takes a rename map (by id or path), or shortens with a hash', async () => {
+    const { b, cat } = small();
+    const deep = b.category(cat, 'Deep');
+    const long = b.room(deep, 'x'.repeat(250));
+    const other = b.room(deep, 'y'.repeat(250));
+    const dump = b.write();
+    const refused = await migrate(dump, { whatIf: true });
+    expect(refused.outcome).toBe('refused');
+    expect(rule(refused, 'C2').filter((f) => f.severity === 'error').map((f) => f.legacyId).sort()).toEqual([`node ${long}`, `node ${other}`].sort());
+    expect((await snap()).rooms).toEqual([]);
+
+    const map = path.join(tempDir(), 'renames.csv');
+    fs.writeFileSync(map, `legacy,new name\r\n${long},Short one\r\n"/Team/Deep/${'y'.repeat(250)}","Other, short"\r\n`);
+    const renamed = await migrate(dump, { renameMap: map });
+    expect(renamed.outcome).toBe('completed');
+    expect((await snap()).rooms.map((r) => r.name).sort()).toEqual(['Other, short', 'Short one']);
+
+    const t2 = await openArchiveDeployment(await sqliteStore());
+    try {
+      const shortened = await migrateLegacy(t2.services, SYSTEM_ACTOR, { source: dump, shorten: true });
+      expect(shortened.outcome).toBe('completed');
+      const names = ((await snapshot(t2)) as unknown as Snap).rooms.map((r) => r.name);
+      for (const n of names) {
+        expect([...n]).toHaveLength(256);
+        expect(n).toMatch(/^Team \/ Deep \/ [xy]+~[0-9a-f]{6}$/);
+      }
+    } finally {
+      await t2.close();
+    }
+  });
+
+  it('C2: two nodes that flatten to one name are refused, naming both', async () => {
+    const { b, cat } = small();
+    const a = b.category(cat, 'A');
+    b.room(a, 'r');
+    const clash = b.category(b.root, 'Team / A');
+    b.room(clash, 'Team / A / r');
+    const report = await migrate(b.write(), { whatIf: true });
+    expect(report.outcome).toBe('refused');
+    expect(rule(report, 'C2').filter((f) => f.severity === 'error').map((f) => f.message).join('\n')).toMatch(/becomes 'Team \/ A', the name \/Team( \/ |\/)A \(\d+\) also gets/);
+  });
+
+  it('C5 and --include-disabled; C7 start date; separator and root category options', async () => {
+    const { b, cat, alice } = small();
+    const sub = b.category(cat, 'Sub');
+    const off = b.room(cat, 'Off', { disabled: true });
+    const r = b.room(sub, 'Room');
+    const top = b.room(b.root, 'Top');
+    b.chat(r, alice, 'old', { at: Date.UTC(2009, 5, 1) });
+    b.chat(r, alice, 'new', { at: Date.UTC(2011, 5, 1) });
+    b.chat(off, alice, 'in a disabled room');
+    b.chat(top, alice, 'at the top');
+    const report = await migrate(b.write(), { includeDisabled: true, startDate: Date.UTC(2010, 0, 1), separator: ' » ', rootCategory: 'Lobby' });
+    expect(report.outcome).toBe('completed');
+    const s = await snap();
+    expect(s.categories.map((c) => c.name).sort()).toEqual(['Lobby', 'Team', 'Team » Sub']);
+    expect(s.rooms.map((x) => [x.name, x.disabled]).sort()).toEqual([['Off', true], ['Team » Sub » Room', false], ['Top', false]]);
+    expect(Object.values(s.messages).flat().map((m) => m.content).sort()).toEqual(['at the top', 'in a disabled room', 'new']);
+    expect(rule(report, 'C7')).toEqual([expect.objectContaining({ legacyId: `node ${r}`, message: '1 message(s) before the start date left behind' })]);
+  });
+
+  it('keeps messages exactly: chat ids, .NET ticks within the millisecond, alerts, stories, RTF, unicode', async () => {
+    const { b, cat, alice, bob } = small();
+    const r = b.room(cat, 'Talk');
+    b.chat(r, alice, 'plain — ünïcödé 中文 🚀', { at: Date.UTC(2012, 1, 3, 4, 5, 6, 789), ticks: 4321 });
+    b.chat(r, bob, 'ALERT', { alert: true });
+    b.chat(r, alice, '[STORY]Post-mortem\nLine one\nLine "two", with, commas', { rtf: '{\\rtf1\\ansi Post-mortem}' });
+    const report = await migrate(b.write());
+    expect(report.outcome).toBe('completed');
+    const [m] = Object.values((await snap()).messages);
+    expect(m!.map((x) => ({ chatId: x.chatId, content: x.content, storyTitle: x.storyTitle, rtf: x.rtf, isAlert: x.isAlert, author: x.author }))).toEqual([
+      { chatId: 1, content: 'plain — ünïcödé 中文 🚀', storyTitle: null, rtf: null, isAlert: false, author: 'sip:alice@contoso.example' },
+      { chatId: 2, content: 'ALERT', storyTitle: null, rtf: null, isAlert: true, author: 'sip:bob@contoso.example' },
+      { chatId: 3, content: 'Line one\nLine "two", with, commas', storyTitle: 'Post-mortem', rtf: '{\\rtf1\\ansi Post-mortem}', isAlert: false, author: 'sip:alice@contoso.example' },
+    ]);
+    expect([m![0]!.postedAt, m![0]!.postedAtTicks]).toEqual([Date.UTC(2012, 1, 3, 4, 5, 6, 789), 4321]);
+  });
+
+  it('C13–C15 and C20: scope from the nearest category that has one, members inherited unless overridden, out-of-scope and deleted principals dropped', async () => {
+    const b = new LegacyDumpBuilder('hierarchical');
+    const team = b.group('Team');
+    const alice = b.user('alice');
+    const bob = b.user('bob');
+    const gone = b.user('gone', { disabled: 2 });
+    const off = b.user('off', { disabled: 1 });
+    for (const u of [alice, gone, off]) b.affiliate(u, team);
+    const cat = b.category(b.root, 'Cat', { restrictChildCreate: false });
+    b.scope(cat, team);
+    b.role(cat, alice, 'Member');
+    b.role(cat, bob, 'Member');
+    const sub = b.category(cat, 'Sub', { restrictChildCreate: true });
+    b.role(sub, off, 'Manager');
+    const inherits = b.room(sub, 'Inherits');
+    b.role(inherits, gone, 'Member');
+    const own = b.room(sub, 'Own', { overrideMember: true });
+    b.role(own, off, 'Member');
+    const report = await migrate(b.write());
+    expect(report.outcome).toBe('completed');
+    const s = await snap();
+    expect(s.categories.find((c) => c.name === 'Cat')).toMatchObject({ allowed: ['cn=team,ou=groups,dc=contoso,dc=example'], creators: ['sip:alice@contoso.example'] });
+    expect(s.categories.find((c) => c.name === 'Cat / Sub')).toMatchObject({ allowed: ['cn=team,ou=groups,dc=contoso,dc=example'], creators: ['sip:off@contoso.example'] });
+    expect(room(s, 'Cat / Sub / Inherits')).toMatchObject({ members: ['sip:alice@contoso.example'], managers: ['sip:off@contoso.example'] });
+    expect(room(s, 'Cat / Sub / Own')).toMatchObject({ members: ['sip:off@contoso.example'] });
+    expect(s.principals.find((p) => p.key === 'sip:gone@contoso.example')?.status).toBe('deleted');
+    expect(rule(report, 'C14').map((f) => f.message)).toContain('members: sip:bob@contoso.example dropped (outside the scope of the category)');
+    expect(rule(report, 'C20').map((f) => f.message)).toContain('members: sip:gone@contoso.example dropped (its directory object was deleted)');
+  });
+
+  it('reads the flat 2013 shape: denied scope, Creator rows, add-in and open visibility; C18 with --grant-admins; invitations', async () => {
+    const { b, alice, bob, cat, domain } = small('flat');
+    b.scope(cat, domain);
+    b.scope(cat, bob, true);
+    b.role(cat, alice, 'Creator');
+    const addin = b.addin('Wiki', 'https://wiki.contoso.example/');
+    const r = b.room(cat, 'Open room', { visibility: 'open', addin });
+    b.role(r, alice, 'Member');
+    b.role(b.root, alice, 'Administrator');
+    b.invite(alice, r);
+    const report = await migrate(b.write(), { grantAdmins: true });
+    expect(report.shape).toBe('flat');
+    expect(report.outcome).toBe('completed');
+    const s = await snap();
+    expect(s.categories.find((c) => c.name === 'Team')).toMatchObject({ allowed: ['contoso.example'], denied: ['sip:bob@contoso.example'], creators: ['sip:alice@contoso.example'] });
+    expect(room(s, 'Open room')).toMatchObject({ privacy: 'Open', members: ['sip:alice@contoso.example'] });
+    expect(s.administrators).toEqual(['sip:alice@contoso.example']);
+    expect(s.invitations.map((i) => i.principal)).toEqual(['sip:alice@contoso.example']);
+    expect(rule(report, 'C18')).toEqual([expect.objectContaining({ legacyPath: 'sip:alice@contoso.example', message: expect.stringMatching(/made a Stoa administrator/) as unknown })]);
+  });
+
+  it('C8: copies linked files from --files with their checksum, rewrites the links, warns on missing ones, refuses links that leave the folder', async () => {
+    const { b, cat, alice, bob } = small();
+    const r = b.room(cat, 'Files');
+    const roomGuid = b.nodeRow(r).nodeGuid as string;
+    const repo = tempDir('stoa-gc-files-');
+    fs.mkdirSync(path.join(repo, roomGuid), { recursive: true });
+    const report1 = Buffer.from(Array.from({ length: 5000 }, (_, i) => i % 251));
+    fs.writeFileSync(path.join(repo, roomGuid, '0988239a-0000-4000-8000-b07771a2097c.txt'), report1);
+    fs.writeFileSync(path.join(repo, 'only-by-name.pdf'), 'pdf bytes');
+    b.chat(r, alice, `see ma-filelink://gc.contoso.example/${roomGuid}/0988239a-0000-4000-8000-b07771a2097c.txt please`);
+    b.chat(r, bob, 'ma-filelink:elsewhere/only-by-name.pdf');
+    b.chat(r, bob, 'ma-filelink:lost.doc');
+    const dump = b.write();
+    const report = await migrate(dump, { files: repo });
+    expect(report.outcome).toBe('completed');
+    const s = (await snapshot(target)) as unknown as { files: { name: string; sha256: string; sizeBytes: number; contentType: string; uploader: string; guid: string }[]; messages: Record<string, { content: string; file: string | null }[]> };
+    expect(s.files.map((f) => [f.name, f.sizeBytes, f.contentType, f.uploader]).sort()).toEqual([
+      ['0988239a-0000-4000-8000-b07771a2097c.txt', 5000, 'text/plain', 'sip:alice@contoso.example'],
+      ['only-by-name.pdf', 9, 'application/pdf', 'sip:bob@contoso.example'],
+    ]);
+    const [messages] = Object.values(s.messages);
+    expect(messages!.map((m) => m.content)).toEqual(['see 0988239a-0000-4000-8000-b07771a2097c.txt please', 'only-by-name.pdf', 'ma-filelink:lost.doc']);
+    expect(messages!.map((m) => m.file === null)).toEqual([false, false, true]);
+    expect(rule(report, 'C8').filter((f) => f.severity === 'warning').map((f) => f.message)).toEqual(['file lost.doc is not in the --files folder: the link stays text']);
+    expect((await migrate(dump, { files: repo })).import!.counts.files).toMatchObject({ created: 0, updated: 0 });
+
+    const { b: b2, cat: cat2, alice: alice2 } = small();
+    const r2 = b2.room(cat2, 'Escape');
+    b2.chat(r2, alice2, 'ma-filelink:../../etc/passwd');
+    const t2 = await openArchiveDeployment(await sqliteStore());
+    try {
+      const escaped = await migrateLegacy(t2.services, SYSTEM_ACTOR, { source: b2.write(), files: repo });
+      expect(escaped.outcome).toBe('refused');
+      expect(rule(escaped, 'C8').filter((f) => f.severity === 'error').map((f) => f.message)).toEqual(['file link ma-filelink:../../etc/passwd points outside the --files folder']);
+      expect(((await snapshot(t2)) as unknown as Snap).rooms).toEqual([]);
+    } finally {
+      await t2.close();
+    }
+  });
+
+  it('adds history from compliance XML by channel URI (node id or guid), without duplicating what the dump has', async () => {
+    const { b, cat, alice, bob } = small();
+    const r = b.room(cat, 'Logged');
+    const g = b.room(cat, 'By guid');
+    b.chat(r, alice, 'one');
+    b.chat(r, alice, 'two');
+    const xmlDir = tempDir('stoa-gc-xml-');
+    const at = (ms: number) => `<DateTimeUTC since1970="${ms}" string="${new Date(ms).toISOString()}" long="${ticksOf(ms, 7)}" />`;
+    const message = (id: number, text: string, who: string) => `<Message type="CHAT" content="${text}" id="${id}"><Sender UserName="x" id="0" email="" internal="true" uri="${who}" />${at(Date.UTC(2012, 5, id))}</Message>`;
+    fs.writeFileSync(
+      path.join(xmlDir, '20120601T000000Z-1.xml'),
+      `<?xml version="1.0" encoding="utf-8"?>
+<Conversations xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+  <Conversation><Channel uri="ma-chan://contoso.example/${r}" name="x" islogged="" />
+    <Messages><Message type="JOIN" content="" id="0"><Sender id="0" uri="bob@contoso.example" />${at(1)}</Message>
+      ${message(2, 'two (again)', 'alice@contoso.example')}${message(3, 'three &amp; more', 'bob@contoso.example')}</Messages></Conversation>
+  <Conversation><Channel uri="ma-chan://contoso.example/${String(b.nodeRow(g).nodeGuid).toUpperCase()}" />
+    <Messages>${message(1, 'found by guid', 'alice@contoso.example')}</Messages></Conversation>
+  <Conversation><Channel uri="ma-chan://contoso.example/9999" /><Messages>${message(1, 'nowhere', 'alice@contoso.example')}</Messages></Conversation>
+</Conversations>`,
+    );
+    void bob;
+    const report = await migrate(b.write(), { complianceXml: xmlDir });
+    expect(report.outcome).toBe('completed');
+    const s = await snap();
+    const contents = Object.values(s.messages).map((ms) => ms.map((m) => `${m.chatId}:${m.content}`));
+    expect(contents.sort()).toEqual([['1:found by guid'], ['1:one', '2:two', '3:three & more']]);
+    expect(Object.values(s.messages).flat().find((m) => m.chatId === 3)!.postedAtTicks).toBe(7);
+    expect(rule(report, 'XML').map((f) => f.message)).toEqual([
+      'no room of the dump has this channel URI: its messages are not added',
+      '1 file(s), 4 chat message(s): 2 added, 1 already in the dump, 1 not added',
+    ]);
+  });
+
+  it('inheritance (02 §2.2, D3): NULL takes the nearest ancestor, a category with inheritance locks its subtree; C16 visibility from the category; C12 topics', async () => {
+    const b = new LegacyDumpBuilder('hierarchical', 'contoso.example', { invite: true, filePost: true });
+    const domain = b.domainPrincipal();
+    b.scope(b.root, domain);
+    const locked = b.category(b.root, 'Locked', { inheritance: true, filePost: false, visibility: 'private' });
+    const below = b.category(locked, 'Below', { filePost: true, invite: false, logged: false, visibility: 'scope' });
+    const r1 = b.room(below, 'R1', { visibility: 'open', topic: 'appended', description: 'Has a description' });
+    const free = b.category(b.root, 'Free', { visibility: 'private' });
+    b.room(free, 'R2', { topic: 'x'.repeat(200), description: 'y'.repeat(100) });
+    b.room(free, 'R3', { visibility: 'scope' });
+    const report = await migrate(b.write());
+    expect(report.outcome).toBe('completed');
+    const s = await snapshot(target) as unknown as { categories: { name: string; invitations: boolean; fileUpload: boolean; chatHistory: boolean }[]; rooms: { name: string; privacy: string; description: string }[] };
+    // Below's own values are ignored: Locked (and the root) decide.
+    expect(s.categories.find((c) => c.name === 'Locked / Below')).toMatchObject({ invitations: true, fileUpload: false, chatHistory: true });
+    expect(s.rooms.find((r) => r.name === 'Locked / Below / R1')).toMatchObject({ privacy: 'Secret', description: 'Has a description — appended' });
+    expect(s.rooms.find((r) => r.name === 'R2')).toMatchObject({ privacy: 'Secret', description: 'y'.repeat(100) });
+    expect(s.rooms.find((r) => r.name === 'R3')?.privacy).toBe('Closed');
+    expect(rule(report, 'C12').map((f) => [f.legacyId, f.severity])).toEqual([[`node ${r1}`, 'info'], [expect.stringMatching(/^node /) as unknown, 'warning']]);
+  });
+
+  it('C9: a name already taken in Stoa follows --on-conflict, and the what-if lists the collision', async () => {
+    const { b, cat, alice } = small();
+    b.room(cat, 'Existing room');
+    b.chat(b.tables.tblNode!.at(-1)!.nodeID as number, alice, 'from the legacy side');
+    const dump = b.write();
+    const { buildCategory, buildRoom } = await import('../factories.js');
+    const here = await buildCategory(target.services, { name: 'Team', description: 'made in Stoa before the migration' });
+    await buildRoom(target.services, here.name, { name: 'Existing room' });
+    const whatIf = await migrate(dump, { whatIf: true, onConflict: 'fail' });
+    expect(whatIf.outcome).toBe('refused');
+    expect(whatIf.import!.findings.filter((f) => f.severity === 'conflict').map((f) => f.object).sort()).toEqual(['Existing room', 'Team']);
+    expect((await snap()).categories.map((c) => c.name)).toEqual(['Team']);
+    const renamed = await migrate(dump, { onConflict: 'rename' });
+    expect(renamed.outcome).toBe('completed');
+    expect((await snap()).rooms.map((r) => r.name).sort()).toEqual(['Existing room', 'Existing room (2)']);
+  });
+
+  it('reads TSV dumps and a byte order mark', async () => {
+    const { b, cat, alice } = small();
+    const r = b.room(cat, 'Tabbed');
+    b.chat(r, alice, 'tab\there, "quotes", newline\nthere');
+    const report = await migrate(b.write(undefined, { tsv: true, bom: true }));
+    expect(report.outcome).toBe('completed');
+    expect(Object.values((await snap()).messages).flat().map((m) => m.content)).toEqual(['tab\there, "quotes", newline\nthere']);
+  });
+
+  it('delta runs: a newer dump of the same deployment adds only what is new', async () => {
+    const { b, cat, alice } = small();
+    const r = b.room(cat, 'Talk');
+    b.chat(r, alice, 'one');
+    b.chat(r, alice, 'two');
+    expect((await migrate(b.write())).outcome).toBe('completed');
+    b.chat(r, alice, 'three');
+    const later = b.room(cat, 'Later');
+    b.chat(later, alice, 'new room');
+    const delta = await migrate(await b.zip());
+    expect(delta.outcome).toBe('completed');
+    expect(delta.import!.counts.messages).toMatchObject({ created: 2 });
+    expect(delta.import!.counts.rooms).toMatchObject({ created: 1, updated: 0 });
+    expect(delta.import!.counts.categories).toMatchObject({ created: 0, updated: 0 });
+    const s = await snap();
+    expect(Object.values(s.messages).flat().map((m) => m.content).sort()).toEqual(['new room', 'one', 'three', 'two']);
+  });
+});
+
+describe('legacy dumps Stoa refuses', () => {
+  async function refused(dump: string, message: RegExp): Promise<void> {
+    const before = await snapshot(target);
+    const err = await migrate(dump).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(AppError);
+    expect((err as AppError).code).toBe('MIGRATION_INVALID');
+    expect((err as AppError).message).toMatch(message);
+    expect(await snapshot(target)).toEqual(before);
+    expect(await pendingEvents(target.services)).toEqual([]);
+  }
+
+  const withTable = (b: LegacyDumpBuilder, table: string, text: string | Buffer) => {
+    const dir = b.write();
+    fs.writeFileSync(path.join(dir, `${table}.csv`), text);
+    return dir;
+  };
+
+  it('a missing table, a missing column, an extra column kept out, a wrong type', async () => {
+    const { b } = small();
+    const dir = b.write();
+    fs.rmSync(path.join(dir, 'tblChat.csv'));
+    await refused(dir, /lacks tblChat\.csv/);
+    await refused(withTable(small().b, 'tblRoleType', '"rtypeID","description"\r\n"1","Member"\r\n'), /tblRoleType\.csv:1: the header lacks rtypeDesc/);
+    await refused(withTable(small().b, 'tblRoleType', '"rtypeID","rtypeDesc"\r\n"one","Member"\r\n'), /tblRoleType\.csv:2: rtypeID 'one' is not a whole number/);
+    await refused(withTable(small().b, 'tblRoleType', '"rtypeID","rtypeDesc"\r\n"1","Member","extra"\r\n'), /tblRoleType\.csv:2: 3 fields where the header names 2/);
+  });
+
+  it('malformed CSV, bad encoding, duplicate keys', async () => {
+    await refused(withTable(small().b, 'tblRoleType', '"rtypeID","rtypeDesc"\r\n"1","Mem\r\n'), /tblRoleType\.csv:2: a quoted field is never closed/);
+    await refused(withTable(small().b, 'tblRoleType', Buffer.concat([Buffer.from('"rtypeID","rtypeDesc"\r\n"1","'), Buffer.from([0xff, 0xfe, 0x41]), Buffer.from('"\r\n')])), /tblRoleType\.csv:2: the file is not valid utf-8 text/);
+    await refused(withTable(small().b, 'tblRoleType', '"rtypeID","rtypeDesc"\r\n"1","Member"\r\n"1","Manager"\r\n'), /tblRoleType\.csv:3: a second row for rtypeID 1/);
+  });
+
+  it('dangling references and a cycle in parentID', async () => {
+    const a = small();
+    const r = a.b.room(a.cat, 'R');
+    a.b.chat(r, 999, 'from nobody');
+    await refused(a.b.write(), /tblChat\.csv:2: userId 999 is not a principal in tblPrincipal\.csv/);
+    const c = small();
+    c.b.room(4242, 'Orphan');
+    await refused(c.b.write(), /node \d+ \(Orphan\) has parent 4242, which is not in the dump/);
+    const d = small();
+    const x = d.b.category(d.cat, 'X');
+    const y = d.b.category(x, 'Y');
+    d.b.nodeRow(x).parentID = y;
+    await refused(d.b.write(), /go round in a circle/);
+  });
+
+  it('compliance XML with a DOCTYPE (XXE, billion laughs) or malformed', async () => {
+    const xml = (text: string) => {
+      const dir = tempDir('stoa-gc-xml-');
+      fs.writeFileSync(path.join(dir, 'a.xml'), text);
+      return dir;
+    };
+    const run = (dir: string) => migrate(small().b.write(), { complianceXml: dir });
+    const laughs = `<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]><Conversations><Conversation><Channel uri="&lol2;"/></Conversation></Conversations>`;
+    const xxe = `<?xml version="1.0"?><!DOCTYPE c [<!ENTITY x SYSTEM "file:///etc/passwd">]><Conversations>&x;</Conversations>`;
+    for (const [text, message] of [
+      [laughs, /a\.xml:1: a document type declaration \(DOCTYPE\) is refused/],
+      [xxe, /a\.xml:1: a document type declaration \(DOCTYPE\) is refused/],
+      ['<Conversations><Conversation></Conversations>', /a\.xml: not well-formed XML/],
+    ] as const) {
+      const before = await snapshot(target);
+      await expect(run(xml(text))).rejects.toThrow(message);
+      expect(await snapshot(target)).toEqual(before);
+    }
+  });
+
+  it('a time that is neither ticks nor ISO 8601', async () => {
+    const { b, cat, alice } = small();
+    const r = b.room(cat, 'R');
+    b.chat(r, alice, 'x');
+    b.tables.tblChat![0]!.chatDate = 'last tuesday';
+    await refused(b.write(), /tblChat\.csv:2: chatDate 'last tuesday' is neither \.NET ticks nor an ISO 8601 time/);
+    expect(ticksOf(0)).toBe('621355968000000000');
+  });
+});

@@ -8,7 +8,6 @@
  * reported is theirs alone (`process.resourceUsage().maxRSS`). Run at two sizes to see
  * whether memory stays flat as the archive grows.
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,7 +17,7 @@ import { exportArchive } from '../src/archive/export.js';
 import { importArchive } from '../src/archive/import.js';
 import type { ImportedMessage } from '../src/store/types.js';
 import { buildCategory, buildDomain, buildRoom, buildUser } from '../test/factories.js';
-import { describeMachine, fmt, machine, open, recordRow, sentence, type Options } from './lib.js';
+import { childEntry, childPeakRssMiB, fmt, open, recordResult, runChild, sentence, type Options } from './lib.js';
 
 const ROOMS = 100;
 const USERS = 500;
@@ -75,7 +74,7 @@ interface ChildResult {
 }
 
 /** Runs in the child: one export or import, timed, with its own peak RSS. */
-async function child(op: string, dataDir: string, file: string): Promise<void> {
+async function child(op: string, dataDir: string, file: string): Promise<ChildResult> {
   const runtime = await open(dataDir);
   try {
     const started = process.hrtime.bigint();
@@ -87,18 +86,10 @@ async function child(op: string, dataDir: string, file: string): Promise<void> {
       if (report.outcome !== 'completed') throw new Error(`import ${report.outcome}: ${JSON.stringify(report.findings.slice(0, 5))}`);
       messages = report.counts.messages?.created ?? 0;
     }
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const result: ChildResult = { seconds, maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), messages };
-    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return { seconds: Number(process.hrtime.bigint() - started) / 1e9, maxRssMiB: childPeakRssMiB(), messages };
   } finally {
     await runtime.close();
   }
-}
-
-function runChild(op: string, dataDir: string, file: string): ChildResult {
-  const r = spawnSync(process.execPath, [...process.execArgv, SELF, 'child', op, dataDir, file], { encoding: 'utf8', maxBuffer: 16 * 2 ** 20 });
-  if (r.status !== 0) throw new Error(`${op} failed (${r.status}): ${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').at(-1) as string) as ChildResult;
 }
 
 export async function archiveBench(options: Options): Promise<void> {
@@ -111,38 +102,29 @@ export async function archiveBench(options: Options): Promise<void> {
     const seeded = process.hrtime.bigint();
     await seed(source, size);
     console.log(`seeded ${fmt(size)} messages in ${fmt(Number(process.hrtime.bigint() - seeded) / 1e9, 1)} s`);
-    const exported = runChild('export', source, file);
+    const exported = runChild<ChildResult>(SELF, ['export', source, file]);
     const zipMiB = fs.statSync(file).size / 2 ** 20;
     console.log(`export: ${fmt(exported.messages)} messages in ${fmt(exported.seconds, 1)} s (${fmt(exported.messages / exported.seconds)} messages/s), peak RSS ${exported.maxRssMiB} MiB, archive ${fmt(zipMiB, 1)} MiB`);
-    const imported = runChild('import', target, file);
+    const imported = runChild<ChildResult>(SELF, ['import', target, file]);
     console.log(`import: ${fmt(imported.messages)} messages in ${fmt(imported.seconds, 1)} s (${fmt(imported.messages / imported.seconds)} messages/s), peak RSS ${imported.maxRssMiB} MiB`);
     if (imported.messages !== size || exported.messages !== size) throw new Error(`expected ${size} messages each way`);
     if (options.record) {
-      const m = machine();
-      recordRow('archive', [
-        new Date().toISOString().slice(0, 10),
-        m.commit,
-        fmt(size),
-        `${fmt(exported.seconds, 1)} s (${fmt(size / exported.seconds)}/s)`,
-        `${exported.maxRssMiB} MiB`,
-        `${fmt(zipMiB, 1)} MiB`,
-        `${fmt(imported.seconds, 1)} s (${fmt(size / imported.seconds)}/s)`,
-        `${imported.maxRssMiB} MiB`,
-        describeMachine(m),
-        `\`${options.command}\``,
-      ]);
+      recordResult(
+        'archive',
+        [
+          fmt(size),
+          `${fmt(exported.seconds, 1)} s (${fmt(size / exported.seconds)}/s)`,
+          `${exported.maxRssMiB} MiB`,
+          `${fmt(zipMiB, 1)} MiB`,
+          `${fmt(imported.seconds, 1)} s (${fmt(size / imported.seconds)}/s)`,
+          `${imported.maxRssMiB} MiB`,
+        ],
+        options,
+      );
     }
   } finally {
     fs.rmSync(base, { recursive: true, force: true });
   }
 }
 
-if (process.argv[2] === 'child') {
-  child(process.argv[3] as string, process.argv[4] as string, process.argv[5] as string).then(
-    () => process.exit(0),
-    (err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+childEntry(child);

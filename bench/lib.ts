@@ -4,7 +4,7 @@
  * result row in docs/benchmarks.md (each scenario's table ends at a `<!-- rows:NAME -->`
  * marker; a new row goes just above it).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,7 +28,8 @@ export function machine(): Machine {
   let commit = 'unknown';
   try {
     commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    // The results file itself changes as rows are recorded: it does not make the code dirty.
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', '.', ':!docs/benchmarks.md'], { cwd: ROOT, encoding: 'utf8' }).trim();
     if (dirty !== '') commit += '+changes';
   } catch {
     // not a git checkout
@@ -123,4 +124,39 @@ export function sentence(i: number): string {
   const words: string[] = [];
   for (let k = 0; k < n; k++) words.push(WORDS[(i * 7 + k * 13) % WORDS.length] as string);
   return words.join(' ');
+}
+
+/**
+ * Runs one step of a bench in a child process of its own (so its peak RSS is its own):
+ * the bench file is started again with `child` and the arguments; the child prints one
+ * JSON line, returned here.
+ */
+export function runChild<T>(self: string, args: readonly string[]): T {
+  const r = spawnSync(process.execPath, [...process.execArgv, self, 'child', ...args], { encoding: 'utf8', maxBuffer: 16 * 2 ** 20 });
+  if (r.status !== 0) throw new Error(`${args[0] ?? 'child'} failed (${r.status}): ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').at(-1) as string) as T;
+}
+
+/** In a bench file: when started as a child, runs `step` with the arguments and exits. */
+export function childEntry(step: (...args: string[]) => Promise<unknown>): void {
+  if (process.argv[2] !== 'child') return;
+  step(...process.argv.slice(3)).then(
+    (result) => {
+      process.stdout.write(`${JSON.stringify(result)}\n`);
+      process.exit(0);
+    },
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
+
+/** The child's own peak resident set, in MiB. */
+export const childPeakRssMiB = (): number => Math.round(process.resourceUsage().maxRSS / 1024);
+
+/** Records a row that starts with the date and commit and ends with the machine and command. */
+export function recordResult(scenario: string, cells: readonly string[], options: Options): void {
+  const m = machine();
+  recordRow(scenario, [m.date, m.commit, ...cells, describeMachine(m), `\`${options.command}\``]);
 }

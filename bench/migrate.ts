@@ -8,7 +8,6 @@
  * archive, both import passes), so its peak RSS is its own. Run at two sizes to see
  * whether memory stays flat as the dump grows.
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { SYSTEM_ACTOR } from '../src/actions/context.js';
 import { migrateLegacy } from '../src/migration/legacy.js';
 import { generateDump } from '../test/harness/legacy-dump.js';
-import { describeMachine, fmt, machine, open, recordRow, type Options } from './lib.js';
+import { childEntry, childPeakRssMiB, fmt, open, recordResult, runChild, type Options } from './lib.js';
 
 const SELF = fileURLToPath(import.meta.url);
 
@@ -28,7 +27,7 @@ interface ChildResult {
   files: number;
 }
 
-async function child(dataDir: string, dump: string, files: string): Promise<void> {
+async function child(dataDir: string, dump: string, files: string): Promise<ChildResult> {
   const runtime = await open(dataDir);
   try {
     const started = process.hrtime.bigint();
@@ -36,8 +35,7 @@ async function child(dataDir: string, dump: string, files: string): Promise<void
     if (report.outcome !== 'completed') throw new Error(`migration ${report.outcome}: ${JSON.stringify(report.findings.filter((f) => f.severity === 'error').slice(0, 5))}`);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const rows = Object.values(report.rows).reduce((a, b) => a + b, 0);
-    const result: ChildResult = { seconds, maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), rows, messages: report.import?.counts.messages?.created ?? 0, files: report.import?.counts.files?.created ?? 0 };
-    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return { seconds, maxRssMiB: childPeakRssMiB(), rows, messages: report.import?.counts.messages?.created ?? 0, files: report.import?.counts.files?.created ?? 0 };
   } finally {
     await runtime.close();
   }
@@ -51,37 +49,16 @@ export async function migrateBench(options: Options): Promise<void> {
     const dump = generateDump({ seed: 42, depth: 3, fanout: 3, roomsPerCategory: 4, users: 2_000, messages: size, dir: path.join(base, 'dump') });
     const dumpMiB = fs.readdirSync(dump.dir).reduce((a, f) => a + fs.statSync(path.join(dump.dir, f)).size, 0) / 2 ** 20;
     console.log(`generated a dump of ${fmt(size)} messages (${fmt(dumpMiB, 1)} MiB of CSV) in ${fmt(Number(process.hrtime.bigint() - generated) / 1e9, 1)} s`);
-    const r = spawnSync(process.execPath, [...process.execArgv, SELF, 'child', path.join(base, 'target'), dump.dir, dump.files], { encoding: 'utf8', maxBuffer: 16 * 2 ** 20 });
-    if (r.status !== 0) throw new Error(`migration failed (${r.status}): ${r.stderr}`);
-    const result = JSON.parse(r.stdout.trim().split('\n').at(-1) as string) as ChildResult;
+    const result = runChild<ChildResult>(SELF, [path.join(base, 'target'), dump.dir, dump.files]);
     console.log(
       `migrate: ${fmt(result.rows)} legacy rows, ${fmt(result.messages)} messages and ${fmt(result.files)} files migrated in ${fmt(result.seconds, 1)} s (${fmt(size / result.seconds)} dump messages/s), peak RSS ${result.maxRssMiB} MiB`,
     );
     if (options.record) {
-      const m = machine();
-      recordRow('migrate', [
-        new Date().toISOString().slice(0, 10),
-        m.commit,
-        fmt(size),
-        `${fmt(dumpMiB, 1)} MiB`,
-        fmt(result.messages),
-        `${fmt(result.seconds, 1)} s (${fmt(size / result.seconds)}/s)`,
-        `${result.maxRssMiB} MiB`,
-        describeMachine(m),
-        `\`${options.command}\``,
-      ]);
+      recordResult('migrate', [fmt(size), `${fmt(dumpMiB, 1)} MiB`, fmt(result.messages), `${fmt(result.seconds, 1)} s (${fmt(size / result.seconds)}/s)`, `${result.maxRssMiB} MiB`], options);
     }
   } finally {
     fs.rmSync(base, { recursive: true, force: true });
   }
 }
 
-if (process.argv[2] === 'child') {
-  child(process.argv[3] as string, process.argv[4] as string, process.argv[5] as string).then(
-    () => process.exit(0),
-    (err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+childEntry(child);

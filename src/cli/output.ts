@@ -3,6 +3,7 @@
  * table for lists and a `Name : Value` listing (as PowerShell's Format-List) for one object.
  */
 import type { Change, Outcome } from '../actions/context.js';
+import { NO_PROGRESS, TerminalProgress, type Progress } from '../archive/progress.js';
 
 export interface Printer {
   json: boolean;
@@ -70,4 +71,10 @@ export function printOutcome<T extends object>(p: Printer, outcome: Outcome<T>):
   }
   for (const change of outcome.changes) for (const note of change.notes ?? []) p.err(`note: ${note}`);
   p.out(formatObject(outcome.result as Row));
+}
+
+/** A progress line on the terminal for long commands; none with --no-progress, --json or when stderr is not a terminal. */
+export function progressFor(opts: Record<string, unknown>, printer: Printer): Progress {
+  if (opts.progress === false || printer.json || process.stderr.isTTY !== true) return NO_PROGRESS;
+  return new TerminalProgress((text) => process.stderr.write(text));
 }

@@ -7,18 +7,12 @@ import type { Command } from 'commander';
 import { ARCHIVE_LEVELS } from '../../archive/container.js';
 import { exportArchive } from '../../archive/export.js';
 import { CONFLICT_MODES, importArchive } from '../../archive/import.js';
-import { NO_PROGRESS, TerminalProgress, type Progress } from '../../archive/progress.js';
 import { writeReport, type ImportReport } from '../../archive/report.js';
 import { parseEnum } from '../../domain/rooms.js';
 import { withDeployment } from '../context.js';
 import { ForwardedExit } from '../forward.js';
 import { enumValue, parseDateOption, parseList, requireValue } from '../options.js';
-import type { Printer } from '../output.js';
-
-function progressFor(opts: Record<string, unknown>, printer: Printer): Progress {
-  if (opts.progress === false || printer.json || process.stderr.isTTY !== true) return NO_PROGRESS;
-  return new TerminalProgress((text) => process.stderr.write(text));
-}
+import { progressFor, type Printer } from '../output.js';
 
 function printImport(printer: Printer, report: ImportReport, files: string[]): void {
   if (printer.json) {

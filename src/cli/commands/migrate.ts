@@ -5,19 +5,13 @@
  */
 import type { Command } from 'commander';
 import { CONFLICT_MODES } from '../../archive/import.js';
-import { NO_PROGRESS, TerminalProgress, type Progress } from '../../archive/progress.js';
 import { parseEnum } from '../../domain/rooms.js';
 import { DEFAULT_ROOT_CATEGORY, DEFAULT_SEPARATOR, migrateLegacy, type MigrationReport } from '../../migration/legacy.js';
 import { RULES, writeMigrationReport } from '../../migration/report.js';
 import { withDeployment } from '../context.js';
 import { ForwardedExit } from '../forward.js';
 import { enumValue, parseDateOption } from '../options.js';
-import type { Printer } from '../output.js';
-
-function progressFor(opts: Record<string, unknown>, printer: Printer): Progress {
-  if (opts.progress === false || printer.json || process.stderr.isTTY !== true) return NO_PROGRESS;
-  return new TerminalProgress((text) => process.stderr.write(text));
-}
+import { progressFor, type Printer } from '../output.js';
 
 function printMigration(printer: Printer, report: MigrationReport, files: string[]): void {
   if (printer.json) {

@@ -290,13 +290,16 @@ describe('legacy migration rules', () => {
     expect((await snap()).rooms.map((r) => r.name).sort()).toEqual(['Existing room', 'Existing room (2)']);
   });
 
-  it('reads TSV dumps and a byte order mark', async () => {
+  it('reads TSV dumps, a byte order mark, True/False booleans and ISO 8601 times', async () => {
     const { b, cat, alice } = small();
     const r = b.room(cat, 'Tabbed');
     b.chat(r, alice, 'tab\there, "quotes", newline\nthere');
+    Object.assign(b.nodeRow(r), { nodeType: false, disabled: false });
+    Object.assign(b.nodeRow(cat), { nodeType: true });
+    b.tables.tblChat![0]!.chatDate = '2012-03-04T05:06:07.1234567Z';
     const report = await migrate(b.write(undefined, { tsv: true, bom: true }));
     expect(report.outcome).toBe('completed');
-    expect(Object.values((await snap()).messages).flat().map((m) => m.content)).toEqual(['tab\there, "quotes", newline\nthere']);
+    expect(Object.values((await snap()).messages).flat().map((m) => [m.content, m.postedAt, m.postedAtTicks])).toEqual([['tab\there, "quotes", newline\nthere', Date.UTC(2012, 2, 4, 5, 6, 7, 123), 4567]]);
   });
 
   it('delta runs: a newer dump of the same deployment adds only what is new', async () => {

@@ -95,7 +95,9 @@ export class Staging {
     const db = new Database(path.join(dir, 'staging.sqlite'));
     db.pragma('journal_mode = OFF');
     db.pragma('synchronous = OFF');
-    db.pragma('cache_size = -65536');
+    // A small page cache: the operating system caches the file anyway, and a larger one
+    // only grows the process (64 MiB cost 65 MiB of RSS and a quarter of the speed at 1M messages).
+    db.pragma('cache_size = -8192');
     db.pragma('temp_store = FILE');
     for (const spec of TABLES) createTable(db, spec);
     return new Staging(dir, db);

@@ -10,7 +10,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Services } from '../actions/context.js';
 import type { DomainEvent } from '../events/types.js';
 import { authenticate } from '../actions/auth.js';
-import { checkJoinRoom, recordInstanceParts, recordParts } from '../actions/presence.js';
+import { checkJoinRoom, recordInstanceParts, recordParts, type Joined } from '../actions/presence.js';
 import { checkPostMessage } from '../actions/messages.js';
 import { loadActorFacts, loadActorFactsMany } from '../access/actor.js';
 import { loadRooms } from '../access/rooms.js';
@@ -103,15 +103,67 @@ export class Gateway {
       if (isBinary) return conn.close(CLOSE.badFrame, 'frames are JSON text');
       this.track(this.command(conn, (data as Buffer).toString('utf8')));
     });
-    ws.on('close', () => {
-      const left = this.registry.remove(conn);
-      this.metrics?.connections(this.registry.connectionCount);
-      if (this.closing) return;
-      this.track(recordParts(this.services, { connection: conn.id }, undefined, 'disconnected'));
-      for (const roomId of left) void this.queue.push(() => this.rosterChanged(roomId, conn.principalId, 'left'));
-    });
+    ws.on('close', () => this.disconnect(conn));
     const user = await this.services.store.principals.getById(conn.principalId);
     conn.send(JSON.stringify({ type: 'ready', user: { sipUri: user?.key, displayName: user?.displayName ?? null } }));
+  }
+
+  /**
+   * A connection of another transport (the legacy clients' SIP gateway). It gets the same
+   * frames a WebSocket client gets — messages, roster changes, kicks — and is closed the
+   * same way when its user may no longer use the service.
+   */
+  connect(principalId: number, tokenHash: string, transport: Pick<Connection, 'open' | 'send' | 'close'>): Connection {
+    const conn: Connection = {
+      id: this.nextId++,
+      principalId,
+      tokenHash,
+      rooms: new Set(),
+      get open() {
+        return transport.open;
+      },
+      send: (frame) => transport.send(frame),
+      close: (code, reason) => transport.close(code, reason),
+    };
+    this.registry.add(conn);
+    this.metrics?.connections(this.registry.connectionCount);
+    return conn;
+  }
+
+  /** The connection is gone: it leaves its rooms (PARTs recorded) and its roster entries. */
+  disconnect(conn: Connection): void {
+    const left = this.registry.remove(conn);
+    this.metrics?.connections(this.registry.connectionCount);
+    if (this.closing) return;
+    this.track(recordParts(this.services, { connection: conn.id }, undefined, 'disconnected'));
+    for (const roomId of left) void this.queue.push(() => this.rosterChanged(roomId, conn.principalId, 'left'));
+  }
+
+  /** Joins a connection to a room (guid): the room, its backchat and, unless the room is large, who is in it. */
+  async join(conn: Connection, roomGuid: string): Promise<(Joined & { participants: { sipUri: string; displayName: string | null }[] | null; large: boolean }) | undefined> {
+    const joined = await checkJoinRoom(this.services, { kind: 'user', principalId: conn.principalId }, roomGuid, { connection: conn.id });
+    const roomId = joined.loaded.room.id;
+    if (!conn.open) {
+      // The client went away while joining: its disconnect may already have been
+      // recorded, so this join gets its PART here and never enters the roster.
+      await recordParts(this.services, { connection: conn.id }, [roomId], 'disconnected');
+      return undefined;
+    }
+    const fresh = this.registry.join(conn, roomId);
+    this.guids.set(roomId, joined.loaded.room.guid);
+    const large = await this.updateLarge(roomId);
+    const participants = large ? null : await this.roster(roomId);
+    if (fresh) void this.queue.push(() => this.rosterChanged(roomId, conn.principalId, 'joined'));
+    return { ...joined, room: { ...joined.room, participants: this.registry.participantCount(roomId) }, participants, large };
+  }
+
+  /** The connection leaves a room it joined (PART recorded). */
+  async part(conn: Connection, roomGuid: string): Promise<void> {
+    const room = await this.services.store.rooms.getByGuid(roomGuid);
+    if (room === undefined || !conn.rooms.has(room.id)) throw new AppError('NOT_JOINED', 'you have not joined that room');
+    const left = this.registry.part(conn, room.id);
+    await recordParts(this.services, { connection: conn.id }, [room.id], 'left');
+    if (left) await this.rosterChanged(room.id, conn.principalId, 'left');
   }
 
   /** Work the shutdown must wait for before the store closes. */
@@ -171,31 +223,14 @@ export class Gateway {
         case 'ping':
           return this.reply(conn, parsed.id, { pong: Date.now() });
         case 'join': {
-          const joined = await checkJoinRoom(this.services, actor, parsed.room, { connection: conn.id });
-          const roomId = joined.loaded.room.id;
-          if (!conn.open) {
-            // The client went away while joining: its disconnect may already have been
-            // recorded, so this join gets its PART here and never enters the roster.
-            await recordParts(this.services, { connection: conn.id }, [roomId], 'disconnected');
-            return;
-          }
-          const fresh = this.registry.join(conn, roomId);
-          this.guids.set(roomId, joined.loaded.room.guid);
-          const large = await this.updateLarge(roomId);
-          const participants = large ? null : await this.roster(roomId);
-          this.reply(conn, parsed.id, { room: { ...joined.room, participants: this.registry.participantCount(roomId) }, backchat: joined.backchat, participants, large });
-          if (fresh) await this.rosterChanged(roomId, conn.principalId, 'joined');
+          const joined = await this.join(conn, parsed.room);
+          if (joined === undefined) return;
+          this.reply(conn, parsed.id, { room: joined.room, backchat: joined.backchat, participants: joined.participants, large: joined.large });
           return;
         }
-        case 'part': {
-          const room = await this.services.store.rooms.getByGuid(parsed.room);
-          if (room === undefined || !conn.rooms.has(room.id)) throw new AppError('NOT_JOINED', 'you have not joined that room');
-          const left = this.registry.part(conn, room.id);
-          await recordParts(this.services, { connection: conn.id }, [room.id], 'left');
-          this.reply(conn, parsed.id, { room: parsed.room });
-          if (left) await this.rosterChanged(room.id, conn.principalId, 'left');
-          return;
-        }
+        case 'part':
+          await this.part(conn, parsed.room);
+          return this.reply(conn, parsed.id, { room: parsed.room });
         case 'participants': {
           const room = await this.services.store.rooms.getByGuid(parsed.room);
           if (room === undefined || !conn.rooms.has(room.id)) throw new AppError('NOT_JOINED', 'join the room to see who is in it');

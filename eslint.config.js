@@ -21,7 +21,7 @@ export default tseslint.config(
   {
     // API and compliance tests read JSON and XML off the wire or disk and assert its shape:
     // `any` is what arrives there.
-    files: ['test/api/**/*.ts', 'test/harness/server.ts', 'test/authz/**/*.ts', 'test/compliance/**/*.ts', 'test/harness/compliance-output.ts'],
+    files: ['test/api/**/*.ts', 'test/sip/**/*.ts', 'test/harness/server.ts', 'test/authz/**/*.ts', 'test/compliance/**/*.ts', 'test/harness/compliance-output.ts'],
     rules: {
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',

@@ -17,6 +17,7 @@ import { bootstrapAdministrator, checkDeploymentPool, initialiseDeployment, type
 import { VERSION } from './version.js';
 import { BlobStore } from './files/blob-store.js';
 import type { Gateway } from './realtime/gateway.js';
+import type { SipGateway } from './sip/gateway.js';
 import { ComplianceWorker, type WorkerOptions } from './compliance/worker.js';
 
 export interface Runtime {
@@ -83,6 +84,8 @@ export interface RunningServer {
   url: string;
   runtime: Runtime;
   gateway: Gateway;
+  /** Where the legacy clients' SIP endpoint listens, when enabled. */
+  sip?: { host: string; port: number };
   close(): Promise<void>;
 }
 
@@ -144,6 +147,8 @@ export async function startServer(config: Config, print: (text: string) => void 
     compliance: { log: (level, message, extra) => logger[level](extra ?? {}, message) },
   });
   let gateway: InstanceType<typeof Gateway> | undefined;
+  let sip: SipGateway | undefined;
+  let sipAddress: { host: string; port: number } | undefined;
   try {
     const admin = await bootstrapAdministrator(runtime.services.store, {
       poolFqdn: runtime.deployment.poolFqdn,
@@ -158,11 +163,17 @@ export async function startServer(config: Config, print: (text: string) => void 
     const app = await buildHttpServer(runtime, logger, { gateway, metrics, controlSecret });
     gateway.attach(app.server);
     await app.listen({ host: config.host, port: config.port });
+    if (config.sip.enabled) {
+      const { SipGateway } = await import('./sip/gateway.js');
+      sip = new SipGateway(runtime.services, gateway, logger, config.sip);
+      sipAddress = await sip.listen();
+    }
     const address = app.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : config.port;
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
     const controlFile = writeControlFile(runtime.dataDir, { url, pid: process.pid, secret: controlSecret });
     print(bannerLines(url, runtime, admin, passwordFile).join('\n'));
+    if (sipAddress !== undefined) print(`Legacy Group Chat clients (SIP over TCP): ${sipAddress.host}:${sipAddress.port}`);
     const running = gateway;
     // Housekeeping: expired sessions and file tokens, uploads never posted within a day.
     const housekeeping = setInterval(() => {
@@ -181,10 +192,12 @@ export async function startServer(config: Config, print: (text: string) => void 
       url,
       runtime,
       gateway: running,
+      ...(sipAddress === undefined ? {} : { sip: sipAddress }),
       async close() {
         clearInterval(housekeeping);
         removeControlFile(controlFile, controlSecret);
         unsubscribeCompliance();
+        await sip?.close();
         await running.close();
         await runtime.compliance.stop();
         await app.close();
@@ -192,6 +205,7 @@ export async function startServer(config: Config, print: (text: string) => void 
       },
     };
   } catch (err) {
+    await sip?.close();
     await gateway?.close();
     await runtime.close();
     throw err;

@@ -3,6 +3,7 @@
  * command-line options, validated before anything starts. A bad configuration is
  * reported with every problem at once.
  */
+import { isIP } from 'node:net';
 import os from 'node:os';
 import { z } from 'zod';
 
@@ -32,6 +33,22 @@ export const configSchema = z
     complianceBatchSize: z.coerce.number().int().min(1).max(100_000).default(5000),
     /** Password of the first administrator account (otherwise one is generated). */
     adminPassword: z.string().optional(),
+    /**
+     * The SIP endpoint for legacy Group Chat clients (docs/legacy-clients.md): off unless
+     * enabled; on loopback by default. Clients from `trustedNetworks` (CIDR ranges, none
+     * by default) sign in without credentials.
+     */
+    sip: z
+      .object({
+        enabled: z.boolean().default(false),
+        host: z.string().min(1).default('127.0.0.1'),
+        port: z.coerce.number().int().min(0).max(65535).default(5060),
+        trustedNetworks: z
+          .array(z.string().refine((v) => isIP(v.split('/')[0] ?? '') !== 0 && /^[^/]+(\/\d{1,3})?$/.test(v), 'a CIDR range such as 10.0.0.0/8'))
+          .default([]),
+      })
+      .strict()
+      .default({ enabled: false, host: '127.0.0.1', port: 5060, trustedNetworks: [] }),
   })
   .strict();
 

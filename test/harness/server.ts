@@ -5,7 +5,7 @@
 import { afterAll, beforeAll } from 'vitest';
 import WebSocket from 'ws';
 import { startServer, type RunningServer } from '../../src/main.js';
-import { configSchema } from '../../src/config/schema.js';
+import { configSchema, type ConfigInput } from '../../src/config/schema.js';
 import { SYSTEM_ACTOR, type Services } from '../../src/actions/context.js';
 import { checkSetPassword } from '../../src/actions/principals.js';
 import { buildUser } from '../factories.js';
@@ -150,7 +150,7 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(kind: Pick<StoreKind, 'dialect'>): Promise<TestServer> {
+export async function startTestServer(kind: Pick<StoreKind, 'dialect'>, extra: Partial<ConfigInput> = {}): Promise<TestServer> {
   const dataDir = tempDir('stoa-server-');
   const config = configSchema.parse({
     dataDir,
@@ -159,6 +159,7 @@ export async function startTestServer(kind: Pick<StoreKind, 'dialect'>): Promise
     logLevel: 'silent',
     adminPassword: 'admin-password-1',
     ...(kind.dialect === 'postgres' ? { databaseUrl: await postgresDatabaseUrl() } : {}),
+    ...extra,
   });
   const server = await startServer(config, () => {});
   const services = server.runtime.services;
@@ -188,10 +189,10 @@ export async function startTestServer(kind: Pick<StoreKind, 'dialect'>): Promise
 }
 
 /** One server for the tests of the enclosing describe (each test makes its own data). */
-export function useServer(kind: Pick<StoreKind, 'dialect'>): TestServer {
+export function useServer(kind: Pick<StoreKind, 'dialect'>, extra: Partial<ConfigInput> = {}): TestServer {
   const current = {} as TestServer;
   beforeAll(async () => {
-    Object.assign(current, await startTestServer(kind));
+    Object.assign(current, await startTestServer(kind, extra));
   });
   afterAll(() => current.close?.());
   return current;

@@ -1,0 +1,396 @@
+/**
+ * The SIP endpoint for legacy Group Chat clients (D6, spec 02 §7 and 03): on one TCP
+ * connection it is the client's registrar (REGISTER), provisioning source (the
+ * vnd-microsoft-provisioning-v2 SUBSCRIBE, pointing DefaultPersistentChatPoolUri at a
+ * registered endpoint) and chat server (INVITE/ACK/BYE/UPDATE dialogs on every URI
+ * registered with `stoa endpoint`, XCCOS over INFO both ways). Sign-in is trusted-network
+ * only for now: a REGISTER from an address in `sip.trustedNetworks` names its user; any
+ * other is refused. Malformed SIP or XCCOS is answered with an error; a connection whose
+ * framing is lost is closed; the gateway stays up.
+ */
+import net from 'node:net';
+import { randomBytes } from 'node:crypto';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Services } from '../actions/context.js';
+import { loadActorFacts } from '../access/actor.js';
+import { canUseService } from '../domain/permissions.js';
+import { normaliseSipUri } from '../domain/principals.js';
+import type { Gateway } from '../realtime/gateway.js';
+import { ChatSession } from './chat-session.js';
+import { parseNameAddr, responseTo, serialise, SipFramer, SipHeaders, SipParseError, type SipMessage, type SipRequest, type SipResponse } from './message.js';
+import { parseXccos, RESP, XccosError } from './xccos.js';
+
+export interface SipConfig {
+  host: string;
+  port: number;
+  /** CIDR ranges whose clients sign in without credentials. */
+  trustedNetworks: readonly string[];
+}
+
+const SESSION_EXPIRES = 3600;
+const REGISTER_EXPIRES = 3600;
+const tag = () => randomBytes(4).toString('hex');
+
+/** A CIDR list as a BlockList (IPv4 and IPv6; an IPv4-mapped IPv6 address matches its IPv4 range). */
+export function trustedList(ranges: readonly string[]): net.BlockList {
+  const list = new net.BlockList();
+  for (const range of ranges) {
+    const [address, bits] = range.split('/');
+    const type = net.isIPv6(address ?? '') ? 'ipv6' : 'ipv4';
+    if (net.isIP(address ?? '') === 0) throw new Error(`sip.trustedNetworks: '${range}' is not an address or CIDR range`);
+    const prefix = bits === undefined ? (type === 'ipv4' ? 32 : 128) : Number(bits);
+    if (!Number.isInteger(prefix) || prefix < 0 || prefix > (type === 'ipv4' ? 32 : 128)) throw new Error(`sip.trustedNetworks: '${range}' has a bad prefix length`);
+    list.addSubnet(address!, prefix, type);
+  }
+  return list;
+}
+
+function isTrusted(list: net.BlockList, address: string | undefined): boolean {
+  if (address === undefined) return false;
+  const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (v4 !== null) return list.check(v4[1]!, 'ipv4');
+  return list.check(address, net.isIPv6(address) ? 'ipv6' : 'ipv4');
+}
+
+interface Dialog {
+  callId: string;
+  localTag: string;
+  remoteFrom: string;
+  /** The endpoint URI the client invited. */
+  serverUri: string;
+  userUri: string;
+  cseq: number;
+  session: ChatSession;
+  expiry: NodeJS.Timeout;
+  open: boolean;
+}
+
+/** One client's TCP connection. */
+class SipConnection {
+  private readonly framer = new SipFramer();
+  private principalId: number | undefined;
+  private userUri: string | undefined;
+  private readonly dialogs = new Map<string, Dialog>();
+  private readonly registerTag = tag();
+  private closed = false;
+  /** Requests are handled one at a time, in order. */
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly gateway: SipGateway,
+    private readonly socket: net.Socket,
+  ) {
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('close', () => this.onClose());
+    socket.on('error', () => undefined);
+  }
+
+  private get local(): string {
+    return `${this.socket.localAddress ?? '127.0.0.1'}:${this.socket.localPort ?? 0}`;
+  }
+
+  private write(message: SipMessage): void {
+    if (!this.closed && this.socket.writable) this.socket.write(serialise(message));
+  }
+
+  private onData(chunk: Buffer): void {
+    for (const item of this.framer.push(chunk)) {
+      if (item instanceof SipParseError) {
+        if (item.headers !== undefined && item.headers.get('call-id') !== undefined) {
+          const bad = responseTo({ headers: item.headers }, 400, 'Bad Request');
+          bad.headers.add('Warning', `399 stoa "${item.message.replace(/"/g, "'").slice(0, 120)}"`);
+          this.write(bad);
+        }
+        if (!item.framed) {
+          this.gateway.log('info', { error: item.message }, 'sip connection closed: unreadable stream');
+          this.socket.end();
+        }
+        continue;
+      }
+      if (item.kind === 'response') continue;
+      this.chain = this.chain.then(() => this.onRequest(item)).catch((err: unknown) => this.gateway.log('error', { err }, 'sip request failed'));
+    }
+  }
+
+  private onClose(): void {
+    this.closed = true;
+    for (const d of this.dialogs.values()) this.endDialog(d);
+  }
+
+  private endDialog(d: Dialog): void {
+    if (!d.open) return;
+    d.open = false;
+    clearTimeout(d.expiry);
+    this.dialogs.delete(d.callId);
+    d.session.close();
+  }
+
+  private respond(request: SipRequest, status: number, reason: string, extra: [string, string][] = [], body?: { type: string; text: string }, toTag?: string): void {
+    const response: SipResponse = responseTo(request, status, reason, toTag);
+    for (const [n, v] of extra) response.headers.add(n, v);
+    if (body !== undefined) {
+      response.headers.add('Content-Type', body.type);
+      response.body = Buffer.from(body.text, 'utf8');
+    }
+    this.write(response);
+  }
+
+  private async onRequest(request: SipRequest): Promise<void> {
+    if (['call-id', 'cseq', 'from', 'to'].some((h) => request.headers.get(h) === undefined)) {
+      return this.respond(request, 400, 'Bad Request', [['Warning', '399 stoa "From, To, Call-ID and CSeq are required"']]);
+    }
+    switch (request.method) {
+      case 'REGISTER':
+        return this.register(request);
+      case 'OPTIONS':
+        return this.respond(request, 200, 'OK', [['Allow', 'INVITE, ACK, BYE, CANCEL, INFO, UPDATE, OPTIONS, SUBSCRIBE, REGISTER']]);
+      case 'ACK':
+        return;
+    }
+    if (this.principalId === undefined) return this.respond(request, 403, 'Forbidden', [['Warning', '399 stoa "register first"']]);
+    switch (request.method) {
+      case 'SUBSCRIBE':
+        return this.subscribe(request);
+      case 'INVITE':
+        return this.invite(request);
+      case 'INFO':
+        return this.info(request);
+      case 'UPDATE':
+        return this.refresh(request);
+      case 'BYE': {
+        const d = this.dialogs.get(request.headers.get('call-id')!);
+        if (d === undefined) return this.respond(request, 481, 'Call/Transaction Does Not Exist');
+        this.respond(request, 200, 'OK');
+        return this.endDialog(d);
+      }
+      case 'CANCEL':
+        return this.respond(request, 200, 'OK');
+      default:
+        return this.respond(request, 405, 'Method Not Allowed', [['Allow', 'INVITE, ACK, BYE, CANCEL, INFO, UPDATE, OPTIONS, SUBSCRIBE, REGISTER']]);
+    }
+  }
+
+  private async register(request: SipRequest): Promise<void> {
+    const expires = Number(request.headers.get('expires') ?? REGISTER_EXPIRES);
+    let user: string;
+    try {
+      user = normaliseSipUri(parseNameAddr(request.headers.get('to') ?? '').uri);
+    } catch {
+      return this.respond(request, 400, 'Bad Request', [['Warning', '399 stoa "To is not a SIP address"']]);
+    }
+    if (expires === 0) {
+      this.principalId = undefined;
+      return this.respond(request, 200, 'OK', [['Expires', '0']], undefined, this.registerTag);
+    }
+    if (!this.gateway.trusts(this.socket.remoteAddress)) {
+      return this.respond(request, 403, 'Forbidden', [['Warning', '399 stoa "sign-in is open to trusted networks only"']]);
+    }
+    const principal = await this.gateway.services.store.principals.getByKey(user);
+    const facts = principal?.kind === 'user' ? await loadActorFacts(this.gateway.services.store, { kind: 'user', principalId: principal.id }) : undefined;
+    if (principal === undefined || facts === undefined || !canUseService(facts)) {
+      return this.respond(request, 403, 'Forbidden', [['Warning', '399 stoa "this account may not use Persistent Chat"']]);
+    }
+    this.principalId = principal.id;
+    this.userUri = principal.key;
+    const contact = request.headers.get('contact');
+    this.respond(
+      request,
+      200,
+      'OK',
+      [
+        ...(contact === undefined ? [] : ([['Contact', `${contact};expires=${REGISTER_EXPIRES}`]] as [string, string][])),
+        ['Expires', String(REGISTER_EXPIRES)],
+        ['Supported', 'msrtc-event-categories'],
+        ['Supported', 'adhoclist'],
+        ['Allow-Events', 'vnd-microsoft-provisioning-v2'],
+        ['Server', `Stoa`],
+      ],
+      undefined,
+      this.registerTag,
+    );
+  }
+
+  private async subscribe(request: SipRequest): Promise<void> {
+    const event = (request.headers.get('event') ?? '').trim().toLowerCase();
+    if (event !== 'vnd-microsoft-provisioning-v2') return this.respond(request, 489, 'Bad Event', [['Allow-Events', 'vnd-microsoft-provisioning-v2']]);
+    const pool = await this.gateway.chatUri(this.userUri!);
+    const body = `<provisionGroupList xmlns="http://schemas.microsoft.com/2006/09/sip/provisiongrouplist"><provisionGroup name="persistentChatConfiguration"><propertyEntryList><property name="EnablePersistentChat">true</property><property name="DefaultPersistentChatPoolUri">${pool}</property></propertyEntryList></provisionGroup></provisionGroupList>`;
+    this.respond(
+      request,
+      200,
+      'OK',
+      [
+        ['Event', 'vnd-microsoft-provisioning-v2'],
+        ['Expires', '0'],
+        ['subscription-state', 'terminated;expires=0'],
+        ['ms-piggyback-cseq', '1'],
+        ['Contact', `<sip:${this.local};transport=tcp>`],
+      ],
+      { type: 'application/vnd-microsoft-roaming-provisioning-v2+xml', text: body },
+      tag(),
+    );
+  }
+
+  private sessionExpires(request: SipRequest): number {
+    const asked = Number(/^\d+/.exec(request.headers.get('session-expires') ?? '')?.[0] ?? SESSION_EXPIRES);
+    return Math.min(Math.max(asked, 90), SESSION_EXPIRES);
+  }
+
+  private armExpiry(d: Dialog, seconds: number): void {
+    clearTimeout(d.expiry);
+    d.expiry = setTimeout(() => this.endDialog(d), (seconds + 32) * 1000);
+    d.expiry.unref();
+  }
+
+  private async invite(request: SipRequest): Promise<void> {
+    const callId = request.headers.get('call-id')!;
+    const existing = this.dialogs.get(callId);
+    if (existing !== undefined) {
+      // A re-INVITE refreshes the session.
+      this.armExpiry(existing, this.sessionExpires(request));
+      return this.respond(request, 200, 'OK', [['Contact', `<sip:${this.local};transport=tcp>`], ['Session-Expires', `${this.sessionExpires(request)};refresher=uac`]], undefined, existing.localTag);
+    }
+    let target: string;
+    try {
+      target = normaliseSipUri(request.uri.includes('@') ? request.uri : parseNameAddr(request.headers.get('to')!).uri);
+    } catch {
+      return this.respond(request, 404, 'Not Found');
+    }
+    if ((await this.gateway.services.store.endpoints.getByUri(target)) === undefined) return this.respond(request, 404, 'Not Found', [['Warning', `399 stoa "${target} is not a Persistent Chat endpoint of this pool"`]]);
+    const localTag = tag();
+    const seconds = this.sessionExpires(request);
+    const dialog: Dialog = {
+      callId,
+      localTag,
+      remoteFrom: request.headers.get('from')!,
+      serverUri: target,
+      userUri: this.userUri!,
+      cseq: 100,
+      open: true,
+      expiry: setTimeout(() => undefined, 0),
+      session: undefined as unknown as ChatSession,
+    };
+    dialog.session = new ChatSession(this.gateway.services, this.gateway.realtime, this.principalId!, this.userUri!, target, {
+      get open() {
+        return dialog.open;
+      },
+      send: (xml) => this.sendInfo(dialog, xml),
+      end: (reason) => this.bye(dialog, reason),
+    });
+    this.dialogs.set(callId, dialog);
+    this.armExpiry(dialog, seconds);
+    this.respond(request, 200, 'OK', [['Contact', `<sip:${this.local};transport=tcp>`], ['Session-Expires', `${seconds};refresher=uac`]], undefined, localTag);
+  }
+
+  private refresh(request: SipRequest): void {
+    const d = this.dialogs.get(request.headers.get('call-id')!);
+    if (d === undefined) return this.respond(request, 481, 'Call/Transaction Does Not Exist');
+    const seconds = this.sessionExpires(request);
+    this.armExpiry(d, seconds);
+    this.respond(request, 200, 'OK', [['Session-Expires', `${seconds};refresher=uac`]]);
+  }
+
+  private async info(request: SipRequest): Promise<void> {
+    const d = this.dialogs.get(request.headers.get('call-id')!);
+    if (d === undefined) return this.respond(request, 481, 'Call/Transaction Does Not Exist');
+    let envelope;
+    try {
+      envelope = parseXccos(request.body.toString('utf8'));
+    } catch (err) {
+      if (!(err instanceof XccosError)) throw err;
+      return this.respond(request, 400, 'Bad Request', [['Warning', `399 stoa "not XCCOS: ${err.message.replace(/"/g, "'").slice(0, 100)}"`]]);
+    }
+    const posts = envelope.items.filter((i) => i.name === 'grpchat');
+    const commands = envelope.items.filter((i) => i.name === 'cmd');
+    if (posts.length > 0) {
+      // A post is acknowledged only once it is stored: anything but 200 is "not delivered".
+      for (const post of posts) {
+        const outcome = await d.session.post(post);
+        if (outcome !== 'ok') {
+          const [code, text] = RESP[outcome];
+          return this.respond(request, 403, 'Forbidden', [['Warning', `399 stoa "${code} ${text}"`]]);
+        }
+      }
+    }
+    this.respond(request, 200, 'OK');
+    for (const cmd of commands) await d.session.command(cmd, envelope.envid);
+  }
+
+  private request(d: Dialog, method: string, extra: [string, string][] = [], body?: string): SipRequest {
+    const { uri } = parseNameAddr(d.remoteFrom);
+    const headers = new SipHeaders([
+      ['Via', `SIP/2.0/TCP ${this.local};branch=z9hG4bK${tag()}`],
+      ['From', `<${d.serverUri}>;tag=${d.localTag}`],
+      ['To', d.remoteFrom],
+      ['Call-ID', d.callId],
+      ['CSeq', `${++d.cseq} ${method}`],
+      ['Max-Forwards', '70'],
+      ...extra,
+    ]);
+    if (body !== undefined) headers.add('Content-Type', 'text/plain');
+    return { kind: 'request', method, uri, headers, body: Buffer.from(body ?? '', 'utf8') };
+  }
+
+  private sendInfo(d: Dialog, xml: string): void {
+    if (d.open) this.write(this.request(d, 'INFO', [], xml));
+  }
+
+  private bye(d: Dialog, reason: string): void {
+    if (!d.open) return;
+    this.write(this.request(d, 'BYE', [['Reason', `SIP;cause=200;text="${reason.replace(/"/g, "'").slice(0, 100)}"`]]));
+    this.endDialog(d);
+  }
+}
+
+export class SipGateway {
+  private readonly server = net.createServer((socket) => this.accept(socket));
+  private readonly sockets = new Set<net.Socket>();
+  private readonly trusted: net.BlockList;
+
+  constructor(
+    readonly services: Services,
+    readonly realtime: Gateway,
+    private readonly logger: Pick<FastifyBaseLogger, 'info' | 'error' | 'warn'>,
+    private readonly config: SipConfig,
+  ) {
+    this.trusted = trustedList(config.trustedNetworks);
+  }
+
+  trusts(address: string | undefined): boolean {
+    return isTrusted(this.trusted, address);
+  }
+
+  log(level: 'info' | 'error' | 'warn', extra: object, message: string): void {
+    this.logger[level](extra, message);
+  }
+
+  /** The chat URI provisioning hands a user: the pool's first endpoint in the user's domain, else its first. */
+  async chatUri(userUri: string): Promise<string> {
+    const endpoints = await this.services.store.endpoints.list();
+    const domain = userUri.slice(userUri.lastIndexOf('@') + 1);
+    const sorted = [...endpoints].sort((a, b) => a.createdAt - b.createdAt || a.id - b.id);
+    return (sorted.find((e) => e.sipUri.endsWith(`@${domain}`)) ?? sorted[0])?.sipUri ?? `sip:ocschat@${domain}`;
+  }
+
+  private accept(socket: net.Socket): void {
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+    socket.setNoDelay(true);
+    new SipConnection(this, socket);
+  }
+
+  async listen(): Promise<{ host: string; port: number }> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.config.port, this.config.host, () => resolve());
+    });
+    const address = this.server.address() as net.AddressInfo;
+    return { host: address.address, port: address.port };
+  }
+
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const s of this.sockets) s.destroy();
+    await closed;
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * The legacy clients' SIP gateway inside a real `stoa serve`, driven over TCP the way SIPE
+ * drives it (spec 03): sign-in, provisioning, the two-step requri hand-off, the room list
+ * (privacy respected), join, backchat, posting both ways with WebSocket clients, the
+ * refusals with their reply codes, kicks, and malformed SIP and XCCOS answered without
+ * bringing the gateway down.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PASSWORD, startTestServer, type TestServer } from '../harness/server.js';
+import { checkSetPassword } from '../../src/actions/principals.js';
+import { SipClient, type ClientDialog } from '../harness/sip-client.js';
+import { buildCategory, buildDomain, buildRoom, buildUser } from '../factories.js';
+import { SYSTEM_ACTOR } from '../../src/actions/context.js';
+import { checkUpdateRoom } from '../../src/actions/rooms.js';
+import { channelUri } from '../../src/domain/compliance.js';
+import { POOL } from '../harness/services.js';
+import { find, findAll, type XmlElement } from '../../src/sip/xccos.js';
+import { pendingEvents } from '../harness/compliance-output.js';
+
+let server: TestServer;
+let port: number;
+const clients: SipClient[] = [];
+
+beforeAll(async () => {
+  server = await startTestServer({ dialect: 'sqlite' }, { sip: { enabled: true, port: 0, trustedNetworks: ['127.0.0.1/32', '::1/128'] } });
+  port = server.server.sip!.port;
+  await buildDomain(server.services, 'contoso.com');
+});
+afterAll(async () => {
+  for (const c of clients) c.close();
+  await server.close();
+});
+
+async function client(user: string): Promise<SipClient> {
+  const c = await SipClient.connect(port, user);
+  clients.push(c);
+  return c;
+}
+
+const code = (rpl: XmlElement) => find(rpl, 'resp')!.attrs.code;
+
+async function world() {
+  const s = server.services;
+  const alice = await buildUser(s, { domain: 'contoso.com' });
+  const bob = await buildUser(s, { domain: 'contoso.com' });
+  const carol = await buildUser(s, { domain: 'contoso.com' });
+  const category = await buildCategory(s, { allowed: ['contoso.com'] });
+  const closed = await buildRoom(s, category.name, { privacy: 'Closed', members: [alice.key, bob.key] });
+  const secret = await buildRoom(s, category.name, { privacy: 'Secret', members: [bob.key] });
+  const stage = await buildRoom(s, category.name, { privacy: 'Open', type: 'Auditorium', presenters: [bob.key], members: [alice.key, bob.key] });
+  return { alice, bob, carol, closed, secret, stage, category };
+}
+
+describe('legacy clients over SIP', () => {
+  it('signs in, is provisioned, hands off with requri, lists rooms (privacy respected), joins, reads the backchat and chats both ways with a WebSocket client', async () => {
+    const w = await world();
+    await checkSetPassword(server.services, SYSTEM_ACTOR, w.bob.key, PASSWORD);
+    const bobWs = await server.signIn(w.bob.key);
+    const ws = await bobWs.ws();
+    await ws.ok({ type: 'join', room: w.closed.guid });
+    await ws.ok({ type: 'post', room: w.closed.guid, text: 'before alice came — <b>not html</b> & more' });
+
+    const alice = await client(w.alice.key);
+    const { chat, poolUri, channelServer } = await alice.signIn();
+    expect(poolUri).toBe(`sip:persistentchat@${POOL}`);
+    expect(channelServer).toBe(poolUri);
+    const register = alice.received.find((m) => m.kind === 'response' && m.headers.get('cseq') === '1 REGISTER')!;
+    expect(register.headers.get('expires')).toBe('3600');
+    expect(register.headers.getAll('supported')).toContain('msrtc-event-categories');
+    expect(register.headers.get('allow-events')).toBe('vnd-microsoft-provisioning-v2');
+
+    const info = await alice.ask(chat, 'cmd:getserverinfo');
+    expect(find(info, 'sib')!.attrs.rootUri).toBe(`ma-cat://${POOL}/root`);
+    const listing = await alice.ask(chat, 'cmd:chansrch', '<qib qtype="BYNAME" criteria="" extended="false"/>');
+    const rooms = findAll(listing, 'chanib').map((c) => c.attrs.uri);
+    expect(rooms).toContain(channelUri(POOL, w.closed.guid));
+    expect(rooms).toContain(channelUri(POOL, w.stage.guid));
+    expect(rooms).not.toContain(channelUri(POOL, w.secret.guid));
+    const stageEntry = findAll(listing, 'chanib').find((c) => c.attrs.uri === channelUri(POOL, w.stage.guid))!;
+    expect(stageEntry.children.find((c) => c.attrs.id === 'urn:parlano:ma:info:visibilty')!.text).toBe('open');
+
+    const joined = await alice.ask(chat, 'cmd:join', `<chanid key="0" domain="${POOL}" value="${w.closed.guid}"/>`);
+    expect(code(joined)).toBe('200');
+    expect(findAll(joined, 'uib').map((u) => u.attrs.uri).sort()).toEqual([w.alice.key, w.bob.key].sort());
+    expect(find(joined, 'chanib')!.attrs).toMatchObject({ name: w.closed.name, uri: channelUri(POOL, w.closed.guid) });
+    // Bob's WebSocket sees Alice arrive.
+    await ws.waitFor((f) => f.type === 'participant.joined' && f.user.sipUri === w.alice.key);
+
+    const history = await alice.ask(chat, 'cmd:bccontext', `<chanib uri="${channelUri(POOL, w.closed.guid)}"/><bcq><last cnt="25"/></bcq>`);
+    const past = findAll(history, 'msg');
+    expect(past.map((m) => [m.attrs.author, find(m, 'chat')!.text])).toEqual([[w.bob.key, 'before alice came — <b>not html</b> & more']]);
+
+    // Alice posts from the legacy client: Bob's WebSocket gets it.
+    const posted = await alice.post(chat, channelUri(POOL, w.closed.guid), 'hello from the legacy client & friends');
+    expect(posted.status).toBe(200);
+    const got = await ws.waitFor((f) => f.type === 'message' && f.message.text === 'hello from the legacy client & friends');
+    expect(got.message.author).toBe(w.alice.key);
+    // Bob posts from the WebSocket: Alice's legacy client gets a grpchat.
+    await ws.ok({ type: 'post', room: w.closed.guid, text: 'hi alice\nsecond line' });
+    const grpchat = await alice.waitFor(() => alice.envelopes.flatMap((e) => e.items).find((i) => i.name === 'grpchat'), 'a grpchat');
+    expect(grpchat.attrs).toMatchObject({ chanUri: channelUri(POOL, w.closed.guid), author: w.bob.key });
+    expect(find(grpchat, 'chat')!.text).toBe('hi alice\nsecond line');
+    // Her own post is not echoed back to her.
+    expect(alice.envelopes.flatMap((e) => e.items).filter((i) => i.name === 'grpchat')).toHaveLength(1);
+
+    // Compliance sees the legacy client like any other: JOIN, BACKCHAT, CHAT.
+    const events = (await pendingEvents(server.services)).filter((e) => e.actorUri === w.alice.key);
+    expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['JOIN', 'BACKCHAT', 'CHAT']));
+
+    const parted = await alice.ask(chat, 'cmd:part', `<chanib uri="${channelUri(POOL, w.closed.guid)}"/>`);
+    expect(code(parted)).toBe('200');
+    await ws.waitFor((f) => f.type === 'participant.left' && f.user.sipUri === w.alice.key);
+    ws.close();
+  });
+
+  it('refuses with reply codes: unknown room, not a member, auditorium without the presenter role, disabled room', async () => {
+    const w = await world();
+    const carol = await client(w.carol.key);
+    const { chat } = await carol.signIn();
+    const unknown = await carol.ask(chat, 'cmd:join', `<chanid key="0" domain="${POOL}" value="00000000-0000-4000-8000-000000000000"/>`);
+    expect(find(unknown, 'resp')!.attrs.code).toBe('404');
+    // A Secret room she is not in looks the same as one that does not exist.
+    expect(code(await carol.ask(chat, 'cmd:join', `<chanid key="0" domain="${POOL}" value="${w.secret.guid}"/>`))).toBe('404');
+    expect(find(await carol.ask(chat, 'cmd:join', `<chanid key="0" domain="${POOL}" value="${w.closed.guid}"/>`), 'resp')!.text).toBe('ERR_NOT_MEMBER');
+
+    const alice = await client(w.alice.key);
+    const a = await alice.signIn();
+    expect(code(await alice.ask(a.chat, 'cmd:join', `<chanid key="0" domain="${POOL}" value="${w.stage.guid}"/>`))).toBe('200');
+    const refused = await alice.post(a.chat, channelUri(POOL, w.stage.guid), 'may I speak?');
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get('warning')).toMatch(/ERR_NOT_PRESENTER/);
+
+    await checkUpdateRoom(server.services, SYSTEM_ACTOR, w.closed.name, { disabled: true });
+    expect(find(await alice.ask(a.chat, 'cmd:join', `<chanid key="0" domain="${POOL}" value="${w.closed.guid}"/>`), 'resp')!.text).toBe('ERR_CHANNEL_DISABLED');
+    const unknownCommand = await alice.ask(a.chat, 'cmd:frobnicate');
+    expect(find(unknownCommand, 'resp')!.attrs.code).toBe('501');
+  });
+
+  it('cuts the legacy session out of a room when the room is disabled or the member removed', async () => {
+    const w = await world();
+    const alice = await client(w.alice.key);
+    const { chat } = await alice.signIn();
+    expect(code(await alice.ask(chat, 'cmd:join', `<chanid key="0" domain="${POOL}" value="${w.closed.guid}"/>`))).toBe('200');
+    const { replace } = await import('../factories.js');
+    await checkUpdateRoom(server.services, SYSTEM_ACTOR, w.closed.name, { members: replace([w.bob.key]) });
+    await server.settle();
+    const part = await alice.waitFor(() => alice.envelopes.flatMap((e) => e.items).find((i) => i.attrs.id === 'ntc:part'), 'ntc:part');
+    expect(find(part, 'chanib')!.attrs.uri).toBe(channelUri(POOL, w.closed.guid));
+    expect(find(part, 'uib')!.attrs.uri).toBe(w.alice.key);
+    const refused = await alice.post(chat, channelUri(POOL, w.closed.guid), 'still here?');
+    expect(refused.status).toBe(403);
+  });
+
+  it('answers malformed SIP and XCCOS with errors and stays up', async () => {
+    const w = await world();
+    const bad = await client(w.alice.key);
+    bad.raw('HELLO WORLD\r\nCall-ID: x\r\nFrom: <sip:a@b.c>\r\nTo: <sip:a@b.c>\r\nCSeq: 1 HELLO\r\nContent-Length: 0\r\n\r\n');
+    const badStart = await bad.waitFor(() => bad.received.find((m) => m.kind === 'response'), 'a 400');
+    expect(badStart).toMatchObject({ status: 400 });
+    // Requests before REGISTER are refused.
+    expect((await bad.invite(`sip:persistentchat@${POOL}`)).response.status).toBe(403);
+    const { chat } = await bad.signIn();
+    expect((await bad.inDialog(chat, 'INFO', '<xccos><cmd id="cmd:requri"')).status).toBe(400);
+    expect((await bad.inDialog(chat, 'INFO', '<!DOCTYPE x [<!ENTITY a "aaaa">]><xccos>&a;</xccos>')).status).toBe(400);
+    expect((await bad.inDialog(chat, 'INFO', 'not xml at all')).status).toBe(400);
+    const stale: ClientDialog = { ...chat, callId: 'no-such-call' };
+    expect((await bad.inDialog(stale, 'INFO', '<xccos envid="1"/>')).status).toBe(481);
+    expect((await bad.invite(`sip:nobody@${POOL}`)).response.status).toBe(404);
+    expect((await bad.send('MESSAGE', w.alice.key, [['From', `<${w.alice.key}>;tag=1`], ['To', `<${w.alice.key}>`], ['CSeq', '9 MESSAGE'], ['Call-ID', 'm1']])).status).toBe(405);
+    expect((await bad.send('OPTIONS', `sip:${POOL}`, [['From', `<${w.alice.key}>;tag=1`], ['To', `<sip:${POOL}>`], ['CSeq', '1 OPTIONS'], ['Call-ID', 'o1']])).status).toBe(200);
+
+    // Huge headers lose the framing: that connection is closed, the gateway carries on.
+    const huge = await client(w.alice.key);
+    huge.raw(`INVITE sip:x SIP/2.0\r\nX-Pad: ${'a'.repeat(40_000)}`);
+    await huge.waitFor(() => (huge.closed ? true : undefined), 'the connection to close');
+    const truncated = await client(w.alice.key);
+    truncated.raw('REGISTER sip:contoso.com SIP/2.0\r\nContent-Length: 500\r\n\r\nshort');
+    truncated.close();
+    const after = await client(w.bob.key);
+    const { chat: ok } = await after.signIn();
+    expect(code(await after.ask(ok, 'cmd:requri'))).toBe('200');
+  });
+
+  it('refuses sign-in from outside the trusted networks, and unknown or disabled accounts', async () => {
+    const other = await startTestServer({ dialect: 'sqlite' }, { sip: { enabled: true, port: 0, trustedNetworks: ['10.0.0.0/8'] } });
+    try {
+      const user = await buildUser(other.services, {});
+      const c = await SipClient.connect(other.server.sip!.port, user.key);
+      clients.push(c);
+      const r = await c.register();
+      expect(r.status).toBe(403);
+      expect(r.headers.get('warning')).toMatch(/trusted networks only/);
+    } finally {
+      await other.close();
+    }
+    const nobody = await client('sip:nobody@contoso.com');
+    expect((await nobody.register()).status).toBe(403);
+  });
+});

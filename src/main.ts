@@ -84,8 +84,8 @@ export interface RunningServer {
   url: string;
   runtime: Runtime;
   gateway: Gateway;
-  /** Where the legacy clients' SIP endpoint listens, when enabled. */
-  sip?: { host: string; port: number };
+  /** Where the legacy clients' SIP endpoint listens, when enabled (tlsPort with TLS). */
+  sip?: { host: string; port: number; tlsPort?: number };
   close(): Promise<void>;
 }
 
@@ -148,7 +148,7 @@ export async function startServer(config: Config, print: (text: string) => void 
   });
   let gateway: InstanceType<typeof Gateway> | undefined;
   let sip: SipGateway | undefined;
-  let sipAddress: { host: string; port: number } | undefined;
+  let sipAddress: { host: string; port: number; tlsPort?: number } | undefined;
   try {
     const admin = await bootstrapAdministrator(runtime.services.store, {
       poolFqdn: runtime.deployment.poolFqdn,
@@ -173,7 +173,9 @@ export async function startServer(config: Config, print: (text: string) => void 
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
     const controlFile = writeControlFile(runtime.dataDir, { url, pid: process.pid, secret: controlSecret });
     print(bannerLines(url, runtime, admin, passwordFile).join('\n'));
-    if (sipAddress !== undefined) print(`Legacy Group Chat clients (SIP over TCP): ${sipAddress.host}:${sipAddress.port}`);
+    if (sipAddress !== undefined) {
+      print(`Legacy Group Chat clients (SIP over TCP): ${sipAddress.host}:${sipAddress.port}${sipAddress.tlsPort === undefined ? '' : `, TLS: ${sipAddress.host}:${sipAddress.tlsPort}`}`);
+    }
     const running = gateway;
     // Housekeeping: expired sessions and file tokens, uploads never posted within a day.
     const housekeeping = setInterval(() => {

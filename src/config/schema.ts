@@ -46,6 +46,15 @@ export const configSchema = z
         trustedNetworks: z
           .array(z.string().refine((v) => isIP(v.split('/')[0] ?? '') !== 0 && /^[^/]+(\/\d{1,3})?$/.test(v), 'a CIDR range such as 10.0.0.0/8'))
           .default([]),
+        /** SIP over TLS as well, with this certificate and key (PEM files). */
+        tls: z
+          .object({
+            port: z.coerce.number().int().min(0).max(65535).default(5061),
+            certFile: z.string().min(1),
+            keyFile: z.string().min(1),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
       .default({ enabled: false, host: '127.0.0.1', port: 5060, trustedNetworks: [] }),

@@ -8,7 +8,9 @@
  * other is refused. Malformed SIP or XCCOS is answered with an error; a connection whose
  * framing is lost is closed; the gateway stays up.
  */
+import fs from 'node:fs';
 import net from 'node:net';
+import tls from 'node:tls';
 import { randomBytes } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Services } from '../actions/context.js';
@@ -25,6 +27,8 @@ export interface SipConfig {
   port: number;
   /** CIDR ranges whose clients sign in without credentials. */
   trustedNetworks: readonly string[];
+  /** SIP over TLS too, on this port with this certificate and key (PEM files). */
+  tls?: { port: number; certFile: string; keyFile: string };
 }
 
 const SESSION_EXPIRES = 3600;
@@ -87,6 +91,11 @@ class SipConnection {
 
   private get local(): string {
     return `${this.socket.localAddress ?? '127.0.0.1'}:${this.socket.localPort ?? 0}`;
+  }
+
+  /** `tcp` or `tls`: what Contact and Via name. */
+  private get transport(): string {
+    return this.socket instanceof tls.TLSSocket ? 'tls' : 'tcp';
   }
 
   private write(message: SipMessage): void {
@@ -224,7 +233,7 @@ class SipConnection {
         ['Expires', '0'],
         ['subscription-state', 'terminated;expires=0'],
         ['ms-piggyback-cseq', '1'],
-        ['Contact', `<sip:${this.local};transport=tcp>`],
+        ['Contact', `<sip:${this.local};transport=${this.transport}>`],
       ],
       { type: 'application/vnd-microsoft-roaming-provisioning-v2+xml', text: body },
       tag(),
@@ -248,7 +257,7 @@ class SipConnection {
     if (existing !== undefined) {
       // A re-INVITE refreshes the session.
       this.armExpiry(existing, this.sessionExpires(request));
-      return this.respond(request, 200, 'OK', [['Contact', `<sip:${this.local};transport=tcp>`], ['Session-Expires', `${this.sessionExpires(request)};refresher=uac`]], undefined, existing.localTag);
+      return this.respond(request, 200, 'OK', [['Contact', `<sip:${this.local};transport=${this.transport}>`], ['Session-Expires', `${this.sessionExpires(request)};refresher=uac`]], undefined, existing.localTag);
     }
     let target: string;
     try {
@@ -279,7 +288,7 @@ class SipConnection {
     });
     this.dialogs.set(callId, dialog);
     this.armExpiry(dialog, seconds);
-    this.respond(request, 200, 'OK', [['Contact', `<sip:${this.local};transport=tcp>`], ['Session-Expires', `${seconds};refresher=uac`]], undefined, localTag);
+    this.respond(request, 200, 'OK', [['Contact', `<sip:${this.local};transport=${this.transport}>`], ['Session-Expires', `${seconds};refresher=uac`]], undefined, localTag);
   }
 
   private refresh(request: SipRequest): void {
@@ -319,7 +328,7 @@ class SipConnection {
   private request(d: Dialog, method: string, extra: [string, string][] = [], body?: string): SipRequest {
     const { uri } = parseNameAddr(d.remoteFrom);
     const headers = new SipHeaders([
-      ['Via', `SIP/2.0/TCP ${this.local};branch=z9hG4bK${tag()}`],
+      ['Via', `SIP/2.0/${this.transport.toUpperCase()} ${this.local};branch=z9hG4bK${tag()}`],
       ['From', `<${d.serverUri}>;tag=${d.localTag}`],
       ['To', d.remoteFrom],
       ['Call-ID', d.callId],
@@ -344,6 +353,7 @@ class SipConnection {
 
 export class SipGateway {
   private readonly server = net.createServer((socket) => this.accept(socket));
+  private readonly tlsServer: tls.Server | undefined;
   private readonly sockets = new Set<net.Socket>();
   private readonly trusted: net.BlockList;
 
@@ -354,6 +364,22 @@ export class SipGateway {
     private readonly config: SipConfig,
   ) {
     this.trusted = trustedList(config.trustedNetworks);
+    if (config.tls !== undefined) {
+      const read = (file: string, what: string) => {
+        try {
+          return fs.readFileSync(file);
+        } catch (err) {
+          throw new Error(`sip.tls.${what}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+        }
+      };
+      const options = { cert: read(config.tls.certFile, 'certFile'), key: read(config.tls.keyFile, 'keyFile'), minVersion: 'TLSv1.2' as const };
+      try {
+        this.tlsServer = tls.createServer(options, (socket) => this.accept(socket));
+      } catch (err) {
+        throw new Error(`sip.tls: the certificate and key cannot be used (${(err as Error).message})`);
+      }
+      this.tlsServer.on('tlsClientError', () => undefined);
+    }
   }
 
   trusts(address: string | undefined): boolean {
@@ -379,17 +405,21 @@ export class SipGateway {
     new SipConnection(this, socket);
   }
 
-  async listen(): Promise<{ host: string; port: number }> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.config.port, this.config.host, () => resolve());
-    });
-    const address = this.server.address() as net.AddressInfo;
-    return { host: address.address, port: address.port };
+  /** Starts listening: TCP, and TLS when configured. */
+  async listen(): Promise<{ host: string; port: number; tlsPort?: number }> {
+    const start = (server: net.Server, port: number) =>
+      new Promise<number>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, this.config.host, () => resolve((server.address() as net.AddressInfo).port));
+      });
+    const port = await start(this.server, this.config.port);
+    const tlsPort = this.tlsServer === undefined ? undefined : await start(this.tlsServer, this.config.tls!.port);
+    return { host: this.config.host, port, ...(tlsPort === undefined ? {} : { tlsPort }) };
   }
 
   async close(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const servers = [this.server, ...(this.tlsServer === undefined ? [] : [this.tlsServer])].filter((s) => s.listening);
+    const closed = Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     for (const s of this.sockets) s.destroy();
     await closed;
   }

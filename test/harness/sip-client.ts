@@ -5,6 +5,7 @@
  * It answers the server's INFOs with 200 and keeps every XCCOS envelope it receives.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import { randomBytes } from 'node:crypto';
 import { parseNameAddr, serialise, SipFramer, SipHeaders, SipParseError, type SipMessage, type SipRequest, type SipResponse } from '../../src/sip/message.js';
 import { parseXccos, type XccosEnvelope } from '../../src/sip/xccos.js';
@@ -52,9 +53,13 @@ export class SipClient {
     socket.on('error', () => undefined);
   }
 
-  static connect(port: number, user: string): Promise<SipClient> {
+  /** Over TCP, or over TLS trusting `tls.ca` (the server's certificate). */
+  static connect(port: number, user: string, secure?: { ca: Buffer | string }): Promise<SipClient> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect(port, '127.0.0.1', () => resolve(new SipClient(socket, user)));
+      const socket: net.Socket =
+        secure === undefined
+          ? net.connect(port, '127.0.0.1', () => resolve(new SipClient(socket, user)))
+          : tls.connect({ port, host: '127.0.0.1', ca: secure.ca, servername: 'localhost' }, () => resolve(new SipClient(socket, user)));
       socket.once('error', reject);
     });
   }

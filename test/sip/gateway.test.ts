@@ -5,7 +5,11 @@
  * refusals with their reply codes, kicks, and malformed SIP and XCCOS answered without
  * bringing the gateway down.
  */
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../harness/stores.js';
 import { PASSWORD, startTestServer, type TestServer } from '../harness/server.js';
 import { checkSetPassword } from '../../src/actions/principals.js';
 import { SipClient, type ClientDialog } from '../harness/sip-client.js';
@@ -179,6 +183,27 @@ describe('legacy clients over SIP', () => {
     const after = await client(w.bob.key);
     const { chat: ok } = await after.signIn();
     expect(code(await after.ask(ok, 'cmd:requri'))).toBe('200');
+  });
+
+  it('speaks SIP over TLS with the configured certificate, and refuses to start with one it cannot read', async () => {
+    const dir = tempDir('stoa-sip-tls-');
+    const cert = path.join(dir, 'cert.pem');
+    const key = path.join(dir, 'key.pem');
+    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost'], { encoding: 'utf8' });
+    expect(made.status, made.stderr).toBe(0);
+    const secure = await startTestServer({ dialect: 'sqlite' }, { sip: { enabled: true, port: 0, trustedNetworks: ['127.0.0.1/32'], tls: { port: 0, certFile: cert, keyFile: key } } });
+    try {
+      const user = await buildUser(secure.services, {});
+      const c = await SipClient.connect(secure.server.sip!.tlsPort!, user.key, { ca: fs.readFileSync(cert) });
+      clients.push(c);
+      const { chat } = await c.signIn();
+      expect(code(await c.ask(chat, 'cmd:requri'))).toBe('200');
+      const invited = c.received.find((m) => m.kind === 'response' && m.headers.get('cseq') === '1 INVITE')!;
+      expect(invited.headers.get('contact')).toMatch(/transport=tls/);
+    } finally {
+      await secure.close();
+    }
+    await expect(startTestServer({ dialect: 'sqlite' }, { sip: { enabled: true, port: 0, tls: { port: 0, certFile: path.join(dir, 'missing.pem'), keyFile: key } } })).rejects.toThrow(/sip\.tls\.certFile: cannot read .*missing\.pem \(ENOENT\)/);
   });
 
   it('refuses sign-in from outside the trusted networks, and unknown or disabled accounts', async () => {

@@ -125,3 +125,16 @@ async function authorize(
 export function roomVisible(actor: ActorFacts, room: RoomFacts): boolean {
   return CHECKS.see(actor, room);
 }
+
+/**
+ * A disabled room is invisible (ROOM_NOT_FOUND) to everyone; this says whether the actor
+ * holds a role in it all the same — someone who knew the room may be told it is disabled
+ * rather than gone, without Secret rooms becoming probeable by others.
+ */
+export async function isDisabledRoomOf(store: Store, actor: ActorFacts, guid: string): Promise<boolean> {
+  if (actor.kind !== 'user') return false;
+  const room = await store.rooms.getByGuid(guid);
+  if (room === undefined || !room.disabled) return false;
+  const roles = (await store.rooms.roles([room.id])).get(room.id);
+  return roles !== undefined && [...roles.members, ...roles.managers, ...roles.presenters].some((id) => actor.principal.affiliations.has(id));
+}

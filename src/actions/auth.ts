@@ -66,6 +66,26 @@ export async function signIn(services: Services, user: string, password: string)
   };
 }
 
+/**
+ * A legacy client signing in from a trusted network (docs/legacy-clients.md): it only names
+ * its user, so the same checks as a password sign-in apply minus the password — an
+ * existing user for whom Persistent Chat is enabled. The caller has checked the network.
+ */
+export async function signInTrusted(services: Services, user: string): Promise<{ principalId: number; sipUri: string }> {
+  let key: string;
+  try {
+    key = normaliseSipUri(user);
+  } catch {
+    throw new AppError('INVALID_CREDENTIALS', `'${user}' is not a SIP address`);
+  }
+  const principal = await services.store.principals.getByKey(key);
+  if (principal === undefined || principal.kind !== 'user') throw new AppError('INVALID_CREDENTIALS', 'no such user');
+  if (!canUseService(await loadActorFacts(services.store, { kind: 'user', principalId: principal.id }))) {
+    throw new AppError('SERVICE_DISABLED', 'this account may not use Persistent Chat');
+  }
+  return { principalId: principal.id, sipUri: principal.key };
+}
+
 export interface Authenticated {
   actor: Extract<Actor, { kind: 'user' }>;
   tokenHash: string;

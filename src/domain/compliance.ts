@@ -28,8 +28,13 @@ export function channelUri(poolFqdn: string, roomGuid: string): string {
   return `ma-chan://${poolFqdn}/${roomGuid}`;
 }
 
+/** What a channel URI names after its domain (`ma-chan://<domain>/<value>`): a room guid, or a legacy node id. */
+export function channelValue(uri: string): string | undefined {
+  return /^ma-chan:\/\/[^/]+\/([^/\s]+)$/i.exec(uri.trim())?.[1];
+}
+
 /** .NET ticks (100 ns since 0001-01-01T00:00:00Z) at the Unix epoch. */
-const EPOCH_TICKS = 621_355_968_000_000_000n;
+export const EPOCH_TICKS = 621_355_968_000_000_000n;
 
 export interface ComplianceTime {
   /** Unix epoch milliseconds. */

@@ -6,10 +6,11 @@
  */
 import type { Actor, Services } from '../actions/context.js';
 import { loadActorFacts } from '../access/actor.js';
+import { isDisabledRoomOf } from '../access/rooms.js';
 import { listInvitations, searchDirectory } from '../actions/directory.js';
 import { checkPostMessage, getHistory } from '../actions/messages.js';
 import type { MessageView } from '../actions/chat-views.js';
-import { channelUri } from '../domain/compliance.js';
+import { channelUri, channelValue } from '../domain/compliance.js';
 import { isAppError } from '../domain/errors.js';
 import { MESSAGE_LIMITS } from '../domain/messages.js';
 import type { Gateway } from '../realtime/gateway.js';
@@ -34,8 +35,8 @@ export interface ChatSessionHost {
 const legacyTime = (iso: string): string => `${iso.slice(0, 19)}Z`;
 
 function roomGuidOf(uri: string | undefined): string | undefined {
-  const m = /^ma-chan:\/\/[^/]+\/([0-9a-f-]{36})$/i.exec(uri ?? '');
-  return m === null ? undefined : m[1]!.toLowerCase();
+  const value = channelValue(uri ?? '');
+  return value !== undefined && /^[0-9a-f-]{36}$/i.test(value) ? value.toLowerCase() : undefined;
 }
 
 export class ChatSession {
@@ -175,27 +176,16 @@ export class ChatSession {
   /** The reply code for a refusal: the reason a legacy client can act on, never more than a WebSocket client learns. */
   private async outcomeOf(err: unknown, roomGuid: string | undefined, doing: 'join' | 'post'): Promise<RespKind> {
     if (!isAppError(err)) throw err;
-    if (err.code === 'ROOM_NOT_FOUND') return (await this.disabledForMe(roomGuid)) ? 'disabled' : 'notFound';
+    if (err.code === 'ROOM_NOT_FOUND') {
+      const disabled = roomGuid !== undefined && (await isDisabledRoomOf(this.services.store, await loadActorFacts(this.services.store, this.actor), roomGuid));
+      return disabled ? 'disabled' : 'notFound';
+    }
     if (err.code.startsWith('INVALID') || err.code === 'MESSAGE_TOO_LARGE' || err.code === 'NOT_JOINED') return 'badRequest';
     if (err.code !== 'PERMISSION_DENIED' || roomGuid === undefined) return 'failed';
     const room = await this.services.store.rooms.getByGuid(roomGuid);
     if (room?.disabled === true) return 'disabled';
     if (doing === 'post' && room?.type === 'Auditorium') return 'notPresenter';
     return 'notMember';
-  }
-
-  /**
-   * A disabled room is invisible (ROOM_NOT_FOUND) — but to someone who holds a role in it
-   * (and so knew it), a legacy client says it is disabled rather than gone.
-   */
-  private async disabledForMe(roomGuid: string | undefined): Promise<boolean> {
-    if (roomGuid === undefined) return false;
-    const room = await this.services.store.rooms.getByGuid(roomGuid);
-    if (room === undefined || !room.disabled) return false;
-    const roles = (await this.services.store.rooms.roles([room.id])).get(room.id);
-    const facts = await loadActorFacts(this.services.store, this.actor);
-    const mine = facts.kind === 'user' ? facts.principal.affiliations : new Set<number>();
-    return roles !== undefined && [...roles.members, ...roles.managers, ...roles.presenters].some((id) => mine.has(id));
   }
 
   // ------------------------------------------------------------ server → client

@@ -14,8 +14,8 @@ import tls from 'node:tls';
 import { randomBytes } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Services } from '../actions/context.js';
-import { loadActorFacts } from '../access/actor.js';
-import { canUseService } from '../domain/permissions.js';
+import { signInTrusted } from '../actions/auth.js';
+import { isAppError } from '../domain/errors.js';
 import { normaliseSipUri } from '../domain/principals.js';
 import type { Gateway } from '../realtime/gateway.js';
 import { ChatSession } from './chat-session.js';
@@ -194,13 +194,15 @@ class SipConnection {
     if (!this.gateway.trusts(this.socket.remoteAddress)) {
       return this.respond(request, 403, 'Forbidden', [['Warning', '399 stoa "sign-in is open to trusted networks only"']]);
     }
-    const principal = await this.gateway.services.store.principals.getByKey(user);
-    const facts = principal?.kind === 'user' ? await loadActorFacts(this.gateway.services.store, { kind: 'user', principalId: principal.id }) : undefined;
-    if (principal === undefined || facts === undefined || !canUseService(facts)) {
+    let signedIn: { principalId: number; sipUri: string };
+    try {
+      signedIn = await signInTrusted(this.gateway.services, user);
+    } catch (err) {
+      if (!isAppError(err)) throw err;
       return this.respond(request, 403, 'Forbidden', [['Warning', '399 stoa "this account may not use Persistent Chat"']]);
     }
-    this.principalId = principal.id;
-    this.userUri = principal.key;
+    this.principalId = signedIn.principalId;
+    this.userUri = signedIn.sipUri;
     const contact = request.headers.get('contact');
     this.respond(
       request,

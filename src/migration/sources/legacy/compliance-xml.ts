@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { SaxesParser, type SaxesTagPlain } from 'saxes';
+import { channelValue } from '../../../domain/compliance.js';
 import { AppError } from '../../../domain/errors.js';
 import type { MigrationFindings } from './findings.js';
 import type { Staging } from './staging.js';
@@ -79,10 +80,9 @@ export class ComplianceXmlSource {
   private room(uri: string): number | null {
     const known = this.rooms.get(uri);
     if (known !== undefined) return known;
-    const m = /^ma-chan:\/\/[^/]+\/(.+)$/i.exec(uri.trim());
+    const value = channelValue(uri);
     let id: number | null = null;
-    if (m !== null) {
-      const value = m[1]!;
+    if (value !== undefined) {
       const guid = GUID.exec(value);
       const row = (/^\d+$/.test(value) ? this.roomById.get(Number(value)) : guid !== null ? this.roomByGuid.get(guid[1]!.toLowerCase()) : undefined) as { nodeID: number } | undefined;
       id = row?.nodeID ?? null;

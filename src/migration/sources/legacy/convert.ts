@@ -108,13 +108,25 @@ export class LegacyConversion {
     return this.principal(id)?.key ?? null;
   }
 
-  /** The SIP domain most migrated local users have: the legacy lookup URI's domain. */
-  primaryDomain(): string | undefined {
+  private domainCounts: Map<string, number> | undefined;
+
+  /** Local (not federated) users per SIP domain, counted once. */
+  private userDomainCounts(): Map<string, number> {
+    if (this.domainCounts !== undefined) return this.domainCounts;
     const counts = new Map<string, number>();
     for (const m of this.principals.values()) {
       if ('ok' in m && m.ok.kind === 'user' && !m.ok.federated && m.ok.domain !== null) counts.set(m.ok.domain, (counts.get(m.ok.domain) ?? 0) + 1);
     }
-    return [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0];
+    return (this.domainCounts = counts);
+  }
+
+  private userDomains(): Set<string> {
+    return new Set(this.userDomainCounts().keys());
+  }
+
+  /** The SIP domain most migrated local users have: the legacy lookup URI's domain. */
+  primaryDomain(): string | undefined {
+    return [...this.userDomainCounts()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0];
   }
 
   /** The rooms that are migrated (C5: disabled ones only with --include-disabled). */
@@ -248,8 +260,7 @@ export class LegacyConversion {
     const scope = this.roles.legacyScope(category);
     if (scope === undefined) {
       // 02 §2.4: the root's scope is the whole directory; a dump without one is read so.
-      const domains = new Set<string>();
-      for (const m of this.principals.values()) if ('ok' in m && m.ok.kind === 'user' && !m.ok.federated && m.ok.domain !== null) domains.add(m.ok.domain);
+      const domains = this.userDomains();
       this.findings.add({ rule: 'C13', severity: 'warning', node, message: `no scope on the category or above it: allowed members are the domains of the migrated users (${[...domains].sort().join(', ')})` });
       return { allowed: [...domains].sort(), denied: [] };
     }
@@ -411,7 +422,6 @@ export class LegacyConversion {
   private async *messageLines(room: ResolvedNode): AsyncGenerator<MessageLine> {
     const from = this.options.startDate ?? 0;
     const page = this.db.prepare('SELECT chatId, chatDate, chatDateTicks, userId, isAlert, content, rtf FROM tblChat WHERE channelId = ? AND chatId > ? AND chatDate >= ? ORDER BY chatId LIMIT ?');
-    let skipped = 0;
     const unlinked = { count: 0 };
     for (let after = 0; ; ) {
       const rows = page.all(room.id, after, from, PAGE) as ChatRow[];
@@ -449,7 +459,7 @@ export class LegacyConversion {
       this.findings.add({ rule: 'C8', severity: 'warning', node: room, message: `${unlinked.count} file link(s) kept as text: no --files repository to copy them from` });
     }
     if (this.options.startDate !== undefined) {
-      skipped = (this.db.prepare('SELECT COUNT(*) AS n FROM tblChat WHERE channelId = ? AND chatDate < ?').get(room.id, from) as { n: number }).n;
+      const skipped = (this.db.prepare('SELECT COUNT(*) AS n FROM tblChat WHERE channelId = ? AND chatDate < ?').get(room.id, from) as { n: number }).n;
       if (skipped > 0) this.findings.add({ rule: 'C7', severity: 'info', node: room, message: `${skipped} message(s) before the start date left behind` });
     }
   }

@@ -5,8 +5,10 @@
  * fractional digits, as SQL Server's datetime2 prints) is accepted too.
  */
 
+import { EPOCH_TICKS } from '../../../domain/compliance.js';
+
 /** Ticks at 1970-01-01T00:00:00Z. */
-export const UNIX_EPOCH_TICKS = 621355968000000000n;
+export const UNIX_EPOCH_TICKS = EPOCH_TICKS;
 const TICKS_PER_MS = 10000n;
 /** 9999-12-31T23:59:59.9999999Z, the last .NET tick. */
 const MAX_TICKS = 3155378975999999999n;

@@ -66,12 +66,8 @@ export async function signIn(services: Services, user: string, password: string)
   };
 }
 
-/**
- * A legacy client signing in from a trusted network (docs/legacy-clients.md): it only names
- * its user, so the same checks as a password sign-in apply minus the password — an
- * existing user for whom Persistent Chat is enabled. The caller has checked the network.
- */
-export async function signInTrusted(services: Services, user: string): Promise<{ principalId: number; sipUri: string }> {
+/** The user a legacy client names; INVALID_CREDENTIALS when there is none. */
+async function legacyUser(services: Services, user: string) {
   let key: string;
   try {
     key = normaliseSipUri(user);
@@ -80,10 +76,40 @@ export async function signInTrusted(services: Services, user: string): Promise<{
   }
   const principal = await services.store.principals.getByKey(key);
   if (principal === undefined || principal.kind !== 'user') throw new AppError('INVALID_CREDENTIALS', 'no such user');
-  if (!canUseService(await loadActorFacts(services.store, { kind: 'user', principalId: principal.id }))) {
+  return principal;
+}
+
+/** The same checks as a password sign-in: Persistent Chat must be enabled for the user. */
+async function requireService(services: Services, principalId: number): Promise<void> {
+  if (!canUseService(await loadActorFacts(services.store, { kind: 'user', principalId }))) {
     throw new AppError('SERVICE_DISABLED', 'this account may not use Persistent Chat');
   }
+}
+
+/**
+ * A legacy client signing in from a trusted network (docs/legacy-clients.md): it only names
+ * its user, so the same checks as a password sign-in apply minus the password — an
+ * existing user for whom Persistent Chat is enabled. The caller has checked the network.
+ */
+export async function signInTrusted(services: Services, user: string): Promise<{ principalId: number; sipUri: string }> {
+  const principal = await legacyUser(services, user);
+  await requireService(services, principal.id);
   return { principalId: principal.id, sipUri: principal.key };
+}
+
+/**
+ * A legacy client signing in with NTLM: `prove` checks the client's proof against the
+ * user's NT hash (set by `stoa user passwd --legacy`) and returns what the transport needs
+ * from it (its session keys), or undefined when the proof is wrong. Users without an NT
+ * hash, and wrong proofs, are INVALID_CREDENTIALS alike.
+ */
+export async function signInLegacy<T extends object>(services: Services, user: string, prove: (ntHash: Buffer) => T | undefined): Promise<{ principalId: number; sipUri: string; proven: T }> {
+  const principal = await legacyUser(services, user);
+  const secret = (await services.store.principals.legacySecrets([principal.id])).get(principal.id);
+  const proven = secret === undefined ? undefined : prove(Buffer.from(secret, 'hex'));
+  if (proven === undefined) throw new AppError('INVALID_CREDENTIALS', 'the user name or password is wrong, or legacy sign-in is off for this user');
+  await requireService(services, principal.id);
+  return { principalId: principal.id, sipUri: principal.key, proven };
 }
 
 export interface Authenticated {

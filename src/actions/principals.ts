@@ -19,6 +19,7 @@ import { applyListEdit, type ListEdit } from '../domain/list-edit.js';
 import { loadActorFacts } from '../access/actor.js';
 import { requireAdministrator } from '../access/categories.js';
 import { checkPasswordStrength, hashPassword } from '../auth/password.js';
+import { ntHash } from '../auth/ntlm.js';
 import { doInviteGainedMembers, snapshotAffiliations } from './invitations.js';
 import { resolveListEdit, resolvePrincipal } from './principal-refs.js';
 import { presentPrincipals, type PrincipalView } from './views.js';
@@ -259,6 +260,7 @@ export async function checkRemovePrincipal(
     const affected = await tx.store.principals.expand([principal.id]);
     await tx.store.principals.removeFromAllLists(principal.id);
     await tx.store.principals.update(principal.id, { status: 'deleted', passwordHash: null, policyId: null }, tx.now);
+    await tx.store.principals.setLegacySecret(principal.id, null, tx.now);
     tx.emit({ type: 'principal.removed', principalId: principal.id, key: principal.key });
     tx.emit({ type: 'directory.changed', principalIds: [...affected] });
     tx.record({ action: 'remove', kind: principal.kind, identity: view.key });
@@ -297,13 +299,19 @@ export async function checkGroupMembership(
   });
 }
 
+/**
+ * Sets a user's password. `legacy` decides the NT hash legacy clients sign in with
+ * (docs/legacy-clients.md): true stores it, false removes it, absent keeps it in step with
+ * the new password when the user has one. Turning it on or off is for administrators: an
+ * NT hash is password-equivalent for NTLM, so keeping one is a deployment decision.
+ */
 export async function checkSetPassword(
   services: Services,
   actor: Actor,
   user: string,
   password: string,
-  options: WriteOptions = {},
-): Promise<Outcome<{ user: string }>> {
+  options: WriteOptions & { legacy?: boolean } = {},
+): Promise<Outcome<{ user: string; legacySignIn: boolean }>> {
   checkPasswordStrength(password);
   const hash = await hashPassword(password);
   return runWrite(services, actor, options, async (tx) => {
@@ -311,14 +319,24 @@ export async function checkSetPassword(
     const principal = await resolvePrincipal(tx.store, user, ['user']);
     const own = actor.kind === 'user' && actor.principalId === principal.id;
     if (!own) requireAdministrator(facts, "set other users' passwords");
+    if (options.legacy !== undefined) requireAdministrator(facts, 'turn legacy sign-in on or off');
     await tx.store.principals.update(principal.id, { passwordHash: hash }, tx.now);
+    const hadLegacy = (await tx.store.principals.legacySecrets([principal.id])).has(principal.id);
+    const legacy = options.legacy ?? hadLegacy;
+    await tx.store.principals.setLegacySecret(principal.id, legacy ? ntHash(password).toString('hex') : null, tx.now);
     // A new password signs the user out everywhere (API tokens stay: they are not passwords).
     const ended = (await tx.store.sessions.list(principal.id, 'session')).map((s) => s.tokenHash);
     await tx.store.sessions.deleteForPrincipal(principal.id, 'session');
     tx.emit({ type: 'principal.updated', principalId: principal.id, key: principal.key });
     if (ended.length > 0) tx.emit({ type: 'session.ended', principalId: principal.id, tokenHashes: ended });
-    tx.record({ action: 'set', kind: 'password', identity: principal.name });
-    return { user: principal.name };
+    tx.record({
+      action: 'set',
+      kind: 'password',
+      identity: principal.name,
+      ...(legacy === hadLegacy ? {} : { details: { legacySignIn: { from: hadLegacy, to: legacy } } }),
+      ...(legacy ? { notes: ['legacy clients sign in with this password too (NTLM; its NT hash is stored)'] } : {}),
+    });
+    return { user: principal.name, legacySignIn: legacy };
   });
 }
 

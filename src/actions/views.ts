@@ -97,6 +97,8 @@ export interface PrincipalView {
   memberOf: string[];
   policy: string | null;
   hasPassword: boolean;
+  /** Legacy clients may sign in with NTLM (an NT hash is kept: `stoa user passwd --legacy`). */
+  legacySignIn: boolean;
   administrator: boolean;
 }
 
@@ -204,6 +206,7 @@ export async function presentPrincipals(store: Store, principals: readonly Princ
   const groups = await store.principals.groupsOfMany(principals.map((p) => p.id));
   const names = await principalNames(store, [...groups.values()].flat());
   const policies = new Map((await store.policies.list()).map((p) => [p.id, policyIdentity(p)]));
+  const legacy = await store.principals.legacySecrets(principals.filter((p) => p.kind === 'user').map((p) => p.id));
   return principals.map((p) => ({
     id: p.id,
     guid: p.guid,
@@ -218,6 +221,7 @@ export async function presentPrincipals(store: Store, principals: readonly Princ
     memberOf: named(names, groups.get(p.id) ?? []),
     policy: p.policyId === null ? null : (policies.get(p.policyId) ?? null),
     hasPassword: p.passwordHash !== null,
+    legacySignIn: legacy.has(p.id),
     administrator: admins.has(p.id),
   }));
 }

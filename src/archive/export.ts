@@ -110,10 +110,11 @@ export async function exportArchive(services: Services, actor: Actor, options: E
         after = (page[page.length - 1] as PrincipalRecord).id;
         page.forEach((p) => keys.remember(p));
         const groups = await store.principals.groupsOfMany(page.map((p) => p.id));
+        const secrets = options.omitPasswords === true ? new Map<number, string>() : await store.principals.legacySecrets(page.map((p) => p.id));
         await keys.load([...groups.values()].flat());
         for (const p of page) {
           const policy = p.policyId === null ? null : (policyKeys.get(p.policyId) ?? null);
-          yield principalLineOf(p, policy, (groups.get(p.id) ?? []).map((g) => keys.key(g)), options.omitPasswords !== true);
+          yield principalLineOf(p, policy, (groups.get(p.id) ?? []).map((g) => keys.key(g)), options.omitPasswords !== true, secrets.get(p.id) ?? null);
         }
       }
     });

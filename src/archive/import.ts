@@ -417,6 +417,7 @@ class Pass {
       const ref = parsePrincipalRef(line.key);
       if (ref.form !== formOfKind(line.kind) || ref.key !== line.key) return `'${line.key}' is not the key of a ${line.kind}`;
       if (line.dn !== null) dnKey(line.dn);
+      if (line.kind !== 'user' && line.legacyNtHash != null) return `a ${line.kind} has no legacy sign-in secret (legacyNtHash)`;
       return undefined;
     } catch (err) {
       return err instanceof Error ? err.message : String(err);
@@ -430,6 +431,7 @@ class Pass {
       await this.write(async (store, tx) => {
         const existing = new Map((await store.principals.getManyByKeys(batch.map((b) => b.value.key))).map((p) => [p.key, p]));
         const groups = await store.principals.groupsOfMany([...existing.values()].map((p) => p.id));
+        const secrets = await store.principals.legacySecrets([...existing.values()].map((p) => p.id));
         await this.keys.load([...groups.values()].flat());
         for (const { line: n, value: line } of batch) {
           const c = this.count('principals');
@@ -466,6 +468,7 @@ class Pass {
             if (this.phase === 'apply') {
               const made = await store.principals.insert({ guid: line.guid, kind: line.kind, key: line.key, createdAt: line.createdAt, passwordHash: null, ...columns });
               id = (await store.principals.update(made.id, {}, line.updatedAt)).id;
+              if (line.legacyNtHash != null) await store.principals.setLegacySecret(id, line.legacyNtHash, line.updatedAt);
             }
             this.principalIds.set(line.key, id);
             // A principal this plan creates has a placeholder id: lists still name it by key.
@@ -481,12 +484,15 @@ class Pass {
             continue;
           }
           const policyKey = target.policyId === null ? null : ((await store.policies.getByKey(line.policy ?? ''))?.id === target.policyId ? line.policy : `#${target.policyId}`);
-          const current = principalLineOf(target, policyKey, (groups.get(target.id) ?? []).map((g) => this.keys.key(g)), line.passwordHash !== undefined);
+          const current = principalLineOf(target, policyKey, (groups.get(target.id) ?? []).map((g) => this.keys.key(g)), line.passwordHash !== undefined, line.legacyNtHash === undefined ? undefined : (secrets.get(target.id) ?? null));
           // The guid and creation time of a principal already here stay as they are.
           if (sameLine({ ...current, ...KEPT }, { ...line, ...KEPT })) {
             c.unchanged++;
           } else if (this.conflict('principals', object, 'differs from the principal with this key in this pool', false) === 'take') {
-            if (this.phase === 'apply') await store.principals.update(target.id, columns, line.updatedAt);
+            if (this.phase === 'apply') {
+              await store.principals.update(target.id, columns, line.updatedAt);
+              if (line.legacyNtHash !== undefined) await store.principals.setLegacySecret(target.id, line.legacyNtHash, line.updatedAt);
+            }
             this.takeMemberships.add(line.key);
             this.record(tx, 'update', line.kind, line.key);
             c.updated++;

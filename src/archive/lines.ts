@@ -51,7 +51,11 @@ export class PrincipalKeys {
   }
 }
 
-export function principalLineOf(p: PrincipalRecord, policy: string | null, memberOf: string[], withPassword: boolean): PrincipalLine {
+/**
+ * A principal as the archive has it. With `withPassword`, its password hash; with a
+ * `legacyNtHash` given (null: none), its legacy sign-in secret as well.
+ */
+export function principalLineOf(p: PrincipalRecord, policy: string | null, memberOf: string[], withPassword: boolean, legacyNtHash?: string | null): PrincipalLine {
   return {
     guid: p.guid,
     kind: p.kind,
@@ -66,6 +70,7 @@ export function principalLineOf(p: PrincipalRecord, policy: string | null, membe
     federated: p.federated,
     policy,
     ...(withPassword ? { passwordHash: p.passwordHash } : {}),
+    ...(withPassword && legacyNtHash !== undefined ? { legacyNtHash } : {}),
     createdAt: p.createdAt,
     updatedAt: p.updatedAt,
     memberOf: [...memberOf].sort(),

@@ -35,6 +35,8 @@ export const principalLine = z.strictObject({
   policy: text(1024).nullable(),
   /** Absent when exported with --omit-passwords. */
   passwordHash: text(1024).nullable().optional(),
+  /** The NT hash legacy clients sign in with (hex), or null; absent with --omit-passwords. */
+  legacyNtHash: z.string().regex(/^[0-9a-f]{32}$/, 'an NT hash: 32 lower-case hex digits').nullable().optional(),
   createdAt: time,
   updatedAt: time,
   /** Groups the principal is a direct member of, by key. */

@@ -36,7 +36,7 @@ export const configSchema = z
     /**
      * The SIP endpoint for legacy Group Chat clients (docs/legacy-clients.md): off unless
      * enabled; on loopback by default. Clients from `trustedNetworks` (CIDR ranges, none
-     * by default) sign in without credentials.
+     * by default) sign in without credentials; all others with NTLMv2 (`user passwd --legacy`).
      */
     sip: z
       .object({

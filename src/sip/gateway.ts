@@ -3,10 +3,11 @@
  * connection it is the client's registrar (REGISTER), provisioning source (the
  * vnd-microsoft-provisioning-v2 SUBSCRIBE, pointing DefaultPersistentChatPoolUri at a
  * registered endpoint) and chat server (INVITE/ACK/BYE/UPDATE dialogs on every URI
- * registered with `stoa endpoint`, XCCOS over INFO both ways). Sign-in is trusted-network
- * only for now: a REGISTER from an address in `sip.trustedNetworks` names its user; any
- * other is refused. Malformed SIP or XCCOS is answered with an error; a connection whose
- * framing is lost is closed; the gateway stays up.
+ * registered with `stoa endpoint`, XCCOS over INFO both ways). Sign-in: a REGISTER from an
+ * address in `sip.trustedNetworks` names its user; any other signs in with NTLMv2 against
+ * the user's legacy secret (`stoa user passwd --legacy`), after which every message is
+ * signed both ways (src/sip/sip-ntlm.ts). Malformed SIP or XCCOS is answered with an error;
+ * a connection whose framing is lost is closed; the gateway stays up.
  */
 import fs from 'node:fs';
 import net from 'node:net';
@@ -14,12 +15,14 @@ import tls from 'node:tls';
 import { randomBytes } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Services } from '../actions/context.js';
-import { signInTrusted } from '../actions/auth.js';
+import { signInLegacy, signInTrusted } from '../actions/auth.js';
+import { LoginThrottle } from '../auth/throttle.js';
 import { isAppError } from '../domain/errors.js';
 import { normaliseSipUri } from '../domain/principals.js';
 import type { Gateway } from '../realtime/gateway.js';
 import { ChatSession } from './chat-session.js';
 import { parseNameAddr, responseTo, serialise, SipFramer, SipHeaders, SipParseError, type SipMessage, type SipRequest, type SipResponse } from './message.js';
+import { NtlmAssociation, NtlmRefusal, parseAuthHeader } from './sip-ntlm.js';
 import { parseXccos, RESP, XccosError } from './xccos.js';
 
 export interface SipConfig {
@@ -79,11 +82,14 @@ class SipConnection {
   private closed = false;
   /** Requests are handled one at a time, in order. */
   private chain: Promise<void> = Promise.resolve();
+  /** Clients outside the trusted networks sign in with NTLM; then every message is signed. */
+  private readonly ntlm: NtlmAssociation | undefined;
 
   constructor(
     private readonly gateway: SipGateway,
     private readonly socket: net.Socket,
   ) {
+    if (!gateway.trusts(socket.remoteAddress)) this.ntlm = new NtlmAssociation(gateway.services.poolFqdn);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('close', () => this.onClose());
     socket.on('error', () => undefined);
@@ -99,7 +105,9 @@ class SipConnection {
   }
 
   private write(message: SipMessage): void {
-    if (!this.closed && this.socket.writable) this.socket.write(serialise(message));
+    if (this.closed || !this.socket.writable) return;
+    this.ntlm?.sign(message);
+    this.socket.write(serialise(message));
   }
 
   private onData(chunk: Buffer): void {
@@ -148,6 +156,12 @@ class SipConnection {
     if (['call-id', 'cseq', 'from', 'to'].some((h) => request.headers.get(h) === undefined)) {
       return this.respond(request, 400, 'Bad Request', [['Warning', '399 stoa "From, To, Call-ID and CSeq are required"']]);
     }
+    if (this.ntlm?.signing === true && !this.signedByClient(request)) {
+      if (request.method === 'ACK') return;
+      if (request.method !== 'REGISTER') return this.respond(request, 403, 'Forbidden', [['Warning', '399 stoa "the request is not signed by this connection\'s NTLM security association"']]);
+      // A REGISTER that does not verify starts a new sign-in on this connection.
+      this.signOut();
+    }
     switch (request.method) {
       case 'REGISTER':
         return this.register(request);
@@ -179,6 +193,21 @@ class SipConnection {
     }
   }
 
+  /** A request on a signing connection: with this association's signature, and a cnum not seen before. */
+  private signedByClient(request: SipRequest): boolean {
+    const auth = parseAuthHeader(request.headers.get('authorization'));
+    // A new handshake (REGISTER with gssapi-data) is read by register(), not verified.
+    if (request.method === 'REGISTER' && auth?.params.has('gssapi-data') === true) return true;
+    return this.ntlm!.verify(request, auth?.scheme === 'NTLM' ? auth.params : undefined);
+  }
+
+  private signOut(): void {
+    this.principalId = undefined;
+    this.userUri = undefined;
+    this.ntlm?.reset();
+    for (const d of [...this.dialogs.values()]) this.endDialog(d);
+  }
+
   private async register(request: SipRequest): Promise<void> {
     const expires = Number(request.headers.get('expires') ?? REGISTER_EXPIRES);
     let user: string;
@@ -188,12 +217,10 @@ class SipConnection {
       return this.respond(request, 400, 'Bad Request', [['Warning', '399 stoa "To is not a SIP address"']]);
     }
     if (expires === 0) {
-      this.principalId = undefined;
-      return this.respond(request, 200, 'OK', [['Expires', '0']], undefined, this.registerTag);
+      this.respond(request, 200, 'OK', [['Expires', '0']], undefined, this.registerTag);
+      return this.signOut();
     }
-    if (!this.gateway.trusts(this.socket.remoteAddress)) {
-      return this.respond(request, 403, 'Forbidden', [['Warning', '399 stoa "sign-in is open to trusted networks only"']]);
-    }
+    if (this.ntlm !== undefined) return this.registerNtlm(request, user);
     let signedIn: { principalId: number; sipUri: string };
     try {
       signedIn = await signInTrusted(this.gateway.services, user);
@@ -201,6 +228,56 @@ class SipConnection {
       if (!isAppError(err)) throw err;
       return this.respond(request, 403, 'Forbidden', [['Warning', '399 stoa "this account may not use Persistent Chat"']]);
     }
+    this.registered(request, signedIn);
+  }
+
+  /** The three REGISTERs of an NTLM sign-in, and the signed refreshes after it. */
+  private async registerNtlm(request: SipRequest, user: string): Promise<void> {
+    const ntlm = this.ntlm!;
+    const auth = parseAuthHeader(request.headers.get('authorization'));
+    const params = auth?.scheme === 'NTLM' ? auth.params : undefined;
+    const unauthorized = (header: string) => this.respond(request, 401, 'Unauthorized', [['WWW-Authenticate', header]], undefined, this.registerTag);
+    const forbidden = (why: string) => this.respond(request, 403, 'Forbidden', [['Warning', `399 stoa "${why}"`]], undefined, this.registerTag);
+    if (ntlm.signing && params?.has('gssapi-data') !== true) {
+      // A refresh, verified in onRequest: it may only go on as the same user.
+      if (user !== this.userUri) return forbidden('this connection is signed in as another user');
+      return this.registered(request, { principalId: this.principalId!, sipUri: this.userUri });
+    }
+    if (params === undefined || !params.has('gssapi-data')) return unauthorized(ntlm.offer());
+    if (params.get('gssapi-data') === '') return unauthorized(ntlm.challenge());
+    const address = this.socket.remoteAddress ?? '';
+    const wait = this.gateway.throttle.retryAfter(user, address);
+    if (wait > 0) {
+      const seconds = Math.ceil(wait / 1000);
+      return this.respond(request, 403, 'Forbidden', [['Retry-After', String(seconds)], ['Warning', `399 stoa "too many failed sign-ins; try again in ${seconds} s"`]], undefined, this.registerTag);
+    }
+    let answer: ReturnType<NtlmAssociation['read']>;
+    try {
+      answer = ntlm.read(params);
+    } catch (err) {
+      if (!(err instanceof NtlmRefusal)) throw err;
+      return forbidden(err.message);
+    }
+    if (!loginNames(user).includes(answer.message.user.toLowerCase())) {
+      this.gateway.throttle.fail(user, address);
+      return forbidden(`the NTLM user name '${answer.message.user.replace(/"/g, "'").slice(0, 100)}' is not ${user.slice(4)}`);
+    }
+    let signedIn;
+    try {
+      signedIn = await signInLegacy(this.gateway.services, user, answer.prove);
+    } catch (err) {
+      if (!isAppError(err)) throw err;
+      if (err.code !== 'INVALID_CREDENTIALS') return forbidden('this account may not use Persistent Chat');
+      this.gateway.throttle.fail(user, address);
+      this.gateway.log('info', { user, address }, 'sip sign-in refused: wrong password or no legacy secret');
+      return forbidden('the user name or password is wrong');
+    }
+    this.gateway.throttle.succeed(user);
+    ntlm.establish(signedIn.proven, params);
+    this.registered(request, signedIn);
+  }
+
+  private registered(request: SipRequest, signedIn: { principalId: number; sipUri: string }): void {
     this.principalId = signedIn.principalId;
     this.userUri = signedIn.sipUri;
     const contact = request.headers.get('contact');
@@ -353,6 +430,16 @@ class SipConnection {
   }
 }
 
+/**
+ * The NTLM user names that may sign in as a SIP address: the address itself
+ * (`alice@contoso.com`, what SIPE sends), or its user part alone or after a
+ * NetBIOS domain (`alice`; the domain is the separate field of the message).
+ */
+function loginNames(sipUri: string): string[] {
+  const address = sipUri.replace(/^sip:/, '');
+  return [address, address.slice(0, address.lastIndexOf('@'))];
+}
+
 export class SipGateway {
   private readonly server = net.createServer((socket) => this.accept(socket));
   private readonly tlsServer: tls.Server | undefined;
@@ -383,6 +470,9 @@ export class SipGateway {
       this.tlsServer.on('tlsClientError', () => undefined);
     }
   }
+
+  /** Failed NTLM sign-ins per user and per address (as the web sign-in has its own). */
+  readonly throttle = new LoginThrottle();
 
   trusts(address: string | undefined): boolean {
     return isTrusted(this.trusted, address);

@@ -3,6 +3,7 @@ import type { Dialect } from './dialect.js';
 import * as m0001 from './migrations/0001-initial.js';
 import * as m0002 from './migrations/0002-chat.js';
 import * as m0003 from './migrations/0003-compliance.js';
+import * as m0004 from './migrations/0004-legacy-secrets.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the migrator works on the untyped schema */
 type Step = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
@@ -12,6 +13,7 @@ const STEPS: Record<string, Step> = {
   '0001-initial': m0001,
   '0002-chat': m0002,
   '0003-compliance': m0003,
+  '0004-legacy-secrets': m0004,
 };
 
 class InCodeProvider implements MigrationProvider {

@@ -157,6 +157,13 @@ export interface EndpointsTable {
   createdAt: number;
 }
 
+export interface LegacySecretsTable {
+  principalId: number;
+  /** The NT hash (MD4 of the UTF-16LE password), hex. */
+  ntHash: string;
+  setAt: number;
+}
+
 export interface MessagesTable {
   id: Generated<number>;
   roomId: number;
@@ -323,6 +330,7 @@ export interface Database {
   configurations: ConfigurationsTable;
   complianceConfigurations: ComplianceConfigurationsTable;
   endpoints: EndpointsTable;
+  legacySecrets: LegacySecretsTable;
   messages: MessagesTable;
   sessions: SessionsTable;
   roomFollows: RoomFollowsTable;

@@ -332,6 +332,10 @@ export interface PrincipalStore {
   removeFromAllLists(id: number): Promise<void>;
   countAssignedPolicy(policyId: number): Promise<number>;
   clearPolicy(policyId: number): Promise<number>;
+  /** The NT hashes (hex) of these principals for legacy (NTLM) sign-in, for those that have one. */
+  legacySecrets(ids: readonly number[]): Promise<Map<number, string>>;
+  /** Sets (or, with null, removes) the user's NT hash. */
+  setLegacySecret(id: number, ntHash: string | null, now: number): Promise<void>;
 }
 
 export interface CategoryStore {

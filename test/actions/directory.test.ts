@@ -209,5 +209,36 @@ describeEachStore('directory', (kind) => {
       const group = await buildGroup(d.services);
       await expectAppError(checkSetPassword(d.services, SYSTEM_ACTOR, group.key, 'groups have none'), 'INVALID_PRINCIPAL');
     });
+
+    it('keeps an NT hash for legacy sign-in only when an administrator turns it on, in step with later passwords', async () => {
+      const user = await buildUser(d.services);
+      const secret = async () => (await d.store.principals.legacySecrets([user.id])).get(user.id);
+      await checkSetPassword(d.services, SYSTEM_ACTOR, user.key, 'no legacy for now');
+      expect(await secret()).toBeUndefined();
+      // Storing a password-equivalent hash is the administrator's decision, not the user's.
+      await expectAppError(checkSetPassword(d.services, user.actor, user.key, 'let me in the old way', { legacy: true }), 'PERMISSION_DENIED', /turn legacy sign-in on or off/);
+      expect(await secret()).toBeUndefined();
+      const on = await checkSetPassword(d.services, SYSTEM_ACTOR, user.key, 'Password', { legacy: true });
+      expect(on.result).toEqual({ user: user.key, legacySignIn: true });
+      expect(on.changes).toEqual([expect.objectContaining({ action: 'set', kind: 'password', details: { legacySignIn: { from: false, to: true } } })]);
+      // [MS-NLMP] §4.2.4: the NT hash of "Password".
+      expect(await secret()).toBe('a4f49c406510bdcab6824ee7c30fd852');
+      // The user's own change keeps legacy sign-in, with the new password.
+      expect((await checkSetPassword(d.services, user.actor, user.key, 'my own new secret')).result.legacySignIn).toBe(true);
+      expect(await secret()).not.toBe('a4f49c406510bdcab6824ee7c30fd852');
+      expect((await listPrincipals(d.services, SYSTEM_ACTOR, { key: user.key }))[0]).toMatchObject({ hasPassword: true, legacySignIn: true });
+      // What-if changes nothing; --no-legacy removes it; so does removing the user.
+      await checkSetPassword(d.services, SYSTEM_ACTOR, user.key, 'my own new secret', { legacy: false, whatIf: true });
+      expect(await secret()).toBeDefined();
+      await checkSetPassword(d.services, SYSTEM_ACTOR, user.key, 'my own new secret', { legacy: false });
+      expect(await secret()).toBeUndefined();
+      await checkSetPassword(d.services, SYSTEM_ACTOR, user.key, 'my own new secret', { legacy: true });
+      await checkRemovePrincipal(d.services, SYSTEM_ACTOR, user.key);
+      expect(await secret()).toBeUndefined();
+      // The compliance record says what changed, never the secret.
+      const changes = (await pendingEvents(d.services)).filter((e) => e.type === 'CHANGE' && e.content.includes(`password ${user.key}`));
+      expect(changes.length).toBeGreaterThanOrEqual(5);
+      expect(JSON.stringify(changes)).not.toMatch(/a4f49c40|Password/);
+    });
   });
 });

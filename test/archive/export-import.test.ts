@@ -242,6 +242,34 @@ describeEachStore('Stoa archive', (kind) => {
     expect(await snapshot(target)).toEqual(await snapshot(source));
   });
 
+  it('carries password hashes and legacy NT hashes unless --omit-passwords, which leaves those of the pool as they are', async () => {
+    const principalsOf = async (name: string) => {
+      const reader = await ArchiveReader.open(path.join(dir, name));
+      try {
+        const out: Record<string, unknown>[] = [];
+        for await (const { value } of reader.lines('principals.jsonl')) out.push(value);
+        return out;
+      } finally {
+        reader.close();
+      }
+    };
+    await exportTo('with.zip');
+    const withSecrets = await principalsOf('with.zip');
+    const holders = withSecrets.filter((p) => typeof p.legacyNtHash === 'string');
+    expect(holders.map((p) => [p.kind, /^[0-9a-f]{32}$/.test(p.legacyNtHash as string)])).toEqual([['user', true]]);
+    expect(withSecrets.every((p) => 'passwordHash' in p && 'legacyNtHash' in p)).toBe(true);
+    await exportTo('without.zip', 'All', { omitPasswords: true });
+    expect((await principalsOf('without.zip')).some((p) => 'passwordHash' in p || 'legacyNtHash' in p)).toBe(false);
+    // Into an empty pool: nobody has a password; over the source itself: nothing changes.
+    expect((await importFrom('without.zip')).outcome).toBe('completed');
+    const targetUsers = (await snapshot(target)).principals as { passwordHash: string | null; legacyNtHash: string | null }[];
+    expect(targetUsers.filter((p) => p.passwordHash !== null || p.legacyNtHash !== null)).toEqual([]);
+    const before = await snapshot(source);
+    const over = await importFrom('without.zip', {}, source);
+    expect(over.counts.principals).toMatchObject({ created: 0, updated: 0 });
+    expect(await snapshot(source)).toEqual(before);
+  });
+
   it('the archive is a zip with the documented entries', async () => {
     await exportTo('all.zip');
     const reader = await ArchiveReader.open(path.join(dir, 'all.zip'));

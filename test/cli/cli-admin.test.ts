@@ -47,6 +47,21 @@ describe('stoa administration', () => {
     expect((await cli.run(['user', 'passwd', 'sip:ana@contoso.com'])).code).toBe(2);
   });
 
+  it('turns legacy (NTLM) sign-in on with --legacy, keeps it in step, and off with --no-legacy', async () => {
+    const legacy = async () => ok(await cli.run(['--json', 'principal', 'get', 'sip:ana@contoso.com'])).json<{ legacySignIn: boolean }[]>()[0]?.legacySignIn;
+    const on = ok(await cli.run(['user', 'passwd', 'sip:ana@contoso.com', '--password-stdin', '--legacy'], { input: 'for the old clients too\n' }));
+    expect(on.stdout).toMatch(/^LegacySignIn\s*: true$/m);
+    expect(await legacy()).toBe(true);
+    // A later change without the option keeps legacy sign-in, with the new password.
+    expect(ok(await cli.run(['user', 'passwd', 'sip:ana@contoso.com', '--password-stdin'], { input: 'changed again later\n' })).stdout).toMatch(/^LegacySignIn\s*: true$/m);
+    expect(await legacy()).toBe(true);
+    const what = ok(await cli.run(['user', 'passwd', 'sip:ana@contoso.com', '--password-stdin', '--no-legacy', '--what-if'], { input: 'changed again later\n' }));
+    expect(what.stdout).toBe('What if: would set password sip:ana@contoso.com\n    legacySignIn: true -> false\n');
+    expect(await legacy()).toBe(true);
+    ok(await cli.run(['user', 'passwd', 'sip:ana@contoso.com', '--password-stdin', '--no-legacy'], { input: 'changed again later\n' }));
+    expect(await legacy()).toBe(false);
+  });
+
   it('manages policies, configuration, compliance configuration, endpoints and administrators', async () => {
     ok(await cli.run(['policy', 'new', 'tag:Pilot', '--enable-persistent-chat']));
     ok(await cli.run(['policy', 'grant', 'sip:ben@contoso.com', '--policy-name', 'Pilot']));

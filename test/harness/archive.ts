@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
 import { SYSTEM_ACTOR, type Actor } from "../../src/actions/context.js";
-import { checkUpdatePrincipal } from '../../src/actions/principals.js';
+import { checkSetPassword, checkUpdatePrincipal } from '../../src/actions/principals.js';
 import { checkCreateAddin } from '../../src/actions/addins.js';
 import { checkCreatePolicy, checkGrantPolicy } from '../../src/actions/policies.js';
 import { configurations } from '../../src/actions/configurations.js';
@@ -54,6 +54,8 @@ export async function buildEverything(d: TestDeployment, opts: { start?: number 
   const bob = await buildUser(s, { name: unique('bob') });
   const zhao = await buildUser(s, { name: unique('zhao'), domain: 'example.cn' });
   await checkUpdatePrincipal(s, SYSTEM_ACTOR, zhao.key, { displayName: '赵丽 (Zhào Lì) 🌸', email: 'zhao@example.cn' });
+  // A user of the legacy clients: the archive carries the NT hash too.
+  await checkSetPassword(s, SYSTEM_ACTOR, bob.key, 'bob signs in from the old client', { legacy: true });
   const gone = await buildUser(s, { name: unique('gone') });
   await buildUser(s, { name: unique('off'), enabled: false });
   await buildContainer(s);
@@ -135,6 +137,7 @@ export async function snapshot(d: TestDeployment): Promise<Record<string, unknow
   const policies = await store.policies.list();
   const policyOf = new Map(policies.map((p) => [p.id, p.identityKey]));
   const groups = await store.principals.groupsOfMany(principals.map((p) => p.id));
+  const legacy = await store.principals.legacySecrets(principals.map((p) => p.id));
   const categories = await store.categories.list();
   const lists = await store.categories.lists(categories.map((c) => c.id));
   const categoryGuid = new Map(categories.map((c) => [c.id, c.guid]));
@@ -160,7 +163,7 @@ export async function snapshot(d: TestDeployment): Promise<Record<string, unknow
   }
   const sortBy = <T>(items: T[]) => items.sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
   return {
-    principals: sortBy(principals.map(({ id, policyId, ...p }) => ({ ...p, policy: policyId === null ? null : policyOf.get(policyId), memberOf: keys(groups.get(id) ?? []) }))),
+    principals: sortBy(principals.map(({ id, policyId, ...p }) => ({ ...p, policy: policyId === null ? null : policyOf.get(policyId), memberOf: keys(groups.get(id) ?? []), legacyNtHash: legacy.get(id) ?? null }))),
     administrators: keys(await store.administrators.list()),
     policies: sortBy(policies.map(({ id: _id, ...p }) => p)),
     configurations: sortBy((await store.configurations.list()).map(({ id: _id, ...c }) => c)),

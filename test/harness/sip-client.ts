@@ -6,9 +6,11 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { parseNameAddr, serialise, SipFramer, SipHeaders, SipParseError, type SipMessage, type SipRequest, type SipResponse } from '../../src/sip/message.js';
 import { parseXccos, type XccosEnvelope } from '../../src/sip/xccos.js';
+import { connectionlessSignature, ntHash, ntowfv2, rc4, sessionKeys } from '../../src/auth/ntlm.js';
+import { parseAuthHeader, REALM, signedText } from '../../src/sip/sip-ntlm.js';
 
 const hex = (n: number) => randomBytes(n).toString('hex');
 
@@ -20,8 +22,52 @@ export interface ClientDialog {
   cseq: number;
 }
 
+/**
+ * The client half of NTLMv2 as SIPE does it ([MS-NLMP] §3.1.5.1.2, §3.3.2): an
+ * AUTHENTICATE_MESSAGE answering the server's CHALLENGE, and the keys it leads to.
+ */
+export function authenticateMessage(challenge: Buffer, user: string, password: string, options: { domain?: string; flags?: number } = {}) {
+  const serverChallenge = challenge.subarray(24, 32);
+  const targetInfo = challenge.subarray(challenge.readUInt32LE(44), challenge.readUInt32LE(44) + challenge.readUInt16LE(40));
+  const domain = options.domain ?? '';
+  const key = ntowfv2(ntHash(password), user, domain);
+  const time = Buffer.alloc(8);
+  time.writeBigUInt64LE(BigInt(Date.now()) * 10_000n + 116_444_736_000_000_000n);
+  const temp = Buffer.concat([Buffer.from([1, 1, 0, 0, 0, 0, 0, 0]), time, randomBytes(8), Buffer.alloc(4), targetInfo, Buffer.alloc(4)]);
+  const hmac = (k: Buffer, ...parts: Buffer[]) => parts.reduce((h, p) => h.update(p), createHmac('md5', k)).digest();
+  const proof = hmac(key, serverChallenge, temp);
+  const sessionBaseKey = hmac(key, proof);
+  const exported = randomBytes(16);
+  const fields: Buffer[] = [Buffer.alloc(24), Buffer.concat([proof, temp]), Buffer.from(domain, 'utf16le'), Buffer.from(user, 'utf16le'), Buffer.from('TEST', 'utf16le'), rc4(sessionBaseKey, exported)];
+  const head = Buffer.alloc(72);
+  head.write('NTLMSSP\0', 0, 'latin1');
+  head.writeUInt32LE(3, 8);
+  let at = head.length;
+  fields.forEach((f, i) => {
+    head.writeUInt16LE(f.length, 12 + i * 8);
+    head.writeUInt16LE(f.length, 14 + i * 8);
+    head.writeUInt32LE(at, 16 + i * 8);
+    at += f.length;
+  });
+  head.writeUInt32LE((options.flags ?? 0x62988255) >>> 0, 60);
+  return { message: Buffer.concat([head, ...fields]), keys: sessionKeys(exported) };
+}
+
+interface ClientNtlm {
+  keys: ReturnType<typeof sessionKeys>;
+  opaque: string;
+  targetname: string;
+  cnum: number;
+}
+
 export class SipClient {
   readonly received: SipMessage[] = [];
+  /** Messages from the server without a valid NTLM signature once the client signs in with NTLM. */
+  readonly badlySigned: SipMessage[] = [];
+  /** Set after an NTLM sign-in: requests are signed, and the server's signatures checked. */
+  ntlm: ClientNtlm | undefined;
+  /** The Authorization header of the last request the client signed (to replay it in tests). */
+  lastAuthorization: string | undefined;
   /** XCCOS envelopes the server sent in INFOs, in order. */
   readonly envelopes: XccosEnvelope[] = [];
   closed = false;
@@ -39,6 +85,7 @@ export class SipClient {
       for (const m of this.framer.push(chunk)) {
         if (m instanceof SipParseError) throw m;
         this.received.push(m);
+        if (this.ntlm !== undefined && !this.signedByServer(m)) this.badlySigned.push(m);
         if (m.kind === 'request' && m.method === 'INFO') {
           this.envelopes.push(parseXccos(m.body.toString('utf8')));
           this.answer(m, 200);
@@ -96,6 +143,21 @@ export class SipClient {
     this.socket.write(serialise({ kind: 'response', status, reason: 'OK', headers, body: Buffer.alloc(0) }));
   }
 
+  private signedByServer(m: SipMessage): boolean {
+    const info = parseAuthHeader(m.headers.get('authentication-info'))?.params;
+    if (info === undefined || info.get('opaque') !== this.ntlm!.opaque) return false;
+    const text = signedText(m, info.get('srand') ?? '', info.get('snum') ?? '', this.ntlm!.targetname);
+    return connectionlessSignature(this.ntlm!.keys.serverSign, this.ntlm!.keys.serverSeal, 100, text).toString('hex').toUpperCase() === info.get('rspauth');
+  }
+
+  /** The Authorization header SIPE puts on every request after signing in. */
+  private authorization(m: SipMessage, n: ClientNtlm): string {
+    const crand = hex(4);
+    const cnum = String(++n.cnum);
+    const response = connectionlessSignature(n.keys.clientSign, n.keys.clientSeal, 100, signedText(m, crand, cnum, n.targetname)).toString('hex').toUpperCase();
+    return `NTLM qop="auth", opaque="${n.opaque}", realm="${REALM}", targetname="${n.targetname}", crand="${crand}", cnum="${cnum}", response="${response}"`;
+  }
+
   raw(bytes: string | Buffer): void {
     this.socket.write(bytes);
   }
@@ -107,7 +169,9 @@ export class SipClient {
     const callId = h.get('call-id')!;
     const cseq = h.get('cseq')!;
     const start = this.received.length;
-    this.socket.write(serialise({ kind: 'request', method, uri, headers: h, body: Buffer.from(body, 'utf8') }));
+    const request: SipRequest = { kind: 'request', method, uri, headers: h, body: Buffer.from(body, 'utf8') };
+    if (this.ntlm !== undefined && h.get('authorization') === undefined) h.add('Authorization', (this.lastAuthorization = this.authorization(request, this.ntlm)));
+    this.socket.write(serialise(request));
     if (method === 'ACK') return undefined as unknown as SipResponse;
     return this.waitFor(
       () => this.received.slice(start).find((m): m is SipResponse => m.kind === 'response' && m.status >= 200 && m.headers.get('call-id') === callId && m.headers.get('cseq') === cseq),
@@ -115,8 +179,9 @@ export class SipClient {
     );
   }
 
-  register(expires = 3600): Promise<SipResponse> {
+  register(expires = 3600, extra: [string, string][] = []): Promise<SipResponse> {
     return this.send('REGISTER', `sip:${this.user.split('@')[1]}`, [
+      ...extra,
       ['From', `<${this.user}>;tag=${hex(4)};epid=${this.epid}`],
       ['To', `<${this.user}>`],
       ['CSeq', `${this.cseq++} REGISTER`],
@@ -126,6 +191,28 @@ export class SipClient {
       ['Event', 'registration'],
       ['Expires', String(expires)],
     ]);
+  }
+
+  /**
+   * The NTLM sign-in SIPE does: REGISTER → 401 (NTLM offered), REGISTER with empty
+   * gssapi-data → 401 with the CHALLENGE, REGISTER with the AUTHENTICATE → 200, signed.
+   * Returns the last response; on 200 the client signs from then on.
+   */
+  async registerNtlm(password: string, options: { login?: string; domain?: string; flags?: number } = {}): Promise<SipResponse> {
+    const offered = await this.register();
+    if (offered.status !== 401) return offered;
+    const offer = parseAuthHeader(offered.headers.get('www-authenticate'))!;
+    const targetname = offer.params.get('targetname') ?? '';
+    const common = `qop="auth", realm="${REALM}", targetname="${targetname}"`;
+    const challenged = await this.register(3600, [['Authorization', `NTLM ${common}, gssapi-data="", version=3`]]);
+    if (challenged.status !== 401) return challenged;
+    const challenge = parseAuthHeader(challenged.headers.get('www-authenticate'))!.params;
+    const opaque = challenge.get('opaque')!;
+    const answer = authenticateMessage(Buffer.from(challenge.get('gssapi-data')!, 'base64'), options.login ?? this.user.replace(/^sip:/, ''), password, options);
+    this.ntlm = { keys: answer.keys, opaque, targetname, cnum: 0 };
+    const done = await this.register(3600, [['Authorization', `NTLM ${common}, opaque="${opaque}", gssapi-data="${answer.message.toString('base64')}", version=3`]]);
+    if (done.status !== 200) this.ntlm = undefined;
+    return done;
   }
 
   subscribeProvisioning(): Promise<SipResponse> {
@@ -217,8 +304,8 @@ export class SipClient {
   }
 
   /** The whole SIPE sign-in: REGISTER, provisioning, lookup dialog with requri, the chat dialog. */
-  async signIn(): Promise<{ chat: ClientDialog; poolUri: string; channelServer: string }> {
-    const registered = await this.register();
+  async signIn(password?: string): Promise<{ chat: ClientDialog; poolUri: string; channelServer: string }> {
+    const registered = password === undefined ? await this.register() : await this.registerNtlm(password);
     if (registered.status !== 200) throw new Error(`REGISTER answered ${registered.status}`);
     const provisioning = await this.subscribeProvisioning();
     const poolUri = /DefaultPersistentChatPoolUri">([^<]+)</.exec(provisioning.body.toString())?.[1] ?? '';

@@ -60,9 +60,11 @@ export class SipeClient {
     });
   }
 
-  static start(harness: string, port: number, user: string): SipeClient {
+  /** Signs in as `user`, with `password` when the server asks for one (NTLM). */
+  static start(harness: string, port: number, user: string, password?: string): SipeClient {
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'stoa-sipe-home-'));
-    return new SipeClient(spawn(harness, [String(port), user.replace(/^sip:/, ''), home], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, HOME: home } }));
+    const env = { ...process.env, HOME: home, ...(password === undefined ? {} : { STOA_SIPE_PASSWORD: password }) };
+    return new SipeClient(spawn(harness, [String(port), user.replace(/^sip:/, ''), home], { stdio: ['pipe', 'pipe', 'pipe'], env }));
   }
 
   private wake(): void {

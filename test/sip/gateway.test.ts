@@ -3,7 +3,8 @@
  * drives it (spec 03): sign-in, provisioning, the two-step requri hand-off, the room list
  * (privacy respected), join, backchat, posting both ways with WebSocket clients, the
  * refusals with their reply codes, kicks, and malformed SIP and XCCOS answered without
- * bringing the gateway down.
+ * bringing the gateway down; NTLMv2 sign-in with every message signed both ways, and its
+ * refusals (wrong password, tampered or replayed requests, throttling).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../harness/stores.js';
 import { PASSWORD, startTestServer, type TestServer } from '../harness/server.js';
-import { checkSetPassword } from '../../src/actions/principals.js';
+import { checkSetPassword, checkUpdatePrincipal } from '../../src/actions/principals.js';
 import { SipClient, type ClientDialog } from '../harness/sip-client.js';
 import { buildCategory, buildDomain, buildRoom, buildUser } from '../factories.js';
 import { SYSTEM_ACTOR } from '../../src/actions/context.js';
@@ -206,19 +207,118 @@ describe('legacy clients over SIP', () => {
     await expect(startTestServer({ dialect: 'sqlite' }, { sip: { enabled: true, port: 0, tls: { port: 0, certFile: path.join(dir, 'missing.pem'), keyFile: key } } })).rejects.toThrow(/sip\.tls\.certFile: cannot read .*missing\.pem \(ENOENT\)/);
   });
 
-  it('refuses sign-in from outside the trusted networks, and unknown or disabled accounts', async () => {
-    const other = await startTestServer({ dialect: 'sqlite' }, { sip: { enabled: true, port: 0, trustedNetworks: ['10.0.0.0/8'] } });
-    try {
-      const user = await buildUser(other.services, {});
-      const c = await SipClient.connect(other.server.sip!.port, user.key);
-      clients.push(c);
-      const r = await c.register();
-      expect(r.status).toBe(403);
-      expect(r.headers.get('warning')).toMatch(/trusted networks only/);
-    } finally {
-      await other.close();
-    }
+  it('refuses unknown accounts on a trusted network', async () => {
     const nobody = await client('sip:nobody@contoso.com');
     expect((await nobody.register()).status).toBe(403);
+  });
+});
+
+describe('legacy clients signing in with NTLMv2', () => {
+  const LEGACY = 'legacy secret of the old client';
+  let ntlm: TestServer;
+  beforeAll(async () => {
+    ntlm = await startTestServer({ dialect: 'sqlite' }, { sip: { enabled: true, port: 0, trustedNetworks: ['10.0.0.0/8'] } });
+    await buildDomain(ntlm.services, 'contoso.com');
+  });
+  afterAll(() => ntlm?.close());
+
+  async function ntlmClient(user: string): Promise<SipClient> {
+    const c = await SipClient.connect(ntlm.server.sip!.port, user);
+    clients.push(c);
+    return c;
+  }
+
+  /** A user with LEGACY as password, for legacy clients too unless `legacy` is false. */
+  async function legacyUser(legacy = true) {
+    const user = await buildUser(ntlm.services, { domain: 'contoso.com' });
+    await checkSetPassword(ntlm.services, SYSTEM_ACTOR, user.key, LEGACY, { legacy });
+    return user;
+  }
+
+  it('signs in, chats both ways with a WebSocket client, and every message is signed both ways', async () => {
+    const s = ntlm.services;
+    const alice = await legacyUser();
+    const bob = await buildUser(s, { domain: 'contoso.com' });
+    await checkSetPassword(s, SYSTEM_ACTOR, bob.key, PASSWORD);
+    const category = await buildCategory(s, { allowed: ['contoso.com'] });
+    const room = await buildRoom(s, category.name, { privacy: 'Closed', members: [alice.key, bob.key] });
+    const c = await ntlmClient(alice.key);
+    const offered = await c.register();
+    expect([offered.status, offered.headers.get('www-authenticate')]).toEqual([401, `NTLM realm="SIP Communications Service", targetname="${POOL}", version=3`]);
+    const { chat } = await c.signIn(LEGACY);
+    const registered = c.received.find((m) => m.kind === 'response' && m.status === 200 && m.headers.get('cseq')?.endsWith('REGISTER'))!;
+    expect(registered.headers.get('authentication-info')).toMatch(/^NTLM rspauth="01000000[0-9A-F]{16}64000000", srand="[0-9a-f]{8}", snum="1", qop="auth", opaque="[0-9A-F]{8}"/);
+
+    const ws = await (await ntlm.signIn(bob.key)).ws();
+    await ws.ok({ type: 'join', room: room.guid });
+    const chanUri = channelUri(POOL, room.guid);
+    expect(code(await c.ask(chat, 'cmd:join', `<chanid key="0" domain="${POOL}" value="${room.guid}"/>`))).toBe('200');
+    await ws.ok({ type: 'post', room: room.guid, text: 'to the signed client' });
+    await c.waitFor(() => c.envelopes.find((e) => e.items.some((i) => i.name === 'grpchat' && find(i, 'chat')?.text === 'to the signed client')), 'the WebSocket post');
+    expect((await c.post(chat, chanUri, 'from the signed client')).status).toBe(200);
+    await ws.waitFor((f) => f.type === 'message' && f.message.text === 'from the signed client' && f.message.author === alice.key);
+    // Responses and the server's own INFOs all carried a valid rspauth; snum counts up.
+    expect(c.badlySigned).toEqual([]);
+    const snums = c.received.filter((m) => m.headers.get('authentication-info') !== undefined).map((m) => Number(/snum="(\d+)"/.exec(m.headers.get('authentication-info')!)![1]));
+    expect(snums.length).toBeGreaterThan(8);
+    expect(snums).toEqual(snums.map((_, i) => i + 1));
+    ws.close();
+  });
+
+  it('refuses requests that are unsigned, tampered with or replayed, and goes on serving the signed ones', async () => {
+    const alice = await legacyUser();
+    const c = await ntlmClient(alice.key);
+    const { chat } = await c.signIn(LEGACY);
+    const options = (extra: [string, string][] = []) => c.send('OPTIONS', `sip:${POOL}`, [['From', `<${alice.key}>;tag=o1`], ['To', `<sip:${POOL}>`], ['CSeq', '7 OPTIONS'], ['Call-ID', 'options-1'], ...extra]);
+    expect((await options()).status).toBe(200);
+    const replay = c.lastAuthorization!;
+    const refused = await options([['Authorization', replay]]);
+    expect([refused.status, refused.headers.get('warning')]).toEqual([403, `399 stoa "the request is not signed by this connection's NTLM security association"`]);
+    const tampered = replay.replace(/cnum="\d+"/, 'cnum="999"');
+    expect((await options([['Authorization', tampered]])).status).toBe(403);
+    expect((await options([['Authorization', 'NTLM qop="auth"']])).status).toBe(403);
+    expect((await c.inDialog(chat, 'INFO', '<xccos ver="1" envid="1" xmlns="urn:parlano:xml:ns:xccos"><cmd id="cmd:getserverinfo" seqid="1"><data/></cmd></xccos>')).status).toBe(200);
+    expect(c.badlySigned).toEqual([]);
+    // Signing out ends the association: a request after it is refused until the next sign-in.
+    expect((await c.register(0)).status).toBe(200);
+    expect(c.closed).toBe(false);
+    c.ntlm = undefined;
+    expect((await c.subscribeProvisioning()).headers.get('warning')).toMatch(/register first/);
+    expect((await c.registerNtlm(LEGACY)).status).toBe(200);
+  });
+
+  it('refuses wrong passwords, users without a legacy secret, other login names and old NTLM, with the reason', async () => {
+    const s = ntlm.services;
+    const alice = await legacyUser();
+    const plain = await legacyUser(false);
+    const bob = await legacyUser();
+    const warning = (r: { status: number; headers: { get(n: string): string | undefined } }) => [r.status, r.headers.get('warning')];
+    const wrong = '399 stoa "the user name or password is wrong"';
+    expect(warning(await (await ntlmClient(alice.key)).registerNtlm('not the password'))).toEqual([403, wrong]);
+    expect(warning(await (await ntlmClient(plain.key)).registerNtlm(LEGACY))).toEqual([403, wrong]);
+    expect(warning(await (await ntlmClient('sip:nobody@contoso.com')).registerNtlm(LEGACY))).toEqual([403, wrong]);
+    expect(warning(await (await ntlmClient(alice.key)).registerNtlm(LEGACY, { login: bob.key.slice(4) }))).toEqual([403, `399 stoa "the NTLM user name '${bob.key.slice(4)}' is not ${alice.key.slice(4)}"`]);
+    // Without extended session security (flags of old NTLM clients) the keys would be weak.
+    expect(warning(await (await ntlmClient(alice.key)).registerNtlm(LEGACY, { flags: 0x62988255 & ~0x00080000 }))).toEqual([403, '399 stoa "NTLM without extended session security is not accepted"']);
+    // A DOMAIN\\user login (user part, NetBIOS domain) is the same account.
+    expect((await (await ntlmClient(alice.key)).registerNtlm(LEGACY, { login: alice.key.slice(4, alice.key.indexOf('@')), domain: 'CONTOSO' })).status).toBe(200);
+    // An AUTHENTICATE for a challenge this connection never sent.
+    const stale = await ntlmClient(alice.key);
+    const r = await stale.register(3600, [['Authorization', `NTLM qop="auth", opaque="DEADBEEF", realm="SIP Communications Service", targetname="${POOL}", gssapi-data="TlRMTVNTUAADAAAA", version=3`]]);
+    expect(warning(r)).toEqual([403, '399 stoa "the NTLM answer is for a challenge this connection did not send"']);
+    // A disabled account with the right password: known, refused for what it is.
+    await checkUpdatePrincipal(s, SYSTEM_ACTOR, alice.key, { enabled: false });
+    expect(warning(await (await ntlmClient(alice.key)).registerNtlm(LEGACY))).toEqual([403, '399 stoa "this account may not use Persistent Chat"']);
+  });
+
+  it('stops accepting sign-ins for a user after ten failures (Retry-After), even with the right password', async () => {
+    const carol = await legacyUser();
+    for (let i = 0; i < 10; i++) expect((await (await ntlmClient(carol.key)).registerNtlm(`wrong ${i}`)).status).toBe(403);
+    const locked = await (await ntlmClient(carol.key)).registerNtlm(LEGACY);
+    expect(locked.status).toBe(403);
+    expect(locked.headers.get('warning')).toMatch(/too many failed sign-ins; try again in \d+ s/);
+    expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(800);
+    // Another user from the same address is not locked out.
+    expect((await (await ntlmClient((await legacyUser()).key)).registerNtlm(LEGACY)).status).toBe(200);
   });
 });

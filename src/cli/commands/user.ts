@@ -15,14 +15,18 @@ export function registerUser(program: Command): void {
       .command('passwd')
       .description("set a user's password (asked twice on a terminal)")
       .argument('<user>', 'sip:user@domain')
-      .option('--password-stdin', 'read the password from standard input'),
+      .option('--password-stdin', 'read the password from standard input')
+      .option('--legacy', 'legacy clients (NTLM) sign in with it too: its NT hash is stored (docs/legacy-clients.md)')
+      .option('--no-legacy', 'remove the NT hash: legacy clients can no longer sign in with a password')
+      .addHelpText('after', '\nWithout --legacy or --no-legacy, a user who has legacy sign-in keeps it, with the new password.'),
   ).action((who: string, _opts, cmd: Command) =>
     withDeployment(cmd, async ({ services, actor, printer, opts }) => {
       let password: string;
       if (opts.passwordStdin === true) password = await readPasswordFromStdin();
       else if (cliEnvironment().stdinIsTTY) password = await promptPassword();
       else throw new UsageError('standard input is not a terminal: use --password-stdin');
-      printOutcome(printer, await checkSetPassword(services, actor, who, password, { whatIf: opts.whatIf === true }));
+      const legacy = opts.legacy as boolean | undefined;
+      printOutcome(printer, await checkSetPassword(services, actor, who, password, { whatIf: opts.whatIf === true, ...(legacy === undefined ? {} : { legacy }) }));
     }),
   );
 

@@ -232,6 +232,20 @@ export function defineStoreConformance(open: Open): void {
     expect((await store.rooms.roles([room.id])).get(room.id)?.members).toEqual([]);
   });
 
+  it('keeps a legacy sign-in secret apart from the principal, replaces and removes it', async () => {
+    const u = await store.principals.insert(principal('user', 'sip:legacy@contoso.com'));
+    const other = await store.principals.insert(principal('user', 'sip:modern@contoso.com'));
+    expect(await store.principals.legacySecrets([u.id])).toEqual(new Map());
+    await store.principals.setLegacySecret(u.id, 'a4f49c406510bdcab6824ee7c30fd852', 1000);
+    await store.principals.setLegacySecret(u.id, '31d6cfe0d16ae931b73c59d7e0c089c0', 2000);
+    expect(await store.principals.legacySecrets([u.id, other.id])).toEqual(new Map([[u.id, '31d6cfe0d16ae931b73c59d7e0c089c0']]));
+    expect(await store.principals.legacySecrets([])).toEqual(new Map());
+    expect(Object.keys((await store.principals.getById(u.id))!)).not.toContain('ntHash');
+    await store.principals.setLegacySecret(u.id, null, 3000);
+    await store.principals.setLegacySecret(u.id, null, 3000);
+    expect(await store.principals.legacySecrets([u.id])).toEqual(new Map());
+  });
+
   it('stores categories with their lists', async () => {
     const a = await store.principals.insert(principal('user', 'sip:a@contoso.com'));
     const b = await store.principals.insert(principal('user', 'sip:b@contoso.com'));

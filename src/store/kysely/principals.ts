@@ -258,5 +258,26 @@ export function principalStore(ex: Executor): PrincipalStore {
       const result = await db.updateTable('principals').set({ policyId: null }).where('policyId', '=', policyId).executeTakeFirst();
       return Number(result.numUpdatedRows);
     },
+
+    async legacySecrets(ids) {
+      const out = new Map<number, string>();
+      for (const part of chunks([...new Set(ids)])) {
+        const rows = await db.selectFrom('legacySecrets').select(['principalId', 'ntHash']).where('principalId', 'in', part).execute();
+        for (const r of rows) out.set(Number(r.principalId), r.ntHash);
+      }
+      return out;
+    },
+
+    async setLegacySecret(id, ntHash, now) {
+      if (ntHash === null) {
+        await db.deleteFrom('legacySecrets').where('principalId', '=', id).execute();
+        return;
+      }
+      await db
+        .insertInto('legacySecrets')
+        .values({ principalId: id, ntHash, setAt: now })
+        .onConflict((oc) => oc.column('principalId').doUpdateSet({ ntHash, setAt: now }))
+        .execute();
+    },
   };
 }

@@ -3,7 +3,7 @@
  * plugin loaded (Debian pidgin-sipe), on a GLib main loop, driven line by line on stdin
  * and reporting line by line on stdout (spec 03). SIPE is run, never copied.
  *
- * usage: sipe-harness <port> <user@domain> <config dir>
+ * usage: sipe-harness <port> <user@domain> <config dir>   (password: $STOA_SIPE_PASSWORD)
  * stdin:  list | join <ma-chan uri> | post <text> | quit
  * stdout: signed-on | room <name> | list-done | joined <name> | msg <sender>\t<text> |
  *         error <text>
@@ -219,7 +219,8 @@ int main(int argc, char **argv) {
   char server[64];
   snprintf(server, sizeof server, "127.0.0.1:%s", argv[1]);
   account = purple_account_new(argv[2], "prpl-sipe");
-  purple_account_set_password(account, "unused-on-trusted-networks");
+  const char *password = getenv("STOA_SIPE_PASSWORD");
+  purple_account_set_password(account, password != NULL ? password : "unused-on-trusted-networks");
   purple_account_set_string(account, "server", server);
   purple_account_set_string(account, "transport", "tcp");
   purple_account_set_string(account, "authentication", "ntlm");

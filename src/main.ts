@@ -227,6 +227,7 @@ function bannerLines(url: string, runtime: Runtime, admin: BootstrapResult | und
   const target = runtime.config.databaseUrl === undefined ? ` --data-dir ${runtime.dataDir}` : ' --database-url <the same URL>';
   const lines = [
     `Stoa ${VERSION} is running at ${url} (pool ${runtime.deployment.poolFqdn}, data in ${runtime.dataDir})`,
+    `  web client: ${url}/  (sign in with a SIP address and password)`,
     `  health: ${url}/healthz`,
   ];
   if (admin !== undefined && passwordFile !== undefined) {

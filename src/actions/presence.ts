@@ -14,7 +14,7 @@ import type { ParticipantRecord } from '../store/types.js';
 
 export interface Joined {
   loaded: LoadedRoom;
-  room: RoomSummary & { canPost: boolean; chatHistory: boolean; fileUpload: boolean };
+  room: RoomSummary & { canPost: boolean; chatHistory: boolean; fileUpload: boolean; addin: { name: string; url: string } | null };
   backchat: MessageView[];
 }
 
@@ -28,6 +28,7 @@ export async function describeRoom(services: Services, actor: Actor, roomId: str
   const facts = await loadActorFacts(services.store, actor);
   const loaded = await accessRoomById(services.store, facts, roomId, 'join');
   const [summary] = await presentRoomSummaries(services.store, [loaded.room], (id) => services.presence.participants(id));
+  const addin = loaded.room.addinId === null ? undefined : await services.store.addins.getById(loaded.room.addinId);
   return {
     loaded,
     room: {
@@ -35,6 +36,8 @@ export async function describeRoom(services: Services, actor: Actor, roomId: str
       canPost: canPost(facts, loaded.facts),
       chatHistory: loaded.category.chatHistory,
       fileUpload: loaded.category.fileUpload,
+      // The room's add-in: a page the client shows beside the room (sandboxed).
+      addin: addin === undefined ? null : { name: addin.name, url: addin.url },
     },
   };
 }

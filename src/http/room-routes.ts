@@ -45,13 +45,20 @@ export const roomRoutes: FastifyPluginAsync<{ services: Services; gateway?: Gate
         summary: 'One room you may join, with what you may do in it',
         tags,
         params: roomParams,
-        response: { 200: { type: 'object', properties: { room: ref('RoomSummary'), canPost: bool, chatHistory: bool, fileUpload: bool }, required: ['room', 'canPost', 'chatHistory', 'fileUpload'] }, ...ERRORS },
+        response: {
+          200: {
+            type: 'object',
+            properties: { room: ref('RoomSummary'), canPost: bool, chatHistory: bool, fileUpload: bool, addin: nullable({ type: 'object', properties: { name: str, url: str }, required: ['name', 'url'] }) },
+            required: ['room', 'canPost', 'chatHistory', 'fileUpload', 'addin'],
+          },
+          ...ERRORS,
+        },
       },
     },
     async (request) => {
       const joined = await describeRoom(services, actorOf(request), request.params.roomId);
-      const { canPost, chatHistory, fileUpload, ...room } = joined.room;
-      return { room, canPost, chatHistory, fileUpload };
+      const { canPost, chatHistory, fileUpload, addin, ...room } = joined.room;
+      return { room, canPost, chatHistory, fileUpload, addin };
     },
   );
 

@@ -12,6 +12,7 @@ import { meRoutes } from './me-routes.js';
 import { roomManagementRoutes } from './room-management-routes.js';
 import { fileRoutes } from './file-routes.js';
 import { adminRoutes } from './admin-routes.js';
+import { webRoutes } from './web-routes.js';
 import { Metrics, metricsRoutes } from './metrics.js';
 import { SHARED_SCHEMAS } from './schemas.js';
 
@@ -39,9 +40,10 @@ export async function buildHttpServer(runtime: Runtime, logger: FastifyBaseLogge
     reply.header('x-content-type-options', 'nosniff');
     reply.header('x-frame-options', 'DENY');
     reply.header('referrer-policy', 'no-referrer');
-    reply.header('cache-control', 'no-store');
     reply.header('cross-origin-opener-policy', 'same-origin');
-    reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
+    // The web client's page and assets set their own (web-routes.ts); everything else is data.
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+    if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
   });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unknown';
@@ -84,5 +86,6 @@ export async function buildHttpServer(runtime: Runtime, logger: FastifyBaseLogge
   await app.register(fileRoutes, { services });
   if (parts.controlSecret !== undefined) await app.register(adminRoutes, { runtime, controlSecret: parts.controlSecret });
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await app.register(webRoutes);
   return app;
 }

@@ -25,6 +25,13 @@ describe('stoa serve', () => {
     expect(fs.readFileSync(file, 'utf8')).toBe(`${printed?.[1]}\n${printed?.[2]}\n`);
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
     expect(server.output()).toMatch(/administer with the CLI: \.\/bin\/stoa --data-dir /);
+    // The web client is served at /, and the administrator signs in with the printed password.
+    expect(server.output()).toContain(`web client: ${server.url}/`);
+    const page = await fetch(`${server.url}/`);
+    expect([page.status, page.headers.get('content-type')]).toEqual([200, 'text/html; charset=utf-8']);
+    expect(await page.text()).toContain('<div id="app">');
+    const signedIn = await fetch(`${server.url}/api/v1/auth/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: printed?.[1], password: printed?.[2] }) });
+    expect(signedIn.status).toBe(200);
 
     // The CLI works on the same data dir while the server runs.
     const admins = ok(await runStoa(['--data-dir', dataDir, '--json', 'admin', 'get'])).json<{ key: string; hasPassword: boolean }[]>();

@@ -1,0 +1,210 @@
+/**
+ * The web client in Debian's Chromium against a real `stoa serve` (issue "Web client"): two
+ * users chatting live in two browser contexts, a Secret room that never shows for others,
+ * an auditorium that refuses a non-presenter in the UI, and hostile text rendered inert.
+ * Screenshots of the main screens are taken on the way (STOA_SCREENSHOTS=<dir> keeps them:
+ * `npm run screenshots` refreshes docs/screenshots).
+ */
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { PASSWORD } from '../harness/server.js';
+import { chromiumAvailable, newContext, signInPage, useWebServer } from '../harness/browser.js';
+import { buildCategory, buildRoom } from '../factories.js';
+
+const available = chromiumAvailable();
+
+/** Payloads that would run script or inject markup if anything rendered text as HTML. */
+const XSS = [
+  '<img src=x onerror="window.__xss=1">',
+  '<script>window.__xss=1</script>',
+  '"><svg onload="window.__xss=1">',
+  '<a href="javascript:window.__xss=1">click</a>',
+  'javascript:window.__xss=1',
+  '<iframe src="javascript:window.__xss=1"></iframe>',
+  '{{constructor.constructor("window.__xss=1")()}}',
+  '<style>body{display:none}</style>',
+];
+
+describe.skipIf(!available)('the web client in Chromium', () => {
+  const web = useWebServer();
+  const user = (name: string) => web.user(name);
+
+  const openRoom = async (page: Page, name: string) => {
+    await page.getByRole('searchbox', { name: 'Find a room' }).fill(name);
+    await page.getByRole('searchbox', { name: 'Find a room' }).press('Enter');
+    await page.getByTestId('directory').getByRole('link', { name, exact: true }).click();
+    await expect.poll(() => page.getByTestId('room-name').textContent()).toBe(name);
+  };
+
+  it('lets two users chat live in two browser contexts: plain, alert and story messages, roster, history', async () => {
+    const { server, browser } = web;
+    const alice = await user('alice');
+    const bob = await user('bob');
+    const category = await buildCategory(server.services, { name: 'Engineering', allowed: ['contoso.com'] });
+    const room = await buildRoom(server.services, category.name, { name: 'Team room', privacy: 'Closed', members: [alice.key, bob.key], description: 'where the team talks; see https://example.com/wiki' });
+    // Earlier history, more than one page, to scroll back into.
+    const earlier = await server.signIn(bob.key);
+    for (let i = 1; i <= 60; i++) expect((await earlier.api.post(`/api/v1/rooms/${room.guid}/messages`, { text: `earlier message ${i}` })).status).toBe(201);
+
+    const a = await newContext(browser);
+    const b = await newContext(browser);
+    await signInPage(a.page, server.url, alice.key, PASSWORD);
+    await a.page.screenshot({ path: web.shot('home.png') });
+    await signInPage(b.page, server.url, bob.key, PASSWORD);
+    await openRoom(a.page, 'Team room');
+    await openRoom(b.page, 'Team room');
+    await expect.poll(() => a.page.getByTestId('roster').textContent()).toContain('bob');
+
+    // The backchat shows the latest messages; scrolling up brings the earlier ones.
+    await expect.poll(() => a.page.getByTestId('messages').textContent()).toContain('earlier message 60');
+    expect(await a.page.getByTestId('messages').textContent()).not.toContain('earlier message 1\u00a0');
+    await a.page.getByRole('button', { name: 'Earlier messages' }).click();
+    await expect.poll(async () => (await a.page.getByTestId('message').allTextContents()).some((t) => t.endsWith('earlier message 5'))).toBe(true);
+
+    // Alice types and presses Enter: Bob sees it at once.
+    const box = a.page.getByRole('combobox', { name: 'Message' });
+    await box.fill('hello Bob, from the browser');
+    await box.press('Enter');
+    await expect.poll(() => b.page.getByTestId('messages').textContent()).toContain('hello Bob, from the browser');
+    await expect.poll(() => box.inputValue()).toBe('');
+
+    // Bob sends an alert and a story; Alice sees them marked as such.
+    await b.page.getByRole('checkbox', { name: 'Alert' }).check();
+    await b.page.getByRole('combobox', { name: 'Message' }).fill('the build is broken');
+    await b.page.getByRole('button', { name: 'Send' }).click();
+    await b.page.getByRole('checkbox', { name: 'Story' }).check();
+    await b.page.getByRole('textbox', { name: 'Story title' }).fill('Release notes');
+    await b.page.getByRole('combobox', { name: 'Message' }).fill('Line one\nLine two');
+    await b.page.getByRole('button', { name: 'Send' }).click();
+    const alert = a.page.locator('li.message.alert', { hasText: 'the build is broken' });
+    await alert.waitFor();
+    expect(await alert.getByText('Alert', { exact: true }).count()).toBe(1);
+    const story = a.page.locator('li.message.story');
+    await story.waitFor();
+    expect(await story.getByRole('heading').textContent()).toBe('Release notes');
+    expect(await story.locator('.text').textContent()).toBe('Line one\nLine two');
+    // The description's link is clickable, opening elsewhere without access to this page.
+    const link = a.page.getByTestId('room-description').getByRole('link');
+    expect([await link.getAttribute('href'), await link.getAttribute('rel'), await link.getAttribute('target')]).toEqual(['https://example.com/wiki', 'noopener noreferrer nofollow', '_blank']);
+    // Bob's view stayed at the newest messages (Alice's is up in the history she scrolled to).
+    await b.page.locator('li.message.story').waitFor();
+    await b.page.screenshot({ path: web.shot('room.png') });
+
+    // Following puts the room in the sidebar.
+    await a.page.getByRole('button', { name: 'Follow' }).click();
+    await a.page.getByTestId('followed').getByRole('link', { name: /Team room/ }).waitFor();
+
+    // Bob leaves: Alice's roster drops him.
+    await b.context.close();
+    await expect.poll(() => a.page.getByTestId('roster').textContent()).not.toContain('bob');
+    expect(a.problems).toEqual([]);
+    expect(b.problems).toEqual([]);
+    await a.context.close();
+  });
+
+  it('never shows a Secret room to a non-member, and refuses a non-presenter in an auditorium', async () => {
+    const { server, browser } = web;
+    const carol = await user('carol');
+    const dave = await user('dave');
+    const category = await buildCategory(server.services, { name: 'Town hall', allowed: ['contoso.com'] });
+    const secret = await buildRoom(server.services, category.name, { name: 'Secret plans', privacy: 'Secret', members: [dave.key] });
+    await buildRoom(server.services, category.name, { name: 'All hands', privacy: 'Open', type: 'Auditorium', presenters: [dave.key] });
+    await buildRoom(server.services, category.name, { name: 'Open lobby', privacy: 'Open' });
+
+    const c = await newContext(browser);
+    await signInPage(c.page, server.url, carol.key, PASSWORD);
+    await c.page.goto(`${server.url}/#/directory`);
+    const listing = c.page.getByTestId('directory');
+    await listing.getByRole('link', { name: 'Open lobby' }).waitFor();
+    expect(await c.page.locator('main').textContent()).not.toContain('Secret plans');
+    await c.page.screenshot({ path: web.shot('directory.png') });
+    await c.page.getByRole('searchbox', { name: 'Find a room' }).fill('Secret');
+    await c.page.getByRole('searchbox', { name: 'Find a room' }).press('Enter');
+    await c.page.getByText('No room name contains “Secret”.').waitFor();
+    // Its address does not help either: it answers like a room that does not exist.
+    await c.page.goto(`${server.url}/#/room/${secret.guid}`);
+    await c.page.getByRole('alert').waitFor();
+    expect(await c.page.getByRole('alert').textContent()).toMatch(/not found|no room/i);
+
+    await c.page.goto(`${server.url}/#/directory`);
+    await listing.getByRole('link', { name: 'All hands' }).click();
+    expect(await c.page.getByTestId('cannot-post').textContent()).toBe('This is an auditorium room: only its presenters post here.');
+    expect(await c.page.getByRole('combobox', { name: 'Message' }).count()).toBe(0);
+    expect(c.problems).toEqual([]);
+    await c.context.close();
+
+    // The member sees it.
+    const d = await newContext(browser);
+    await signInPage(d.page, server.url, dave.key, PASSWORD);
+    await openRoom(d.page, 'Secret plans');
+    await d.context.close();
+  });
+
+  it('renders hostile messages, room names and descriptions as inert text', async () => {
+    const { server, browser } = web;
+    const erin = await user('erin');
+    const category = await buildCategory(server.services, { name: 'Hostile', allowed: ['contoso.com'] });
+    const room = await buildRoom(server.services, category.name, { name: '<img src=x onerror="window.__xss=1">', privacy: 'Open', description: '<script>window.__xss=1</script> "><svg onload="window.__xss=1">' });
+    const api = (await server.signIn(erin.key)).api;
+    for (const text of XSS) expect((await api.post(`/api/v1/rooms/${room.guid}/messages`, { text })).status).toBe(201);
+    expect((await api.post(`/api/v1/rooms/${room.guid}/messages`, { text: XSS.join(' | '), story: { title: '<img src=x onerror="window.__xss=1">' } })).status).toBe(201);
+
+    const e = await newContext(browser);
+    await signInPage(e.page, server.url, erin.key, PASSWORD);
+    await e.page.goto(`${server.url}/#/directory?q=${encodeURIComponent('<img')}`);
+    await e.page.getByTestId('directory').getByRole('link', { name: room.name, exact: true }).click();
+    await expect.poll(() => e.page.getByTestId('message').count()).toBe(XSS.length + 1);
+    const texts = await e.page.locator('li.message .text').allTextContents();
+    expect(texts.slice(0, XSS.length)).toEqual(XSS);
+    expect(await e.page.getByTestId('room-name').textContent()).toBe(room.name);
+    expect(await e.page.getByTestId('room-description').textContent()).toBe('<script>window.__xss=1</script> "><svg onload="window.__xss=1">');
+    expect(await e.page.locator('li.message.story h3').textContent()).toBe('<img src=x onerror="window.__xss=1">');
+    // No element came out of the text, no link with a script scheme, nothing ran.
+    expect(await e.page.locator('main img, main script, main svg, main iframe, main style').count()).toBe(0);
+    const hrefs = await Promise.all((await e.page.locator('main a').all()).map(async (l) => (await l.getAttribute('href')) ?? ''));
+    expect(hrefs.filter((h) => !/^(#|https?:|mailto:)/.test(h))).toEqual([]);
+    expect(await e.page.evaluate(() => (globalThis as unknown as { __xss?: number }).__xss)).toBeUndefined();
+    expect(e.problems).toEqual([]);
+    await e.context.close();
+  });
+
+  it('fits a phone-width screen: nothing wider than the screen, the room and its composer reachable', async () => {
+    const { server, browser } = web;
+    const kim = await user('kim');
+    const category = await buildCategory(server.services, { name: 'Mobile', allowed: ['contoso.com'] });
+    const room = await buildRoom(server.services, category.name, { name: 'On the go', privacy: 'Open', description: 'a room with a rather long description that has to wrap on a narrow screen instead of overflowing it' });
+    const api = (await server.signIn(kim.key)).api;
+    await api.post(`/api/v1/rooms/${room.guid}/messages`, { text: `a long word: ${'x'.repeat(300)}` });
+    const phone = await newContext(browser, { width: 390, height: 844 });
+    await signInPage(phone.page, server.url, kim.key, PASSWORD);
+    await phone.page.goto(`${server.url}/#/room/${room.guid}`);
+    await phone.page.getByTestId('message').first().waitFor();
+    const box = phone.page.getByRole('combobox', { name: 'Message' });
+    await box.fill('typed on a phone');
+    await box.press('Enter');
+    await expect.poll(() => phone.page.getByTestId('messages').textContent()).toContain('typed on a phone');
+    expect(await phone.page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } }; innerWidth: number }).document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await phone.page.screenshot({ path: web.shot('phone.png') });
+    expect(phone.problems).toEqual([]);
+    await phone.context.close();
+  });
+
+  it('serves the page under a strict Content-Security-Policy and only the built files', async () => {
+    const { server } = web;
+    const page = await fetch(`${server.url}/`);
+    expect(page.status).toBe(200);
+    const csp = page.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("style-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(csp).not.toContain('unsafe-eval');
+    const html = await page.text();
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(html)![1]!;
+    expect(html).not.toMatch(/<script>(?!<\/script>)|<style>| on[a-z]+=/);
+    const asset = await fetch(`${server.url}${script}`);
+    expect([asset.status, asset.headers.get('content-type'), asset.headers.get('cache-control')]).toEqual([200, 'text/javascript; charset=utf-8', 'public, max-age=31536000, immutable']);
+    for (const bad of ['/assets/nothing.js', '/assets/..%2f..%2fpackage.json', '/assets/../../package.json', '/index.html.map']) expect((await fetch(`${server.url}${bad}`)).status).toBe(404);
+    // The API keeps its own, stricter policy.
+    expect((await fetch(`${server.url}/healthz`)).headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'");
+  });
+});

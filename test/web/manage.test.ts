@@ -1,0 +1,205 @@
+/**
+ * The web client's room management, topic feeds, @mentions and files in Debian's Chromium
+ * (issue "Web client"): a creator creates a room and its manager edits it with the API's
+ * rules and messages; a topic feed fires live; a mention is completed from the keyboard;
+ * a file is uploaded and downloaded through the page.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PASSWORD } from '../harness/server.js';
+import { chromiumAvailable, newContext, signInPage, useWebServer } from '../harness/browser.js';
+import { buildAdmin, buildCategory } from '../factories.js';
+import { SYSTEM_ACTOR } from '../../src/actions/context.js';
+import { checkSetPassword } from '../../src/actions/principals.js';
+import { checkCreateRoom } from '../../src/actions/rooms.js';
+
+const available = chromiumAvailable();
+
+describe.skipIf(!available)('room management, feeds and files in the web client', () => {
+  const web = useWebServer();
+  const user = (name: string) => web.user(name);
+
+  it('lets a creator create a room and its managers edit it, with the same rules and messages as the API', async () => {
+    const { server, browser } = web;
+    const frank = await user('frank');
+    const grace = await user('grace');
+    await buildCategory(server.services, { name: 'Projects', allowed: ['contoso.com'], creators: [frank.key] });
+    const f = await newContext(browser);
+    await signInPage(f.page, server.url, frank.key, PASSWORD);
+    await f.page.getByRole('link', { name: 'Manage rooms' }).click();
+    await f.page.getByRole('link', { name: 'Create a room' }).click();
+    await f.page.getByLabel('Name', { exact: true }).fill('Planning');
+    await f.page.getByLabel('Description', { exact: true }).fill('what we do next');
+    await f.page.getByLabel('Secret', { exact: true }).check();
+    await f.page.getByLabel(/^Members/).fill(grace.key.slice(4));
+    await f.page.screenshot({ path: web.shot('create-room.png') });
+    await f.page.getByRole('button', { name: 'Create' }).click();
+    await f.page.getByRole('heading', { name: 'Settings of Planning' }).waitFor();
+    const room = (await server.services.store.rooms.list({})).find((r) => r.name === 'Planning')!;
+    expect([room.privacy, room.description]).toEqual(['Secret', 'what we do next']);
+
+    // A member outside the category's scope: the server's refusal, word for word as the API gives it.
+    const api = (await server.signIn(frank.key)).api;
+    const refused = await api.call<{ error: { message: string } }>('PATCH', `/api/v1/rooms/${room.guid}`, { members: [grace.key.slice(4), 'nobody@fabrikam.com'] });
+    expect(refused.status).toBeGreaterThanOrEqual(400);
+    await f.page.getByLabel(/^Members/).fill(`${grace.key.slice(4)}\nnobody@fabrikam.com`);
+    await f.page.getByRole('button', { name: 'Save' }).click();
+    expect(await f.page.getByTestId('settings-error').textContent()).toBe(refused.body.error.message);
+    // Making Grace a manager works, and is all that changes.
+    await f.page.getByLabel(/^Members/).fill(grace.key.slice(4));
+    await f.page.getByLabel(/^Managers/).fill(`${frank.key.slice(4)}\n${grace.key.slice(4)}`);
+    await f.page.getByRole('button', { name: 'Save' }).click();
+    await f.page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    expect((await server.services.store.rooms.roles([room.id])).get(room.id)!.managers.length).toBe(2);
+
+    // Grace, now a manager, finds it under "Manage rooms" and opens it up.
+    const g = await newContext(browser);
+    await signInPage(g.page, server.url, grace.key, PASSWORD);
+    await g.page.getByRole('link', { name: 'Manage rooms' }).click();
+    await g.page.getByTestId('managed').getByRole('link', { name: 'Planning' }).click();
+    await g.page.getByLabel('Open', { exact: true }).check();
+    await g.page.getByRole('button', { name: 'Save' }).click();
+    await g.page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    expect((await server.services.store.rooms.getById(room.id))!.privacy).toBe('Open');
+    await g.page.getByRole('heading', { name: 'Settings of Planning' }).scrollIntoViewIfNeeded();
+    await g.page.screenshot({ path: web.shot('room-settings.png') });
+    // Someone who may not create rooms is told so.
+    const h = await newContext(browser);
+    await signInPage(h.page, server.url, (await user('heidi')).key, PASSWORD);
+    await h.page.goto(`${server.url}/#/manage/new`);
+    await h.page.getByText('You may not create rooms').waitFor();
+    for (const c of [f, g, h]) expect(c.problems).toEqual([]);
+    await Promise.all([f, g, h].map((c) => c.context.close()));
+  });
+
+  it('fires a topic feed live, completes an @mention from the keyboard, and uploads and downloads a file', async () => {
+    const { server, browser } = web;
+    const ivan = await user('ivan');
+    const judy = await user('judy');
+    const category = await buildCategory(server.services, { name: 'Files', allowed: ['contoso.com'], fileUpload: true });
+    const room = (await checkCreateRoom(server.services, SYSTEM_ACTOR, { name: 'Budget room', category: category.name, privacy: 'Open' })).result;
+
+    const j = await newContext(browser);
+    await signInPage(j.page, server.url, judy.key, PASSWORD);
+    await j.page.getByTestId('alerts-link').click();
+    await j.page.getByLabel('Feed name').fill('Budget news');
+    await j.page.getByLabel('Feed query').fill('budget room:"Budget room"');
+    await j.page.getByRole('button', { name: 'Add feed' }).click();
+    await j.page.getByTestId('feeds').getByRole('link', { name: 'Budget news' }).waitFor();
+    await j.page.goto(`${server.url}/#/room/${room.guid}`);
+    await j.page.getByTestId('room-name').waitFor();
+
+    const i = await newContext(browser);
+    await signInPage(i.page, server.url, ivan.key, PASSWORD);
+    await i.page.goto(`${server.url}/#/room/${room.guid}`);
+    await i.page.getByTestId('room-name').waitFor();
+    await expect.poll(() => i.page.getByTestId('roster').textContent()).toContain('judy');
+    const box = i.page.getByRole('combobox', { name: 'Message' });
+    await box.fill('the budget is approved, ');
+    await box.pressSequentially('@ju');
+    await i.page.getByRole('option', { name: /judy/ }).waitFor();
+    await box.press('Enter');
+    expect(await box.inputValue()).toBe(`the budget is approved, @${judy.key.slice(4)} `);
+    await box.press('Enter');
+
+    // Judy is told twice: a mention and a feed hit, counted beside "Alerts" while she reads the room.
+    await expect.poll(() => j.page.getByTestId('alerts-link').textContent()).toBe('Alerts2');
+    await j.page.getByTestId('alerts-link').click();
+    const listed = j.page.getByTestId('notifications');
+    await expect.poll(() => listed.textContent()).toContain('Topic feed');
+    expect(await listed.textContent()).toContain('Mention');
+    await j.page.screenshot({ path: web.shot('alerts.png') });
+
+    // A file: attached, sent, listed; downloaded by Judy with the same bytes.
+    const bytes = Buffer.from(`quarterly figures ${'0123456789'.repeat(5000)}`);
+    await i.page.getByLabel('Attach a file').setInputFiles({ name: 'figures.csv', mimeType: 'text/csv', buffer: bytes });
+    await i.page.getByText('Attached: figures.csv').waitFor();
+    await i.page.getByRole('button', { name: 'Send' }).click();
+    await i.page.getByTestId('download').filter({ hasText: 'figures.csv' }).waitFor();
+    await j.page.goto(`${server.url}/#/room/${room.guid}`);
+    const link = j.page.getByTestId('download').filter({ hasText: 'figures.csv' });
+    await link.waitFor();
+    const [download] = await Promise.all([j.page.waitForEvent('download'), link.click()]);
+    expect(download.suggestedFilename()).toBe('figures.csv');
+    const saved = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'stoa-dl-')), 'figures.csv');
+    await download.saveAs(saved);
+    expect(fs.readFileSync(saved).equals(bytes)).toBe(true);
+
+    // Search finds it, the terms highlighted.
+    await j.page.getByRole('searchbox', { name: 'Search messages' }).fill('approved');
+    await j.page.getByRole('searchbox', { name: 'Search messages' }).press('Enter');
+    await expect.poll(() => j.page.getByTestId('results').locator('mark').allTextContents()).toEqual(['approved']);
+    await j.page.screenshot({ path: web.shot('search.png') });
+    for (const c of [i, j]) expect(c.problems).toEqual([]);
+    await Promise.all([i, j].map((c) => c.context.close()));
+  });
+
+  it('lets an administrator manage categories, add-ins, policies and configuration with the CLI\'s rules, and shows a room\'s add-in sandboxed', async () => {
+    const { server, browser } = web;
+    const admin = await buildAdmin(server.services);
+    await checkSetPassword(server.services, SYSTEM_ACTOR, admin.key, PASSWORD);
+    const lee = await user('lee');
+    const a = await newContext(browser);
+    await signInPage(a.page, server.url, admin.key, PASSWORD);
+    await a.page.getByRole('link', { name: 'Administration' }).click();
+
+    // A category: created with its scope, then changed.
+    await a.page.getByLabel('Name', { exact: true }).last().fill('Support');
+    await a.page.getByLabel(/^Allowed members/).last().fill('contoso.com');
+    await a.page.getByRole('button', { name: 'Create category' }).click();
+    await a.page.getByRole('status').filter({ hasText: 'Category Support created.' }).waitFor();
+    const row = a.page.getByTestId('categories').getByRole('row', { name: /Support/ });
+    await row.getByRole('button', { name: 'Edit' }).click();
+    await a.page.getByRole('checkbox', { name: 'File upload' }).first().check();
+    await a.page.getByRole('button', { name: 'Save category' }).click();
+    await a.page.getByRole('status').filter({ hasText: 'Category Support saved.' }).waitFor();
+    const support = (await server.services.store.categories.list()).find((c) => c.name === 'Support')!;
+    expect(support.fileUpload).toBe(true);
+    // A refusal comes back in the CLI's words: a denied member also allowed.
+    await row.getByRole('button', { name: 'Edit' }).click();
+    await a.page.getByLabel(/^Denied members/).first().fill('contoso.com');
+    await a.page.getByRole('button', { name: 'Save category' }).click();
+    await a.page.getByTestId('admin-error').waitFor();
+    expect(await a.page.getByTestId('admin-error').textContent()).toMatch(/^a principal is either allowed or denied/);
+
+    // An add-in, a bad URL refused; then a room with it shows the add-in in a sandboxed frame.
+    await a.page.getByRole('link', { name: 'Add-ins' }).click();
+    await a.page.getByLabel('Add-in name').fill('Runbook');
+    await a.page.getByLabel('Add-in URL').fill('javascript:alert(1)');
+    await a.page.getByRole('button', { name: 'Create add-in' }).click();
+    await a.page.getByTestId('admin-error').waitFor();
+    await a.page.getByLabel('Add-in URL').fill(`${server.url}/healthz`);
+    await a.page.getByRole('button', { name: 'Create add-in' }).click();
+    await a.page.getByTestId('addins').getByText('Runbook').waitFor();
+    const room = (await checkCreateRoom(server.services, SYSTEM_ACTOR, { name: 'Support desk', category: 'Support', privacy: 'Open', addin: 'Runbook' })).result;
+
+    // A policy and the configuration.
+    await a.page.getByRole('link', { name: 'Policies' }).click();
+    await a.page.getByLabel('New policy identity').fill('tag:Pilot');
+    await a.page.getByRole('button', { name: 'Create policy' }).click();
+    await a.page.getByTestId('policies').getByText('Tag:Pilot').waitFor();
+    await a.page.getByRole('link', { name: 'Configuration' }).click();
+    await a.page.getByLabel(/^Backchat messages/).fill('501');
+    await a.page.getByRole('button', { name: 'Save configuration' }).click();
+    expect(await a.page.getByTestId('admin-error').textContent()).toMatch(/1 to 500/);
+    await a.page.getByLabel(/^Backchat messages/).fill('50');
+    await a.page.getByRole('button', { name: 'Save configuration' }).click();
+    await a.page.getByRole('status').filter({ hasText: 'saved' }).waitFor();
+    await a.page.screenshot({ path: web.shot('admin.png') });
+    expect(a.problems).toEqual([]);
+    await a.context.close();
+
+    const l = await newContext(browser);
+    await signInPage(l.page, server.url, lee.key, PASSWORD);
+    expect(await l.page.getByRole('link', { name: 'Administration' }).count()).toBe(0);
+    await l.page.goto(`${server.url}/#/room/${room.guid}`);
+    const frame = l.page.getByTestId('addin');
+    await frame.waitFor();
+    expect([await frame.getAttribute('src'), await frame.getAttribute('sandbox'), await frame.getAttribute('referrerpolicy')]).toEqual([`${server.url}/healthz`, 'allow-scripts allow-forms allow-popups', 'no-referrer']);
+    await l.page.goto(`${server.url}/#/admin`);
+    await l.page.getByText('These pages are for administrators.').waitFor();
+    await l.context.close();
+  });
+});

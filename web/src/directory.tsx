@@ -1,0 +1,70 @@
+import { useEffect, useState } from 'preact/hooks';
+import { q as enc, type RoomSummary } from './api';
+import { useStoa } from './app';
+import { RichText } from './message';
+
+/** The room directory by category, filtered by name (what GET /rooms returns: never a Secret room of others). */
+export function Directory({ q }: { q: string }) {
+  const { api } = useStoa();
+  const [rooms, setRooms] = useState<RoomSummary[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [text, setText] = useState(q);
+  useEffect(() => setText(q), [q]);
+  useEffect(() => {
+    let stale = false;
+    setRooms(null);
+    api
+      .get<RoomSummary[]>(`/rooms?limit=500${q === '' ? '' : `&q=${enc(q)}`}`)
+      .then((r) => !stale && setRooms(r))
+      .catch((err: Error) => !stale && setError(err.message));
+    return () => {
+      stale = true;
+    };
+  }, [api, q]);
+  const byCategory = new Map<string, RoomSummary[]>();
+  for (const r of rooms ?? []) byCategory.set(r.category, [...(byCategory.get(r.category) ?? []), r]);
+  return (
+    <section class="directory">
+      <h1>Room directory</h1>
+      <form
+        role="search"
+        onSubmit={(e) => {
+          e.preventDefault();
+          location.hash = `#/directory?q=${encodeURIComponent(text)}`;
+        }}
+      >
+        <input type="search" value={text} onInput={(e) => setText(e.currentTarget.value)} placeholder="Room name contains…" aria-label="Room name contains" />
+        <button type="submit">Search</button>
+      </form>
+      {error !== null && <p class="error">{error}</p>}
+      {rooms === null && error === null && <p class="hint">Loading…</p>}
+      {rooms !== null && rooms.length === 0 && <p class="hint">{q === '' ? 'No rooms you may see yet.' : `No room name contains “${q}”.`}</p>}
+      {[...byCategory.entries()]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([category, list]) => (
+          <section key={category} class="category">
+            <h2>{category}</h2>
+            <ul class="room-list" data-testid="directory">
+              {list.map((r) => (
+                <li key={r.id}>
+                  <a href={`#/room/${encodeURIComponent(r.id)}`} class="room-name">
+                    {r.name}
+                  </a>
+                  <span class={`tag ${r.privacy.toLowerCase()}`}>{r.privacy}</span>
+                  {r.type === 'Auditorium' && <span class="tag auditorium">Auditorium</span>}
+                  <span class="count" title="people in the room now">
+                    {r.participants} here
+                  </span>
+                  {r.description !== '' && (
+                    <p class="description">
+                      <RichText text={r.description} />
+                    </p>
+                  )}
+                </li>
+              ))}
+            </ul>
+          </section>
+        ))}
+    </section>
+  );
+}

@@ -1,0 +1,256 @@
+/**
+ * Room management (the legacy room management web site): the rooms the user manages, a
+ * room's settings and roles, and creating rooms in the categories the user may create in.
+ * The server decides everything; its error messages are shown as they are (the same as
+ * the API's and `stoa room new|set`).
+ */
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, type RoomSummary } from './api';
+import { useStoa } from './app';
+import { field } from './forms';
+
+export interface RoomSettings {
+  id: string;
+  identity: string;
+  name: string;
+  description: string;
+  category: string;
+  type: 'Normal' | 'Auditorium';
+  privacy: 'Open' | 'Closed' | 'Secret';
+  invitations: 'Inherit' | 'False';
+  disabled: boolean;
+  addin: string | null;
+  members: string[];
+  managers: string[];
+  presenters: string[];
+}
+
+interface Creatable {
+  name: string;
+  description: string;
+  fileUpload: boolean;
+  chatHistory: boolean;
+  invitations: boolean;
+}
+
+const ROLES = ['members', 'managers', 'presenters'] as const;
+const lines = (text: string) =>
+  text
+    .split(/[\n,;]+/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+
+/** The rooms the user manages, and the way to create one. */
+export function Manage() {
+  const { api } = useStoa();
+  const [managed, setManaged] = useState<RoomSummary[] | null>(null);
+  const [creatable, setCreatable] = useState<Creatable[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    let stale = false;
+    Promise.all([api.get<RoomSummary[]>('/rooms/managed?limit=500'), api.get<Creatable[]>('/categories/creatable')])
+      .then(([m, c]) => {
+        if (stale) return;
+        setManaged(m);
+        setCreatable(c);
+      })
+      .catch((err: Error) => !stale && setError(err.message));
+    return () => {
+      stale = true;
+    };
+  }, [api]);
+  return (
+    <section class="manage">
+      <h1>Manage rooms</h1>
+      {error !== null && <p class="error">{error}</p>}
+      {creatable.length > 0 ? (
+        <p>
+          <a href="#/manage/new" class="button">
+            Create a room
+          </a>
+        </p>
+      ) : (
+        <p class="hint">You may not create rooms (no category names you as a creator).</p>
+      )}
+      <h2>Rooms you manage</h2>
+      {managed !== null && managed.length === 0 && <p class="hint">None.</p>}
+      <ul class="room-list" data-testid="managed">
+        {(managed ?? []).map((r) => (
+          <li key={r.id}>
+            <a href={`#/manage/${encodeURIComponent(r.id)}`} class="room-name">
+              {r.name}
+            </a>
+            <span class="hint">{r.category}</span>
+            {r.disabled === true && <span class="tag">disabled</span>}
+            <a href={`#/room/${encodeURIComponent(r.id)}`} class="count">
+              open
+            </a>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+/** Creating a room (`roomId` undefined) or editing one's settings and roles. */
+export function RoomSettingsForm({ roomId }: { roomId?: string }) {
+  const { api, refresh } = useStoa();
+  const [settings, setSettings] = useState<RoomSettings | null>(null);
+  const [creatable, setCreatable] = useState<Creatable[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [saved, setSaved] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const creating = roomId === undefined;
+
+  useEffect(() => {
+    let stale = false;
+    const load = creating
+      ? api.get<Creatable[]>('/categories/creatable').then((c) => !stale && setCreatable(c))
+      : api.get<RoomSettings>(`/rooms/${encodeURIComponent(roomId)}/settings`).then((s) => !stale && setSettings(s));
+    load.catch((err: Error) => !stale && setError(err.message));
+    return () => {
+      stale = true;
+    };
+  }, [api, roomId, creating]);
+
+  const submit = async (form: HTMLFormElement) => {
+    const data = new FormData(form);
+    const text = (name: string) => field(data, name);
+    const body: Record<string, unknown> = {
+      name: text('name').trim(),
+      description: text('description'),
+      category: text('category'),
+      privacy: text('privacy'),
+      type: text('type'),
+      invitations: text('invitations'),
+      addin: text('addin').trim() === '' ? null : text('addin').trim(),
+    };
+    for (const role of ROLES) body[role] = lines(text(role));
+    if (!creating) body.disabled = data.get('disabled') === 'on';
+    if (creating) {
+      if (body.addin === null) delete body.addin;
+      // Left empty, the server's defaults apply (the creator manages the room).
+      for (const role of ROLES) if ((body[role] as string[]).length === 0) delete body[role];
+    }
+    // Only what changed goes to the server, so that its answer speaks of that.
+    if (settings !== null) {
+      for (const key of Object.keys(body)) if (JSON.stringify(body[key]) === JSON.stringify(settings[key as keyof RoomSettings])) delete body[key];
+      if (Object.keys(body).length === 0) return setSaved('Nothing to change.');
+    }
+    setBusy(true);
+    setError(null);
+    setSaved(null);
+    try {
+      const result = await api.request<RoomSettings>(creating ? 'POST' : 'PATCH', creating ? '/rooms' : `/rooms/${encodeURIComponent(roomId)}`, body);
+      refresh();
+      if (creating) {
+        location.hash = `#/manage/${encodeURIComponent(result.id)}`;
+        return;
+      }
+      setSettings(result);
+      setSaved('Saved.');
+    } catch (err) {
+      setError(err instanceof ApiError ? err.message : String(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (!creating && settings === null) return <section class="manage">{error !== null ? <p class="error">{error}</p> : <p class="hint">Loading…</p>}</section>;
+  if (creating && creatable !== null && creatable.length === 0) return <section class="manage"><p class="hint">You may not create rooms (no category names you as a creator).</p></section>;
+  const s = settings;
+  return (
+    <section class="manage">
+      <h1>{creating ? 'Create a room' : `Settings of ${s!.name}`}</h1>
+      {!creating && (
+        <p>
+          <a href={`#/room/${encodeURIComponent(s!.id)}`}>Open the room</a>
+        </p>
+      )}
+      <form
+        key={s?.id ?? 'new'}
+        class="settings"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void submit(e.currentTarget);
+        }}
+      >
+        <label>
+          Name
+          <input name="name" required maxLength={256} defaultValue={s?.name ?? ''} />
+        </label>
+        <label>
+          Category
+          {creating ? (
+            <select name="category" required>
+              {(creatable ?? []).map((c) => (
+                <option key={c.name} value={c.name}>
+                  {c.name}
+                </option>
+              ))}
+            </select>
+          ) : (
+            <input name="category" defaultValue={s!.category} />
+          )}
+        </label>
+        <label>
+          Description
+          <textarea name="description" rows={3} defaultValue={s?.description ?? ''} />
+        </label>
+        <fieldset>
+          <legend>Privacy</legend>
+          {(['Open', 'Closed', 'Secret'] as const).map((p) => (
+            <label key={p} class="inline">
+              <input type="radio" name="privacy" value={p} defaultChecked={(s?.privacy ?? 'Closed') === p} /> {p}
+            </label>
+          ))}
+          <p class="hint">Open: anyone in the category's scope may join. Closed: members only, visible to all. Secret: members only, hidden from others.</p>
+        </fieldset>
+        <fieldset>
+          <legend>Type</legend>
+          {(['Normal', 'Auditorium'] as const).map((t) => (
+            <label key={t} class="inline">
+              <input type="radio" name="type" value={t} defaultChecked={(s?.type ?? 'Normal') === t} /> {t}
+            </label>
+          ))}
+          <p class="hint">In an auditorium only presenters post.</p>
+        </fieldset>
+        <label>
+          Invitations
+          <select name="invitations" defaultValue={s?.invitations ?? 'Inherit'}>
+            <option value="Inherit">As the category says</option>
+            <option value="False">Never</option>
+          </select>
+        </label>
+        {ROLES.map((role) => (
+          <label key={role}>
+            {role[0]!.toUpperCase() + role.slice(1)} (one per line: users, groups, OUs, domains)
+            <textarea name={role} rows={3} defaultValue={(s?.[role] ?? []).join('\n')} />
+          </label>
+        ))}
+        <label>
+          Add-in (its name; empty for none)
+          <input name="addin" defaultValue={s?.addin ?? ''} />
+        </label>
+        {!creating && (
+          <label class="inline">
+            <input type="checkbox" name="disabled" defaultChecked={s!.disabled} /> Disabled (nobody can join or read it)
+          </label>
+        )}
+        {error !== null && (
+          <p class="error" role="alert" data-testid="settings-error">
+            {error}
+          </p>
+        )}
+        {saved !== null && (
+          <p class="notice" role="status">
+            {saved}
+          </p>
+        )}
+        <button type="submit" disabled={busy}>
+          {creating ? 'Create' : 'Save'}
+        </button>
+      </form>
+    </section>
+  );
+}

@@ -1,0 +1,82 @@
+import { useState } from 'preact/hooks';
+import { ApiError, type Message } from './api';
+import { useStoa } from './app';
+import { highlight, linkify, nameOf, when } from './text';
+
+function Marked({ text, terms }: { text: string; terms: readonly string[] }) {
+  return <>{highlight(text, terms).map((p, i) => (p.marked ? <mark key={i}>{p.text}</mark> : p.text))}</>;
+}
+
+/** Message text as text nodes and safe links, search terms marked: never markup. */
+export function RichText({ text, terms = [] }: { text: string; terms?: readonly string[] }) {
+  return (
+    <>
+      {linkify(text).map((part, i) =>
+        part.kind === 'link' ? (
+          <a key={i} href={part.href} target="_blank" rel="noopener noreferrer nofollow">
+            <Marked text={part.text} terms={terms} />
+          </a>
+        ) : (
+          <Marked key={i} text={part.text} terms={terms} />
+        ),
+      )}
+    </>
+  );
+}
+
+const size = (bytes: number) => (bytes < 1024 ? `${bytes} B` : bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`);
+
+/** One message: author and time; alerts marked; stories with their title; a file to download. */
+export function MessageItem({ message: m, own, terms, showRoom }: { message: Message; own: boolean; terms?: readonly string[]; showRoom?: boolean }) {
+  const { api } = useStoa();
+  const [error, setError] = useState<string | null>(null);
+  const download = async () => {
+    try {
+      const ticket = await api.request<{ url: string }>('POST', `/files/${encodeURIComponent(m.file!.id)}/download`);
+      location.assign(ticket.url);
+    } catch (err) {
+      setError(err instanceof ApiError ? err.message : String(err));
+    }
+  };
+  const classes = ['message', m.alert ? 'alert' : '', m.story !== null ? 'story' : '', own ? 'own' : ''].filter(Boolean).join(' ');
+  return (
+    <li class={classes} data-chat-id={m.chatId} data-testid="message">
+      <div class="byline">
+        <span class="author" title={m.author}>
+          {nameOf(m)}
+        </span>
+        <time dateTime={m.postedAt}>{when(m.postedAt)}</time>
+        {showRoom === true && (
+          <a href={`#/room/${encodeURIComponent(m.roomId)}`} class="in-room">
+            in {m.room}
+          </a>
+        )}
+        {m.alert && <span class="tag alert-tag">Alert</span>}
+        {m.replaced && <span class="tag">edited by an administrator</span>}
+      </div>
+      {m.story !== null ? (
+        <article>
+          <h3 class="story-title">
+            <Marked text={m.story.title} terms={terms ?? []} />
+          </h3>
+          <div class="text">
+            <RichText text={m.text} terms={terms ?? []} />
+          </div>
+        </article>
+      ) : (
+        <div class="text">
+          <RichText text={m.text} terms={terms ?? []} />
+        </div>
+      )}
+      {m.file !== null && (
+        <div class="file">
+          <button type="button" class="link" onClick={() => void download()} data-testid="download">
+            {m.file.name}
+          </button>{' '}
+          <span class="hint">{size(m.file.size)}</span>
+          {error !== null && <span class="error"> {error}</span>}
+        </div>
+      )}
+    </li>
+  );
+}

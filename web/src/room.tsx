@@ -1,0 +1,475 @@
+/**
+ * One room: joined over the WebSocket (backchat, roster, live messages), history further
+ * back over HTTP as the user scrolls up, the composer (plain, alert or story) when the
+ * user may post, the roster beside it, follow/unfollow and the read mark.
+ */
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { ApiError, type Message, type Participant } from './api';
+import { useStoa } from './app';
+import type { Joined } from './live';
+import { MessageItem, RichText } from './message';
+import { nameOf, safeHref } from './text';
+
+const PAGE = 50;
+
+function merge(list: Message[], more: Message[]): Message[] {
+  const byId = new Map(list.map((m) => [m.id, m]));
+  for (const m of more) byId.set(m.id, m);
+  return [...byId.values()].sort((a, b) => a.chatId - b.chatId);
+}
+
+export function RoomView({ roomId }: { roomId: string }) {
+  const { api, live, refresh, session } = useStoa();
+  const [joined, setJoined] = useState<Joined | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [kicked, setKicked] = useState<string | null>(null);
+  const [messages, setMessages] = useState<Message[]>([]);
+  const [participants, setParticipants] = useState<Participant[] | null>(null);
+  const [more, setMore] = useState(true);
+  const [loadingOlder, setLoadingOlder] = useState(false);
+  const [following, setFollowing] = useState<boolean | null>(null);
+  const [manager, setManager] = useState(false);
+  const list = useRef<HTMLOListElement>(null);
+  const stick = useRef(true);
+  const keepFromBottom = useRef<number | null>(null);
+
+  const join = useCallback(async () => {
+    try {
+      const j = await live.join(roomId);
+      setJoined(j);
+      setError(null);
+      setKicked(null);
+      setParticipants(j.participants);
+      setMessages((old) => merge(old, j.backchat));
+      setMore(j.room.chatHistory && j.backchat.length > 0);
+    } catch (err) {
+      setError(err instanceof ApiError ? err.message : String(err));
+    }
+  }, [live, roomId]);
+
+  useEffect(() => {
+    if (live.up) void join();
+    const offStatus = live.onStatus((up) => up && void join());
+    return () => {
+      offStatus();
+      live.part(roomId).catch(() => undefined);
+    };
+  }, [live, roomId, join]);
+
+  useEffect(() => {
+    let stale = false;
+    api
+      .get<{ id: string }[]>('/rooms/followed')
+      .then((f) => !stale && setFollowing(f.some((r) => r.id === roomId)))
+      .catch(() => undefined);
+    api
+      .get<{ id: string }[]>('/rooms/managed?limit=500')
+      .then((m) => !stale && setManager(m.some((r) => r.id === roomId)))
+      .catch(() => undefined);
+    return () => {
+      stale = true;
+    };
+  }, [api, roomId]);
+
+  useEffect(
+    () =>
+      live.on((f) => {
+        switch (f.type) {
+          case 'message':
+            if (f.message.roomId === roomId) setMessages((old) => merge(old, [f.message]));
+            break;
+          case 'message.replaced':
+            setMessages((old) => merge(old, f.messages.filter((m) => m.roomId === roomId && old.some((o) => o.id === m.id))));
+            break;
+          case 'message.removed':
+            if (f.room === roomId) setMessages((old) => old.filter((m) => !f.messageIds.includes(m.id)));
+            break;
+          case 'room.cleared':
+            if (f.room === roomId) setMessages((old) => old.filter((m) => m.postedAt > f.through));
+            break;
+          case 'participant.joined':
+            if (f.room === roomId) setParticipants((old) => (old === null ? old : [...old.filter((p) => p.sipUri !== f.user.sipUri), f.user]));
+            break;
+          case 'participant.left':
+            if (f.room === roomId) setParticipants((old) => (old === null ? old : old.filter((p) => p.sipUri !== f.user.sipUri)));
+            break;
+          case 'room.kicked':
+            if (f.room === roomId) setKicked(f.reason);
+            break;
+        }
+      }),
+    [live, roomId],
+  );
+
+  // Stay at the bottom as messages arrive, unless the user scrolled up to read; one's own
+  // new message always brings the view down to it.
+  const lastSeen = useRef<number | undefined>(undefined);
+  useLayoutEffect(() => {
+    const el = list.current;
+    if (el === null) return;
+    const last = messages[messages.length - 1];
+    const ownNew = last !== undefined && last.id !== lastSeen.current && last.author === session.user.sipUri;
+    lastSeen.current = last?.id;
+    if (keepFromBottom.current !== null) {
+      el.scrollTop = el.scrollHeight - keepFromBottom.current;
+      keepFromBottom.current = null;
+    } else if (stick.current || ownNew) {
+      el.scrollTop = el.scrollHeight;
+      stick.current = true;
+    }
+  }, [messages, session.user.sipUri]);
+
+  // The read mark follows what the user has seen: the last message, while the tab is visible.
+  const lastChatId = messages[messages.length - 1]?.chatId;
+  useEffect(() => {
+    if (lastChatId === undefined || following !== true || document.visibilityState !== 'visible') return;
+    const timer = setTimeout(() => {
+      api
+        .request('POST', `/rooms/${encodeURIComponent(roomId)}/read`, { chatId: lastChatId })
+        .then(refresh)
+        .catch(() => undefined);
+    }, 500);
+    return () => clearTimeout(timer);
+  }, [api, roomId, lastChatId, following, refresh]);
+
+  const loadOlder = async () => {
+    const first = messages[0];
+    if (loadingOlder || !more || first === undefined) return;
+    setLoadingOlder(true);
+    try {
+      const page = await api.get<{ messages: Message[]; more: boolean }>(`/rooms/${encodeURIComponent(roomId)}/messages?before=${first.chatId}&limit=${PAGE}`);
+      const el = list.current;
+      if (el !== null) keepFromBottom.current = el.scrollHeight - el.scrollTop;
+      setMessages((old) => merge(old, page.messages));
+      setMore(page.more);
+    } catch (err) {
+      setError(err instanceof ApiError ? err.message : String(err));
+    } finally {
+      setLoadingOlder(false);
+    }
+  };
+
+  const follow = async (on: boolean) => {
+    try {
+      await api.request(on ? 'PUT' : 'DELETE', `/rooms/${encodeURIComponent(roomId)}/follow`);
+      setFollowing(on);
+      refresh();
+    } catch (err) {
+      setError(err instanceof ApiError ? err.message : String(err));
+    }
+  };
+
+  if (joined === null) {
+    return <section class="room">{error !== null ? <p class="error" role="alert">{error}</p> : <p class="hint">Joining…</p>}</section>;
+  }
+  const room = joined.room;
+  return (
+    <section class="room" aria-label={room.name}>
+      <header class="room-head">
+        <div>
+          <h1 data-testid="room-name">{room.name}</h1>
+          <p class="meta">
+            <span>{room.category}</span> · <span class={`tag ${room.privacy.toLowerCase()}`}>{room.privacy}</span>
+            {room.type === 'Auditorium' && <span class="tag auditorium">Auditorium</span>}
+          </p>
+          {room.description !== '' && (
+            <p class="description" data-testid="room-description">
+              <RichText text={room.description} />
+            </p>
+          )}
+        </div>
+        <div class="room-actions">
+          {manager && <a href={`#/manage/${encodeURIComponent(roomId)}`}>Settings</a>}
+          {following !== null && (
+            <button type="button" onClick={() => void follow(!following)} aria-pressed={following}>
+              {following ? 'Following' : 'Follow'}
+            </button>
+          )}
+        </div>
+      </header>
+      {kicked !== null && (
+        <p class="error" role="alert">
+          You are no longer in this room: {kicked}
+        </p>
+      )}
+      {error !== null && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      <div class="room-body">
+        <div class="conversation">
+          <ol
+            class="messages"
+            ref={list}
+            data-testid="messages"
+            aria-live="polite"
+            onScroll={(e) => {
+              const el = e.currentTarget;
+              stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+              if (el.scrollTop < 80) void loadOlder();
+            }}
+          >
+            {more && (
+              <li class="older">
+                <button type="button" class="link" onClick={() => void loadOlder()} disabled={loadingOlder}>
+                  {loadingOlder ? 'Loading…' : 'Earlier messages'}
+                </button>
+              </li>
+            )}
+            {!joined.room.chatHistory && <li class="hint">This room keeps no history: messages are only shown live.</li>}
+            {messages.map((m) => (
+              <MessageItem key={m.id} message={m} own={m.author === session.user.sipUri} />
+            ))}
+          </ol>
+          {kicked === null && <Composer roomId={roomId} canPost={room.canPost} auditorium={room.type === 'Auditorium'} fileUpload={room.fileUpload} people={people(participants, messages, session.user.sipUri)} />}
+        </div>
+        <div class="side">
+          {room.addin !== null && <Addin addin={room.addin} />}
+          <Roster participants={participants} large={joined.large} count={room.participants} />
+        </div>
+      </div>
+    </section>
+  );
+}
+
+/** Whom the composer offers to @mention: the people in the room and those who wrote recently. */
+function people(participants: Participant[] | null, messages: Message[], me: string): Participant[] {
+  const byUri = new Map<string, Participant>();
+  for (const p of participants ?? []) byUri.set(p.sipUri, p);
+  for (const m of messages.slice(-200)) if (!byUri.has(m.author)) byUri.set(m.author, { sipUri: m.author, displayName: m.authorName === '' ? null : m.authorName });
+  byUri.delete(me);
+  return [...byUri.values()].sort((a, b) => nameOf(a).localeCompare(nameOf(b)));
+}
+
+/**
+ * The room's add-in: another server's page in a sandboxed frame — it may run its own
+ * scripts and forms but never reach this page, its storage or its session.
+ */
+function Addin({ addin }: { addin: { name: string; url: string } }) {
+  const [open, setOpen] = useState(true);
+  const src = safeHref(addin.url);
+  if (src === undefined || src.startsWith('mailto:')) return null;
+  return (
+    <section class="addin" aria-label={`Add-in ${addin.name}`}>
+      <h2>
+        <button type="button" class="link" aria-expanded={open} onClick={() => setOpen(!open)}>
+          {addin.name}
+        </button>
+      </h2>
+      {open && <iframe src={src} title={`Add-in ${addin.name}`} sandbox="allow-scripts allow-forms allow-popups" referrerpolicy="no-referrer" loading="lazy" data-testid="addin" />}
+    </section>
+  );
+}
+
+function Roster({ participants, large, count }: { participants: Participant[] | null; large: boolean; count: number }) {
+  return (
+    <aside class="roster" aria-label="Participants">
+      <h2>In the room</h2>
+      {participants === null || large ? (
+        <p class="hint">A large room ({count} here): the list of participants is not shown.</p>
+      ) : (
+        <ul data-testid="roster">
+          {[...participants]
+            .sort((a, b) => nameOf(a).localeCompare(nameOf(b)))
+            .map((p) => (
+              <li key={p.sipUri} title={p.sipUri}>
+                {nameOf(p)}
+              </li>
+            ))}
+        </ul>
+      )}
+    </aside>
+  );
+}
+
+/** The @word being typed just before the caret, if any: its start and the text after the @. */
+export function mentionAt(text: string, caret: number): { start: number; query: string } | undefined {
+  const m = /(^|\s)@([^\s@]*(?:@[^\s@]*)?)$/.exec(text.slice(0, caret));
+  if (m === null) return undefined;
+  return { start: caret - m[2]!.length - 1, query: m[2]!.toLowerCase() };
+}
+
+interface Upload {
+  file: File;
+  state: 'ready' | 'uploading';
+}
+
+function Composer({ roomId, canPost, auditorium, fileUpload, people }: { roomId: string; canPost: boolean; auditorium: boolean; fileUpload: boolean; people: Participant[] }) {
+  const { api, live } = useStoa();
+  const [text, setText] = useState('');
+  const [alert, setAlert] = useState(false);
+  const [story, setStory] = useState(false);
+  const [title, setTitle] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [upload, setUpload] = useState<Upload | null>(null);
+  const [mention, setMention] = useState<{ start: number; query: string; active: number } | null>(null);
+  const box = useRef<HTMLTextAreaElement>(null);
+  if (!canPost) {
+    return (
+      <p class="composer-off" data-testid="cannot-post">
+        {auditorium ? 'This is an auditorium room: only its presenters post here.' : 'You may read this room but not post in it.'}
+      </p>
+    );
+  }
+  const candidates =
+    mention === null
+      ? []
+      : people
+          .filter((p) => {
+            const address = p.sipUri.replace(/^sip:/, '').toLowerCase();
+            return address.startsWith(mention.query) || (p.displayName ?? '').toLowerCase().split(/\s+/).some((w) => w.startsWith(mention.query));
+          })
+          .slice(0, 8);
+  const complete = (p: Participant) => {
+    if (mention === null) return;
+    const insert = `@${p.sipUri.replace(/^sip:/, '')} `;
+    const caret = box.current?.selectionStart ?? text.length;
+    const next = text.slice(0, mention.start) + insert + text.slice(caret);
+    setText(next);
+    setMention(null);
+    const at = mention.start + insert.length;
+    requestAnimationFrame(() => box.current?.setSelectionRange(at, at));
+  };
+  const uploadFile = async (file: File): Promise<string> => {
+    const ticket = await api.request<{ url: string }>('POST', `/rooms/${encodeURIComponent(roomId)}/files`, { name: file.name, size: file.size, ...(file.type === '' ? {} : { contentType: file.type }) });
+    const response = await fetch(ticket.url, { method: 'PUT', body: file });
+    const body = (await response.json()) as { id?: string; error?: { message: string } };
+    if (!response.ok || body.id === undefined) throw new ApiError(response.status, 'UPLOAD', body.error?.message ?? `the upload failed (${response.status})`);
+    return body.id;
+  };
+  const send = async () => {
+    if ((text.trim() === '' && upload === null) || busy) return;
+    setBusy(true);
+    setError(null);
+    try {
+      let fileId: string | undefined;
+      if (upload !== null) {
+        setUpload({ ...upload, state: 'uploading' });
+        fileId = await uploadFile(upload.file);
+      }
+      const body = text.trim() === '' && upload !== null ? upload.file.name : text;
+      await live.command({ type: 'post', room: roomId, text: body, ...(alert ? { alert: true } : {}), ...(story ? { story: { title } } : {}), ...(fileId === undefined ? {} : { fileId }) });
+      setText('');
+      setTitle('');
+      setStory(false);
+      setAlert(false);
+      setUpload(null);
+    } catch (err) {
+      // The text and the file stay: nothing typed or chosen is lost to a refusal.
+      setError(err instanceof ApiError ? err.message : String(err));
+      setUpload((u) => (u === null ? u : { ...u, state: 'ready' }));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const listId = `mentions-${roomId}`;
+  return (
+    <form
+      class="composer"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void send();
+      }}
+    >
+      {error !== null && (
+        <p class="error" role="alert" data-testid="post-error">
+          {error}
+        </p>
+      )}
+      {story && <input value={title} onInput={(e) => setTitle(e.currentTarget.value)} placeholder="Story title" aria-label="Story title" required maxLength={256} />}
+      <div class="mention-anchor">
+        {candidates.length > 0 && mention !== null && (
+          <ul class="mentions" role="listbox" id={listId} aria-label="People to mention">
+            {candidates.map((p, i) => (
+              <li
+                key={p.sipUri}
+                id={`${listId}-${i}`}
+                role="option"
+                aria-selected={i === mention.active}
+                onMouseDown={(e) => {
+                  e.preventDefault();
+                  complete(p);
+                }}
+              >
+                {nameOf(p)} <span class="hint">{p.sipUri.replace(/^sip:/, '')}</span>
+              </li>
+            ))}
+          </ul>
+        )}
+        <textarea
+          ref={box}
+          value={text}
+          role="combobox"
+          aria-expanded={candidates.length > 0}
+          aria-controls={listId}
+          aria-autocomplete="list"
+          aria-activedescendant={candidates.length > 0 && mention !== null ? `${listId}-${mention.active}` : undefined}
+          onInput={(e) => {
+            const el = e.currentTarget;
+            setText(el.value);
+            const at = mentionAt(el.value, el.selectionStart);
+            setMention(at === undefined ? null : { ...at, active: 0 });
+          }}
+          onKeyDown={(e) => {
+            if (candidates.length > 0 && mention !== null) {
+              if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+                e.preventDefault();
+                const step = e.key === 'ArrowDown' ? 1 : candidates.length - 1;
+                setMention({ ...mention, active: (mention.active + step) % candidates.length });
+                return;
+              }
+              if (e.key === 'Enter' || e.key === 'Tab') {
+                e.preventDefault();
+                complete(candidates[mention.active]!);
+                return;
+              }
+              if (e.key === 'Escape') {
+                e.preventDefault();
+                setMention(null);
+                return;
+              }
+            }
+            if (e.key === 'Enter' && !e.shiftKey && !story) {
+              e.preventDefault();
+              void send();
+            }
+          }}
+          placeholder={story ? 'The story' : 'Message (Enter sends, Shift+Enter for a new line, @ to mention)'}
+          aria-label="Message"
+          rows={story ? 6 : 2}
+        />
+      </div>
+      <div class="composer-actions">
+        {fileUpload && (
+          <label class="attach">
+            {upload === null ? 'Attach a file' : upload.state === 'uploading' ? `Uploading ${upload.file.name}…` : `Attached: ${upload.file.name}`}
+            <input
+              type="file"
+              aria-label="Attach a file"
+              onChange={(e) => {
+                const file = e.currentTarget.files?.[0];
+                setUpload(file === undefined ? null : { file, state: 'ready' });
+              }}
+            />
+          </label>
+        )}
+        {upload !== null && upload.state === 'ready' && (
+          <button type="button" class="link" onClick={() => setUpload(null)}>
+            Remove the file
+          </button>
+        )}
+        <label>
+          <input type="checkbox" checked={alert} onChange={(e) => setAlert(e.currentTarget.checked)} /> Alert
+        </label>
+        <label>
+          <input type="checkbox" checked={story} onChange={(e) => setStory(e.currentTarget.checked)} /> Story
+        </label>
+        <button type="submit" disabled={busy || (text.trim() === '' && upload === null)}>
+          Send
+        </button>
+      </div>
+    </form>
+  );
+}

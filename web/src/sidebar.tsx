@@ -1,0 +1,89 @@
+import { useEffect, useState } from 'preact/hooks';
+import type { Invitation, RoomSummary } from './api';
+import { useStoa } from './app';
+
+const POLL_MS = 30_000;
+
+/** Followed rooms with unread counts, the user's rooms, and invitations; kept fresh. */
+export function Sidebar({ current }: { current: string | null }) {
+  const { api, live, refreshTick, session } = useStoa();
+  const [followed, setFollowed] = useState<RoomSummary[] | null>(null);
+  const [mine, setMine] = useState<RoomSummary[]>([]);
+  const [invitations, setInvitations] = useState<Invitation[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  const [tick, setTick] = useState(0);
+
+  useEffect(() => {
+    let stale = false;
+    Promise.all([api.get<RoomSummary[]>('/rooms/followed'), api.get<RoomSummary[]>('/rooms/mine'), api.get<Invitation[]>('/invitations')])
+      .then(([f, m, i]) => {
+        if (stale) return;
+        setFollowed(f);
+        setMine(m);
+        setInvitations(i);
+        setError(null);
+      })
+      .catch((err: Error) => !stale && setError(err.message));
+    return () => {
+      stale = true;
+    };
+  }, [api, refreshTick, tick]);
+
+  useEffect(() => {
+    const timer = setInterval(() => setTick((t) => t + 1), POLL_MS);
+    const off = live.on((f) => {
+      if (f.type === 'invitation' || f.type === 'room.kicked' || f.type === 'notification') setTick((t) => t + 1);
+    });
+    return () => {
+      clearInterval(timer);
+      off();
+    };
+  }, [live]);
+
+  const followedIds = new Set((followed ?? []).map((r) => r.id));
+  const link = (r: RoomSummary, unread?: number) => (
+    <li key={r.id}>
+      <a href={`#/room/${encodeURIComponent(r.id)}`} aria-current={r.id === current ? 'page' : undefined} class={unread !== undefined && unread > 0 ? 'unread' : undefined}>
+        <span class="room-name">{r.name}</span>
+        {unread !== undefined && unread > 0 && (
+          <span class="badge" aria-label={`${unread} unread`}>
+            {unread > 99 ? '99+' : unread}
+          </span>
+        )}
+      </a>
+    </li>
+  );
+  return (
+    <nav class="sidebar" aria-label="Rooms">
+      {error !== null && <p class="error">{error}</p>}
+      <h2>Followed</h2>
+      {followed !== null && followed.length === 0 && <p class="hint">Follow rooms to keep them here with their unread counts.</p>}
+      <ul data-testid="followed">{(followed ?? []).map((r) => link(r, r.unread ?? 0))}</ul>
+      {mine.some((r) => !followedIds.has(r.id)) && (
+        <>
+          <h2>My rooms</h2>
+          <ul data-testid="mine">{mine.filter((r) => !followedIds.has(r.id)).map((r) => link(r))}</ul>
+        </>
+      )}
+      {invitations.length > 0 && (
+        <>
+          <h2>Invitations</h2>
+          <ul data-testid="invitations">{invitations.map((i) => link(i.room))}</ul>
+        </>
+      )}
+      <ul class="sidebar-links">
+        <li>
+          <a href="#/directory">Room directory</a>
+        </li>
+        <li>
+          <a href="#/manage">Manage rooms</a>
+        </li>
+        {session.user.administrator && (
+          <li>
+            <a href="#/admin">Administration</a>
+          </li>
+        )}
+      </ul>
+    </nav>
+  );
+}

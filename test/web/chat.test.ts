@@ -10,6 +10,9 @@ import type { Page } from 'playwright-core';
 import { PASSWORD } from '../harness/server.js';
 import { chromiumAvailable, newContext, signInPage, useWebServer } from '../harness/browser.js';
 import { buildCategory, buildRoom } from '../factories.js';
+import { SYSTEM_ACTOR } from '../../src/actions/context.js';
+import { configurations } from '../../src/actions/configurations.js';
+import { checkUpdatePrincipal } from '../../src/actions/principals.js';
 
 const available = chromiumAvailable();
 
@@ -143,6 +146,8 @@ describe.skipIf(!available)('the web client in Chromium', () => {
   it('renders hostile messages, room names and descriptions as inert text', async () => {
     const { server, browser } = web;
     const erin = await user('erin');
+    // A display name is text from the directory: hostile too.
+    await checkUpdatePrincipal(server.services, SYSTEM_ACTOR, erin.key, { displayName: '<img src=x onerror="window.__xss=1">Erin' });
     const category = await buildCategory(server.services, { name: 'Hostile', allowed: ['contoso.com'] });
     const room = await buildRoom(server.services, category.name, { name: '<img src=x onerror="window.__xss=1">', privacy: 'Open', description: '<script>window.__xss=1</script> "><svg onload="window.__xss=1">' });
     const api = (await server.signIn(erin.key)).api;
@@ -159,6 +164,8 @@ describe.skipIf(!available)('the web client in Chromium', () => {
     expect(await e.page.getByTestId('room-name').textContent()).toBe(room.name);
     expect(await e.page.getByTestId('room-description').textContent()).toBe('<script>window.__xss=1</script> "><svg onload="window.__xss=1">');
     expect(await e.page.locator('li.message.story h3').textContent()).toBe('<img src=x onerror="window.__xss=1">');
+    expect(await e.page.locator('li.message .author').first().textContent()).toBe('<img src=x onerror="window.__xss=1">Erin');
+    expect(await e.page.getByTestId('me').textContent()).toBe('<img src=x onerror="window.__xss=1">Erin');
     // No element came out of the text, no link with a script scheme, nothing ran.
     expect(await e.page.locator('main img, main script, main svg, main iframe, main style').count()).toBe(0);
     const hrefs = await Promise.all((await e.page.locator('main a').all()).map(async (l) => (await l.getAttribute('href')) ?? ''));
@@ -185,8 +192,53 @@ describe.skipIf(!available)('the web client in Chromium', () => {
     await expect.poll(() => phone.page.getByTestId('messages').textContent()).toContain('typed on a phone');
     expect(await phone.page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } }; innerWidth: number }).document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await phone.page.screenshot({ path: web.shot('phone.png') });
+    // Signing out ends the session on the server too, and a reload stays signed out.
+    const token = await phone.page.evaluate(() => (JSON.parse((globalThis as any).localStorage.getItem('stoa.session')) as { token: string }).token);
+    await phone.page.getByRole('button', { name: 'Sign out' }).click();
+    await phone.page.getByLabel('SIP address').waitFor();
+    await phone.page.reload();
+    await phone.page.getByLabel('SIP address').waitFor();
+    expect((await fetch(`${server.url}/api/v1/rooms/mine`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
     expect(phone.problems).toEqual([]);
     await phone.context.close();
+  });
+
+  it('lists invitations and followed rooms with unread counts, and hides the roster of a large room', async () => {
+    const { server, browser } = web;
+    const mia = await user('mia');
+    const noah = await user('noah');
+    const category = await buildCategory(server.services, { name: 'Teams', allowed: ['contoso.com'], invitations: true });
+    const m = await newContext(browser);
+    await signInPage(m.page, server.url, mia.key, PASSWORD);
+    // Made a member of a room whose category invites: the invitation shows at once.
+    const room = await buildRoom(server.services, category.name, { name: 'Standup', privacy: 'Closed', members: [mia.key, noah.key] });
+    await m.page.getByTestId('invitations').getByRole('link', { name: 'Standup' }).click();
+    await m.page.getByRole('button', { name: 'Follow' }).click();
+    await m.page.getByTestId('followed').getByRole('link', { name: 'Standup' }).waitFor();
+    await m.page.getByRole('link', { name: 'Room directory' }).click();
+    const noahApi = (await server.signIn(noah.key)).api;
+    for (const text of ['one', 'two', 'three']) expect((await noahApi.post(`/api/v1/rooms/${room.guid}/messages`, { text })).status).toBe(201);
+    await m.page.reload();
+    const followed = m.page.getByTestId('followed').getByRole('link', { name: /Standup/ });
+    await expect.poll(() => followed.getByLabel('3 unread').count()).toBe(1);
+    // Reading the room moves the read mark: the count goes.
+    await followed.click();
+    await m.page.getByTestId('messages').getByText('three').waitFor();
+    await expect.poll(() => followed.locator('.badge').count()).toBe(0);
+
+    // Above ParticipantUpdateLimit the roster is not sent: the page says so.
+    await configurations.create(server.services, SYSTEM_ACTOR, `service:${server.services.poolFqdn}`, { participantUpdateLimit: 1 });
+    try {
+      const ws = await (await server.signIn(noah.key)).ws();
+      await ws.ok({ type: 'join', room: room.guid });
+      await m.page.reload();
+      await m.page.getByText('A large room (2 here): the list of participants is not shown.').waitFor();
+      ws.close();
+    } finally {
+      await configurations.remove(server.services, SYSTEM_ACTOR, `service:${server.services.poolFqdn}`);
+    }
+    expect(m.problems).toEqual([]);
+    await m.context.close();
   });
 
   it('serves the page under a strict Content-Security-Policy and only the built files', async () => {

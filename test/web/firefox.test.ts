@@ -1,0 +1,118 @@
+/**
+ * The web client in Firefox (Debian's firefox-esr, driven over WebDriver BiDi by
+ * puppeteer-core: playwright-core can only drive its own Firefox build, which cannot be
+ * downloaded here). The same client as in Chromium: sign-in, live chat between two users,
+ * an alert, hostile text inert, nothing the page did wrong in the console.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { PASSWORD, startTestServer, type TestServer } from '../harness/server.js';
+import { ensureWebBuilt, SHOTS } from '../harness/browser.js';
+import { buildCategory, buildDomain, buildRoom, buildUser } from '../factories.js';
+import { SYSTEM_ACTOR } from '../../src/actions/context.js';
+import { checkSetPassword } from '../../src/actions/principals.js';
+
+const FIREFOX = '/usr/bin/firefox-esr';
+
+function firefoxAvailable(): boolean {
+  if (fs.existsSync(FIREFOX)) return true;
+  const message = `the Firefox test needs Debian's Firefox at ${FIREFOX} (apt-get install -y firefox-esr)`;
+  if (process.env.STOA_TEST_REQUIRE_ALL === '1') throw new Error(`STOA_TEST_REQUIRE_ALL=1 but ${message}`);
+  console.warn(`\n*** ${message}: it is SKIPPED ***\n`);
+  return false;
+}
+
+const available = firefoxAvailable();
+
+describe.skipIf(!available)('the web client in Firefox', () => {
+  let server: TestServer;
+  let browser: Browser;
+  beforeAll(async () => {
+    ensureWebBuilt();
+    fs.mkdirSync(SHOTS, { recursive: true });
+    server = await startTestServer({ dialect: 'sqlite' });
+    await buildDomain(server.services, 'contoso.com');
+    browser = await puppeteer.launch({
+      browser: 'firefox',
+      executablePath: FIREFOX,
+      headless: true,
+      userDataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'stoa-firefox-')),
+      timeout: 60_000,
+      protocolTimeout: 60_000,
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  const open = async (user: string) => {
+    const context = await browser.createBrowserContext();
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (err) => problems.push(`page error: ${String(err)}`));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) problems.push(`console error: ${msg.text()}`);
+    });
+    page.on('response', (r) => {
+      if (r.status() >= 500 || (r.status() >= 400 && !new URL(r.url()).pathname.startsWith('/api/'))) problems.push(`${r.status()} for ${r.url()}`);
+    });
+    await page.setViewport({ width: 1280, height: 800 });
+    await page.goto(server.url);
+    await page.waitForSelector('input[name=user]');
+    await page.type('input[name=user]', user.replace(/^sip:/, ''));
+    await page.type('input[name=password]', PASSWORD);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('[data-testid=me]');
+    return { context, page, problems };
+  };
+  const messages = (page: Page) => page.$$eval('[data-testid=message] .text', (els) => els.map((e) => e.textContent ?? ''));
+  const until = async <T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> => {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const v = await read();
+      if (ok(v)) return v;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+
+  it('signs in, chats live between two users, marks alerts and renders hostile text inert', async () => {
+    const users = [];
+    for (const name of ['olga', 'pete']) {
+      const u = await buildUser(server.services, { name, domain: 'contoso.com' });
+      await checkSetPassword(server.services, SYSTEM_ACTOR, u.key, PASSWORD);
+      users.push(u);
+    }
+    const [olga, pete] = users as [(typeof users)[0], (typeof users)[0]];
+    const category = await buildCategory(server.services, { name: 'Foxes', allowed: ['contoso.com'] });
+    const room = await buildRoom(server.services, category.name, { name: 'Den', privacy: 'Open' });
+    const o = await open(olga.key);
+    const p = await open(pete.key);
+    for (const page of [o.page, p.page]) {
+      await page.goto(`${server.url}/#/room/${room.guid}`);
+      await page.waitForSelector('[data-testid=room-name]');
+    }
+    await until(() => o.page.$eval('[data-testid=roster]', (e) => e.textContent ?? ''), (t) => t.includes('pete'), "pete in olga's roster");
+
+    await o.page.type('textarea[aria-label=Message]', 'hello from Firefox');
+    await o.page.keyboard.press('Enter');
+    await until(() => messages(p.page), (m) => m.includes('hello from Firefox'), 'the message at pete');
+
+    await p.page.click('input[type=checkbox]');
+    const hostile = '<img src=x onerror="window.__xss=1"> <script>window.__xss=1</script>';
+    await p.page.type('textarea[aria-label=Message]', hostile);
+    await p.page.click('button[type=submit]');
+    await until(() => messages(o.page), (m) => m.includes(hostile), 'the alert at olga');
+    expect(await o.page.$$eval('li.message.alert .text', (els) => els.map((e) => e.textContent))).toEqual([hostile]);
+    expect(await o.page.$$eval('main img, main script', (els) => els.length)).toBe(0);
+    expect(await o.page.evaluate(() => (globalThis as unknown as { __xss?: number }).__xss)).toBeUndefined();
+    await o.page.screenshot({ path: path.join(SHOTS, 'firefox.png') });
+    expect([...o.problems, ...p.problems]).toEqual([]);
+    await o.context.close();
+    await p.context.close();
+  });
+});

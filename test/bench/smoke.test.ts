@@ -36,6 +36,15 @@ it('runs the migration benchmark at smoke size', () => {
   expect(r.stdout).toMatch(/^migrate: [\d,]+ legacy rows, [\d,]+ messages and \d+ files migrated in .* peak RSS \d+ MiB/m);
 });
 
+it('runs the fanout benchmark at smoke size', () => {
+  const r = bench('fanout', '--smoke');
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  expect(r.stdout).toMatch(/^fanout: 20 members joined at http:\/\/127\.0\.0\.1:\d+; 10 of them post$/m);
+  expect(r.stdout).toMatch(/^ {2}10\.0 msg\/s → 200 deliveries\/s \(200 of 200\), latency p50 [\d.]+ ms, p99 [\d.]+ ms, max [\d.]+ ms; CPU server \d+ %, load generator \d+ %$/m);
+  expect(r.stdout).not.toMatch(/recorded/);
+});
+
 it('refuses an unknown scenario or option with the usage', () => {
   const unknown = bench('nonsense');
   expect(unknown.status).toBe(2);

@@ -8,7 +8,6 @@
  * leaving its poster to its arrival at each member, and the CPU used by the server and by
  * this load generator — both on the same machine, competing for its cores.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,7 +16,7 @@ import WebSocket from 'ws';
 import { SYSTEM_ACTOR } from '../src/actions/context.js';
 import { createApiToken } from '../src/actions/auth.js';
 import { buildCategory, buildDomain, buildRoom, buildUser } from '../test/factories.js';
-import { ROOT, fmt, open, recordResult, type Options } from './lib.js';
+import { cpuSeconds, fmt, open, quantile, recordResult, serveChild, stopChild, type Options } from './lib.js';
 
 const POSTERS = 10;
 const P99_LIMIT_MS = 100;
@@ -54,36 +53,6 @@ async function seed(dir: string, members: number): Promise<{ room: string; token
   }
 }
 
-/** `stoa serve` on the data dir, on a free port; resolves with its URL once it listens. */
-function serve(dir: string): Promise<{ child: ChildProcess; url: string }> {
-  const bin = path.join(ROOT, 'bin', 'stoa.js');
-  if (!fs.existsSync(path.join(ROOT, 'dist', 'cli', 'index.js'))) throw new Error('the server is not built: run npm run build first');
-  const child = spawn(process.execPath, [bin, 'serve', '--data-dir', dir, '--port', '0', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`stoa serve did not start: ${out}`)), 60_000);
-    const read = (d: Buffer) => {
-      out += d.toString();
-      const m = /running at (http:\/\/\S+)/.exec(out);
-      if (m !== null) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1]! });
-      }
-    };
-    child.stdout.on('data', read);
-    child.stderr.on('data', read);
-    child.once('exit', (code) => reject(new Error(`stoa serve exited (${code}): ${out}`)));
-  });
-}
-
-/** CPU seconds a process has used (user + system), from /proc. */
-function cpuSeconds(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-const quantile = (sorted: Float64Array, q: number) => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!);
-
 export async function fanoutBench(options: Options): Promise<void> {
   const members = options.smoke ? 20 : (options.size ?? 1000);
   const stepSeconds = options.smoke ? 1 : 4;
@@ -91,7 +60,7 @@ export async function fanoutBench(options: Options): Promise<void> {
   const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'stoa-bench-fanout-')), 'data');
   console.log(`fanout: seeding ${fmt(members)} members with API tokens…`);
   const { room, tokens } = await seed(dir, members);
-  const { child, url } = await serve(dir);
+  const { child, url } = await serveChild(dir);
   const sockets: WebSocket[] = [];
   try {
     const wsUrl = `${url.replace(/^http/, 'ws')}/api/v1/ws`;
@@ -191,10 +160,6 @@ export async function fanoutBench(options: Options): Promise<void> {
     }
   } finally {
     for (const ws of sockets) ws.terminate();
-    if (child.exitCode === null) {
-      const gone = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await gone;
-    }
+    await stopChild(child);
   }
 }

@@ -4,7 +4,7 @@
  * result row in docs/benchmarks.md (each scenario's table ends at a `<!-- rows:NAME -->`
  * marker; a new row goes just above it).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -160,3 +160,42 @@ export function recordResult(scenario: string, cells: readonly string[], options
   const m = machine();
   recordRow(scenario, [m.date, m.commit, ...cells, describeMachine(m), `\`${options.command}\``]);
 }
+
+/** `stoa serve` on the data dir, on a free port; resolves with its URL once it listens. */
+export function serveChild(dir: string): Promise<{ child: ChildProcess; url: string }> {
+  const bin = path.join(ROOT, 'bin', 'stoa.js');
+  if (!fs.existsSync(path.join(ROOT, 'dist', 'cli', 'index.js'))) throw new Error('the server is not built: run npm run build first');
+  const child = spawn(process.execPath, [bin, 'serve', '--data-dir', dir, '--port', '0', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`stoa serve did not start: ${out}`)), 60_000);
+    const read = (d: Buffer) => {
+      out += d.toString();
+      const m = /running at (http:\/\/\S+)/.exec(out);
+      if (m !== null) {
+        clearTimeout(timer);
+        resolve({ child, url: m[1]! });
+      }
+    };
+    child.stdout.on('data', read);
+    child.stderr.on('data', read);
+    child.once('exit', (code) => reject(new Error(`stoa serve exited (${code}): ${out}`)));
+  });
+}
+
+/** CPU seconds a process has used (user + system), from /proc. */
+export function cpuSeconds(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** Stops a child started by serveChild and waits for it to exit. */
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const gone = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await gone;
+}
+
+/** The q-quantile of sorted samples. */
+export const quantile = (sorted: Float64Array, q: number): number => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!);

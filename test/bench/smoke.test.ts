@@ -45,6 +45,14 @@ it('runs the fanout benchmark at smoke size', () => {
   expect(r.stdout).not.toMatch(/recorded/);
 });
 
+it('runs the history benchmark at smoke size', () => {
+  const r = bench('history', '--smoke');
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  expect(r.stdout).toMatch(/^history: latest 50 of 20,000 messages, 5 clients: [\d,]+ requests\/s, latency p50 [\d.]+ ms, p99 [\d.]+ ms, max [\d.]+ ms; CPU server \d+ %, load generator \d+ %$/m);
+  expect(r.stdout).not.toMatch(/recorded/);
+});
+
 it('refuses an unknown scenario or option with the usage', () => {
   const unknown = bench('nonsense');
   expect(unknown.status).toBe(2);

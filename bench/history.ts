@@ -1,0 +1,96 @@
+/**
+ * `npm run bench -- history [--size N] [--smoke] [--no-record]`
+ *
+ * The latest 50 messages of one room holding N messages (default 1,000,000), asked for
+ * over HTTP (`GET /api/v1/rooms/{id}/messages?limit=50`) by C concurrent clients (50, each
+ * its own user with an API token, keep-alive connections) for 10 s against a `stoa serve`
+ * child on embedded SQLite. Requests/s, p50/p99/max latency, server and load-generator
+ * CPU (they share the machine).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { SYSTEM_ACTOR } from '../src/actions/context.js';
+import { createApiToken } from '../src/actions/auth.js';
+import type { ImportedMessage } from '../src/store/types.js';
+import { buildCategory, buildDomain, buildRoom, buildUser } from '../test/factories.js';
+import { cpuSeconds, fmt, open, quantile, recordResult, sentence, serveChild, stopChild, type Options } from './lib.js';
+
+const PAGE = 50;
+
+async function seed(dir: string, messages: number, clients: number): Promise<{ room: string; tokens: string[] }> {
+  const runtime = await open(dir);
+  const s = runtime.services;
+  try {
+    await buildDomain(s, 'contoso.com');
+    const category = await buildCategory(s, { allowed: ['contoso.com'] });
+    const room = await buildRoom(s, category.name, { name: 'Long history', privacy: 'Open' });
+    const tokens: string[] = [];
+    const authors: number[] = [];
+    for (let i = 0; i < clients; i++) {
+      const user = await buildUser(s, { domain: 'contoso.com', name: `reader${i}` });
+      authors.push(user.id);
+      tokens.push((await createApiToken(s, SYSTEM_ACTOR, { user: user.key, name: 'history bench' })).token);
+    }
+    const start = Date.parse('2024-01-01T00:00:00Z');
+    for (let from = 1; from <= messages; from += 10_000) {
+      const rows: ImportedMessage[] = [];
+      for (let chatId = from; chatId < Math.min(from + 10_000, messages + 1); chatId++) {
+        rows.push({ chatId, authorId: authors[chatId % authors.length]!, postedAt: start + chatId * 1000, postedAtTicks: 0, content: sentence(chatId), rtf: null, isAlert: chatId % 97 === 0, storyTitle: null, fileId: null, inHistory: true, replacedAt: null });
+      }
+      await s.store.transaction((tx) => tx.archive.insertMessages(room.id, rows));
+    }
+    return { room: room.guid, tokens };
+  } finally {
+    await runtime.close();
+  }
+}
+
+export async function historyBench(options: Options): Promise<void> {
+  const messages = options.smoke ? 20_000 : (options.size ?? 1_000_000);
+  const clients = options.smoke ? 5 : 50;
+  const seconds = options.smoke ? 1 : 10;
+  const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'stoa-bench-history-')), 'data');
+  console.log(`history: seeding a room with ${fmt(messages)} messages…`);
+  const { room, tokens } = await seed(dir, messages, clients);
+  const { child, url } = await serveChild(dir);
+  try {
+    const target = `${url}/api/v1/rooms/${room}/messages?limit=${PAGE}`;
+    const ask = async (token: string) => {
+      const r = await fetch(target, { headers: { authorization: `Bearer ${token}` } });
+      const body = (await r.json()) as { messages?: { chatId: number }[] };
+      if (r.status !== 200 || body.messages?.length !== PAGE || body.messages[PAGE - 1]!.chatId !== messages) throw new Error(`unexpected answer ${r.status}: ${JSON.stringify(body).slice(0, 200)}`);
+    };
+    // One warm-up request per client (connections, the SQLite page cache).
+    await Promise.all(tokens.map(ask));
+    const latencies: number[] = [];
+    const cpu0 = [cpuSeconds(child.pid!), process.cpuUsage()] as const;
+    const t0 = performance.now();
+    const end = t0 + seconds * 1000;
+    await Promise.all(
+      tokens.map(async (token) => {
+        while (performance.now() < end) {
+          const started = performance.now();
+          await ask(token);
+          latencies.push(performance.now() - started);
+        }
+      }),
+    );
+    const took = (performance.now() - t0) / 1000;
+    const serverCpu = ((cpuSeconds(child.pid!) - cpu0[0]) / took) * 100;
+    const used = process.cpuUsage(cpu0[1]);
+    const benchCpu = ((used.user + used.system) / 1e6 / took) * 100;
+    const sorted = Float64Array.from(latencies).sort();
+    const [p50, p99, max] = [quantile(sorted, 0.5), quantile(sorted, 0.99), sorted[sorted.length - 1]!];
+    console.log(
+      `history: latest ${PAGE} of ${fmt(messages)} messages, ${clients} clients: ${fmt(latencies.length / took)} requests/s, latency p50 ${fmt(p50, 1)} ms, p99 ${fmt(p99, 1)} ms, max ${fmt(max, 1)} ms; CPU server ${fmt(serverCpu)} %, load generator ${fmt(benchCpu)} %`,
+    );
+    if (options.record) {
+      recordResult('history', [fmt(messages), String(clients), fmt(latencies.length / took), `${fmt(p50, 1)} / ${fmt(p99, 1)} / ${fmt(max, 1)} ms`, `${fmt(serverCpu)} % / ${fmt(benchCpu)} %`], options);
+      console.log('recorded in docs/benchmarks.md');
+    }
+  } finally {
+    await stopChild(child);
+  }
+}

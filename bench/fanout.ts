@@ -13,10 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
-import { SYSTEM_ACTOR } from '../src/actions/context.js';
-import { createApiToken } from '../src/actions/auth.js';
-import { buildCategory, buildDomain, buildRoom, buildUser } from '../test/factories.js';
-import { cpuSeconds, fmt, open, quantile, recordResult, serveChild, stopChild, type Options } from './lib.js';
+import { cpuSeconds, fmt, open, quantile, recordResult, seedOpenRoom, serveChild, stopChild, type Options } from './lib.js';
 
 const POSTERS = 10;
 const P99_LIMIT_MS = 100;
@@ -37,17 +34,9 @@ interface Step {
 /** A data dir with a domain, N users with API tokens, and one Open room. */
 async function seed(dir: string, members: number): Promise<{ room: string; tokens: string[] }> {
   const runtime = await open(dir);
-  const s = runtime.services;
   try {
-    await buildDomain(s, 'contoso.com');
-    const category = await buildCategory(s, { allowed: ['contoso.com'] });
-    const room = await buildRoom(s, category.name, { name: 'Fan-out', privacy: 'Open' });
-    const tokens: string[] = [];
-    for (let i = 0; i < members; i++) {
-      const user = await buildUser(s, { domain: 'contoso.com', name: `member${i}` });
-      tokens.push((await createApiToken(s, SYSTEM_ACTOR, { user: user.key, name: 'fanout bench' })).token);
-    }
-    return { room: room.guid, tokens };
+    const { room, users } = await seedOpenRoom(runtime.services, 'Fan-out', members, 'member');
+    return { room, tokens: users.map((u) => u.token) };
   } finally {
     await runtime.close();
   }

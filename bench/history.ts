@@ -11,11 +11,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { SYSTEM_ACTOR } from '../src/actions/context.js';
-import { createApiToken } from '../src/actions/auth.js';
 import type { ImportedMessage } from '../src/store/types.js';
-import { buildCategory, buildDomain, buildRoom, buildUser } from '../test/factories.js';
-import { cpuSeconds, fmt, open, quantile, recordResult, sentence, serveChild, stopChild, type Options } from './lib.js';
+import { cpuSeconds, fmt, open, quantile, recordResult, seedOpenRoom, sentence, serveChild, stopChild, type Options } from './lib.js';
 
 const PAGE = 50;
 
@@ -23,25 +20,17 @@ async function seed(dir: string, messages: number, clients: number): Promise<{ r
   const runtime = await open(dir);
   const s = runtime.services;
   try {
-    await buildDomain(s, 'contoso.com');
-    const category = await buildCategory(s, { allowed: ['contoso.com'] });
-    const room = await buildRoom(s, category.name, { name: 'Long history', privacy: 'Open' });
-    const tokens: string[] = [];
-    const authors: number[] = [];
-    for (let i = 0; i < clients; i++) {
-      const user = await buildUser(s, { domain: 'contoso.com', name: `reader${i}` });
-      authors.push(user.id);
-      tokens.push((await createApiToken(s, SYSTEM_ACTOR, { user: user.key, name: 'history bench' })).token);
-    }
+    const { room, roomId, users } = await seedOpenRoom(s, 'Long history', clients, 'reader');
+    const authors = users.map((u) => u.id);
     const start = Date.parse('2024-01-01T00:00:00Z');
     for (let from = 1; from <= messages; from += 10_000) {
       const rows: ImportedMessage[] = [];
       for (let chatId = from; chatId < Math.min(from + 10_000, messages + 1); chatId++) {
         rows.push({ chatId, authorId: authors[chatId % authors.length]!, postedAt: start + chatId * 1000, postedAtTicks: 0, content: sentence(chatId), rtf: null, isAlert: chatId % 97 === 0, storyTitle: null, fileId: null, inHistory: true, replacedAt: null });
       }
-      await s.store.transaction((tx) => tx.archive.insertMessages(room.id, rows));
+      await s.store.transaction((tx) => tx.archive.insertMessages(roomId, rows));
     }
-    return { room: room.guid, tokens };
+    return { room, tokens: users.map((u) => u.token) };
   } finally {
     await runtime.close();
   }

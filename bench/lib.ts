@@ -11,6 +11,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openRuntime, type Runtime } from '../src/main.js';
 import { configSchema } from '../src/config/schema.js';
+import type { Services } from '../src/actions/context.js';
+import { SYSTEM_ACTOR } from '../src/actions/context.js';
+import { createApiToken } from '../src/actions/auth.js';
+import { buildCategory, buildDomain, buildRoom, buildUser } from '../test/factories.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const RESULTS = path.join(ROOT, 'docs', 'benchmarks.md');
@@ -199,3 +203,19 @@ export async function stopChild(child: ChildProcess): Promise<void> {
 
 /** The q-quantile of sorted samples. */
 export const quantile = (sorted: Float64Array, q: number): number => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!);
+
+/**
+ * One Open room in a contoso.com category and `count` users named `<prefix><i>`, each with
+ * an API token (the clients of a load bench sign in with those, not with passwords).
+ */
+export async function seedOpenRoom(s: Services, roomName: string, count: number, prefix: string): Promise<{ room: string; roomId: number; users: { id: number; token: string }[] }> {
+  await buildDomain(s, 'contoso.com');
+  const category = await buildCategory(s, { allowed: ['contoso.com'] });
+  const room = await buildRoom(s, category.name, { name: roomName, privacy: 'Open' });
+  const users: { id: number; token: string }[] = [];
+  for (let i = 0; i < count; i++) {
+    const user = await buildUser(s, { domain: 'contoso.com', name: `${prefix}${i}` });
+    users.push({ id: user.id, token: (await createApiToken(s, SYSTEM_ACTOR, { user: user.key, name: `${roomName} bench` })).token });
+  }
+  return { room: room.guid, roomId: room.id, users };
+}

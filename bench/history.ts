@@ -4,20 +4,21 @@
  * The latest 50 messages of one room holding N messages (default 1,000,000), asked for
  * over HTTP (`GET /api/v1/rooms/{id}/messages?limit=50`) by C concurrent clients (50, each
  * its own user with an API token, keep-alive connections) for 10 s against a `stoa serve`
- * child on embedded SQLite. Requests/s, p50/p99/max latency, server and load-generator
- * CPU (they share the machine).
+ * child — on embedded SQLite, then on PostgreSQL (a server of its own from the
+ * `postgresql` package, initdb'd by the bench, default durability). Requests/s,
+ * p50/p99/max latency, server and load-generator CPU (they share the machine; PostgreSQL's
+ * own processes are not counted in the server's CPU).
  */
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { ImportedMessage } from '../src/store/types.js';
-import { cpuSeconds, fmt, open, quantile, recordResult, seedOpenRoom, sentence, serveChild, stopChild, type Options } from './lib.js';
+import { postgresAvailable, startPostgres } from '../test/harness/postgres-server.js';
+import { cpuSeconds, scratchDir, fmt, open, quantile, recordResult, seedOpenRoom, sentence, serveChild, stopChild, type Options } from './lib.js';
 
 const PAGE = 50;
 
-async function seed(dir: string, messages: number, clients: number): Promise<{ room: string; tokens: string[] }> {
-  const runtime = await open(dir);
+async function seed(dir: string, messages: number, clients: number, databaseUrl?: string): Promise<{ room: string; tokens: string[] }> {
+  const runtime = await open(dir, databaseUrl);
   const s = runtime.services;
   try {
     const { room, roomId, users } = await seedOpenRoom(s, 'Long history', clients, 'reader');
@@ -36,14 +37,15 @@ async function seed(dir: string, messages: number, clients: number): Promise<{ r
   }
 }
 
-export async function historyBench(options: Options): Promise<void> {
+/** One store: seed, serve, read for `seconds`; prints and records its row. */
+async function measure(store: 'SQLite' | 'PostgreSQL', options: Options, databaseUrl?: string): Promise<void> {
   const messages = options.smoke ? 20_000 : (options.size ?? 1_000_000);
   const clients = options.smoke ? 5 : 50;
   const seconds = options.smoke ? 1 : 10;
-  const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'stoa-bench-history-')), 'data');
-  console.log(`history: seeding a room with ${fmt(messages)} messages…`);
-  const { room, tokens } = await seed(dir, messages, clients);
-  const { child, url } = await serveChild(dir);
+  const dir = path.join(scratchDir('history'), 'data');
+  console.log(`history: ${store}: seeding a room with ${fmt(messages)} messages…`);
+  const { room, tokens } = await seed(dir, messages, clients, databaseUrl);
+  const { child, url } = await serveChild(dir, databaseUrl);
   try {
     const target = `${url}/api/v1/rooms/${room}/messages?limit=${PAGE}`;
     const ask = async (token: string) => {
@@ -51,7 +53,7 @@ export async function historyBench(options: Options): Promise<void> {
       const body = (await r.json()) as { messages?: { chatId: number }[] };
       if (r.status !== 200 || body.messages?.length !== PAGE || body.messages[PAGE - 1]!.chatId !== messages) throw new Error(`unexpected answer ${r.status}: ${JSON.stringify(body).slice(0, 200)}`);
     };
-    // One warm-up request per client (connections, the SQLite page cache).
+    // One warm-up request per client (connections, the page cache).
     await Promise.all(tokens.map(ask));
     const latencies: number[] = [];
     const cpu0 = [cpuSeconds(child.pid!), process.cpuUsage()] as const;
@@ -73,13 +75,29 @@ export async function historyBench(options: Options): Promise<void> {
     const sorted = Float64Array.from(latencies).sort();
     const [p50, p99, max] = [quantile(sorted, 0.5), quantile(sorted, 0.99), sorted[sorted.length - 1]!];
     console.log(
-      `history: latest ${PAGE} of ${fmt(messages)} messages, ${clients} clients: ${fmt(latencies.length / took)} requests/s, latency p50 ${fmt(p50, 1)} ms, p99 ${fmt(p99, 1)} ms, max ${fmt(max, 1)} ms; CPU server ${fmt(serverCpu)} %, load generator ${fmt(benchCpu)} %`,
+      `history: ${store}: latest ${PAGE} of ${fmt(messages)} messages, ${clients} clients: ${fmt(latencies.length / took)} requests/s, latency p50 ${fmt(p50, 1)} ms, p99 ${fmt(p99, 1)} ms, max ${fmt(max, 1)} ms; CPU server ${fmt(serverCpu)} %, load generator ${fmt(benchCpu)} %`,
     );
     if (options.record) {
-      recordResult('history', [fmt(messages), String(clients), fmt(latencies.length / took), `${fmt(p50, 1)} / ${fmt(p99, 1)} / ${fmt(max, 1)} ms`, `${fmt(serverCpu)} % / ${fmt(benchCpu)} %`], options);
+      recordResult('history', [store, fmt(messages), String(clients), fmt(latencies.length / took), `${fmt(p50, 1)} / ${fmt(p99, 1)} / ${fmt(max, 1)} ms`, `${fmt(serverCpu)} % / ${fmt(benchCpu)} %`], options);
       console.log('recorded in docs/benchmarks.md');
     }
   } finally {
     await stopChild(child);
+  }
+}
+
+export async function historyBench(options: Options): Promise<void> {
+  await measure('SQLite', options);
+  if (postgresAvailable() === undefined) {
+    const missing = 'PostgreSQL is not installed (apt-get install postgresql)';
+    if (process.env.STOA_TEST_REQUIRE_ALL === '1') throw new Error(`history: ${missing} and STOA_TEST_REQUIRE_ALL=1`);
+    console.log(`history: ${missing} — SKIPPED`);
+    return;
+  }
+  const pg = await startPostgres({ durable: true });
+  try {
+    await measure('PostgreSQL', options, pg.url('postgres'));
+  } finally {
+    pg.stop();
   }
 }

@@ -112,12 +112,22 @@ export function parseOptions(argv: readonly string[], scenario: string): Options
   return options;
 }
 
+const scratch = new Set<string>();
+
+/** A fresh directory under the system temp dir, removed when the bench process exits, however it ends. */
+export function scratchDir(name: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `stoa-bench-${name}-`));
+  if (scratch.size === 0) process.once('exit', () => scratch.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+  scratch.add(dir);
+  return dir;
+}
+
 /** The pool every bench deployment is created with. */
 export const POOL = 'bench.contoso.com';
 
-/** A bench deployment on embedded SQLite, quiet. */
-export async function open(dataDir: string): Promise<Runtime> {
-  return openRuntime(configSchema.parse({ dataDir, poolFqdn: POOL, logLevel: 'silent' }));
+/** A bench deployment, quiet: on embedded SQLite, or on PostgreSQL at the URL. */
+export async function open(dataDir: string, databaseUrl?: string): Promise<Runtime> {
+  return openRuntime(configSchema.parse({ dataDir, poolFqdn: POOL, logLevel: 'silent', ...(databaseUrl === undefined ? {} : { databaseUrl }) }));
 }
 
 const WORDS = ['quarterly', 'numbers', 'ready', 'review', 'the', 'draft', 'for', 'Oslo', 'trade', 'desk', 'Zürich', '東京', 'settlement', 'risk', 'limit', 'approved', 'call', 'at', 'noon'];
@@ -128,6 +138,34 @@ export function sentence(i: number): string {
   const words: string[] = [];
   for (let k = 0; k < n; k++) words.push(WORDS[(i * 7 + k * 13) % WORDS.length] as string);
   return words.join(' ');
+}
+
+/**
+ * Chat-like text for the search bench, where the vocabulary matters: a vocabulary of 20,000
+ * made-up words with Zipf-like frequencies (the word of rank r about 1/r as often as the
+ * most common one), 3–15 words a message (about 80 characters, a typical chat line), from
+ * a seeded generator (the same corpus every run). `word(rank)` gives the word of a rank, to pick search terms of known frequency.
+ */
+export function corpus(seed = 12345): { text(): string; word(rank: number): string } {
+  const syllables = ['ka', 'to', 'ri', 'mu', 'sen', 'lo', 'va', 'dan', 'qui', 'pe', 'zor', 'bel', 'fi', 'nu', 'gra', 'tes', 'mo', 'lin', 'cha', 'vek'];
+  let x = seed >>> 0;
+  const random = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const vocabulary: string[] = [];
+  // Ranks are 1-based; every word is unique (a number keeps the long tail apart).
+  for (let rank = 1; rank <= 20_000; rank++) {
+    let w = '';
+    for (let k = 0; k < 2 + (rank % 3); k++) w += syllables[Math.floor(random() * syllables.length)];
+    vocabulary.push(`${w}${rank}`);
+  }
+  const pick = () => vocabulary[Math.min(vocabulary.length, Math.floor(Math.exp(random() * Math.log(vocabulary.length)))) - 1]!;
+  return {
+    text() {
+      const words: string[] = [];
+      for (let k = 3 + Math.floor(random() * 13); k > 0; k--) words.push(pick());
+      return words.join(' ');
+    },
+    word: (rank) => vocabulary[rank - 1]!,
+  };
 }
 
 /**
@@ -165,11 +203,12 @@ export function recordResult(scenario: string, cells: readonly string[], options
   recordRow(scenario, [m.date, m.commit, ...cells, describeMachine(m), `\`${options.command}\``]);
 }
 
-/** `stoa serve` on the data dir, on a free port; resolves with its URL once it listens. */
-export function serveChild(dir: string): Promise<{ child: ChildProcess; url: string }> {
+/** `stoa serve` on the data dir (and the database, if a URL is given), on a free port; resolves with its URL once it listens. */
+export function serveChild(dir: string, databaseUrl?: string): Promise<{ child: ChildProcess; url: string }> {
   const bin = path.join(ROOT, 'bin', 'stoa.js');
   if (!fs.existsSync(path.join(ROOT, 'dist', 'cli', 'index.js'))) throw new Error('the server is not built: run npm run build first');
-  const child = spawn(process.execPath, [bin, 'serve', '--data-dir', dir, '--port', '0', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const database = databaseUrl === undefined ? [] : ['--database-url', databaseUrl];
+  const child = spawn(process.execPath, [bin, 'serve', '--data-dir', dir, ...database, '--port', '0', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`stoa serve did not start: ${out}`)), 60_000);

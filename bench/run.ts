@@ -2,20 +2,33 @@
  * `npm run bench -- <scenario> [--size N] [--smoke] [--no-record]`: runs one benchmark,
  * prints its summary and appends its rows to docs/benchmarks.md.
  */
-import { complianceBench } from './compliance.js';
 import { archiveBench } from './archive.js';
-import { migrateBench } from './migrate.js';
+import { capacityBench } from './capacity.js';
+import { complianceBench } from './compliance.js';
+import { connectionsBench } from './connections.js';
 import { fanoutBench } from './fanout.js';
 import { historyBench } from './history.js';
 import { parseOptions, type Options } from './lib.js';
+import { migrateBench } from './migrate.js';
+import { searchBench } from './search.js';
 
 const SCENARIOS: Record<string, { about: string; run: (options: Options) => Promise<void> }> = {
-  compliance: { about: 'compliance adapter throughput (events/s) and the cost of capture on posting', run: complianceBench },
   archive: { about: 'stoa data export and import of N messages (default 1,000,000): time and peak RSS', run: archiveBench },
-  fanout: { about: 'one room of N joined members (default 1,000), 10 posters, rising post rate: delivery latency p50/p99/max until p99 > 100 ms', run: fanoutBench },
-  history: { about: 'the latest 50 of a room of N messages (default 1,000,000), 50 concurrent HTTP clients for 10 s: requests/s and latency', run: historyBench },
+  'capacity-model': { about: 'the legacy load model (rooms of 30/150/16,000, 74 posts/s, 10 joins/s, roster polls per 20,000 users) scaled to N users online (default 15,000): p50/p99 of each', run: capacityBench },
+  compliance: { about: 'compliance adapter throughput (events/s) and the cost of capture on posting', run: complianceBench },
+  connections: { about: 'N idle signed-in users (default 15,000) on Stoa, Prosody and ejabberd: RSS per user, users within 1.5 GiB', run: connectionsBench },
+  fanout: { about: 'one room of N joined members (default 1,000), 10 posters, rising post rate, on Stoa, Prosody and ejabberd: delivery latency p50/p99/max until p99 > 100 ms', run: fanoutBench },
+  history: { about: 'the latest 50 of a room of N messages (default 1,000,000), 50 concurrent HTTP clients for 10 s, on SQLite and on PostgreSQL: requests/s and latency', run: historyBench },
+  import: { about: 'both ways in at N messages (default 1,000,000): stoa migrate legacy (as migrate), then stoa data export + import (as archive)', run: importBench },
   migrate: { about: 'stoa migrate legacy of a generated dump of N messages (default 1,000,000): time and peak RSS', run: migrateBench },
+  search: { about: 'ACL-filtered full-text search over N messages (default 10,000,000) in 1,000 rooms, 10 concurrent clients for 10 s: latency per query kind', run: searchBench },
 };
+
+/** `import`: both ways in — the legacy migration, then a Stoa archive's export and import (each records its own rows). */
+async function importBench(options: Options): Promise<void> {
+  await migrateBench(options);
+  await archiveBench(options);
+}
 
 function usage(): string {
   return ['usage: npm run bench -- <scenario> [--size N] [--smoke] [--no-record]', '', ...Object.entries(SCENARIOS).map(([name, s]) => `  ${name.padEnd(14)} ${s.about}`)].join('\n');

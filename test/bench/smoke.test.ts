@@ -1,14 +1,18 @@
 /** The benchmarks at smoke size, so they cannot rot between real runs (nothing is recorded). */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { expect, it } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import { ROOT } from '../harness/cli.js';
 import { hasTool } from '../harness/compliance-output.js';
+import { postgresAvailable } from '../harness/postgres-server.js';
+
+// Each scenario runs in seconds; the peers' start-up and a busy CI machine can add up.
+vi.setConfig({ testTimeout: 240_000 });
 
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
 
 function bench(...args: string[]) {
-  return spawnSync(TSX, [path.join(ROOT, 'bench', 'run.ts'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 180_000 });
+  return spawnSync(TSX, [path.join(ROOT, 'bench', 'run.ts'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 240_000 });
 }
 
 it('runs the compliance benchmark at smoke size', () => {
@@ -21,35 +25,69 @@ it('runs the compliance benchmark at smoke size', () => {
   expect(r.stdout).not.toMatch(/recorded/);
 });
 
-it('runs the archive benchmark at smoke size', () => {
-  const r = bench('archive', '--smoke');
+
+it('runs the import benchmark (legacy migration, then archive export and import) at smoke size', () => {
+  const r = bench('import', '--smoke');
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
+  expect(r.stdout).toMatch(/^migrate: [\d,]+ legacy rows, [\d,]+ messages and \d+ files migrated in .* peak RSS \d+ MiB/m);
   expect(r.stdout).toMatch(/^export: 2,000 messages in .* peak RSS \d+ MiB/m);
   expect(r.stdout).toMatch(/^import: 2,000 messages in .* peak RSS \d+ MiB/m);
 });
 
-it('runs the migration benchmark at smoke size', () => {
-  const r = bench('migrate', '--smoke');
-  expect(r.stderr).toBe('');
-  expect(r.status).toBe(0);
-  expect(r.stdout).toMatch(/^migrate: [\d,]+ legacy rows, [\d,]+ messages and \d+ files migrated in .* peak RSS \d+ MiB/m);
-});
+/** Prosody and ejabberd are measured in the same run; locally they may be missing (the bench says so and skips them). */
+const installed = (binary: string) => spawnSync('sh', ['-c', `command -v ${binary}`]).status === 0;
+const peers = process.env.STOA_TEST_REQUIRE_ALL === '1' || (installed('prosody') && installed('ejabberdctl')) ? ['Prosody', 'ejabberd'] : [];
 
-it('runs the fanout benchmark at smoke size', () => {
+it('runs the fanout benchmark at smoke size, against Prosody and ejabberd too', () => {
   const r = bench('fanout', '--smoke');
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
-  expect(r.stdout).toMatch(/^fanout: 20 members joined at http:\/\/127\.0\.0\.1:\d+; 10 of them post$/m);
+  expect(r.stdout).toMatch(/^fanout: Stoa \(SQLite\): 20 members joined; 10 of them post$/m);
   expect(r.stdout).toMatch(/^ {2}10\.0 msg\/s → 200 deliveries\/s \(200 of 200\), latency p50 [\d.]+ ms, p99 [\d.]+ ms, max [\d.]+ ms; CPU server \d+ %, load generator \d+ %$/m);
+  for (const peer of peers) {
+    expect(r.stdout).toMatch(new RegExp(`^fanout: ${peer} [\\d.]+: 20 members joined; 10 of them post$`, 'm'));
+    expect(r.stdout).toMatch(new RegExp(`^fanout: ${peer} [\\d.]+: .*; Stoa / ${peer} (> )?[\\d.]+×$`, 'm'));
+  }
   expect(r.stdout).not.toMatch(/recorded/);
 });
 
-it('runs the history benchmark at smoke size', () => {
+it('runs the connections benchmark at smoke size, against Prosody and ejabberd too', () => {
+  const r = bench('connections', '--smoke');
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  expect(r.stdout).toMatch(/^connections: Stoa \(SQLite\): 200 users, RSS [\d,]+ → [\d,]+ MiB, -?[\d.]+ kB per user, ~[\d,∞]+ users within 1\.5 GiB; [\d,]+ connections\/s/m);
+  for (const peer of peers) expect(r.stdout).toMatch(new RegExp(`^connections: ${peer} [\\d.]+: 200 users, .* kB per user.*; Stoa / ${peer} -?[\\d.]+×$`, 'm'));
+  expect(r.stdout).not.toMatch(/recorded/);
+});
+
+it('runs the capacity-model benchmark at smoke size', () => {
+  const r = bench('capacity-model', '--smoke');
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  expect(r.stdout).toMatch(/^capacity-model: 300 users online with [\d,]+ rooms open \(2\.\d\d per user\)/m);
+  for (const what of ['post round trip', 'delivery', 'join', 'roster poll']) expect(r.stdout).toMatch(new RegExp(`^ {2}${what} p50 / p99: [\\d.]+ / [\\d.]+ ms`, 'm'));
+  expect(r.stdout).toMatch(/^ {2}refused: 0;/m);
+});
+
+it('runs the history benchmark at smoke size, on SQLite and PostgreSQL', () => {
   const r = bench('history', '--smoke');
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
-  expect(r.stdout).toMatch(/^history: latest 50 of 20,000 messages, 5 clients: [\d,]+ requests\/s, latency p50 [\d.]+ ms, p99 [\d.]+ ms, max [\d.]+ ms; CPU server \d+ %, load generator \d+ %$/m);
+  const stores = process.env.STOA_TEST_REQUIRE_ALL === '1' || postgresAvailable() !== undefined ? ['SQLite', 'PostgreSQL'] : ['SQLite'];
+  for (const store of stores) {
+    expect(r.stdout).toMatch(new RegExp(`^history: ${store}: latest 50 of 20,000 messages, 5 clients: [\\d,]+ requests/s, latency p50 [\\d.]+ ms, p99 [\\d.]+ ms, max [\\d.]+ ms; CPU server \\d+ %, load generator \\d+ %$`, 'm'));
+  }
+  expect(r.stdout).not.toMatch(/recorded/);
+});
+
+it('runs the search benchmark at smoke size', () => {
+  const r = bench('search', '--smoke');
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  expect(r.stdout).toMatch(/^ {2}common word \(rank 5\): 50 results; \d+ searches/m);
+  expect(r.stdout).toMatch(/^ {2}no match: 0 results; \d+ searches/m);
+  expect(r.stdout).toMatch(/^search: 20,000 messages, 10 clients: [\d.,]+ searches\/s, latency p50 [\d.]+ ms, p99 [\d.]+ ms/m);
   expect(r.stdout).not.toMatch(/recorded/);
 });
 

@@ -1,7 +1,7 @@
 /**
  * A throwaway PostgreSQL server for the tests, from the machine's `postgresql` package:
- * initdb into a temporary dir, started on a free loopback port, without durability (the
- * data is thrown away). Each test gets its own database copied from a migrated template.
+ * initdb into a temporary dir, started on a free loopback port, without durability unless
+ * asked (the data is thrown away). Each test gets its own database copied from a migrated template.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -51,7 +51,11 @@ export function postgresAvailable(): string | undefined {
   return findBinDir();
 }
 
-export async function startPostgres(): Promise<PostgresServer> {
+/**
+ * `durable`: keep PostgreSQL's default durability (fsync, synchronous commit, full page
+ * writes) — what a benchmark compares against SQLite's synchronous=FULL; tests leave it off.
+ */
+export async function startPostgres(settings: { durable?: boolean } = {}): Promise<PostgresServer> {
   const bin = findBinDir();
   if (bin === undefined) throw new Error('PostgreSQL binaries (initdb, pg_ctl) not found: apt-get install -y postgresql');
   const asPostgres = process.getuid?.() === 0;
@@ -64,9 +68,7 @@ export async function startPostgres(): Promise<PostgresServer> {
     `-p ${port}`,
     `-k ${dir}`,
     '-c listen_addresses=127.0.0.1',
-    '-c fsync=off',
-    '-c synchronous_commit=off',
-    '-c full_page_writes=off',
+    ...(settings.durable === true ? [] : ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off']),
     '-c max_connections=300',
   ].join(' ');
   run(path.join(bin, 'pg_ctl'), ['-D', data, '-w', '-t', '60', '-l', path.join(dir, 'log'), '-o', options, 'start'], asPostgres);

@@ -1,0 +1,173 @@
+/**
+ * `npm run bench -- connections [--size N] [--smoke] [--no-record]`
+ *
+ * N idle, signed-in users on one node (default 15,000): each opens a WebSocket, signs in
+ * and then does nothing. The server's resident set is read (VmRSS) before the first and
+ * after the last connection, once the process has settled; the difference divided by N
+ * is the memory one idle connected user costs, and from it the number of users the node
+ * holds within 1.5 GiB is projected. Connection setup rate and CPU of both sides are
+ * given too.
+ *
+ * The same N go, in the same run, to Prosody and ejabberd (anonymous XMPP sessions over
+ * WebSocket, bound, initial presence sent — see bench/xmpp.ts), and the summary gives
+ * Stoa's memory per user as a ratio of each peer's.
+ *
+ * N is bounded by open files: on the machines these figures come from, every process may
+ * hold 20,000 descriptors (hard limit, not raisable without privileges), and the server
+ * holds one socket per user — the default stays below it.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import WebSocket from 'ws';
+import { createApiToken } from '../src/actions/auth.js';
+import { SYSTEM_ACTOR } from '../src/actions/context.js';
+import { buildDomain, buildUser } from '../test/factories.js';
+import { cpuSeconds, scratchDir, fmt, open, recordResult, serveChild, stopChild, type Options } from './lib.js';
+import { installedPeers, xmppSession, type XmppPeer } from './xmpp.js';
+
+const BUDGET_BYTES = 1.5 * 2 ** 30;
+const BATCH = 100;
+
+interface Outcome {
+  label: string;
+  peer?: XmppPeer;
+  connections: number;
+  baselineMiB: number;
+  finalMiB: number;
+  /** Bytes of resident memory per idle user. */
+  perUser: number;
+  /** Users within 1.5 GiB, projected from the baseline and the cost per user. */
+  within: number;
+  perSecond: number;
+  serverCpu: number;
+  benchCpu: number;
+}
+
+/** The resident set of a process, from /proc, in bytes. */
+function rss(pid: number): number {
+  const line = /^VmRSS:\s+(\d+) kB$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (line === null) throw new Error(`no VmRSS for process ${pid}`);
+  return Number(line[1]) * 1024;
+}
+
+/** Waits until the RSS stops moving (a GC or a lazy allocation can lag the last connection), at most 10 s. */
+async function settledRss(pid: number): Promise<number> {
+  let last = rss(pid);
+  for (let i = 0; i < 20; i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    const now = rss(pid);
+    if (Math.abs(now - last) < 256 * 1024) return now;
+    last = now;
+  }
+  return last;
+}
+
+/** Opens `count` connections with `connect(i)`, BATCH at a time; measures what it costs the server. */
+async function measure(label: string, pid: number, count: number, connect: (i: number) => Promise<WebSocket>, sockets: WebSocket[]): Promise<Omit<Outcome, 'peer'>> {
+  const baseline = await settledRss(pid);
+  const cpu0 = [cpuSeconds(pid), process.cpuUsage()] as const;
+  const t0 = performance.now();
+  for (let i = 0; i < count; i += BATCH) {
+    sockets.push(...(await Promise.all(Array.from({ length: Math.min(BATCH, count - i) }, (_, k) => connect(i + k)))));
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const serverCpu = ((cpuSeconds(pid) - cpu0[0]) / seconds) * 100;
+  const used = process.cpuUsage(cpu0[1]);
+  const final = await settledRss(pid);
+  const open = sockets.filter((ws) => ws.readyState === WebSocket.OPEN).length;
+  if (open !== count) throw new Error(`${label}: only ${open} of ${count} connections stayed open`);
+  const perUser = (final - baseline) / count;
+  return {
+    label,
+    connections: count,
+    baselineMiB: baseline / 2 ** 20,
+    finalMiB: final / 2 ** 20,
+    perUser,
+    within: perUser > 0 ? Math.floor((BUDGET_BYTES - baseline) / perUser) : Infinity,
+    perSecond: count / seconds,
+    serverCpu,
+    benchCpu: ((used.user + used.system) / 1e6 / seconds) * 100,
+  };
+}
+
+async function stoa(count: number): Promise<Outcome> {
+  const dir = path.join(scratchDir('connections'), 'data');
+  const runtime = await open(dir);
+  const tokens: string[] = [];
+  try {
+    const s = runtime.services;
+    await buildDomain(s, 'contoso.com');
+    for (let i = 0; i < count; i++) {
+      const user = await buildUser(s, { domain: 'contoso.com', name: `idle${i}` });
+      tokens.push((await createApiToken(s, SYSTEM_ACTOR, { user: user.key, name: 'connections bench' })).token);
+    }
+  } finally {
+    await runtime.close();
+  }
+  const { child, url } = await serveChild(dir);
+  const wsUrl = `${url.replace(/^http/, 'ws')}/api/v1/ws`;
+  const sockets: WebSocket[] = [];
+  const connect = (i: number) =>
+    new Promise<WebSocket>((resolve, reject) => {
+      const ws = new WebSocket(wsUrl, { headers: { authorization: `Bearer ${tokens[i]}` }, perMessageDeflate: false });
+      ws.once('error', reject);
+      ws.once('message', (data: Buffer) => (data.toString().startsWith('{"type":"ready"') ? resolve(ws) : reject(new Error(`not ready: ${data.toString()}`))));
+    });
+  try {
+    return await measure('Stoa (SQLite)', child.pid!, count, connect, sockets);
+  } finally {
+    for (const ws of sockets) ws.terminate();
+    await stopChild(child);
+  }
+}
+
+async function xmpp(peer: XmppPeer, count: number): Promise<Outcome> {
+  const server = await peer.start(scratchDir(`connections-${peer.package}`));
+  const sockets: WebSocket[] = [];
+  const connect = async () => {
+    const { ws } = await xmppSession(server);
+    ws.send('<presence xmlns="jabber:client"/>');
+    return ws;
+  };
+  try {
+    return { ...(await measure(server.name, server.pid, count, connect, sockets)), peer };
+  } finally {
+    for (const ws of sockets) ws.terminate();
+    await server.stop();
+  }
+}
+
+const kB = (bytes: number): string => fmt(bytes / 1000, 1);
+
+export async function connectionsBench(options: Options): Promise<void> {
+  const count = options.smoke ? 200 : (options.size ?? 15_000);
+  console.log(`connections: ${fmt(count)} idle signed-in users on each server…`);
+  const results: Outcome[] = [await stoa(count)];
+  for (const peer of installedPeers('connections')) results.push(await xmpp(peer, count));
+  const stoaPerUser = results[0]!.perUser;
+  for (const r of results) {
+    const versus = r.peer === undefined ? '' : `; Stoa / ${r.peer.name} ${fmt(stoaPerUser / r.perUser, 2)}×`;
+    console.log(
+      `connections: ${r.label}: ${fmt(r.connections)} users, RSS ${fmt(r.baselineMiB)} → ${fmt(r.finalMiB)} MiB, ${kB(r.perUser)} kB per user, ~${fmt(r.within)} users within 1.5 GiB; ${fmt(r.perSecond)} connections/s, CPU server ${fmt(r.serverCpu)} %, load generator ${fmt(r.benchCpu)} %${versus}`,
+    );
+  }
+  if (!options.record) return;
+  for (const r of results) {
+    recordResult(
+      'connections',
+      [
+        r.label,
+        fmt(r.connections),
+        `${fmt(r.baselineMiB)} → ${fmt(r.finalMiB)}`,
+        kB(r.perUser),
+        fmt(r.within),
+        fmt(r.perSecond),
+        `${fmt(r.serverCpu)} % / ${fmt(r.benchCpu)} %`,
+        r.peer === undefined ? '—' : `${fmt(stoaPerUser / r.perUser, 2)}×`,
+      ],
+      options,
+    );
+  }
+  console.log('recorded in docs/benchmarks.md');
+}

@@ -1,0 +1,157 @@
+/**
+ * `npm run bench -- search [--size N] [--smoke] [--no-record]`
+ *
+ * ACL-filtered full-text search over N messages (default 10,000,000) on a `stoa serve`
+ * child (embedded SQLite, FTS5 trigram index). The pool: 1,000 rooms holding N/1,000
+ * messages each — 100 Open, 900 Closed — and 50 searching users, each a member of 18 of
+ * the Closed rooms, so every search runs over the ~118 rooms its user may read (about an
+ * eighth of the messages) and must leave the rest out. Text comes from a 20,000-word
+ * vocabulary with Zipf-like frequencies (bench/lib.ts `corpus`), so terms range from
+ * common to rare. 10 clients search for 10 s, each cycling through the query mix below
+ * (`GET /api/v1/search?q=…&limit=50`); latency per query kind and overall.
+ *
+ * Seeding writes the messages with one prepared statement in large transactions, without
+ * a journal, and builds the full-text index once at the end (FTS5 `rebuild`): the
+ * product's per-row index trigger would take several times as long at this size. What is
+ * measured is only the searching.
+ */
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import Database from 'better-sqlite3';
+import { createApiToken } from '../src/actions/auth.js';
+import { SYSTEM_ACTOR } from '../src/actions/context.js';
+import { buildCategory, buildDomain, buildRoom, buildUser } from '../test/factories.js';
+import { corpus, cpuSeconds, elapsed, fmt, open, quantile, recordResult, scratchDir, serveChild, stopChild, type Options } from './lib.js';
+
+const ROOMS = 1000;
+const OPEN_ROOMS = 100;
+const SEARCHERS = 50;
+const CLIENTS = 10;
+const LIMIT = 50;
+
+/** The query mix: one of each per cycle. Ranks refer to the corpus vocabulary. */
+function queries(words: ReturnType<typeof corpus>): { kind: string; q: string }[] {
+  return [
+    { kind: 'common word (rank 5)', q: words.word(5) },
+    { kind: 'medium word (rank 200)', q: words.word(200) },
+    { kind: 'rare word (rank 10,000)', q: words.word(10_000) },
+    { kind: 'two words (ranks 20 + 300)', q: `${words.word(20)} ${words.word(300)}` },
+    { kind: 'no match', q: 'nosuchwordanywhere' },
+  ];
+}
+
+/** Users, rooms and memberships through the actions; then the messages in bulk. */
+async function seed(dir: string, messages: number): Promise<string[]> {
+  const runtime = await open(dir);
+  const s = runtime.services;
+  const tokens: string[] = [];
+  const rooms: number[] = [];
+  try {
+    await buildDomain(s, 'contoso.com');
+    const searchers = [];
+    for (let i = 0; i < SEARCHERS; i++) {
+      const user = await buildUser(s, { domain: 'contoso.com', name: `searcher${i}` });
+      searchers.push(user);
+      tokens.push((await createApiToken(s, SYSTEM_ACTOR, { user: user.key, name: 'search bench' })).token);
+    }
+    const category = await buildCategory(s, { allowed: ['contoso.com'] });
+    for (let r = 0; r < ROOMS; r++) {
+      const open = r < OPEN_ROOMS;
+      const room = await buildRoom(s, category.name, open ? { privacy: 'Open' } : { privacy: 'Closed', members: [searchers[r % SEARCHERS]!.key] });
+      rooms.push(room.id);
+    }
+  } finally {
+    await runtime.close();
+  }
+  const db = new Database(path.join(dir, 'stoa.db'));
+  try {
+    // A throwaway pool: no journal while seeding (the index would otherwise go through the WAL once more).
+    db.pragma('journal_mode = OFF');
+    db.pragma('synchronous = OFF');
+    db.pragma('cache_size = -262144');
+    // The index trigger is set aside while the rows go in, and the index built once after.
+    const trigger = db.prepare(`select sql from sqlite_master where type = 'trigger' and name = 'messages_fts_insert'`).pluck().get() as string | undefined;
+    if (trigger === undefined) throw new Error('the store has no messages_fts_insert trigger: the search bench needs updating');
+    db.exec('drop trigger messages_fts_insert');
+    const insert = db.prepare(
+      `insert into messages (room_id, chat_id, author_id, posted_at, posted_at_ticks, content, rtf, is_alert, story_title, size_bytes, file_id, in_history, replaced_at)
+       values (?, ?, ?, ?, 0, ?, null, 0, null, ?, null, 1, null)`,
+    );
+    const author = db.prepare(`select id from principals where kind = 'user' order by id limit 1`).pluck().get() as number;
+    const words = corpus();
+    const perRoom = Math.ceil(messages / ROOMS);
+    const start = Date.parse('2024-01-01T00:00:00Z');
+    // Messages go in time order across rooms, as a live pool would have written them.
+    const write = db.transaction((from: number, to: number) => {
+      for (let i = from; i < to; i++) {
+        const text = words.text();
+        insert.run(rooms[i % ROOMS], Math.floor(i / ROOMS) + 1, author, start + i * 1000, text, Buffer.byteLength(text));
+      }
+    });
+    for (let from = 0; from < perRoom * ROOMS; from += 100_000) write(from, Math.min(from + 100_000, perRoom * ROOMS));
+    db.prepare(`update rooms set last_chat_id = ?, content_bytes = (select coalesce(sum(size_bytes), 0) from messages where room_id = rooms.id)`).run(perRoom);
+    db.exec(`insert into messages_fts(messages_fts) values ('rebuild')`);
+    db.exec(trigger);
+    db.pragma('journal_mode = WAL');
+  } finally {
+    db.close();
+  }
+  return tokens;
+}
+
+export async function searchBench(options: Options): Promise<void> {
+  const messages = options.smoke ? 20_000 : (options.size ?? 10_000_000);
+  const seconds = options.smoke ? 1 : 10;
+  const dir = path.join(scratchDir('search'), 'data');
+  console.log(`search: seeding ${fmt(messages)} messages in ${fmt(ROOMS)} rooms…`);
+  const t0 = process.hrtime.bigint();
+  const tokens = await seed(dir, messages);
+  console.log(`search: seeded in ${fmt(elapsed(t0))} s`);
+  const { child, url } = await serveChild(dir);
+  try {
+    const mix = queries(corpus());
+    const ask = async (token: string, q: string): Promise<number> => {
+      const r = await fetch(`${url}/api/v1/search?q=${encodeURIComponent(q)}&limit=${LIMIT}`, { headers: { authorization: `Bearer ${token}` } });
+      const body = (await r.json()) as { messages?: unknown[] };
+      if (r.status !== 200 || !Array.isArray(body.messages)) throw new Error(`unexpected answer ${r.status}: ${JSON.stringify(body).slice(0, 200)}`);
+      return body.messages.length;
+    };
+    // What each query finds for the first searcher (and a warm-up of the page cache).
+    const found = new Map<string, number>();
+    for (const { kind, q } of mix) found.set(kind, await ask(tokens[0]!, q));
+    const latencies = new Map<string, number[]>(mix.map((m) => [m.kind, []]));
+    const cpu0 = [cpuSeconds(child.pid!), process.cpuUsage()] as const;
+    const started = performance.now();
+    const end = started + seconds * 1000;
+    await Promise.all(
+      Array.from({ length: CLIENTS }, async (_, c) => {
+        for (let k = c; performance.now() < end; k++) {
+          const { kind, q } = mix[k % mix.length]!;
+          const t = performance.now();
+          await ask(tokens[(c + k * CLIENTS) % tokens.length]!, q);
+          latencies.get(kind)!.push(performance.now() - t);
+        }
+      }),
+    );
+    const took = (performance.now() - started) / 1000;
+    const serverCpu = ((cpuSeconds(child.pid!) - cpu0[0]) / took) * 100;
+    const used = process.cpuUsage(cpu0[1]);
+    const benchCpu = ((used.user + used.system) / 1e6 / took) * 100;
+    const all = Float64Array.from([...latencies.values()].flat()).sort();
+    for (const { kind } of mix) {
+      const sorted = Float64Array.from(latencies.get(kind)!).sort();
+      console.log(`  ${kind}: ${found.get(kind)} results; ${sorted.length} searches, p50 ${fmt(quantile(sorted, 0.5), 1)} ms, p99 ${fmt(quantile(sorted, 0.99), 1)} ms`);
+    }
+    const [p50, p99, max] = [quantile(all, 0.5), quantile(all, 0.99), all[all.length - 1]!];
+    console.log(
+      `search: ${fmt(messages)} messages, ${CLIENTS} clients: ${fmt(all.length / took, 1)} searches/s, latency p50 ${fmt(p50, 1)} ms, p99 ${fmt(p99, 1)} ms, max ${fmt(max, 1)} ms; CPU server ${fmt(serverCpu)} %, load generator ${fmt(benchCpu)} %`,
+    );
+    if (options.record) {
+      const perKind = mix.map(({ kind }) => `${kind.replace(/ \(.*\)$/, '')} ${fmt(quantile(Float64Array.from(latencies.get(kind)!).sort(), 0.99), 0)}`).join(', ');
+      recordResult('search', [fmt(messages), String(CLIENTS), fmt(all.length / took, 1), `${fmt(p50, 1)} / ${fmt(p99, 1)} / ${fmt(max, 1)} ms`, perKind, `${fmt(serverCpu)} % / ${fmt(benchCpu)} %`], options);
+      console.log('recorded in docs/benchmarks.md');
+    }
+  } finally {
+    await stopChild(child);
+  }
+}

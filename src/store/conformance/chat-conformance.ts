@@ -66,6 +66,20 @@ export function defineChatStoreConformance(open: Open): void {
     expect((await store.messages.search({ rooms: { ids: [room.id] }, terms: [], limit: 10, beforeId: newestFirst[1]!.id })).map((m) => m.chatId)).toEqual([3, 2, 1]);
   });
 
+  it('pages a term search newest first, within the rooms asked for, with short and long terms together', async () => {
+    const { room } = await roomWith(['risk one', 'no match', 'risk two ok', 'risk three', 'kept out', 'risk four ok']);
+    await store.messages.append({ roomId: room.id, authorId: (await store.principals.list({ kind: 'user' }))[0]!.id, postedAt: NOW, content: 'risk live only', inHistory: false });
+    const other = await roomWith(['risk elsewhere', 'risk elsewhere ok']);
+    const search = async (terms: string[], extra: { beforeId?: number; limit?: number } = {}) =>
+      (await store.messages.search({ rooms: { ids: [room.id] }, terms, limit: extra.limit ?? 50, ...(extra.beforeId === undefined ? {} : { beforeId: extra.beforeId }) })).map((m) => m.content);
+    const first = await store.messages.search({ rooms: { ids: [room.id] }, terms: ['risk'], limit: 2 });
+    expect(first.map((m) => m.content)).toEqual(['risk four ok', 'risk three']);
+    expect(await search(['risk'], { beforeId: first[1]!.id })).toEqual(['risk two ok', 'risk one']);
+    expect(await search(['risk', 'ok'])).toEqual(['risk four ok', 'risk two ok']);
+    expect(await search(['ok', 'risk', 'four'])).toEqual(['risk four ok']);
+    expect((await store.messages.search({ rooms: { ids: [room.id, other.room.id] }, terms: ['risk', 'ok'], limit: 50 })).map((m) => m.content)).toEqual(['risk elsewhere ok', 'risk four ok', 'risk two ok']);
+  });
+
   it('finds replaced text and forgets removed messages in the index', async () => {
     const { room, messages } = await roomWith(['alpha secret', 'beta secret', 'gamma']);
     expect(await store.messages.replace(room.id, [messages[0]!.id], 'redacted', NOW)).toBe(1);

@@ -36,7 +36,11 @@ export function messageStore({ db, can }: Executor): MessageStore {
       .execute();
   }
 
-  /** One search term: a case-insensitive substring of the text or the story title. */
+  /**
+   * One search term the full-text index does not take (PostgreSQL's trigram index works
+   * under ILIKE; on SQLite, terms under three characters): a case-insensitive substring of
+   * the text or the story title.
+   */
   function termMatches(eb: ExpressionBuilder<Database, 'messages'>, term: string) {
     if (can.textSearch === 'pg-trigram') {
       const pattern = `%${likeEscape(term)}%`;
@@ -45,10 +49,7 @@ export function messageStore({ db, can }: Executor): MessageStore {
         sql<boolean>`${eb.ref('storyTitle')} ilike ${pattern} escape '\\'`,
       ]);
     }
-    if ([...term].length >= 3) {
-      return eb('messages.id', 'in', sql<number>`(select rowid from messages_fts where messages_fts match ${ftsPhrase(term)})`);
-    }
-    return eb.or([eb('content', 'like', containing(term)), eb('storyTitle', 'like', containing(term))]);
+    return eb.or([eb('messages.content', 'like', containing(term)), eb('messages.storyTitle', 'like', containing(term))]);
   }
 
   return {
@@ -120,12 +121,24 @@ export function messageStore({ db, can }: Executor): MessageStore {
     async search(query) {
       const rooms = roomConditions(query.rooms);
       if (rooms === undefined) return [];
-      let q = db
-        .selectFrom('messages')
-        .selectAll()
-        .where('roomId', 'in', (eb) => eb.selectFrom('rooms').select('rooms.id').where(rooms))
-        .where('inHistory', '=', 1);
-      for (const term of query.terms) q = q.where((eb) => termMatches(eb, term));
+      // On SQLite, terms of three characters or more go to the FTS5 index, and the index
+      // drives the query: its matches are walked newest first and the walk stops once the
+      // page is full. (Asking `id in (matches)` instead collects every match first —
+      // millions for a common word in a large pool — before the first row comes back.)
+      const indexed = can.textSearch === 'fts5-trigram' ? query.terms.filter((t) => [...t].length >= 3) : [];
+      const base = db.selectFrom('messages');
+      const from =
+        indexed.length === 0
+          ? base
+          : // The join only narrows and orders the rows: every column below is the messages table's, so the builder keeps its type.
+            (base
+              .innerJoin(sql<{ rowid: number }>`messages_fts`.as('hits'), (join) => join.onRef('hits.rowid', '=', 'messages.id'))
+              .where(sql<boolean>`hits.messages_fts match ${indexed.map(ftsPhrase).join(' AND ')}`) as unknown as typeof base);
+      let q = from
+        .selectAll('messages')
+        .where('messages.roomId', 'in', (eb) => eb.selectFrom('rooms').select('rooms.id').where(rooms))
+        .where('messages.inHistory', '=', 1);
+      for (const term of query.terms) if (!indexed.includes(term)) q = q.where((eb) => termMatches(eb, term));
       if (query.authorIds !== undefined) {
         if (query.authorIds.length === 0) return [];
         q = q.where('authorId', 'in', [...query.authorIds]);
@@ -133,8 +146,8 @@ export function messageStore({ db, can }: Executor): MessageStore {
       if (query.from !== undefined) q = q.where('postedAt', '>=', query.from);
       if (query.to !== undefined) q = q.where('postedAt', '<=', query.to);
       if (query.hasFile !== undefined) q = q.where('fileId', query.hasFile ? 'is not' : 'is', null);
-      if (query.beforeId !== undefined) q = q.where('id', '<', query.beforeId);
-      const rows = await q.orderBy('id', 'desc').limit(query.limit).execute();
+      if (query.beforeId !== undefined) q = q.where('messages.id', '<', query.beforeId);
+      const rows = await q.orderBy(indexed.length === 0 ? sql.ref('messages.id') : sql.ref('hits.rowid'), 'desc').limit(query.limit).execute();
       return rows.map(messageRecord);
     },
     async countAfter(positions) {

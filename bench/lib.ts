@@ -208,7 +208,9 @@ export function serveChild(dir: string, databaseUrl?: string): Promise<{ child: 
   const bin = path.join(ROOT, 'bin', 'stoa.js');
   if (!fs.existsSync(path.join(ROOT, 'dist', 'cli', 'index.js'))) throw new Error('the server is not built: run npm run build first');
   const database = databaseUrl === undefined ? [] : ['--database-url', databaseUrl];
-  const child = spawn(process.execPath, [bin, 'serve', '--data-dir', dir, ...database, '--port', '0', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // STOA_BENCH_NODE_ARGS: options for the server's Node, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it.
+  const nodeArgs = (process.env.STOA_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const child = spawn(process.execPath, [...nodeArgs, bin, 'serve', '--data-dir', dir, ...database, '--port', '0', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`stoa serve did not start: ${out}`)), 60_000);

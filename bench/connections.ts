@@ -39,6 +39,8 @@ const SELF = fileURLToPath(import.meta.url);
 interface Outcome {
   label: string;
   peer?: XmppPeer;
+  /** Why the server took fewer than N sessions, if it did. */
+  stopped?: string;
   connections: number;
   baselineMiB: number;
   finalMiB: number;
@@ -75,24 +77,32 @@ async function measure(label: string, pid: number, count: number, connect: (i: n
   const baseline = await settledRss(pid);
   const cpu0 = [cpuSeconds(pid), process.cpuUsage()] as const;
   const t0 = performance.now();
-  for (let i = 0; i < count; i += BATCH) {
-    sockets.push(...(await Promise.all(Array.from({ length: Math.min(BATCH, count - i) }, (_, k) => connect(i + k)))));
+  // A server that stops taking sessions is part of the result: measured at what it reached.
+  let stopped: string | undefined;
+  for (let i = 0; i < count && stopped === undefined; i += BATCH) {
+    const batch = await Promise.allSettled(Array.from({ length: Math.min(BATCH, count - i) }, (_, k) => connect(i + k)));
+    for (const r of batch) {
+      if (r.status === 'fulfilled') sockets.push(r.value);
+      else stopped ??= String((r.reason as Error).message ?? r.reason).split('\n')[0];
+    }
   }
   const seconds = (performance.now() - t0) / 1000;
   const serverCpu = ((cpuSeconds(pid) - cpu0[0]) / seconds) * 100;
   const used = process.cpuUsage(cpu0[1]);
   const final = await settledRss(pid);
   const open = sockets.filter((ws) => ws.readyState === WebSocket.OPEN).length;
-  if (open !== count) throw new Error(`${label}: only ${open} of ${count} connections stayed open`);
-  const perUser = (final - baseline) / count;
+  if (stopped === undefined && open !== count) stopped = `only ${open} of ${count} connections stayed open`;
+  if (open === 0) throw new Error(`${label}: no connection was taken: ${stopped}`);
+  const perUser = (final - baseline) / open;
   return {
     label,
-    connections: count,
+    ...(stopped === undefined ? {} : { stopped }),
+    connections: open,
     baselineMiB: baseline / 2 ** 20,
     finalMiB: final / 2 ** 20,
     perUser,
     within: perUser > 0 ? Math.floor((BUDGET_BYTES - baseline) / perUser) : Infinity,
-    perSecond: count / seconds,
+    perSecond: open / seconds,
     serverCpu,
     benchCpu: ((used.user + used.system) / 1e6 / seconds) * 100,
   };
@@ -156,7 +166,7 @@ export async function connectionsBench(options: Options): Promise<void> {
   for (const r of results) {
     const versus = r.peer === undefined ? '' : `; Stoa / ${r.peer.name} ${fmt(stoaPerUser / r.perUser, 2)}×`;
     console.log(
-      `connections: ${r.label}: ${fmt(r.connections)} users, RSS ${fmt(r.baselineMiB)} → ${fmt(r.finalMiB)} MiB, ${kB(r.perUser)} kB per user, ~${fmt(r.within)} users within 1.5 GiB; ${fmt(r.perSecond)} connections/s, CPU server ${fmt(r.serverCpu)} %, load generator ${fmt(r.benchCpu)} %${versus}`,
+      `connections: ${r.label}: ${fmt(r.connections)} users${r.stopped === undefined ? '' : ` (stopped taking sessions: ${r.stopped})`}, RSS ${fmt(r.baselineMiB)} → ${fmt(r.finalMiB)} MiB, ${kB(r.perUser)} kB per user, ~${fmt(r.within)} users within 1.5 GiB; ${fmt(r.perSecond)} connections/s, CPU server ${fmt(r.serverCpu)} %, load generator ${fmt(r.benchCpu)} %${versus}`,
     );
   }
   if (!options.record) return;
@@ -165,7 +175,7 @@ export async function connectionsBench(options: Options): Promise<void> {
       'connections',
       [
         r.label,
-        fmt(r.connections),
+        r.stopped === undefined ? fmt(r.connections) : `${fmt(r.connections)} of ${fmt(count)}: then ${r.stopped}`,
         `${fmt(r.baselineMiB)} → ${fmt(r.finalMiB)}`,
         kB(r.perUser),
         fmt(r.within),

@@ -26,10 +26,8 @@
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
-import { createApiToken } from '../src/actions/auth.js';
-import { SYSTEM_ACTOR } from '../src/actions/context.js';
-import { buildCategory, buildDomain, buildRoom, buildUser } from '../test/factories.js';
-import { cpuSeconds, elapsed, fmt, open, quantile, recordResult, scratchDir, serveChild, stopChild, type Options } from './lib.js';
+import { buildCategory, buildDomain, buildRoom } from '../test/factories.js';
+import { cpuMeter, elapsed, fmt, open, quantile, recordResult, scratchDir, seedTokenUsers, serveChild, stopChild, wsUrlOf, type Options } from './lib.js';
 
 /** The model's figures (spec 01 §8.3). */
 const MODEL = {
@@ -60,8 +58,8 @@ interface PlannedRoom {
   presenter?: number;
 }
 
-/** Rooms, memberships and who has what open — computed before anything is created. */
-export function plan(users: number): PlannedRoom[] {
+/** Rooms, memberships and who has what open — computed before anything is created; with each user's small rooms (where its moves go). */
+export function plan(users: number): { rooms: PlannedRoom[]; smallRoomsOf: number[][] } {
   const rooms: PlannedRoom[] = [];
   for (const kind of KINDS) {
     const count = Math.max(1, Math.round((MODEL.rooms[kind] * users) / MODEL.concurrentUsers));
@@ -84,12 +82,13 @@ export function plan(users: number): PlannedRoom[] {
     for (const r of picks) if (r !== undefined && !rooms[r]!.openers.includes(u)) rooms[r]!.openers.push(u);
   }
   for (const room of rooms) if (room.auditorium) room.presenter = room.openers[0];
-  return rooms;
+  return { rooms, smallRoomsOf: memberOf.map((m) => m.small) };
 }
 
 interface Client {
   ws: WebSocket;
-  open: Set<string>;
+  /** Indexes of the rooms it has open. */
+  open: Set<number>;
   pending: Map<number, (ok: boolean, text: string) => void>;
 }
 
@@ -99,7 +98,7 @@ export async function capacityBench(options: Options): Promise<void> {
   const users = options.smoke ? 300 : (options.size ?? 15_000);
   const seconds = options.smoke ? 3 : 60;
   const scale = users / MODEL.perServer.users;
-  const rooms = plan(users);
+  const { rooms, smallRoomsOf } = plan(users);
   const dir = path.join(scratchDir('capacity'), 'data');
   const t0 = process.hrtime.bigint();
   console.log(`capacity-model: seeding ${fmt(users)} users and ${fmt(rooms.length)} rooms (${KINDS.map((k) => `${rooms.filter((r) => r.kind === k).length} ${k}`).join(', ')})…`);
@@ -109,12 +108,9 @@ export async function capacityBench(options: Options): Promise<void> {
   try {
     const s = runtime.services;
     await buildDomain(s, 'contoso.com');
-    const keys: string[] = [];
-    for (let u = 0; u < users; u++) {
-      const user = await buildUser(s, { domain: 'contoso.com', name: `user${u}` });
-      keys.push(user.key);
-      tokens.push((await createApiToken(s, SYSTEM_ACTOR, { user: user.key, name: 'capacity bench' })).token);
-    }
+    const seeded = await seedTokenUsers(s, users, 'user');
+    const keys = seeded.map((u) => u.key);
+    tokens.push(...seeded.map((u) => u.token));
     const category = await buildCategory(s, { allowed: ['contoso.com'] });
     for (const room of rooms) {
       const built = await buildRoom(s, category.name, {
@@ -131,7 +127,7 @@ export async function capacityBench(options: Options): Promise<void> {
   console.log(`capacity-model: seeded in ${fmt(elapsed(t0))} s`);
 
   const { child, url } = await serveChild(dir);
-  const wsUrl = `${url.replace(/^http/, 'ws')}/api/v1/ws`;
+  const wsUrl = wsUrlOf(url);
   const clients: Client[] = [];
   const sentAt = new Map<number, number>();
   let measuring = stats();
@@ -171,13 +167,13 @@ export async function capacityBench(options: Options): Promise<void> {
         });
       });
     for (let u = 0; u < users; u += 100) clients.push(...(await Promise.all(Array.from({ length: Math.min(100, users - u) }, (_, k) => connect(u + k)))));
-    const opens = rooms.flatMap((room, r) => room.openers.map((u) => ({ u, guid: guids[r]! })));
+    const opens = rooms.flatMap((room, r) => room.openers.map((u) => ({ u, r })));
     for (let i = 0; i < opens.length; i += 200) {
       await Promise.all(
-        opens.slice(i, i + 200).map(async ({ u, guid }) => {
+        opens.slice(i, i + 200).map(async ({ u, r }) => {
           const c = clients[u]!;
-          if (!(await request(c, { type: 'join', room: guid })).ok) throw new Error(`user${u} could not open room ${guid}`);
-          c.open.add(guid);
+          if (!(await request(c, { type: 'join', room: guids[r]! })).ok) throw new Error(`user${u} could not open room ${guids[r]}`);
+          c.open.add(r);
         }),
       );
     }
@@ -195,8 +191,9 @@ export async function capacityBench(options: Options): Promise<void> {
     const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
     // Rooms someone can post in: open by a member, and in an auditorium by its presenter.
     const postable = (r: PlannedRoom) => (r.auditorium ? r.presenter !== undefined && r.openers.includes(r.presenter) : r.openers.length > 0);
+    const ofKind = Object.fromEntries(KINDS.map((k) => [k, rooms.flatMap((r, i) => (r.kind === k ? [i] : []))])) as Record<Kind, number[]>;
     const pickRoom = (kind: Kind) => {
-      const of = rooms.map((_, i) => i).filter((i) => rooms[i]!.kind === kind && postable(rooms[i]!));
+      const of = ofKind[kind].filter((i) => postable(rooms[i]!));
       return of[Math.floor(random() * of.length)]!;
     };
     let seq = 0;
@@ -217,20 +214,20 @@ export async function capacityBench(options: Options): Promise<void> {
     const move = () => {
       const u = Math.floor(random() * users);
       const c = clients[u]!;
-      const mine = rooms.map((_, i) => i).filter((i) => rooms[i]!.kind === 'small' && rooms[i]!.members.includes(u) && !c.open.has(guids[i]!));
+      const mine = smallRoomsOf[u]!.filter((r) => !c.open.has(r));
       // A presenter stays in its auditorium (its posts there go on).
-      const leaving = [...c.open].find((g) => rooms[guids.indexOf(g)]!.presenter !== u);
+      const leaving = [...c.open].find((r) => rooms[r]!.presenter !== u);
       const to = mine[Math.floor(random() * mine.length)];
       if (to === undefined || leaving === undefined) return;
       const target = measuring;
       c.open.delete(leaving);
-      const left = rooms[guids.indexOf(leaving)]!;
+      const left = rooms[leaving]!;
       left.openers.splice(left.openers.indexOf(u), 1);
       inFlight.push(
-        request(c, { type: 'part', room: leaving }).then(async () => {
+        request(c, { type: 'part', room: guids[leaving]! }).then(async () => {
           const { ok, ms } = await request(c, { type: 'join', room: guids[to]! });
           if (!ok) return target.errors++;
-          c.open.add(guids[to]!);
+          c.open.add(to);
           rooms[to]!.openers.push(u);
           target.join.push(ms);
         }),
@@ -241,7 +238,7 @@ export async function capacityBench(options: Options): Promise<void> {
       const room = [...c.open][Math.floor(random() * c.open.size)];
       if (room === undefined) return;
       const target = measuring;
-      inFlight.push(request(c, { type: 'participants', room }).then(({ ok, ms }) => (ok ? target.roster.push(ms) : target.errors++)));
+      inFlight.push(request(c, { type: 'participants', room: guids[room]! }).then(({ ok, ms }) => (ok ? target.roster.push(ms) : target.errors++)));
     };
     const run = async (duration: number) => {
       const started = performance.now();
@@ -263,13 +260,9 @@ export async function capacityBench(options: Options): Promise<void> {
     // A short warm-up (JIT, page cache), then the measured run.
     await run(options.smoke ? 1 : 5);
     measuring = stats();
-    const cpu0 = [cpuSeconds(child.pid!), process.cpuUsage()] as const;
-    const started = performance.now();
+    const cpu = cpuMeter(child.pid!);
     await run(seconds);
-    const took = (performance.now() - started) / 1000;
-    const serverCpu = ((cpuSeconds(child.pid!) - cpu0[0]) / took) * 100;
-    const used = process.cpuUsage(cpu0[1]);
-    const benchCpu = ((used.user + used.system) / 1e6 / took) * 100;
+    const { serverCpu, benchCpu } = cpu();
     const summary = (samples: number[]) => {
       const sorted = Float64Array.from(samples).sort();
       return `${fmt(quantile(sorted, 0.5), 1)} / ${fmt(quantile(sorted, 0.99), 1)} ms`;

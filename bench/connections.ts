@@ -24,12 +24,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
-import { createApiToken } from '../src/actions/auth.js';
-import { SYSTEM_ACTOR } from '../src/actions/context.js';
-import { buildDomain, buildUser } from '../test/factories.js';
-import { childEntry, cpuSeconds, scratchDir, fmt, open, recordResult, runChild, serveChild, stopChild, type Options } from './lib.js';
+import { buildDomain } from '../test/factories.js';
+import { childEntry, cpuMeter, fmt, open, recordResult, runChild, scratchDir, seedTokenUsers, serveChild, stopChild, wsUrlOf, type Options } from './lib.js';
 import { ejabberd, installedPeers, prosody, xmppSession, type XmppPeer } from './xmpp.js';
 
 const BUDGET_BYTES = 1.5 * 2 ** 30;
@@ -75,8 +72,7 @@ async function settledRss(pid: number): Promise<number> {
 /** Opens `count` connections with `connect(i)`, BATCH at a time; measures what it costs the server. */
 async function measure(label: string, pid: number, count: number, connect: (i: number) => Promise<WebSocket>, sockets: WebSocket[]): Promise<Omit<Outcome, 'peer'>> {
   const baseline = await settledRss(pid);
-  const cpu0 = [cpuSeconds(pid), process.cpuUsage()] as const;
-  const t0 = performance.now();
+  const cpu = cpuMeter(pid);
   // A server that stops taking sessions is part of the result: measured at what it reached.
   let stopped: string | undefined;
   for (let i = 0; i < count && stopped === undefined; i += BATCH) {
@@ -86,9 +82,7 @@ async function measure(label: string, pid: number, count: number, connect: (i: n
       else stopped ??= String((r.reason as Error).message ?? r.reason).split('\n')[0];
     }
   }
-  const seconds = (performance.now() - t0) / 1000;
-  const serverCpu = ((cpuSeconds(pid) - cpu0[0]) / seconds) * 100;
-  const used = process.cpuUsage(cpu0[1]);
+  const { seconds, serverCpu, benchCpu } = cpu();
   const final = await settledRss(pid);
   const open = sockets.filter((ws) => ws.readyState === WebSocket.OPEN).length;
   if (stopped === undefined && open !== count) stopped = `only ${open} of ${count} connections stayed open`;
@@ -104,26 +98,22 @@ async function measure(label: string, pid: number, count: number, connect: (i: n
     within: perUser > 0 ? Math.floor((BUDGET_BYTES - baseline) / perUser) : Infinity,
     perSecond: open / seconds,
     serverCpu,
-    benchCpu: ((used.user + used.system) / 1e6 / seconds) * 100,
+    benchCpu,
   };
 }
 
 async function stoa(count: number): Promise<Omit<Outcome, 'peer'>> {
   const dir = path.join(scratchDir('connections'), 'data');
   const runtime = await open(dir);
-  const tokens: string[] = [];
+  let tokens: string[];
   try {
-    const s = runtime.services;
-    await buildDomain(s, 'contoso.com');
-    for (let i = 0; i < count; i++) {
-      const user = await buildUser(s, { domain: 'contoso.com', name: `idle${i}` });
-      tokens.push((await createApiToken(s, SYSTEM_ACTOR, { user: user.key, name: 'connections bench' })).token);
-    }
+    await buildDomain(runtime.services, 'contoso.com');
+    tokens = (await seedTokenUsers(runtime.services, count, 'idle')).map((u) => u.token);
   } finally {
     await runtime.close();
   }
   const { child, url } = await serveChild(dir);
-  const wsUrl = `${url.replace(/^http/, 'ws')}/api/v1/ws`;
+  const wsUrl = wsUrlOf(url);
   const sockets: WebSocket[] = [];
   const connect = (i: number) =>
     new Promise<WebSocket>((resolve, reject) => {

@@ -16,7 +16,7 @@
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
-import { cpuSeconds, scratchDir, fmt, open, quantile, recordResult, seedOpenRoom, serveChild, stopChild, type Options } from './lib.js';
+import { cpuMeter, scratchDir, fmt, open, quantile, recordResult, seedOpenRoom, serveChild, stopChild, wsUrlOf, type Options } from './lib.js';
 import { groupchat, installedPeers, joinRoom, xmppSession, type XmppPeer } from './xmpp.js';
 
 const POSTERS = 10;
@@ -55,7 +55,7 @@ async function stoaSide(members: number, deliver: (seq: number) => void): Promis
   const runtime = await open(dir);
   const { room, users } = await seedOpenRoom(runtime.services, 'Fan-out', members, 'member').finally(() => runtime.close());
   const { child, url } = await serveChild(dir);
-  const wsUrl = `${url.replace(/^http/, 'ws')}/api/v1/ws`;
+  const wsUrl = wsUrlOf(url);
   const sockets: WebSocket[] = [];
   const connect = (token: string) =>
     new Promise<WebSocket>((resolve, reject) => {
@@ -153,7 +153,7 @@ async function climb(open: (deliver: (seq: number) => void) => Promise<Side>, op
       latencies = [];
       delivered = 0;
       const total = Math.max(options.smoke ? 1 : MIN_STEP_MESSAGES, Math.round(rate * stepSeconds));
-      const cpu0 = [cpuSeconds(side.pid), process.cpuUsage()] as const;
+      const cpu = cpuMeter(side.pid);
       const t0 = performance.now();
       for (let k = 0; k < total; k++) {
         const wait = t0 + (k * 1000) / rate - performance.now();
@@ -168,8 +168,7 @@ async function climb(open: (deliver: (seq: number) => void) => Promise<Side>, op
         await new Promise((r) => setTimeout(r, 20));
         if (delivered !== last) [last, since] = [delivered, performance.now()];
       }
-      const seconds = (performance.now() - t0) / 1000;
-      const used = process.cpuUsage(cpu0[1]);
+      const { serverCpu, benchCpu } = cpu();
       const sorted = Float64Array.from(latencies).sort();
       const step: Step = {
         rate,
@@ -179,8 +178,8 @@ async function climb(open: (deliver: (seq: number) => void) => Promise<Side>, op
         p50: quantile(sorted, 0.5),
         p99: quantile(sorted, 0.99),
         max: sorted[sorted.length - 1] ?? NaN,
-        serverCpu: ((cpuSeconds(side.pid) - cpu0[0]) / seconds) * 100,
-        benchCpu: ((used.user + used.system) / 1e6 / seconds) * 100,
+        serverCpu,
+        benchCpu,
       };
       steps.push(step);
       console.log(

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { ImportedMessage } from '../src/store/types.js';
 import { postgresAvailable, startPostgres } from '../test/harness/postgres-server.js';
-import { cpuSeconds, scratchDir, fmt, open, quantile, recordResult, seedOpenRoom, sentence, serveChild, stopChild, type Options } from './lib.js';
+import { cpuMeter, scratchDir, fmt, open, quantile, recordResult, seedOpenRoom, sentence, serveChild, stopChild, type Options } from './lib.js';
 
 const PAGE = 50;
 
@@ -56,7 +56,7 @@ async function measure(store: 'SQLite' | 'PostgreSQL', options: Options, databas
     // One warm-up request per client (connections, the page cache).
     await Promise.all(tokens.map(ask));
     const latencies: number[] = [];
-    const cpu0 = [cpuSeconds(child.pid!), process.cpuUsage()] as const;
+    const cpu = cpuMeter(child.pid!);
     const t0 = performance.now();
     const end = t0 + seconds * 1000;
     await Promise.all(
@@ -68,10 +68,7 @@ async function measure(store: 'SQLite' | 'PostgreSQL', options: Options, databas
         }
       }),
     );
-    const took = (performance.now() - t0) / 1000;
-    const serverCpu = ((cpuSeconds(child.pid!) - cpu0[0]) / took) * 100;
-    const used = process.cpuUsage(cpu0[1]);
-    const benchCpu = ((used.user + used.system) / 1e6 / took) * 100;
+    const { seconds: took, serverCpu, benchCpu } = cpu();
     const sorted = Float64Array.from(latencies).sort();
     const [p50, p99, max] = [quantile(sorted, 0.5), quantile(sorted, 0.99), sorted[sorted.length - 1]!];
     console.log(

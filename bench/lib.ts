@@ -242,21 +242,41 @@ export async function stopChild(child: ChildProcess): Promise<void> {
   await gone;
 }
 
+/**
+ * Starts measuring CPU: the returned function gives, for the time since, the server
+ * process's and this load generator's CPU as a share of one core (100 = one core busy).
+ */
+export function cpuMeter(serverPid: number): () => { seconds: number; serverCpu: number; benchCpu: number } {
+  const server0 = cpuSeconds(serverPid);
+  const bench0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  return () => {
+    const seconds = elapsed(t0);
+    const used = process.cpuUsage(bench0);
+    return { seconds, serverCpu: ((cpuSeconds(serverPid) - server0) / seconds) * 100, benchCpu: ((used.user + used.system) / 1e6 / seconds) * 100 };
+  };
+}
+
 /** The q-quantile of sorted samples. */
 export const quantile = (sorted: Float64Array, q: number): number => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!);
 
-/**
- * One Open room in a contoso.com category and `count` users named `<prefix><i>`, each with
- * an API token (the clients of a load bench sign in with those, not with passwords).
- */
+/** `count` users named `<prefix><i>` in contoso.com (the domain must exist), each with an API token (load benches sign in with those, not with passwords). */
+export async function seedTokenUsers(s: Services, count: number, prefix: string): Promise<{ id: number; key: string; token: string }[]> {
+  const users: { id: number; key: string; token: string }[] = [];
+  for (let i = 0; i < count; i++) {
+    const user = await buildUser(s, { domain: 'contoso.com', name: `${prefix}${i}` });
+    users.push({ id: user.id, key: user.key, token: (await createApiToken(s, SYSTEM_ACTOR, { user: user.key, name: `${prefix} bench` })).token });
+  }
+  return users;
+}
+
+/** One Open room in a contoso.com category and `count` users with API tokens (seedTokenUsers). */
 export async function seedOpenRoom(s: Services, roomName: string, count: number, prefix: string): Promise<{ room: string; roomId: number; users: { id: number; token: string }[] }> {
   await buildDomain(s, 'contoso.com');
   const category = await buildCategory(s, { allowed: ['contoso.com'] });
   const room = await buildRoom(s, category.name, { name: roomName, privacy: 'Open' });
-  const users: { id: number; token: string }[] = [];
-  for (let i = 0; i < count; i++) {
-    const user = await buildUser(s, { domain: 'contoso.com', name: `${prefix}${i}` });
-    users.push({ id: user.id, token: (await createApiToken(s, SYSTEM_ACTOR, { user: user.key, name: `${roomName} bench` })).token });
-  }
-  return { room: room.guid, roomId: room.id, users };
+  return { room: room.guid, roomId: room.id, users: await seedTokenUsers(s, count, prefix) };
 }
+
+/** The WebSocket API's URL for a server started by serveChild. */
+export const wsUrlOf = (url: string): string => `${url.replace(/^http/, 'ws')}/api/v1/ws`;

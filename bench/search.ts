@@ -18,10 +18,8 @@
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
-import { createApiToken } from '../src/actions/auth.js';
-import { SYSTEM_ACTOR } from '../src/actions/context.js';
-import { buildCategory, buildDomain, buildRoom, buildUser } from '../test/factories.js';
-import { corpus, cpuSeconds, elapsed, fmt, open, quantile, recordResult, scratchDir, serveChild, stopChild, type Options } from './lib.js';
+import { buildCategory, buildDomain, buildRoom } from '../test/factories.js';
+import { corpus, cpuMeter, elapsed, fmt, open, quantile, recordResult, scratchDir, seedTokenUsers, serveChild, stopChild, type Options } from './lib.js';
 
 const ROOMS = 1000;
 const OPEN_ROOMS = 100;
@@ -48,12 +46,8 @@ async function seed(dir: string, messages: number): Promise<string[]> {
   const rooms: number[] = [];
   try {
     await buildDomain(s, 'contoso.com');
-    const searchers = [];
-    for (let i = 0; i < SEARCHERS; i++) {
-      const user = await buildUser(s, { domain: 'contoso.com', name: `searcher${i}` });
-      searchers.push(user);
-      tokens.push((await createApiToken(s, SYSTEM_ACTOR, { user: user.key, name: 'search bench' })).token);
-    }
+    const searchers = await seedTokenUsers(s, SEARCHERS, 'searcher');
+    tokens.push(...searchers.map((u) => u.token));
     const category = await buildCategory(s, { allowed: ['contoso.com'] });
     for (let r = 0; r < ROOMS; r++) {
       const open = r < OPEN_ROOMS;
@@ -123,7 +117,7 @@ export async function searchBench(options: Options): Promise<void> {
     const found = new Map<string, number>();
     for (const { kind, q } of mix) found.set(kind, await ask(tokens[0]!, q));
     const latencies = new Map<string, number[]>(mix.map((m) => [m.kind, []]));
-    const cpu0 = [cpuSeconds(child.pid!), process.cpuUsage()] as const;
+    const cpu = cpuMeter(child.pid!);
     const started = performance.now();
     const end = started + seconds * 1000;
     await Promise.all(
@@ -136,10 +130,7 @@ export async function searchBench(options: Options): Promise<void> {
         }
       }),
     );
-    const took = (performance.now() - started) / 1000;
-    const serverCpu = ((cpuSeconds(child.pid!) - cpu0[0]) / took) * 100;
-    const used = process.cpuUsage(cpu0[1]);
-    const benchCpu = ((used.user + used.system) / 1e6 / took) * 100;
+    const { seconds: took, serverCpu, benchCpu } = cpu();
     const all = Float64Array.from([...latencies.values()].flat()).sort();
     for (const { kind } of mix) {
       const sorted = Float64Array.from(latencies.get(kind)!).sort();

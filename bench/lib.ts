@@ -203,6 +203,17 @@ export function recordResult(scenario: string, cells: readonly string[], options
   recordRow(scenario, [m.date, m.commit, ...cells, describeMachine(m), `\`${options.command}\``]);
 }
 
+/** Limits of the server under a load test (docs/benchmarks.md says so). */
+export const BENCH_LIMITS = {
+  connectionsPerAddress: 1_000_000,
+  wsConnectionsPerUser: 100_000,
+  wsCommandsPerSecond: 1_000_000,
+  wsCommandBurst: 1_000_000,
+  wsQueuedCommands: 10_000,
+  httpRequestsPerSecond: 1_000_000,
+  httpRequestBurst: 1_000_000,
+};
+
 /** `stoa serve` on the data dir (and the database, if a URL is given), on a free port; resolves with its URL once it listens. */
 export function serveChild(dir: string, databaseUrl?: string): Promise<{ child: ChildProcess; url: string }> {
   const bin = path.join(ROOT, 'bin', 'stoa.js');
@@ -210,7 +221,13 @@ export function serveChild(dir: string, databaseUrl?: string): Promise<{ child: 
   const database = databaseUrl === undefined ? [] : ['--database-url', databaseUrl];
   // STOA_BENCH_NODE_ARGS: options for the server's Node, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it.
   const nodeArgs = (process.env.STOA_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const child = spawn(process.execPath, [...nodeArgs, bin, 'serve', '--data-dir', dir, ...database, '--port', '0', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // The load generator plays thousands of users from one address, some benches many
+  // clients with one user's token: the per-address and per-user limits (D9) are raised
+  // so the bench measures the server's work, not its refusals.
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const config = path.join(dir, 'bench-config.json');
+  fs.writeFileSync(config, JSON.stringify({ limits: BENCH_LIMITS }), { mode: 0o600 });
+  const child = spawn(process.execPath, [...nodeArgs, bin, 'serve', '--data-dir', dir, '--config', config, ...database, '--port', '0', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`stoa serve did not start: ${out}`)), 60_000);

@@ -19,6 +19,7 @@ import { BlobStore } from './files/blob-store.js';
 import type { Gateway } from './realtime/gateway.js';
 import type { SipGateway } from './sip/gateway.js';
 import { ComplianceWorker, type WorkerOptions } from './compliance/worker.js';
+import { LoginThrottle } from './auth/throttle.js';
 
 export interface Runtime {
   config: Config;
@@ -61,7 +62,15 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     checkDeploymentPool(deployment, config.poolFqdn);
     const bus: EventBus = new InProcessEventBus(options.onBusError);
     const blobs = BlobStore.open(path.join(dataDir, FILES_DIR));
-    const services = makeServices({ store, bus, poolFqdn: deployment.poolFqdn, blobs });
+    const limits = config.limits;
+    const services = makeServices({
+      store,
+      bus,
+      poolFqdn: deployment.poolFqdn,
+      blobs,
+      throttle: new LoginThrottle({ maxFailures: limits.signInFailuresPerUser, maxAddressFailures: limits.signInFailuresPerAddress, windowMs: limits.signInWindowMs }),
+      paths: { dataDir, outputDirectories: config.complianceOutputDirectories.map((d) => path.resolve(d)) },
+    });
     const compliance = new ComplianceWorker(services, { dataDir, modules: config.complianceAdapters, batchSize: config.complianceBatchSize, ...options.compliance });
     return {
       config,
@@ -158,14 +167,17 @@ export async function startServer(config: Config, print: (text: string) => void 
     });
     const passwordFile = writeInitialPassword(runtime.dataDir, admin);
     const metrics = new Metrics();
-    gateway = new Gateway(runtime.services, logger, metrics);
+    gateway = new Gateway(runtime.services, logger, metrics, config.limits);
     const controlSecret = randomBytes(32).toString('base64url');
-    const app = await buildHttpServer(runtime, logger, { gateway, metrics, controlSecret });
+    const app = await buildHttpServer(runtime, logger, { gateway, metrics, controlSecret, limits: config.limits, metricsToken: metricsToken(config, runtime.dataDir) });
     gateway.attach(app.server);
     await app.listen({ host: config.host, port: config.port });
+    // A listener's own errors (accept failing at the file limit, say) are logged; they
+    // never reach the process. Each connection's errors are handled where it is served.
+    app.server.on('error', (err) => logger.error({ err }, 'HTTP listener error'));
     if (config.sip.enabled) {
       const { SipGateway } = await import('./sip/gateway.js');
-      sip = new SipGateway(runtime.services, gateway, logger, config.sip);
+      sip = new SipGateway(runtime.services, gateway, logger, { ...config.sip, connectionsPerAddress: config.limits.sipConnectionsPerAddress, registerTimeoutMs: config.limits.sipRegisterTimeoutMs }, metrics);
       sipAddress = await sip.listen();
     }
     const address = app.server.address();
@@ -212,6 +224,28 @@ export async function startServer(config: Config, print: (text: string) => void 
     await runtime.close();
     throw err;
   }
+}
+
+/** The default file of the /metrics bearer token (owner-only, made on first start). */
+export const METRICS_TOKEN_FILE = 'metrics-token';
+
+/**
+ * Who may read /metrics (config `metrics`): undefined for anyone, null for no one,
+ * else the bearer token a scraper presents. The default token file is made on first use.
+ */
+function metricsToken(config: Config, dataDir: string): string | null | undefined {
+  if (config.metrics.access === 'public') return undefined;
+  if (config.metrics.access === 'off') return null;
+  const file = config.metrics.tokenFile ?? path.join(dataDir, METRICS_TOKEN_FILE);
+  if (config.metrics.tokenFile === undefined && !fs.existsSync(file)) fs.writeFileSync(file, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+  let token: string;
+  try {
+    token = fs.readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    throw new Error(`metrics.tokenFile: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  if (token.length < 16) throw new Error(`metrics.tokenFile: ${file} must hold a token of at least 16 characters`);
+  return token;
 }
 
 /** The password file is written before the server listens: the banner only reports it. */

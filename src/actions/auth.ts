@@ -5,7 +5,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { SessionKind, SessionRecord } from '../store/types.js';
-import { AppError } from '../domain/errors.js';
+import { AppError, isAppError } from '../domain/errors.js';
+import { subjectKey } from '../auth/throttle.js';
 import { normaliseSipUri } from '../domain/principals.js';
 import { verifyPassword } from '../auth/password.js';
 import { loadActorFacts } from '../access/actor.js';
@@ -32,38 +33,71 @@ export interface SignedIn {
 /** A scrypt verification for unknown users too, so timing does not reveal who exists. */
 const DUMMY_HASH = 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
 
-export async function signIn(services: Services, user: string, password: string): Promise<SignedIn> {
-  const bad = new AppError('INVALID_CREDENTIALS', 'the user name or password is wrong');
-  let key: string;
+/** Where a sign-in comes from: its address counts against the per-address budget. */
+export interface SignInFrom {
+  address: string;
+}
+
+/**
+ * The throttle around one sign-in attempt (D8: one budget per principal whatever the
+ * method and however the name is written). `attempt` returns the principal on success
+ * and throws INVALID_CREDENTIALS for a wrong secret; TOO_MANY_ATTEMPTS (with
+ * `retryAfterMs`) once the account's or the address's budget is spent.
+ */
+export async function throttled<T>(services: Services, typed: string, from: SignInFrom, attempt: (key: string | undefined, principalId: number | undefined) => Promise<T>): Promise<T> {
+  let key: string | undefined;
   try {
-    key = normaliseSipUri(user);
+    key = normaliseSipUri(typed);
   } catch {
-    await verifyPassword(password, DUMMY_HASH);
-    throw bad;
+    key = undefined;
   }
-  const principal = await services.store.principals.getByKey(key);
-  const ok = await verifyPassword(password, principal?.passwordHash ?? DUMMY_HASH);
-  if (principal === undefined || principal.kind !== 'user' || principal.passwordHash === null || !ok) throw bad;
-  const facts = await loadActorFacts(services.store, { kind: 'user', principalId: principal.id });
-  if (!canUseService(facts)) {
-    throw new AppError('SERVICE_DISABLED', 'this account may not use Persistent Chat (disabled, federated, or switched off by policy)');
+  const principal = key === undefined ? undefined : await services.store.principals.getByKey(key);
+  const subject = subjectKey(principal?.id, key, typed);
+  const wait = services.throttle.retryAfter(subject, from.address);
+  if (wait > 0) {
+    throw new AppError('TOO_MANY_ATTEMPTS', `too many failed sign-ins; try again in ${Math.ceil(wait / 60_000)} minute(s)`, { retryAfterMs: wait });
   }
-  const token = newToken('session');
-  const now = services.clock();
-  await services.store.sessions.insert({
-    tokenHash: hashToken(token),
-    principalId: principal.id,
-    kind: 'session',
-    name: 'sign-in',
-    createdAt: now,
-    expiresAt: now + SESSION_LIFETIME_MS,
-    lastUsedAt: now,
+  try {
+    const result = await attempt(key, principal?.id);
+    services.throttle.succeed(subject);
+    return result;
+  } catch (err) {
+    if (isAppError(err) && err.code === 'INVALID_CREDENTIALS') services.throttle.fail(subject, from.address);
+    throw err;
+  }
+}
+
+export async function signIn(services: Services, user: string, password: string, from: SignInFrom): Promise<SignedIn> {
+  return throttled(services, user, from, async (key) => {
+    const bad = new AppError('INVALID_CREDENTIALS', 'the user name or password is wrong');
+    if (key === undefined) {
+      await verifyPassword(password, DUMMY_HASH);
+      throw bad;
+    }
+    const principal = await services.store.principals.getByKey(key);
+    const ok = await verifyPassword(password, principal?.passwordHash ?? DUMMY_HASH);
+    if (principal === undefined || principal.kind !== 'user' || principal.passwordHash === null || !ok) throw bad;
+    const facts = await loadActorFacts(services.store, { kind: 'user', principalId: principal.id });
+    if (!canUseService(facts)) {
+      throw new AppError('SERVICE_DISABLED', 'this account may not use Persistent Chat (disabled, federated, or switched off by policy)');
+    }
+    const token = newToken('session');
+    const now = services.clock();
+    await services.store.sessions.insert({
+      tokenHash: hashToken(token),
+      principalId: principal.id,
+      kind: 'session',
+      name: 'sign-in',
+      createdAt: now,
+      expiresAt: now + SESSION_LIFETIME_MS,
+      lastUsedAt: now,
+    });
+    return {
+      token,
+      expiresAt: new Date(now + SESSION_LIFETIME_MS).toISOString(),
+      user: { sipUri: principal.key, displayName: principal.displayName, administrator: facts.kind === 'user' && facts.isAdmin },
+    };
   });
-  return {
-    token,
-    expiresAt: new Date(now + SESSION_LIFETIME_MS).toISOString(),
-    user: { sipUri: principal.key, displayName: principal.displayName, administrator: facts.kind === 'user' && facts.isAdmin },
-  };
 }
 
 /** The user a legacy client names; INVALID_CREDENTIALS when there is none. */
@@ -211,7 +245,7 @@ export async function createApiToken(
   input: { user?: string; name: string; expiresInDays?: number },
 ): Promise<{ token: string; info: ApiTokenView }> {
   const name = String(input.name ?? '').trim();
-  if (name === '' || name.length > 100) throw new AppError('INVALID_NAME', 'an API token needs a name of 1–100 characters');
+  if (name === '' || name.length > 100 || /\p{Cc}/u.test(name)) throw new AppError('INVALID_NAME', 'an API token needs a name of 1–100 characters without control characters');
   if (input.expiresInDays !== undefined && (!Number.isInteger(input.expiresInDays) || input.expiresInDays < 1 || input.expiresInDays > 3650)) {
     throw new AppError('INVALID_VALUE', 'expiry must be 1–3650 days');
   }

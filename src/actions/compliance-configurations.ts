@@ -3,6 +3,7 @@ import {
   COMPLIANCE_CONFIGURATION_DEFAULTS,
   checkRunInterval,
   normaliseOutputDirectory,
+  resolveOutputDirectory,
   parseAdapterType,
   type ComplianceConfiguration,
 } from '../domain/settings.js';
@@ -38,7 +39,7 @@ export const complianceConfigurations = scopedSettingsActions<
   defaults: COMPLIANCE_CONFIGURATION_DEFAULTS,
   present: presentComplianceConfiguration,
   event: 'compliance_configuration.changed',
-  apply(current, input, problems) {
+  apply(current, input, problems, services) {
     const next = { ...current };
     problems.check(() => {
       if (input.adapterType !== undefined) next.adapterType = parseAdapterType(input.adapterType);
@@ -47,7 +48,9 @@ export const complianceConfigurations = scopedSettingsActions<
       if (input.adapterName !== undefined) next.adapterName = normaliseText(input.adapterName, 'AdapterName', 256) ?? '';
     });
     problems.check(() => {
-      if (input.adapterOutputDirectory !== undefined) next.adapterOutputDirectory = normaliseOutputDirectory(input.adapterOutputDirectory);
+      if (input.adapterOutputDirectory === undefined) return;
+      next.adapterOutputDirectory = normaliseOutputDirectory(input.adapterOutputDirectory);
+      if (services.paths !== undefined) resolveOutputDirectory(next.adapterOutputDirectory, services.paths.dataDir, services.paths.outputDirectories);
     });
     problems.check(() => {
       if (input.runInterval !== undefined) next.runIntervalSeconds = checkRunInterval(parseTimeSpan(input.runInterval, 'RunInterval'));

@@ -10,6 +10,7 @@ import type { DomainEvent } from '../events/types.js';
 import type { BlobStore } from '../files/blob-store.js';
 import type { NewComplianceEvent } from '../store/types.js';
 import { channelUri, type ComplianceEventType } from '../domain/compliance.js';
+import { LoginThrottle } from '../auth/throttle.js';
 
 /** Who is in which room right now (the realtime gateway keeps it; none without a server). */
 export interface Presence {
@@ -29,10 +30,23 @@ export interface Services {
   instanceId: string;
   /** Where uploaded files live (absent: this entry point handles no files). */
   blobs?: BlobStore;
+  /** Failed sign-ins per account and address: one budget for every way of signing in. */
+  throttle: LoginThrottle;
+  /**
+   * Where server-side paths named in settings may point (D9): inside the data dir, or
+   * under a directory the configuration file allows. Absent: no data dir (tests).
+   */
+  paths?: AllowedPaths;
+}
+
+export interface AllowedPaths {
+  dataDir: string;
+  /** Extra roots for compliance output (the configuration's complianceOutputDirectories). */
+  outputDirectories: readonly string[];
 }
 
 export function makeServices(parts: Pick<Services, 'store' | 'bus' | 'poolFqdn'> & Partial<Services>): Services {
-  return { clock: () => Date.now(), newGuid: () => randomUUID(), presence: NO_PRESENCE, instanceId: randomUUID(), ...parts };
+  return { clock: () => Date.now(), newGuid: () => randomUUID(), presence: NO_PRESENCE, instanceId: randomUUID(), throttle: new LoginThrottle(), ...parts };
 }
 
 /** Who asks: a signed-in user, or the local administrator working on the data dir. */

@@ -11,14 +11,9 @@ export async function claimNodeName(tx: Tx, name: string, kind: 'category' | 'ro
   const key = nameKey(name);
   const holder = await tx.store.nodeNames.holder(key);
   if (holder !== undefined) {
-    const existing = holder === 'room' ? await tx.store.rooms.getByNameKey(key) : await tx.store.categories.getByNameKey(key);
-    const taken = existing?.name ?? name;
-    throw new AppError(
-      'NAME_TAKEN',
-      holder === kind
-        ? `a ${kind} named '${taken}' already exists (names ignore case)`
-        : `'${taken}' is already the name of a ${holder}; rooms and categories need different names`,
-    );
+    // The same answer whoever holds the name and whether the caller may see it: a Secret
+    // room's existence and spelling must not be probed by naming rooms (D1).
+    throw new AppError('NAME_TAKEN', `the name '${name}' is not available (room and category names are unique, ignoring case)`);
   }
   await tx.store.nodeNames.claim(key, kind);
 }

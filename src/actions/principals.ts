@@ -237,6 +237,9 @@ export async function checkUpdatePrincipal(
     await doInviteGainedMembers(tx, affiliationsBefore);
     const view = await present(tx.store, updated);
     tx.emit({ type: 'principal.updated', principalId: principal.id, key: principal.key });
+    // A disabled account's sessions and API tokens end with it: enabling it again later
+    // does not bring them back (the user signs in anew, tokens are issued anew).
+    if (principal.status === 'active' && updated.status !== 'active') await doEndSessions(tx, principal.id, 'all');
     await emitDirectoryChanged(tx, [principal.id]);
     tx.record({ action: 'update', kind: principal.kind, identity: view.key, details: diff(before, view) });
     return view;
@@ -310,8 +313,8 @@ export async function checkSetPassword(
   actor: Actor,
   user: string,
   password: string,
-  options: WriteOptions & { legacy?: boolean } = {},
-): Promise<Outcome<{ user: string; legacySignIn: boolean }>> {
+  options: WriteOptions & { legacy?: boolean; keepApiTokens?: boolean } = {},
+): Promise<Outcome<{ user: string; legacySignIn: boolean; endedSessions: number }>> {
   checkPasswordStrength(password);
   const hash = await hashPassword(password);
   return runWrite(services, actor, options, async (tx) => {
@@ -324,19 +327,21 @@ export async function checkSetPassword(
     const hadLegacy = (await tx.store.principals.legacySecrets([principal.id])).has(principal.id);
     const legacy = options.legacy ?? hadLegacy;
     await tx.store.principals.setLegacySecret(principal.id, legacy ? ntHash(password).toString('hex') : null, tx.now);
-    // A new password signs the user out everywhere (API tokens stay: they are not passwords).
-    const ended = (await tx.store.sessions.list(principal.id, 'session')).map((s) => s.tokenHash);
-    await tx.store.sessions.deleteForPrincipal(principal.id, 'session');
+    // A new password signs the user out everywhere and revokes their API tokens (a
+    // password change is what people do when they fear a leak), unless they keep them.
+    const ended = await doEndSessions(tx, principal.id, options.keepApiTokens === true ? 'session' : 'all');
     tx.emit({ type: 'principal.updated', principalId: principal.id, key: principal.key });
-    if (ended.length > 0) tx.emit({ type: 'session.ended', principalId: principal.id, tokenHashes: ended });
     tx.record({
       action: 'set',
       kind: 'password',
       identity: principal.name,
       ...(legacy === hadLegacy ? {} : { details: { legacySignIn: { from: hadLegacy, to: legacy } } }),
-      ...(legacy ? { notes: ['legacy clients sign in with this password too (NTLM; its NT hash is stored)'] } : {}),
+      notes: [
+        ...(legacy ? ['legacy clients sign in with this password too (NTLM; its NT hash is stored)'] : []),
+        options.keepApiTokens === true ? 'sessions signed out; API tokens kept' : 'sessions signed out and API tokens revoked',
+      ],
     });
-    return { user: principal.name, legacySignIn: legacy };
+    return { user: principal.name, legacySignIn: legacy, endedSessions: ended };
   });
 }
 
@@ -362,3 +367,11 @@ export async function listPrincipals(services: Services, actor: Actor, filters: 
   return presentPrincipals(store, principals);
 }
 
+
+/** Ends a user's sessions (and API tokens, with 'all'): deleted, their connections closed after commit. */
+async function doEndSessions(tx: Tx, principalId: number, kind: 'session' | 'all'): Promise<number> {
+  const sessions = await tx.store.sessions.list(principalId, kind === 'all' ? undefined : 'session');
+  await tx.store.sessions.deleteForPrincipal(principalId, kind === 'all' ? undefined : 'session');
+  if (sessions.length > 0) tx.emit({ type: 'session.ended', principalId, tokenHashes: sessions.map((s) => s.tokenHash) });
+  return sessions.length;
+}

@@ -18,15 +18,15 @@ export interface ScopedSettingsKind<S, I, V extends { identity: string }> {
   store(store: Store): ScopedSettingsStore<S>;
   defaults: S;
   /** Applies validated input over current settings; reports every invalid field at once. */
-  apply(current: S, input: I, problems: Problems): S;
+  apply(current: S, input: I, problems: Problems, services: Services): S;
   present(record: ScopedRecord<S>): V;
   event: Extract<DomainEvent['type'], 'configuration.changed' | 'compliance_configuration.changed'>;
 }
 
 export function scopedSettingsActions<S, I, V extends { identity: string }>(kind: ScopedSettingsKind<S, I, V>) {
-  function validated(current: S, input: I): S {
+  function validated(current: S, input: I, services: Services): S {
     const problems = new Problems();
-    const next = kind.apply(current, input, problems);
+    const next = kind.apply(current, input, problems, services);
     problems.throwIfAny();
     return next;
   }
@@ -48,7 +48,7 @@ export function scopedSettingsActions<S, I, V extends { identity: string }>(kind
       if (id.scope === 'global') {
         throw new AppError('SCOPE_NOT_ALLOWED', `the global ${kind.noun} always exists: change it with stoa ${kind.command} set`);
       }
-      const settings = validated(kind.defaults, input);
+      const settings = validated(kind.defaults, input, services);
       return runWrite(services, actor, options, async (tx) => {
         await admin(tx.store, actor);
         if ((await kind.store(tx.store).getByKey(id.key)) !== undefined) {
@@ -66,7 +66,7 @@ export function scopedSettingsActions<S, I, V extends { identity: string }>(kind
       return runWrite(services, actor, options, async (tx) => {
         await admin(tx.store, actor);
         const record = await find(tx.store, services.poolFqdn, identity);
-        const updated = await kind.store(tx.store).update(record.id, validated(record.settings, input), tx.now);
+        const updated = await kind.store(tx.store).update(record.id, validated(record.settings, input, services), tx.now);
         const view = kind.present(updated);
         tx.emit({ type: kind.event, identity: view.identity });
         tx.record({ action: 'update', kind: kind.noun, identity: view.identity, details: diff(kind.present(record), view) });

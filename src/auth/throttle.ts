@@ -1,8 +1,10 @@
 /**
- * Login throttling: after `maxFailures` failed sign-ins for one user name (from any
+ * Login throttling: after `maxFailures` failed sign-ins for one account (from any
  * address), or `maxAddressFailures` from one address (for any users: guessing across
  * accounts; higher, as many people can share an address), further attempts are refused
- * until the window has passed. Kept in memory per server process.
+ * until the window has passed. Kept in memory per server process, one for every way of
+ * signing in (the sign-in actions hold it). The account is a key the caller resolves
+ * (`subjectKey`): however a name is written, one account has one budget.
  */
 export interface ThrottleOptions {
   maxFailures: number;
@@ -10,6 +12,8 @@ export interface ThrottleOptions {
   windowMs: number;
   clock?: () => number;
 }
+
+const MAX_KEYS = 100_000;
 
 export class LoginThrottle {
   private readonly failures = new Map<string, number[]>();
@@ -28,10 +32,10 @@ export class LoginThrottle {
   }
 
   /** Milliseconds until another attempt is allowed, or 0. */
-  retryAfter(user: string, address: string): number {
+  retryAfter(subject: string, address: string): number {
     let wait = 0;
     const limits: [string, number][] = [
-      [`u:${user.toLowerCase()}`, this.options.maxFailures],
+      [`u:${subject}`, this.options.maxFailures],
       [`a:${address}`, this.options.maxAddressFailures],
     ];
     for (const [key, max] of limits) {
@@ -41,17 +45,37 @@ export class LoginThrottle {
     return wait;
   }
 
-  fail(user: string, address: string): void {
+  fail(subject: string, address: string): void {
     const now = this.clock();
-    for (const key of [`u:${user.toLowerCase()}`, `a:${address}`]) this.failures.set(key, [...this.recent(key), now]);
-    if (this.failures.size > 100_000) this.sweep();
+    for (const key of [`u:${subject}`, `a:${address}`]) this.failures.set(key, [...this.recent(key), now].slice(-this.cap(key)));
+    if (this.failures.size > MAX_KEYS) this.sweep();
   }
 
-  succeed(user: string): void {
-    this.failures.delete(`u:${user.toLowerCase()}`);
+  succeed(subject: string): void {
+    this.failures.delete(`u:${subject}`);
   }
 
+  /** No more failure times are kept than the limit needs (memory stays bounded under a flood). */
+  private cap(key: string): number {
+    return key.startsWith('u:') ? this.options.maxFailures : this.options.maxAddressFailures;
+  }
+
+  /** Forgets expired failures; past the bound, the oldest keys too (memory stays bounded). */
   private sweep(): void {
     for (const key of [...this.failures.keys()]) this.recent(key);
+    for (const key of this.failures.keys()) {
+      if (this.failures.size <= MAX_KEYS / 2) break;
+      this.failures.delete(key);
+    }
   }
+}
+
+/**
+ * The throttle's key for a sign-in name: the principal it resolves to, else the name
+ * normalised the way principals are keyed (case, `sip:` prefix, spaces), else the
+ * name trimmed and lower-cased.
+ */
+export function subjectKey(principalId: number | undefined, normalised: string | undefined, typed: string): string {
+  if (principalId !== undefined) return `p:${principalId}`;
+  return `n:${normalised ?? typed.trim().toLowerCase().slice(0, 320)}`;
 }

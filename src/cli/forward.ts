@@ -5,7 +5,9 @@
  * exit code. Used for the server on this data dir (authenticated by the secret in its
  * owner-only control file) and for `--server URL` with an administrator's API token.
  */
+import fs from 'node:fs';
 import { cliEnvironment } from './environment.js';
+import { UsageError } from './options.js';
 import { promptPassword } from './password-input.js';
 
 /** Global options that choose a deployment: the server uses its own. */
@@ -39,9 +41,39 @@ export interface ForwardTarget {
   token: string;
 }
 
+/**
+ * Options that name a file on this machine: read here and sent as the option that
+ * carries the content (the server reads no paths it is sent, D9).
+ */
+const LOCAL_FILES: Record<string, string> = { '--custom-configuration-file': '--custom-configuration' };
+
+export function inlineLocalFiles(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    const [name, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const carrier = LOCAL_FILES[name];
+    if (carrier === undefined) {
+      out.push(arg);
+      continue;
+    }
+    const file = inline ?? args[++i];
+    if (file === undefined) throw new UsageError(`${name} needs a file`);
+    let content: string;
+    try {
+      content = fs.readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`);
+    }
+    out.push(carrier, content);
+  }
+  return out;
+}
+
 /** Standard input the command will read, gathered here because the server cannot ask. */
-async function gatherInput(args: string[]): Promise<{ args: string[]; stdin?: string }> {
+async function gatherInput(given: string[]): Promise<{ args: string[]; stdin?: string }> {
   const env = cliEnvironment();
+  const args = inlineLocalFiles(given);
   if (args.includes('--password-stdin')) return { args, stdin: await env.readStdin() };
   if (args.includes('passwd') && env.stdinIsTTY) return { args: [...args, '--password-stdin'], stdin: await promptPassword() };
   return { args };

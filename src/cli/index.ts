@@ -71,6 +71,19 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * `stoa room get | head`: once the reader closes the pipe, output is dropped quietly and
+ * the command finishes what it was doing (a change is never cut off halfway).
+ */
+function quietOnClosedOutput(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+      stream.write = () => true;
+    });
+  }
+}
+
 function report(json: boolean, code: string, message: string): void {
   cliEnvironment().err(json ? JSON.stringify({ error: { code, message } }) : `stoa: ${message} [${code}]`);
 }
@@ -79,9 +92,38 @@ function report(json: boolean, code: string, message: string): void {
 export async function main(argv: string[], env?: CliEnvironment): Promise<number> {
   if (env === undefined) {
     process.umask(0o077);
+    quietOnClosedOutput();
     return runInEnvironment(processEnvironment(argv), () => run(argv));
   }
   return runInEnvironment(env, () => run(argv));
+}
+
+/** Global options that take a value (skipped when looking for the command's name). */
+const VALUE_OPTIONS = new Set(['--data-dir', '--database-url', '--pool-fqdn', '--config', '--server', '--token']);
+
+/**
+ * The command words as given (`room`, `get`), checked before commander runs: with
+ * `--help`, commander would print the nearest known command's help and exit 0, hiding
+ * that `stoa pool --help` names no command at all.
+ */
+function checkCommandWords(program: Command, args: readonly string[]): void {
+  let current = program;
+  for (let i = 0; i < args.length && current.commands.length > 0; i++) {
+    const arg = args[i] as string;
+    if (arg === '--') return;
+    if (arg.startsWith('-')) {
+      if (current === program && VALUE_OPTIONS.has(arg)) i++;
+      continue;
+    }
+    if (arg === 'help') return;
+    const next = current.commands.find((c) => c.name() === arg || c.aliases().includes(arg));
+    if (next === undefined) {
+      const known = current.commands.map((c) => c.name()).join(', ');
+      const where = current === program ? '' : ` ${current.name()}`;
+      throw new UsageError(`unknown command '${[...(current === program ? [] : [current.name()]), arg].join(' ')}' (stoa${where} knows: ${known})`);
+    }
+    current = next;
+  }
 }
 
 async function run(argv: string[]): Promise<number> {
@@ -92,6 +134,7 @@ async function run(argv: string[]): Promise<number> {
       program.outputHelp({ error: true });
       return 2;
     }
+    checkCommandWords(program, argv.slice(2));
     await program.parseAsync(argv);
     return 0;
   } catch (err) {

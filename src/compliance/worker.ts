@@ -9,6 +9,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
+import { resolveOutputDirectory } from '../domain/settings.js';
 import { pathToFileURL } from 'node:url';
 import { complianceTime } from '../domain/compliance.js';
 import type { ComplianceConfiguration } from '../domain/settings.js';
@@ -154,10 +155,9 @@ export class ComplianceWorker {
     );
   }
 
+  /** Checked again at each run: a setting from an older version or an archive may point anywhere. */
   outputDirectory(settings: ComplianceConfiguration): string {
-    const dir = settings.adapterOutputDirectory.trim();
-    if (dir === '') return path.join(this.options.dataDir, COMPLIANCE_DIR);
-    return path.resolve(this.options.dataDir, dir);
+    return resolveOutputDirectory(settings.adapterOutputDirectory, this.options.dataDir, this.services.paths?.outputDirectories ?? []);
   }
 
   private async adapter(settings: ComplianceConfiguration): Promise<ComplianceAdapter> {

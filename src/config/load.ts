@@ -25,10 +25,35 @@ function readFile(file: string): ConfigInput {
 }
 
 function fromEnvironment(env: NodeJS.ProcessEnv): ConfigInput {
-  const out: Record<string, string> = {};
+  const out: Record<string, unknown> = {};
   for (const [name, key] of Object.entries(ENVIRONMENT)) {
     const value = env[name];
     if (value !== undefined && value !== '') out[key] = value;
+  }
+  const sip = sipSettings(env.STOA_SIP_PORT, env.STOA_SIP_TRUSTED_NETWORKS);
+  if (sip !== undefined) out.sip = sip;
+  return out;
+}
+
+/**
+ * The SIP endpoint's port and trusted networks as `--sip-port` / `--sip-trusted-networks`
+ * (or STOA_SIP_PORT / STOA_SIP_TRUSTED_NETWORKS) give them: a port turns the endpoint on.
+ */
+export function sipSettings(port: string | undefined, trusted: string | undefined): Record<string, unknown> | undefined {
+  const out: Record<string, unknown> = {};
+  if (port !== undefined && port !== '') Object.assign(out, { enabled: true, port });
+  if (trusted !== undefined && trusted !== '') out.trustedNetworks = trusted.split(',').map((r) => r.trim()).filter((r) => r !== '');
+  return Object.keys(out).length === 0 ? undefined : out;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Later layers win key by key; nested sections (sip, limits, metrics) merge rather than replace. */
+function merge(base: Record<string, unknown>, layer: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...base };
+  for (const [key, value] of Object.entries(layer)) {
+    if (value === undefined) continue;
+    out[key] = isObject(value) && isObject(out[key]) ? merge(out[key], value) : value;
   }
   return out;
 }
@@ -39,11 +64,10 @@ export function loadConfig(options: {
   env?: NodeJS.ProcessEnv;
   overrides?: ConfigInput;
 }): Config {
-  const layers: ConfigInput = {
-    ...(options.file === undefined ? {} : readFile(options.file)),
-    ...fromEnvironment(options.env ?? process.env),
-    ...Object.fromEntries(Object.entries(options.overrides ?? {}).filter(([, v]) => v !== undefined)),
-  };
+  const layers = [options.file === undefined ? {} : readFile(options.file), fromEnvironment(options.env ?? process.env), options.overrides ?? {}].reduce<Record<string, unknown>>(
+    (all, layer) => merge(all, layer),
+    {},
+  );
   const result = configSchema.safeParse(layers);
   if (!result.success) {
     throw new ConfigError(

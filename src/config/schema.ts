@@ -9,6 +9,53 @@ import { z } from 'zod';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+const count = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
+
+/**
+ * What one client may consume (D9). Every value has a default that suits a production
+ * server; docs/operations.md ("Limits") lists each with its effect. A load test that
+ * plays thousands of users from one address raises the per-address and per-user ones.
+ */
+export const limitsSchema = z
+  .object({
+    /** Largest JSON body of an API request (the admin CLI route takes adminCliBodyBytes). */
+    bodyBytes: count(1024, 64 * 2 ** 20, 2 ** 20),
+    adminCliBodyBytes: count(1024, 256 * 2 ** 20, 2 * 2 ** 20),
+    /** Time to receive a request's headers. */
+    headersTimeoutMs: count(1000, 600_000, 10_000),
+    /** Time to receive a whole request, headers and body (uploads included). */
+    requestTimeoutMs: count(1000, 3_600_000, 300_000),
+    /** A connection with no traffic for this long is closed (a stalled body, an idle keep-alive). */
+    idleTimeoutMs: count(1000, 3_600_000, 30_000),
+    /** Open HTTP and WebSocket connections from one address (a proxy or NAT counts once). */
+    connectionsPerAddress: count(1, 1_000_000, 1000),
+    /** Open WebSocket connections of one user (tabs, devices, bots). */
+    wsConnectionsPerUser: count(1, 100_000, 20),
+    /** Largest WebSocket frame a client may send. */
+    wsFrameBytes: count(1024, 16 * 2 ** 20, 512 * 1024),
+    /** Commands of one WebSocket connection waiting behind the one being handled. */
+    wsQueuedCommands: count(1, 10_000, 32),
+    /** WebSocket commands per second of one user (all connections), and the burst above it. */
+    wsCommandsPerSecond: count(1, 1_000_000, 20),
+    wsCommandBurst: count(1, 1_000_000, 60),
+    /** Refused commands within 10 s after which a connection that ignores the errors is closed. */
+    wsRefusalsBeforeClose: count(1, 1_000_000, 100),
+    /** Signed-in API requests per second of one user, and the burst above it. */
+    httpRequestsPerSecond: count(1, 1_000_000, 50),
+    httpRequestBurst: count(1, 1_000_000, 200),
+    /** Open SIP connections from one address, and the time a new one has to sign in. */
+    sipConnectionsPerAddress: count(1, 1_000_000, 200),
+    sipRegisterTimeoutMs: count(1000, 3_600_000, 30_000),
+    /** Failed sign-ins per user (any address) and per address (any user) within the window. */
+    signInFailuresPerUser: count(1, 1_000_000, 10),
+    signInFailuresPerAddress: count(1, 1_000_000, 100),
+    signInWindowMs: count(1000, 86_400_000, 15 * 60_000),
+  })
+  .strict();
+
+export type Limits = z.infer<typeof limitsSchema>;
+export const DEFAULT_LIMITS: Limits = limitsSchema.parse({});
+
 export const configSchema = z
   .object({
     /** SQLite database (unless databaseUrl), file store and compliance output. */
@@ -31,6 +78,25 @@ export const configSchema = z
     complianceAdapters: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'adapter names are letters, digits, - and _'), z.string().min(1)).default({}),
     /** Events per compliance batch: at most one output file (per room) per batch. */
     complianceBatchSize: z.coerce.number().int().min(1).max(100_000).default(5000),
+    /** Resource limits per connection, user and address (D9, docs/operations.md). */
+    limits: limitsSchema.default(DEFAULT_LIMITS),
+    /**
+     * Directories outside the data dir where compliance output may be written
+     * (AdapterOutputDirectory). Only this file, never a command over the network, widens it.
+     */
+    complianceOutputDirectories: z.array(z.string().min(1)).default([]),
+    /**
+     * Who may read /metrics: `token` (Authorization: Bearer <the contents of tokenFile>;
+     * default file `<dataDir>/metrics-token`, made on first start), `public` (anyone who
+     * reaches the port), or `off`.
+     */
+    metrics: z
+      .object({
+        access: z.enum(['token', 'public', 'off']).default('token'),
+        tokenFile: z.string().min(1).optional(),
+      })
+      .strict()
+      .default({ access: 'token' }),
     /** Password of the first administrator account (otherwise one is generated). */
     adminPassword: z.string().optional(),
     /**

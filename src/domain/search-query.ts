@@ -64,9 +64,16 @@ export function parseSearchDate(value: string, what: string): number {
   return time;
 }
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 export function parseSearchQuery(text: string): SearchQuery {
   if (text.length > SEARCH_QUERY_MAX_LENGTH) {
     throw new AppError('INVALID_VALUE', `a search is at most ${SEARCH_QUERY_MAX_LENGTH} characters`);
+  }
+  // Nothing a message can hold is a control character or half a surrogate pair, and
+  // neither database takes a NUL: such a search is refused rather than run.
+  if (/\p{Cc}/u.test(text.replace(/[\t\n\r]/g, ' ')) || LONE_SURROGATE.test(text)) {
+    throw new AppError('INVALID_VALUE', 'a search must not contain control characters or broken Unicode');
   }
   const query: SearchQuery = { terms: [], rooms: [], categories: [], authors: [] };
   for (const token of tokenize(text)) {

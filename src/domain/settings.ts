@@ -2,6 +2,7 @@
  * Scoped settings: Persistent Chat policies (global / site / per-user tag, 01 §2.5),
  * service configuration and compliance configuration (global / site / service, §2.6–2.7).
  */
+import path from 'node:path';
 import { AppError } from './errors.js';
 import { normaliseHttpUrl } from './addins.js';
 import { LIMITS, codePointLength } from './names.js';
@@ -203,6 +204,26 @@ export function checkRunInterval(seconds: number): number {
     throw new AppError('INVALID_VALUE', 'RunInterval must be from 1 minute (00:01:00) to 30 days (30.00:00:00)');
   }
   return seconds;
+}
+
+/**
+ * Where compliance output goes (D9: over the network, paths stay in the data dir): the
+ * data dir's `compliance/` when empty, a relative path inside the data dir, or an
+ * absolute path inside the data dir or under one of `allowed` (the configuration file's
+ * complianceOutputDirectories, which only the machine's owner edits).
+ */
+export function resolveOutputDirectory(dir: string, dataDir: string, allowed: readonly string[]): string {
+  const root = path.resolve(dataDir);
+  if (dir.trim() === '') return path.join(root, 'compliance');
+  const resolved = path.resolve(root, dir.trim());
+  const inside = (base: string) => resolved === path.resolve(base) || resolved.startsWith(path.resolve(base) + path.sep);
+  if (!inside(root) && !allowed.some(inside)) {
+    throw new AppError(
+      'PATH_NOT_ALLOWED',
+      `AdapterOutputDirectory '${dir}' is outside the data dir; use a path inside it, or list the directory in the configuration file's complianceOutputDirectories`,
+    );
+  }
+  return resolved;
 }
 
 export function normaliseOutputDirectory(raw: string): string {

@@ -16,7 +16,7 @@ import { ERRORS, int, str } from './schemas.js';
 /** Commands that make no sense inside a server. */
 const LOCAL_COMMANDS = new Set(['serve']);
 
-export const adminRoutes: FastifyPluginAsync<{ runtime: Runtime; controlSecret: string }> = async (app, { runtime, controlSecret }) => {
+export const adminRoutes: FastifyPluginAsync<{ runtime: Runtime; controlSecret: string; bodyLimit: number }> = async (app, { runtime, controlSecret, bodyLimit }) => {
   const secret = Buffer.from(controlSecret);
   const isControlSecret = (token: string) => {
     const given = Buffer.from(token);
@@ -26,13 +26,13 @@ export const adminRoutes: FastifyPluginAsync<{ runtime: Runtime; controlSecret: 
   app.post<{ Body: { argv: string[]; stdin?: string } }>(
     '/api/v1/admin/cli',
     {
-      bodyLimit: 2 * 1024 * 1024,
+      bodyLimit,
       schema: {
         summary: 'Run a stoa command line in the server (administrators)',
         tags: ['admin'],
         body: {
           type: 'object',
-          properties: { argv: { type: 'array', maxItems: 500, items: { type: 'string', maxLength: 65536 } }, stdin: { type: 'string', maxLength: 1024 * 1024 } },
+          properties: { argv: { type: 'array', maxItems: 500, items: { type: 'string', maxLength: 1024 * 1024 } }, stdin: { type: 'string', maxLength: 1024 * 1024 } },
           required: ['argv'],
           additionalProperties: false,
         },

@@ -4,6 +4,7 @@ import { authenticate, type Authenticated } from '../actions/auth.js';
 import { loadActorFacts } from '../access/actor.js';
 import { canUseService } from '../domain/permissions.js';
 import { AppError } from '../domain/errors.js';
+import type { RateLimiter } from '../auth/rate-limit.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -16,13 +17,21 @@ export function bearerToken(request: FastifyRequest): string | undefined {
   return header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
 }
 
+export type AuthHook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+
 /**
  * preHandler for signed-in routes: a valid token of a user who may use the service. The
  * policy is looked up on every request, so switching it off cuts the user off at once.
+ * With `rate`, each user's requests are counted (D9): over it, 429 RATE_LIMITED.
  */
-export function requireAuth(services: Services) {
-  return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+export function requireAuth(services: Services, rate?: RateLimiter): AuthHook {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const auth = await authenticate(services, bearerToken(request));
+    const wait = rate?.take(auth.actor.principalId) ?? 0;
+    if (wait > 0) {
+      reply.header('retry-after', Math.ceil(wait / 1000));
+      throw new AppError('RATE_LIMITED', `too many requests; try again in ${Math.ceil(wait / 1000)} s`, { retryAfterMs: wait });
+    }
     const facts = await loadActorFacts(services.store, auth.actor);
     if (!canUseService(facts)) throw new AppError('SERVICE_DISABLED', 'this account may not use Persistent Chat');
     request.auth = auth;

@@ -2,9 +2,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Services } from '../actions/context.js';
 import { createApiToken, listApiTokens, revokeApiToken, signIn, signOut, whoAmI } from '../actions/auth.js';
-import { LoginThrottle } from '../auth/throttle.js';
-import { AppError } from '../domain/errors.js';
-import { actorOf, requireAuth } from './auth-hook.js';
+import { isAppError } from '../domain/errors.js';
+import { actorOf, type AuthHook } from './auth-hook.js';
 import { ERRORS, bool, listOf, nullable, ref, str, int } from './schemas.js';
 
 const User = {
@@ -13,8 +12,7 @@ const User = {
   required: ['sipUri', 'displayName', 'administrator'],
 } as const;
 
-export const authRoutes: FastifyPluginAsync<{ services: Services; throttle?: LoginThrottle }> = async (app, { services, throttle = new LoginThrottle() }) => {
-  const auth = requireAuth(services);
+export const authRoutes: FastifyPluginAsync<{ services: Services; auth: AuthHook }> = async (app, { services, auth }) => {
 
   app.post<{ Body: { user: string; password: string } }>(
     '/api/v1/auth/sign-in',
@@ -33,17 +31,11 @@ export const authRoutes: FastifyPluginAsync<{ services: Services; throttle?: Log
     },
     async (request, reply) => {
       const { user, password } = request.body;
-      const wait = throttle.retryAfter(user, request.ip);
-      if (wait > 0) {
-        reply.header('retry-after', Math.ceil(wait / 1000));
-        throw new AppError('TOO_MANY_ATTEMPTS', `too many failed sign-ins; try again in ${Math.ceil(wait / 60_000)} minute(s)`);
-      }
       try {
-        const result = await signIn(services, user, password);
-        throttle.succeed(user);
-        return result;
+        return await signIn(services, user, password, { address: request.ip });
       } catch (err) {
-        if (err instanceof AppError && err.code === 'INVALID_CREDENTIALS') throttle.fail(user, request.ip);
+        const wait = isAppError(err) ? err.details?.retryAfterMs : undefined;
+        if (typeof wait === 'number') reply.header('retry-after', Math.ceil(wait / 1000));
         throw err;
       }
     },

@@ -2,16 +2,12 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Services } from '../actions/context.js';
 import { openDownload, receiveUpload, requestDownload, requestUpload } from '../actions/files.js';
-import { actorOf, requireAuth } from './auth-hook.js';
+import { actorOf, type AuthHook } from './auth-hook.js';
 import { ERRORS, ref, roomParams, str } from './schemas.js';
 
 const tokenParams = { type: 'object', properties: { token: { type: 'string', pattern: '^[A-Za-z0-9_-]{43}$' } }, required: ['token'] } as const;
 
-export const fileRoutes: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
-  const auth = requireAuth(services);
-  // Upload bodies are streamed to the file store as they arrive, never buffered.
-  app.addContentTypeParser('*', (_request, _payload, done) => done(null));
-
+export const fileRoutes: FastifyPluginAsync<{ services: Services; auth: AuthHook }> = async (app, { services, auth }) => {
   app.post<{ Params: { roomId: string }; Body: { name: string; size: number; contentType?: string } }>(
     '/api/v1/rooms/:roomId/files',
     {
@@ -27,14 +23,22 @@ export const fileRoutes: FastifyPluginAsync<{ services: Services }> = async (app
     async (request, reply) => reply.code(201).send(await requestUpload(services, actorOf(request), request.params.roomId, request.body)),
   );
 
-  app.put<{ Params: { token: string } }>(
-    '/api/v1/files/upload/:token',
-    {
-      bodyLimit: Number.MAX_SAFE_INTEGER,
-      schema: { summary: 'Send the bytes of an upload (the token is used once)', tags: ['files'], params: tokenParams, response: { 201: ref('File'), ...ERRORS } },
-    },
-    async (request, reply) => reply.code(201).send(await receiveUpload(services, request.params.token, request.raw)),
-  );
+  // The bytes of an upload, whatever their content type, are streamed to the file store
+  // as they arrive and never parsed or buffered: this context has no body parser but the
+  // pass-through one. The token is looked up before a byte is read; an unknown one is
+  // answered at once and the connection closed (server.ts, lingerClose), and the file
+  // store stops at the size the ticket announced (at most MaxFileSizeKB).
+  await app.register(async (raw) => {
+    raw.removeAllContentTypeParsers();
+    raw.addContentTypeParser('*', (_request, _payload, done) => done(null));
+    raw.put<{ Params: { token: string } }>(
+      '/api/v1/files/upload/:token',
+      {
+        schema: { summary: 'Send the bytes of an upload, any content type (the token is used once)', tags: ['files'], params: tokenParams, response: { 201: ref('File'), ...ERRORS } },
+      },
+      async (request, reply) => reply.code(201).send(await receiveUpload(services, request.params.token, request.raw)),
+    );
+  });
 
   app.post<{ Params: { fileId: string } }>(
     '/api/v1/files/:fileId/download',

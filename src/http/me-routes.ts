@@ -5,15 +5,15 @@ import { searchMessages } from '../actions/messages.js';
 import { listInvitations } from '../actions/directory.js';
 import { addKeywordAlert, addTopicFeed, listKeywordAlerts, listNotifications, listTopicFeeds, removeKeywordAlert, removeTopicFeed } from '../actions/subscriptions.js';
 import type { NotificationKind } from '../store/types.js';
-import { actorOf, requireAuth } from './auth-hook.js';
+import { actorOf, type AuthHook } from './auth-hook.js';
 import { ERRORS, bool, int, listOf, str } from './schemas.js';
 
 const idParams = { type: 'object', properties: { id: { type: 'integer', minimum: 1 } }, required: ['id'] } as const;
 const Keyword = { type: 'object', properties: { id: int, keyword: str }, required: ['id', 'keyword'] } as const;
 const Feed = { type: 'object', properties: { id: int, name: str, query: str }, required: ['id', 'name', 'query'] } as const;
 
-export const meRoutes: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
-  app.addHook('preHandler', requireAuth(services));
+export const meRoutes: FastifyPluginAsync<{ services: Services; auth: AuthHook }> = async (app, { services, auth }) => {
+  app.addHook('preHandler', auth);
 
   app.get<{ Querystring: { q: string; limit?: number; before?: number } }>(
     '/api/v1/search',

@@ -1,5 +1,5 @@
 /** Prometheus metrics at /metrics: process, HTTP, WebSocket and chat counters. */
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, preHandlerHookHandler } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Services } from '../actions/context.js';
 import type { GatewayMetrics } from '../realtime/gateway.js';
@@ -16,6 +16,7 @@ export class Metrics implements GatewayMetrics {
   private readonly sockets = new Gauge({ name: 'stoa_websocket_connections', help: 'Open WebSocket connections', registers: [this.registry] });
   private readonly frames = new Counter({ name: 'stoa_websocket_frames_sent_total', help: 'Frames sent to WebSocket clients', registers: [this.registry] });
   readonly events = new Counter({ name: 'stoa_events_total', help: 'Committed domain events by type', labelNames: ['type'], registers: [this.registry] });
+  private readonly refusals = new Counter({ name: 'stoa_limit_refusals_total', help: 'Connections, frames and commands refused by a limit (D9)', labelNames: ['limit'], registers: [this.registry] });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'stoa_' });
@@ -32,13 +33,18 @@ export class Metrics implements GatewayMetrics {
   delivered(frames: number): void {
     this.frames.inc(frames);
   }
+
+  refused(limit: string): void {
+    this.refusals.labels(limit).inc();
+  }
 }
 
-export const metricsRoutes: FastifyPluginAsync<{ metrics: Metrics; services: Services }> = async (app, { metrics, services }) => {
+/** `allow` decides who may read them (config `metrics`); without it, anyone. */
+export const metricsRoutes: FastifyPluginAsync<{ metrics: Metrics; services: Services; allow?: preHandlerHookHandler }> = async (app, { metrics, services, allow }) => {
   services.bus.subscribe((event) => {
     metrics.events.labels(event.type).inc();
   });
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+  app.get('/metrics', { schema: { hide: true }, ...(allow === undefined ? {} : { preHandler: allow }) }, async (_request, reply) => {
     return reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 };

@@ -9,7 +9,7 @@ import { checkCreateRoom, checkRemoveRoom, checkUpdateRoom, type RoomInput } fro
 import { creatableCategories, getRoomById, roomIdentityById } from '../actions/room-queries.js';
 import type { RoomView } from '../actions/views.js';
 import { buildListEdit, type ListEdit } from '../domain/list-edit.js';
-import { actorOf, requireAuth } from './auth-hook.js';
+import { actorOf, type AuthHook } from './auth-hook.js';
 import { ERRORS, bool, nullable, roomParams, str } from './schemas.js';
 
 const strings = { type: 'array', items: { type: 'string', maxLength: 1000 }, maxItems: 10_000 } as const;
@@ -72,8 +72,8 @@ function toInput(body: RoomBody): RoomInput {
 
 const present = ({ id: _id, guid, ...rest }: RoomView) => ({ id: guid, ...rest });
 
-export const roomManagementRoutes: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
-  app.addHook('preHandler', requireAuth(services));
+export const roomManagementRoutes: FastifyPluginAsync<{ services: Services; auth: AuthHook }> = async (app, { services, auth }) => {
+  app.addHook('preHandler', auth);
   const tags = ['room management'];
 
   app.get(

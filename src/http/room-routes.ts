@@ -5,13 +5,13 @@ import { followRoom, followedRooms, markRead, myRooms, roomsIManage, searchDirec
 import { checkPostMessage, getHistory } from '../actions/messages.js';
 import { describeRoom } from '../actions/presence.js';
 import type { Gateway } from '../realtime/gateway.js';
-import { actorOf, requireAuth } from './auth-hook.js';
+import { actorOf, type AuthHook } from './auth-hook.js';
 import { ERRORS, bool, int, listOf, nullable, ref, roomParams, str } from './schemas.js';
 
 const limitQuery = { type: 'object', properties: { q: { type: 'string', maxLength: 256 }, limit: { type: 'integer', minimum: 1, maximum: 500 } }, additionalProperties: false } as const;
 
-export const roomRoutes: FastifyPluginAsync<{ services: Services; gateway?: Gateway }> = async (app, { services, gateway }) => {
-  app.addHook('preHandler', requireAuth(services));
+export const roomRoutes: FastifyPluginAsync<{ services: Services; auth: AuthHook; gateway?: Gateway }> = async (app, { services, auth, gateway }) => {
+  app.addHook('preHandler', auth);
   const tags = ['rooms'];
 
   app.get<{ Querystring: { q?: string; limit?: number } }>(

@@ -110,5 +110,5 @@ export const ERRORS = {
   429: ref('Error'),
 } as const;
 
-export const roomParams = { type: 'object', properties: { roomId: { type: 'string', maxLength: 64 } }, required: ['roomId'] } as const;
+export const roomParams = { type: 'object', properties: { roomId: { type: 'string', pattern: '^[!-~]{1,64}$' } }, required: ['roomId'] } as const;
 export { str, int, bool, nullable };

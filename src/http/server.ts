@@ -1,8 +1,15 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { timingSafeEqual } from 'node:crypto';
+import type { Socket } from 'node:net';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
+import { AjvCompiler } from '@fastify/ajv-compiler';
+import { DEFAULT_LIMITS, type Limits } from '../config/schema.js';
+import { RateLimiter } from '../auth/rate-limit.js';
+import { AppError, isAppError } from '../domain/errors.js';
+import { requireAuth } from './auth-hook.js';
+import { clientErrorHandler, limitConnectionsPerAddress } from './connection-limits.js';
 import type { Services } from '../actions/context.js';
 import type { Runtime } from '../main.js';
-import { isAppError } from '../domain/errors.js';
 import { VERSION } from '../version.js';
 import type { Gateway } from '../realtime/gateway.js';
 import { healthRoutes } from './health.js';
@@ -21,6 +28,24 @@ export interface HttpParts {
   metrics?: Metrics;
   /** The secret a CLI on this data dir presents to run commands in the server. */
   controlSecret?: string;
+  limits?: Limits;
+  /** Who may read /metrics: anyone (undefined), no one (null), or this bearer token. */
+  metricsToken?: string | null;
+}
+
+/**
+ * Request bodies are validated as sent: no type coercion (`{"text": 12345}` is not a
+ * text) and no silently dropped unknown fields. Query strings and path parameters are
+ * text by nature, so they are still read as the numbers their schemas ask for.
+ */
+function strictValidators() {
+  const factory = AjvCompiler();
+  return (externalSchemas: unknown, options: { customOptions?: object; plugins?: unknown[] }) => {
+    const schemas = externalSchemas as never;
+    const strict = factory(schemas, { ...options, customOptions: { ...options.customOptions, coerceTypes: false, removeAdditional: false } } as never);
+    const lenient = factory(schemas, { ...options, customOptions: { ...options.customOptions, coerceTypes: 'array', removeAdditional: false } } as never);
+    return (route: { httpPart?: string }) => (route.httpPart === 'body' ? strict : lenient)(route);
+  };
 }
 
 /** The HTTP server: one Fastify plugin per resource, registered here. */
@@ -28,15 +53,32 @@ export async function buildHttpServer(runtime: Runtime, logger: FastifyBaseLogge
   const services: Services = runtime.services;
   // Request lines are logged below by route pattern, never by URL: file transfer URLs
   // carry their (short-lived) tokens.
+  const limits = parts.limits ?? DEFAULT_LIMITS;
   const app = Fastify({
     loggerInstance: logger,
     trustProxy: false,
-    bodyLimit: 1024 * 1024,
+    bodyLimit: limits.bodyBytes,
     logController: new LogController({ disableRequestLogging: true }),
+    http: { headersTimeout: limits.headersTimeoutMs, connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs) },
+    requestTimeout: limits.requestTimeoutMs,
+    connectionTimeout: limits.idleTimeoutMs,
+    keepAliveTimeout: Math.min(limits.idleTimeoutMs, 5000),
+    clientErrorHandler,
+    // Malformed URLs and oversized path parameters go through the error handler below.
+    frameworkErrors: (err, _request, reply) => {
+      const [status, code, message] = frameworkError(err);
+      void (reply as FastifyReply).code(status).send({ error: { code, message } });
+    },
+    schemaController: { compilersFactory: { buildValidator: strictValidators() as never } },
   });
   const metrics = parts.metrics ?? new Metrics();
+  limitConnectionsPerAddress(app.server, limits.connectionsPerAddress, () => metrics.refused('connections_per_address'));
+  const auth = requireAuth(services, new RateLimiter({ perSecond: limits.httpRequestsPerSecond, burst: limits.httpRequestBurst }));
   app.decorateRequest('auth', null);
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', async (request, reply) => {
+    // An answer before the body was read (a body announced over the limit): Node would
+    // reset the connection at once; lingerClose (onResponse) closes it without losing the answer.
+    if (!request.raw.complete && reply.getHeader('connection') === 'close') reply.removeHeader('connection');
     reply.header('x-content-type-options', 'nosniff');
     reply.header('x-frame-options', 'DENY');
     reply.header('referrer-policy', 'no-referrer');
@@ -46,6 +88,7 @@ export async function buildHttpServer(runtime: Runtime, logger: FastifyBaseLogge
     if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
   });
   app.addHook('onResponse', async (request, reply) => {
+    if (!request.raw.complete) lingerClose(request.raw.socket);
     const route = request.routeOptions.url ?? 'unknown';
     metrics.observe(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
     request.log.info({ method: request.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
@@ -59,7 +102,8 @@ export async function buildHttpServer(runtime: Runtime, logger: FastifyBaseLogge
       return reply.code(400).send({ error: { code: 'INVALID_INPUT', message: err.message } });
     }
     if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
-      return reply.code(err.statusCode).send({ error: { code: err.statusCode === 413 ? 'TOO_LARGE' : 'INVALID_INPUT', message: err.message } });
+      const [status, code, message] = frameworkError(err);
+      return reply.code(status).send({ error: { code, message } });
     }
     request.log.error({ err }, 'request failed');
     return reply.code(500).send({ error: { code: 'INTERNAL', message: 'internal error' } });
@@ -78,14 +122,62 @@ export async function buildHttpServer(runtime: Runtime, logger: FastifyBaseLogge
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
 
   await app.register(healthRoutes, { runtime });
-  await app.register(metricsRoutes, { metrics, services });
-  await app.register(authRoutes, { services });
-  await app.register(roomRoutes, { services, ...(parts.gateway === undefined ? {} : { gateway: parts.gateway }) });
-  await app.register(meRoutes, { services });
-  await app.register(roomManagementRoutes, { services });
-  await app.register(fileRoutes, { services });
-  if (parts.controlSecret !== undefined) await app.register(adminRoutes, { runtime, controlSecret: parts.controlSecret });
+  if (parts.metricsToken !== null) await app.register(metricsRoutes, { metrics, services, ...(parts.metricsToken === undefined ? {} : { allow: bearerEquals(parts.metricsToken) }) });
+  await app.register(authRoutes, { services, auth });
+  await app.register(roomRoutes, { services, auth, ...(parts.gateway === undefined ? {} : { gateway: parts.gateway }) });
+  await app.register(meRoutes, { services, auth });
+  await app.register(roomManagementRoutes, { services, auth });
+  await app.register(fileRoutes, { services, auth });
+  if (parts.controlSecret !== undefined) await app.register(adminRoutes, { runtime, controlSecret: parts.controlSecret, bodyLimit: limits.adminCliBodyBytes });
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(webRoutes);
   return app;
+}
+
+/** A framework refusal (a body too large, a bad URL, an unknown content type) as a stable code. */
+function frameworkError(err: FastifyError): [number, string, string] {
+  const status = err.statusCode ?? 400;
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return [413, 'TOO_LARGE', 'the request body is larger than this route accepts'];
+    case 'FST_ERR_BAD_URL':
+      return [400, 'INVALID_INPUT', 'the URL is not valid (bad percent-encoding)'];
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return [414, 'URI_TOO_LONG', 'a path parameter is too long'];
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return [415, 'UNSUPPORTED_MEDIA_TYPE', 'send a JSON body (content-type: application/json)'];
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return [400, 'INVALID_INPUT', 'the body is not valid JSON'];
+    default:
+      return status === 413 ? [413, 'TOO_LARGE', err.message] : [status, 'INVALID_INPUT', err.message];
+  }
+}
+
+/** A request check: its bearer token is this secret (compared in constant time). */
+function bearerEquals(secret: string): (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => void {
+  const expected = Buffer.from(secret);
+  return (request, _reply, done) => {
+    const header = request.headers.authorization ?? '';
+    const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7).trim() : '');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return done(new AppError('UNAUTHENTICATED', 'metrics need the bearer token of the metrics token file'));
+    done();
+  };
+}
+
+/** How long a connection whose request body was refused unread keeps reading (and dropping) it. */
+const LINGER_MS = 1000;
+
+/**
+ * A request answered before its body was read (an unknown upload token, a body over
+ * the limit): the answer has left, so the connection is half-closed and what the client
+ * is still sending is read and dropped for a moment before the socket goes. Closing at
+ * once would reset the connection with the client's bytes unread, and the client's
+ * kernel could drop the answer with it (the "lingering close" of nginx and Apache).
+ */
+function lingerClose(socket: Socket): void {
+  if (socket.destroyed) return;
+  socket.end();
+  socket.resume();
+  setTimeout(() => socket.destroy(), LINGER_MS).unref();
 }

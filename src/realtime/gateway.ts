@@ -17,9 +17,12 @@ import { loadRooms } from '../access/rooms.js';
 import { configurations } from '../actions/configurations.js';
 import { canJoin, canUseService, type ActorFacts } from '../domain/permissions.js';
 import { AppError, isAppError } from '../domain/errors.js';
-import { ClientCommand, CLOSE, MAX_CLIENT_FRAME_BYTES } from './protocol.js';
+import { ClientCommand, CLOSE } from './protocol.js';
 import { Registry, type Connection } from './registry.js';
 import { SerialQueue } from './serial-queue.js';
+import { CommandQueue } from './command-queue.js';
+import { RateLimiter } from '../auth/rate-limit.js';
+import { DEFAULT_LIMITS, type Limits } from '../config/schema.js';
 
 export const WS_PATH = '/api/v1/ws';
 const HEARTBEAT_MS = 30_000;
@@ -29,12 +32,26 @@ const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 export interface GatewayMetrics {
   connections(n: number): void;
   delivered(frames: number): void;
+  /** A connection or command refused by a limit (D9), by which. */
+  refused?(limit: string): void;
 }
+
+export type GatewayLimits = Pick<
+  Limits,
+  'wsFrameBytes' | 'wsConnectionsPerUser' | 'wsQueuedCommands' | 'wsCommandsPerSecond' | 'wsCommandBurst' | 'wsRefusalsBeforeClose'
+>;
+
+/** A command as it waits in a connection's queue: parsed, or why it could not be. */
+type Queued = { command: ClientCommand } | { id: string | number | undefined; error: AppError };
+
+type Socket = WebSocket & { stoaAlive?: boolean };
 
 export class Gateway {
   readonly registry = new Registry();
-  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_FRAME_BYTES });
+  private readonly wss: WebSocketServer;
   private readonly queue: SerialQueue;
+  /** Commands per second of each user, across their connections. */
+  private readonly rate: RateLimiter;
   private readonly large = new Set<number>();
   /** Room ids as clients know them, kept so a removed room can still be named in a kick. */
   private readonly guids = new Map<number, string>();
@@ -50,7 +67,10 @@ export class Gateway {
     private readonly services: Services,
     private readonly logger: FastifyBaseLogger,
     private readonly metrics?: GatewayMetrics,
+    private readonly limits: GatewayLimits = DEFAULT_LIMITS,
   ) {
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: limits.wsFrameBytes });
+    this.rate = new RateLimiter({ perSecond: limits.wsCommandsPerSecond, burst: limits.wsCommandBurst });
     this.queue = new SerialQueue((err) => this.logger.error({ err }, 'realtime event handling failed'));
     this.unsubscribe = services.bus.subscribe((event) => this.queue.push(() => this.onEvent(event)));
     services.presence = { participants: (roomId) => this.registry.participantCount(roomId) };
@@ -58,30 +78,98 @@ export class Gateway {
 
   attach(server: Server): void {
     server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-      const url = new URL(request.url ?? '/', 'http://localhost');
+      // Node hands an upgrading socket over without its error handler: one is needed
+      // before anything else (ws adds its own during the handshake).
+      socket.on('error', (err: NodeJS.ErrnoException) => this.logger.debug({ error: err.code ?? err.message }, 'upgrading socket failed'));
+      let url: URL;
+      try {
+        url = new URL(request.url ?? '/', 'http://localhost');
+      } catch {
+        socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+        return;
+      }
       if (url.pathname !== WS_PATH) {
         socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
         return;
       }
-      this.wss.handleUpgrade(request, socket, head, (ws) => void this.accept(ws, request, url));
+      this.wss.handleUpgrade(request, socket, head, (ws) => this.opened(ws, request, url));
     });
     this.heartbeat = setInterval(() => this.ping(), HEARTBEAT_MS);
     this.heartbeat.unref();
   }
 
   private ping(): void {
-    for (const ws of this.wss.clients) {
-      const state = ws as WebSocket & { stoaAlive?: boolean };
-      if (state.stoaAlive === false) {
+    for (const ws of this.wss.clients as Set<Socket>) {
+      if (ws.stoaAlive === false) {
         ws.terminate();
         continue;
       }
-      state.stoaAlive = false;
+      ws.stoaAlive = false;
       ws.ping();
     }
   }
 
-  private async accept(ws: WebSocket, request: IncomingMessage, url: URL): Promise<void> {
+  /**
+   * A socket has upgraded. Its errors are handled from the first moment (a malformed
+   * frame closes that socket with 1002/1007/1009, never the process), and the commands it
+   * sends while it is being signed in wait in its queue rather than being lost.
+   */
+  private opened(ws: Socket, request: IncomingMessage, url: URL): void {
+    const address = request.socket.remoteAddress;
+    ws.on('error', (err: Error & { code?: string }) => {
+      this.metrics?.refused?.('frame');
+      this.logger.info({ address, error: err.code ?? err.message }, 'websocket closed: protocol error from the client');
+    });
+    ws.stoaAlive = true;
+    ws.on('pong', () => (ws.stoaAlive = true));
+    const queue = new CommandQueue<Queued>({ queued: this.limits.wsQueuedCommands, refusalsBeforeClose: this.limits.wsRefusalsBeforeClose }, (err) =>
+      this.logger.error({ err }, 'websocket command failed'),
+    );
+    let conn: Connection | undefined;
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) return ws.close(CLOSE.badFrame, 'frames are JSON text');
+      this.received(ws, conn, queue, (data as Buffer).toString('utf8'));
+    });
+    ws.on('close', () => {
+      queue.clear();
+      if (conn !== undefined) this.disconnect(conn);
+    });
+    void this.track(
+      this.accept(ws, request, url, (accepted) => (conn = accepted)).then((accepted) => {
+        if (accepted === undefined) return queue.clear();
+        queue.start((item) => this.track(this.run(accepted, item)));
+      }),
+    );
+  }
+
+  /** A frame arrived: parsed, admitted by the user's rate and the queue, or refused with a reply. */
+  private received(ws: Socket, conn: Connection | undefined, queue: CommandQueue<Queued>, text: string): void {
+    const item = parseCommand(text);
+    const id = 'command' in item ? item.command.id : item.id;
+    let refusal: AppError | undefined;
+    const wait = conn === undefined ? 0 : this.rate.take(conn.principalId);
+    if (wait > 0) {
+      refusal = new AppError('RATE_LIMITED', `too many commands; wait ${wait} ms (at most ${this.limits.wsCommandsPerSecond} a second, ${this.limits.wsCommandBurst} at once)`, { retryAfterMs: wait });
+    } else if (!queue.push(item)) {
+      refusal = new AppError('TOO_MANY_COMMANDS', `at most ${this.limits.wsQueuedCommands} commands may wait for their replies; wait for some`);
+    }
+    if (refusal === undefined) return;
+    this.metrics?.refused?.(refusal.code === 'RATE_LIMITED' ? 'ws_rate' : 'ws_queue');
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'reply', id: id ?? null, ok: false, error: errorBody(refusal) }));
+    if (queue.refused()) {
+      queue.clear();
+      ws.close(CLOSE.policy, 'too many refused commands');
+    }
+  }
+
+  private async run(conn: Connection, item: Queued): Promise<void> {
+    if (!conn.open) return;
+    if ('error' in item) return this.fail(conn, item.id, item.error);
+    return this.command(conn, item.command);
+  }
+
+  /** Signs the socket in; undefined (and the socket closed) when it may not connect. */
+  private async accept(ws: Socket, request: IncomingMessage, url: URL, registered: (conn: Connection) => void): Promise<Connection | undefined> {
     const header = request.headers.authorization;
     const token = header?.startsWith('Bearer ') ? header.slice(7) : (url.searchParams.get('token') ?? undefined);
     let conn: Connection;
@@ -89,23 +177,30 @@ export class Gateway {
       const auth = await authenticate(this.services, token);
       const facts = await loadActorFacts(this.services.store, auth.actor);
       if (!canUseService(facts)) throw new AppError('SERVICE_DISABLED', 'this account may not use Persistent Chat');
+      if (this.registry.ofPrincipal(auth.actor.principalId).length >= this.limits.wsConnectionsPerUser) {
+        throw new AppError('TOO_MANY_CONNECTIONS', `at most ${this.limits.wsConnectionsPerUser} connections per user; close another tab or device`);
+      }
       conn = this.connection(ws, auth.actor.principalId, auth.tokenHash);
     } catch (err) {
-      const code = isAppError(err) && err.code === 'SERVICE_DISABLED' ? CLOSE.serviceDisabled : CLOSE.unauthenticated;
+      if (isAppError(err) && err.code === 'TOO_MANY_CONNECTIONS') this.metrics?.refused?.('ws_user_connections');
+      const code = !isAppError(err)
+        ? CLOSE.unauthenticated
+        : err.code === 'SERVICE_DISABLED'
+          ? CLOSE.serviceDisabled
+          : err.code === 'TOO_MANY_CONNECTIONS'
+            ? CLOSE.tooManyConnections
+            : CLOSE.unauthenticated;
+      if (!isAppError(err)) this.logger.error({ err }, 'websocket sign-in failed');
       ws.close(code, isAppError(err) ? err.message.slice(0, 120) : 'unauthenticated');
-      return;
+      return undefined;
     }
+    if (ws.readyState !== ws.OPEN) return undefined;
     this.registry.add(conn);
+    registered(conn);
     this.metrics?.connections(this.registry.connectionCount);
-    (ws as WebSocket & { stoaAlive?: boolean }).stoaAlive = true;
-    ws.on('pong', () => ((ws as WebSocket & { stoaAlive?: boolean }).stoaAlive = true));
-    ws.on('message', (data, isBinary) => {
-      if (isBinary) return conn.close(CLOSE.badFrame, 'frames are JSON text');
-      this.track(this.command(conn, (data as Buffer).toString('utf8')));
-    });
-    ws.on('close', () => this.disconnect(conn));
     const user = await this.services.store.principals.getById(conn.principalId);
     conn.send(JSON.stringify({ type: 'ready', user: { sipUri: user?.key, displayName: user?.displayName ?? null } }));
+    return conn;
   }
 
   /**
@@ -135,7 +230,7 @@ export class Gateway {
     const left = this.registry.remove(conn);
     this.metrics?.connections(this.registry.connectionCount);
     if (this.closing) return;
-    this.track(recordParts(this.services, { connection: conn.id }, undefined, 'disconnected'));
+    void this.track(recordParts(this.services, { connection: conn.id }, undefined, 'disconnected'));
     for (const roomId of left) void this.queue.push(() => this.rosterChanged(roomId, conn.principalId, 'left'));
   }
 
@@ -167,11 +262,13 @@ export class Gateway {
   }
 
   /** Work the shutdown must wait for before the store closes. */
-  private track(work: Promise<void>): void {
+  private track(work: Promise<void>): Promise<void> {
     const running = work.catch((err: unknown) => this.logger.error({ err }, 'realtime work failed'));
     this.inflight.add(running);
     void running.finally(() => this.inflight.delete(running));
+    return running;
   }
+
 
   private connection(ws: WebSocket, principalId: number, tokenHash: string): Connection {
     const metrics = this.metrics;
@@ -203,20 +300,11 @@ export class Gateway {
   }
 
   private fail(conn: Connection, id: string | number | undefined, err: unknown): void {
-    const error = isAppError(err) ? { code: err.code, message: err.message } : { code: 'INTERNAL', message: 'internal error' };
     if (!isAppError(err)) this.logger.error({ err }, 'websocket command failed');
-    conn.send(JSON.stringify({ type: 'reply', id: id ?? null, ok: false, error }));
+    conn.send(JSON.stringify({ type: 'reply', id: id ?? null, ok: false, error: errorBody(err) }));
   }
 
-  private async command(conn: Connection, text: string): Promise<void> {
-    let parsed: ClientCommand;
-    try {
-      const result = ClientCommand.safeParse(JSON.parse(text));
-      if (!result.success) throw new AppError('INVALID_INPUT', `not a command: ${result.error.issues[0]?.message ?? 'invalid'}`);
-      parsed = result.data;
-    } catch (err) {
-      return this.fail(conn, undefined, isAppError(err) ? err : new AppError('INVALID_INPUT', 'frames are JSON commands'));
-    }
+  private async command(conn: Connection, parsed: ClientCommand): Promise<void> {
     const actor = { kind: 'user' as const, principalId: conn.principalId };
     try {
       switch (parsed.type) {
@@ -444,4 +532,25 @@ export class Gateway {
     await this.queue.idle();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
+}
+
+function errorBody(err: unknown): { code: string; message: string; retryAfterMs?: number } {
+  if (!isAppError(err)) return { code: 'INTERNAL', message: 'internal error' };
+  const wait = err.details?.retryAfterMs;
+  return { code: err.code, message: err.message, ...(typeof wait === 'number' ? { retryAfterMs: wait } : {}) };
+}
+
+/** A frame as a command, or the INVALID_INPUT it earns (with its id when it has one). */
+function parseCommand(text: string): Queued {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { id: undefined, error: new AppError('INVALID_INPUT', 'frames are JSON commands') };
+  }
+  const result = ClientCommand.safeParse(json);
+  if (result.success) return { command: result.data };
+  const raw = typeof json === 'object' && json !== null ? (json as { id?: unknown }).id : undefined;
+  const id = typeof raw === 'string' || (typeof raw === 'number' && Number.isFinite(raw)) ? raw : undefined;
+  return { id: typeof id === 'string' ? id.slice(0, 64) : id, error: new AppError('INVALID_INPUT', `not a command: ${result.error.issues[0]?.message ?? 'invalid'}`) };
 }

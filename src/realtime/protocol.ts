@@ -5,7 +5,8 @@
  */
 import { z } from 'zod';
 
-const roomRef = z.string().min(1).max(64);
+/** A room as clients name it: its id (printable ASCII, no spaces). */
+const roomRef = z.string().regex(/^[!-~]{1,64}$/, 'a room id');
 
 export const ClientCommand = z.discriminatedUnion('type', [
   z.object({ type: z.literal('join'), id: z.union([z.string(), z.number()]).optional(), room: roomRef }),
@@ -32,8 +33,10 @@ export const CLOSE = {
   signedOut: 4404,
   slowConsumer: 4408,
   badFrame: 4400,
+  /** The user already has the most connections allowed (limits.wsConnectionsPerUser). */
+  tooManyConnections: 4429,
+  /** The client kept sending commands after being told it was over a limit. */
+  policy: 1008,
   shuttingDown: 1001,
 } as const;
 
-/** Largest frame a client may send (a story is at most 256 KiB of text). */
-export const MAX_CLIENT_FRAME_BYTES = 512 * 1024;

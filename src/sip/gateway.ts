@@ -15,9 +15,8 @@ import tls from 'node:tls';
 import { randomBytes } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Services } from '../actions/context.js';
-import { signInLegacy, signInTrusted } from '../actions/auth.js';
-import { LoginThrottle } from '../auth/throttle.js';
-import { isAppError } from '../domain/errors.js';
+import { signInLegacy, signInTrusted, throttled } from '../actions/auth.js';
+import { AppError, isAppError } from '../domain/errors.js';
 import { normaliseSipUri } from '../domain/principals.js';
 import type { Gateway } from '../realtime/gateway.js';
 import { ChatSession } from './chat-session.js';
@@ -32,9 +31,15 @@ export interface SipConfig {
   trustedNetworks: readonly string[];
   /** SIP over TLS too, on this port with this certificate and key (PEM files). */
   tls?: { port: number; certFile: string; keyFile: string };
+  /** Open connections from one address (TCP and TLS together); more are closed at once. */
+  connectionsPerAddress?: number;
+  /** A connection that has not signed in (REGISTER) within this time is closed. */
+  registerTimeoutMs?: number;
 }
 
 const SESSION_EXPIRES = 3600;
+/** Requests of one connection waiting behind the one being handled. */
+const MAX_PENDING = 64;
 const REGISTER_EXPIRES = 3600;
 const tag = () => randomBytes(4).toString('hex');
 
@@ -80,8 +85,10 @@ class SipConnection {
   private readonly dialogs = new Map<string, Dialog>();
   private readonly registerTag = tag();
   private closed = false;
-  /** Requests are handled one at a time, in order. */
+  /** Requests are handled one at a time, in order; at most MAX_PENDING wait (D9). */
   private chain: Promise<void> = Promise.resolve();
+  private pending = 0;
+  private refusals = 0;
   /** Clients outside the trusted networks sign in with NTLM; then every message is signed. */
   private readonly ntlm: NtlmAssociation | undefined;
 
@@ -92,8 +99,17 @@ class SipConnection {
     if (!gateway.trusts(socket.remoteAddress)) this.ntlm = new NtlmAssociation(gateway.services.poolFqdn);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('close', () => this.onClose());
-    socket.on('error', () => undefined);
+    socket.on('error', (err: NodeJS.ErrnoException) => gateway.log('info', { address: socket.remoteAddress, error: err.code ?? err.message }, 'sip connection failed'));
+    this.signInTimer = setTimeout(() => {
+      if (this.principalId !== undefined) return;
+      gateway.log('info', { address: socket.remoteAddress }, 'sip connection closed: no sign-in in time');
+      socket.destroy();
+    }, gateway.registerTimeoutMs);
+    this.signInTimer.unref();
   }
+
+  /** Closes a connection that opens and never signs in (D9: a socket is a resource). */
+  private readonly signInTimer: NodeJS.Timeout;
 
   private get local(): string {
     return `${this.socket.localAddress ?? '127.0.0.1'}:${this.socket.localPort ?? 0}`;
@@ -125,12 +141,27 @@ class SipConnection {
         continue;
       }
       if (item.kind === 'response') continue;
-      this.chain = this.chain.then(() => this.onRequest(item)).catch((err: unknown) => this.gateway.log('error', { err }, 'sip request failed'));
+      if (this.pending >= MAX_PENDING) {
+        // A client that sends faster than it reads its answers: refused, then cut off.
+        if (item.method !== 'ACK') this.respond(item, 503, 'Service Unavailable', [['Retry-After', '1'], ['Warning', '399 stoa "too many requests waiting on this connection"']]);
+        if (++this.refusals > MAX_PENDING * 4) {
+          this.gateway.log('info', { address: this.socket.remoteAddress }, 'sip connection closed: too many requests waiting');
+          this.socket.destroy();
+          return;
+        }
+        continue;
+      }
+      this.pending += 1;
+      this.chain = this.chain
+        .then(() => this.onRequest(item))
+        .catch((err: unknown) => this.gateway.log('error', { err }, 'sip request failed'))
+        .finally(() => (this.pending -= 1));
     }
   }
 
   private onClose(): void {
     this.closed = true;
+    clearTimeout(this.signInTimer);
     for (const d of this.dialogs.values()) this.endDialog(d);
   }
 
@@ -246,33 +277,27 @@ class SipConnection {
     if (params === undefined || !params.has('gssapi-data')) return unauthorized(ntlm.offer());
     if (params.get('gssapi-data') === '') return unauthorized(ntlm.challenge());
     const address = this.socket.remoteAddress ?? '';
-    const wait = this.gateway.throttle.retryAfter(user, address);
-    if (wait > 0) {
-      const seconds = Math.ceil(wait / 1000);
-      return this.respond(request, 403, 'Forbidden', [['Retry-After', String(seconds)], ['Warning', `399 stoa "too many failed sign-ins; try again in ${seconds} s"`]], undefined, this.registerTag);
-    }
-    let answer: ReturnType<NtlmAssociation['read']>;
-    try {
-      answer = ntlm.read(params);
-    } catch (err) {
-      if (!(err instanceof NtlmRefusal)) throw err;
-      return forbidden(err.message);
-    }
-    if (!loginNames(user).includes(answer.message.user.toLowerCase())) {
-      this.gateway.throttle.fail(user, address);
-      return forbidden(`the NTLM user name '${answer.message.user.replace(/"/g, "'").slice(0, 100)}' is not ${user.slice(4)}`);
-    }
     let signedIn;
     try {
-      signedIn = await signInLegacy(this.gateway.services, user, answer.prove);
+      signedIn = await throttled(this.gateway.services, user, { address }, async () => {
+        const answer = ntlm.read(params);
+        if (!loginNames(user).includes(answer.message.user.toLowerCase())) {
+          throw new AppError('INVALID_CREDENTIALS', `the NTLM user name '${answer.message.user.replace(/"/g, "'").slice(0, 100)}' is not ${user.slice(4)}`, { shown: true });
+        }
+        return signInLegacy(this.gateway.services, user, answer.prove);
+      });
     } catch (err) {
+      if (err instanceof NtlmRefusal) return forbidden(err.message);
       if (!isAppError(err)) throw err;
+      if (err.code === 'TOO_MANY_ATTEMPTS') {
+        const seconds = Math.ceil(Number(err.details?.retryAfterMs ?? 0) / 1000);
+        return this.respond(request, 403, 'Forbidden', [['Retry-After', String(seconds)], ['Warning', `399 stoa "too many failed sign-ins; try again in ${seconds} s"`]], undefined, this.registerTag);
+      }
       if (err.code !== 'INVALID_CREDENTIALS') return forbidden('this account may not use Persistent Chat');
-      this.gateway.throttle.fail(user, address);
+      if (err.details?.shown === true) return forbidden(err.message);
       this.gateway.log('info', { user, address }, 'sip sign-in refused: wrong password or no legacy secret');
       return forbidden('the user name or password is wrong');
     }
-    this.gateway.throttle.succeed(user);
     ntlm.establish(signedIn.proven, params);
     this.registered(request, signedIn);
   }
@@ -444,14 +469,18 @@ export class SipGateway {
   private readonly server = net.createServer((socket) => this.accept(socket));
   private readonly tlsServer: tls.Server | undefined;
   private readonly sockets = new Set<net.Socket>();
+  private readonly perAddress = new Map<string, number>();
   private readonly trusted: net.BlockList;
+  readonly registerTimeoutMs: number;
 
   constructor(
     readonly services: Services,
     readonly realtime: Gateway,
     private readonly logger: Pick<FastifyBaseLogger, 'info' | 'error' | 'warn'>,
     private readonly config: SipConfig,
+    private readonly metrics?: { refused(limit: string): void },
   ) {
+    this.registerTimeoutMs = config.registerTimeoutMs ?? 30_000;
     this.trusted = trustedList(config.trustedNetworks);
     if (config.tls !== undefined) {
       const read = (file: string, what: string) => {
@@ -471,9 +500,6 @@ export class SipGateway {
     }
   }
 
-  /** Failed NTLM sign-ins per user and per address (as the web sign-in has its own). */
-  readonly throttle = new LoginThrottle();
-
   trusts(address: string | undefined): boolean {
     return isTrusted(this.trusted, address);
   }
@@ -491,8 +517,22 @@ export class SipGateway {
   }
 
   private accept(socket: net.Socket): void {
+    const address = socket.remoteAddress ?? '';
+    const count = (this.perAddress.get(address) ?? 0) + 1;
+    if (count > (this.config.connectionsPerAddress ?? Infinity)) {
+      this.metrics?.refused('sip_connections_per_address');
+      socket.on('error', () => undefined);
+      socket.destroy();
+      return;
+    }
+    this.perAddress.set(address, count);
     this.sockets.add(socket);
-    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      const left = (this.perAddress.get(address) ?? 1) - 1;
+      if (left <= 0) this.perAddress.delete(address);
+      else this.perAddress.set(address, left);
+    });
     socket.setNoDelay(true);
     new SipConnection(this, socket);
   }
@@ -505,6 +545,7 @@ export class SipGateway {
         server.listen(port, this.config.host, () => resolve((server.address() as net.AddressInfo).port));
       });
     const port = await start(this.server, this.config.port);
+    for (const server of [this.server, this.tlsServer]) server?.on('error', (err) => this.logger.error({ err }, 'SIP listener error'));
     const tlsPort = this.tlsServer === undefined ? undefined : await start(this.tlsServer, this.config.tls!.port);
     return { host: this.config.host, port, ...(tlsPort === undefined ? {} : { tlsPort }) };
   }

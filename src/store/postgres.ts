@@ -3,6 +3,7 @@ import { CamelCasePlugin, Kysely, PostgresDialect } from 'kysely';
 import type { Database } from './schema.js';
 import { KyselyStore } from './kysely/store.js';
 import { migrateToLatest } from './migrate.js';
+import { AppError } from '../domain/errors.js';
 
 const INT8 = 20;
 const NUMERIC = 1700;
@@ -16,8 +17,26 @@ const types = {
   }) as typeof pg.types.getTypeParser,
 };
 
+/**
+ * PostgreSQL refuses a NUL in text with a driver error, where SQLite stores it: a value
+ * a client sent is refused here with INVALID_INPUT instead (both stores treat it as bad
+ * input; the edges refuse control characters before they get this far).
+ */
+class GuardedClient extends pg.Client {
+  override query(...args: unknown[]): never {
+    const values = args[1];
+    if (Array.isArray(values) && values.some((v) => typeof v === 'string' && v.includes('\0'))) {
+      return Promise.reject(new AppError('INVALID_INPUT', 'text must not contain NUL characters')) as never;
+    }
+    return (super.query as (...a: unknown[]) => never)(...args);
+  }
+}
+
 export async function openPostgresStore(connectionString: string, poolSize = 10): Promise<KyselyStore> {
-  const pool = new pg.Pool({ connectionString, max: poolSize, types });
+  const pool = new pg.Pool({ connectionString, max: poolSize, types, Client: GuardedClient });
+  // A pooled connection that fails while idle (the server restarted, a network cut) is
+  // dropped by the pool; the next query opens a fresh one. The error never reaches the process.
+  pool.on('error', (err) => process.emitWarning(`PostgreSQL: an idle connection failed (${err.message}); it is replaced on next use`));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()] });
   try {
     await migrateToLatest(db, 'postgres');

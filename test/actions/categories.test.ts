@@ -58,14 +58,14 @@ describeEachStore('categories', (kind) => {
   it('refuses a name that differs from another only in case', async () => {
     await checkCreateCategory(d.services, SYSTEM_ACTOR, { name: 'Finance' });
     const before = await snapshot();
-    await expectAppError(checkCreateCategory(d.services, SYSTEM_ACTOR, { name: 'FINANCE' }), 'NAME_TAKEN', /'Finance' already exists/);
+    await expectAppError(checkCreateCategory(d.services, SYSTEM_ACTOR, { name: 'FINANCE' }), 'NAME_TAKEN', /the name 'FINANCE' is not available/);
     expect(await snapshot()).toEqual(before);
   });
 
   it('refuses a category named like a room', async () => {
     const cat = await buildCategory(d.services);
     const room = await buildRoom(d.services, cat.name);
-    await expectAppError(checkCreateCategory(d.services, SYSTEM_ACTOR, { name: room.name.toUpperCase() }), 'NAME_TAKEN', /name of a room/);
+    await expectAppError(checkCreateCategory(d.services, SYSTEM_ACTOR, { name: room.name.toUpperCase() }), 'NAME_TAKEN', /is not available/);
   });
 
   it('refuses principals that are not provisioned, with the command to provision them', async () => {

@@ -219,7 +219,7 @@ describeEachStore('directory', (kind) => {
       await expectAppError(checkSetPassword(d.services, user.actor, user.key, 'let me in the old way', { legacy: true }), 'PERMISSION_DENIED', /turn legacy sign-in on or off/);
       expect(await secret()).toBeUndefined();
       const on = await checkSetPassword(d.services, SYSTEM_ACTOR, user.key, 'Password', { legacy: true });
-      expect(on.result).toEqual({ user: user.key, legacySignIn: true });
+      expect(on.result).toEqual({ user: user.key, legacySignIn: true, endedSessions: 0 });
       expect(on.changes).toEqual([expect.objectContaining({ action: 'set', kind: 'password', details: { legacySignIn: { from: false, to: true } } })]);
       // [MS-NLMP] §4.2.4: the NT hash of "Password".
       expect(await secret()).toBe('a4f49c406510bdcab6824ee7c30fd852');

@@ -53,8 +53,8 @@ describeEachStore('rooms', (kind) => {
 
     it('refuses names taken by a room or a category, ignoring case (§9.2)', async () => {
       await buildRoom(d.services, cat.name, { name: 'Dev' });
-      await expectAppError(checkCreateRoom(d.services, SYSTEM_ACTOR, { name: 'dEV', category: cat.name }), 'NAME_TAKEN', /room named 'Dev'/);
-      await expectAppError(checkCreateRoom(d.services, SYSTEM_ACTOR, { name: cat.name.toUpperCase(), category: cat.name }), 'NAME_TAKEN', /name of a category/);
+      await expectAppError(checkCreateRoom(d.services, SYSTEM_ACTOR, { name: 'dEV', category: cat.name }), 'NAME_TAKEN', /the name 'dEV' is not available/);
+      await expectAppError(checkCreateRoom(d.services, SYSTEM_ACTOR, { name: cat.name.toUpperCase(), category: cat.name }), 'NAME_TAKEN', /is not available/);
     });
 
     it('refuses a member outside the category scope and changes nothing', async () => {

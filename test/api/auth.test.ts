@@ -1,4 +1,6 @@
 /** Sign-in, sessions, API tokens, throttling and being cut off. */
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useServer, PASSWORD } from '../harness/server.js';
 import { SYSTEM_ACTOR } from '../../src/actions/context.js';
@@ -86,7 +88,12 @@ describe('authentication', () => {
       expect(Object.keys(openapi.body.paths)).toContain(path);
     }
     expect(openapi.body.components.schemas.Message.properties).toHaveProperty('chatId');
-    const metrics = await fetch(`${t.url}/metrics`);
+    // Metrics are not for anyone who reaches the port: the token of the owner-only token file.
+    expect((await fetch(`${t.url}/metrics`)).status).toBe(401);
+    expect((await fetch(`${t.url}/metrics`, { headers: { authorization: 'Bearer not-the-token-at-all' } })).status).toBe(401);
+    const token = fs.readFileSync(path.join(t.dataDir, 'metrics-token'), 'utf8').trim();
+    expect(fs.statSync(path.join(t.dataDir, 'metrics-token')).mode & 0o077).toBe(0);
+    const metrics = await fetch(`${t.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
     expect(await metrics.text()).toContain('stoa_http_request_duration_seconds');
     expect(openapi.headers.get('x-content-type-options')).toBe('nosniff');
     expect(openapi.headers.get('content-security-policy')).toContain("default-src 'none'");

@@ -56,7 +56,7 @@ describe('stoa administration', () => {
     expect(ok(await cli.run(['user', 'passwd', 'sip:ana@contoso.com', '--password-stdin'], { input: 'changed again later\n' })).stdout).toMatch(/^LegacySignIn\s*: true$/m);
     expect(await legacy()).toBe(true);
     const what = ok(await cli.run(['user', 'passwd', 'sip:ana@contoso.com', '--password-stdin', '--no-legacy', '--what-if'], { input: 'changed again later\n' }));
-    expect(what.stdout).toBe('What if: would set password sip:ana@contoso.com\n    legacySignIn: true -> false\n');
+    expect(what.stdout).toBe('What if: would set password sip:ana@contoso.com\n    legacySignIn: true -> false\n    note: sessions signed out and API tokens revoked\n');
     expect(await legacy()).toBe(true);
     ok(await cli.run(['user', 'passwd', 'sip:ana@contoso.com', '--password-stdin', '--no-legacy'], { input: 'changed again later\n' }));
     expect(await legacy()).toBe(false);

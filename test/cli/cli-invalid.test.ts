@@ -20,10 +20,10 @@ it('refuses each invalid request with a clear one-line message and leaves the de
   refused(await cli.run(['room', 'new', '--name', 'n'.repeat(257), '--category', 'Engineering']), 'INVALID_NAME', /257 characters long; the limit is 256/);
   refused(await cli.run(['category', 'new', '--name', 'c'.repeat(257)]), 'INVALID_NAME');
   // a duplicate name differing only in case
-  refused(await cli.run(['room', 'new', '--name', 'DEV', '--category', 'Engineering']), 'NAME_TAKEN', /a room named 'Dev' already exists/);
+  refused(await cli.run(['room', 'new', '--name', 'DEV', '--category', 'Engineering']), 'NAME_TAKEN', /the name 'DEV' is not available/);
   refused(await cli.run(['category', 'new', '--name', 'engineering']), 'NAME_TAKEN');
   // a room named like a category
-  refused(await cli.run(['room', 'new', '--name', 'ENGINEERING', '--category', 'Engineering']), 'NAME_TAKEN', /name of a category/);
+  refused(await cli.run(['room', 'new', '--name', 'ENGINEERING', '--category', 'Engineering']), 'NAME_TAKEN', /the name 'ENGINEERING' is not available/);
   refused(await cli.run(['room', 'set', 'Dev', '--name', 'Engineering']), 'NAME_TAKEN');
   // removing a non-empty category
   refused(await cli.run(['category', 'remove', 'Engineering']), 'CATEGORY_NOT_EMPTY', /still has 1 room; remove or move them first/);

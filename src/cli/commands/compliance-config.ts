@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { complianceConfigurations } from '../../actions/compliance-configurations.js';
 import { registerScopedSettings } from './scoped-settings.js';
 import { UsageError, booleanOption, readBoolean } from '../options.js';
+import { cliEnvironment } from '../environment.js';
 
 const FLAGS = [
   ['one-chat-room-per-output-file', 'oneChatRoomPerOutputFile', 'one output file per room'],
@@ -17,11 +18,16 @@ function readStylesheet(opts: Record<string, unknown>): string | undefined {
     throw new UsageError('--custom-configuration and --custom-configuration-file cannot be used together');
   }
   if (opts.customConfigurationFile === undefined) return opts.customConfiguration as string | undefined;
+  // A command run in the server reads no server files (D9): the CLI that forwards it
+  // reads the file where it runs and sends its content (cli/forward.ts).
+  if (cliEnvironment().inServer !== undefined) {
+    throw new UsageError('--custom-configuration-file names a file on the machine that runs the command; send the stylesheet itself with --custom-configuration');
+  }
   const file = opts.customConfigurationFile as string;
   try {
     return fs.readFileSync(file, 'utf8');
   } catch (err) {
-    throw new UsageError(`cannot read ${file}: ${(err as Error).message}`);
+    throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`);
   }
 }
 

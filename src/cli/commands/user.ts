@@ -18,6 +18,7 @@ export function registerUser(program: Command): void {
       .option('--password-stdin', 'read the password from standard input')
       .option('--legacy', 'legacy clients (NTLM) sign in with it too: its NT hash is stored (docs/legacy-clients.md)')
       .option('--no-legacy', 'remove the NT hash: legacy clients can no longer sign in with a password')
+      .option('--keep-api-tokens', "keep the user's API tokens (by default a new password revokes them, and always signs every session out)")
       .addHelpText('after', '\nWithout --legacy or --no-legacy, a user who has legacy sign-in keeps it, with the new password.'),
   ).action((who: string, _opts, cmd: Command) =>
     withDeployment(cmd, async ({ services, actor, printer, opts }) => {
@@ -26,7 +27,10 @@ export function registerUser(program: Command): void {
       else if (cliEnvironment().stdinIsTTY) password = await promptPassword();
       else throw new UsageError('standard input is not a terminal: use --password-stdin');
       const legacy = opts.legacy as boolean | undefined;
-      printOutcome(printer, await checkSetPassword(services, actor, who, password, { whatIf: opts.whatIf === true, ...(legacy === undefined ? {} : { legacy }) }));
+      printOutcome(
+        printer,
+        await checkSetPassword(services, actor, who, password, { whatIf: opts.whatIf === true, keepApiTokens: opts.keepApiTokens === true, ...(legacy === undefined ? {} : { legacy }) }),
+      );
     }),
   );
 

@@ -1,0 +1,52 @@
+/**
+ * Request rates per key (a user, a connection): a token bucket that holds `burst`
+ * tokens and gains `perSecond` a second. Kept in memory per server process; keys that
+ * are full again are forgotten, so memory follows the keys active in the last minute.
+ */
+export interface RateOptions {
+  perSecond: number;
+  burst: number;
+  clock?: () => number;
+}
+
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+export class RateLimiter {
+  private readonly buckets = new Map<string | number, Bucket>();
+  private readonly clock: () => number;
+  private lastSweep: number;
+
+  constructor(private readonly options: RateOptions) {
+    this.clock = options.clock ?? (() => Date.now());
+    this.lastSweep = this.clock();
+  }
+
+  /** Takes one token: 0 when allowed, else the milliseconds until one is available. */
+  take(key: string | number): number {
+    const now = this.clock();
+    if (now - this.lastSweep > 60_000) this.sweep(now);
+    const bucket = this.buckets.get(key) ?? { tokens: this.options.burst, at: now };
+    bucket.tokens = Math.min(this.options.burst, bucket.tokens + ((now - bucket.at) * this.options.perSecond) / 1000);
+    bucket.at = now;
+    this.buckets.set(key, bucket);
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return 0;
+    }
+    return Math.ceil(((1 - bucket.tokens) * 1000) / this.options.perSecond);
+  }
+
+  get size(): number {
+    return this.buckets.size;
+  }
+
+  private sweep(now: number): void {
+    this.lastSweep = now;
+    for (const [key, bucket] of this.buckets) {
+      if (bucket.tokens + ((now - bucket.at) * this.options.perSecond) / 1000 >= this.options.burst) this.buckets.delete(key);
+    }
+  }
+}

@@ -7,6 +7,7 @@ import { SYSTEM_ACTOR } from '../../src/actions/context.js';
 import { checkSetPassword, checkUpdatePrincipal } from '../../src/actions/principals.js';
 import { checkCreatePolicy, checkGrantPolicy } from '../../src/actions/policies.js';
 import { buildUser } from '../factories.js';
+import { throttled } from '../../src/actions/auth.js';
 
 describe('authentication', () => {
   const t = useServer({ dialect: 'sqlite' });
@@ -28,6 +29,16 @@ describe('authentication', () => {
     const blocked = await t.anonymous.post('/api/v1/auth/sign-in', { user: user.key, password: PASSWORD });
     expect(blocked.status).toBe(429);
     expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
+    // The same budget for a legacy client's NTLM sign-in over SIP (its gateway signs in
+    // through `throttled`), from another address and spelling the name another way.
+    let attempted = false;
+    await expect(
+      throttled(t.services, ` SIP:${user.key.slice(4).toUpperCase()}`, { address: '10.1.2.3' }, async () => {
+        attempted = true;
+        return 'signed in';
+      }),
+    ).rejects.toMatchObject({ code: 'TOO_MANY_ATTEMPTS' });
+    expect(attempted).toBe(false);
   });
 
   it('ends the session on sign-out and closes its WebSocket', async () => {

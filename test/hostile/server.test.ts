@@ -213,15 +213,45 @@ describe('oversized and slow HTTP', () => {
     expect(JSON.parse(cli.body).error.code).toBe('TOO_LARGE');
   });
 
-  it('cuts off a request whose headers or body never finish', async () => {
+  it('cuts off a request whose headers or body never finish, on every route', async () => {
     const headers = await RawSocket.connect(server.port);
     headers.write('GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: 1\r\n');
-    const body = await RawSocket.connect(server.port);
-    body.write(`POST /api/v1/auth/sign-in HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"user":`);
-    expect(await headers.closed(LIMITS.headersTimeoutMs + 3000)).toBe(true);
-    expect(headers.text()).toMatch(/^HTTP\/1\.1 408/);
-    expect(headers.text()).toContain('"code":"REQUEST_TIMEOUT"');
-    expect(await body.closed(LIMITS.requestTimeoutMs + 3000)).toBe(true);
+    // Bodies that stop halfway, and one that trickles a byte a second (never idle, never done).
+    const routes: [string, string][] = [
+      ['POST', '/api/v1/auth/sign-in'],
+      ['POST', `/api/v1/rooms/${roomId}/messages`],
+      ['PUT', `/api/v1/files/upload/${'C'.repeat(43)}`],
+      ['POST', '/api/v1/admin/cli'],
+      ['POST', '/api/v1/keywords'],
+    ];
+    const bodies = await Promise.all(
+      routes.map(async ([method, route]) => {
+        const raw = await RawSocket.connect(server.port);
+        raw.write(`${method} ${route} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ana.token}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"text":`);
+        return raw;
+      }),
+    );
+    const trickle = await RawSocket.connect(server.port);
+    trickle.write(`POST /api/v1/auth/sign-in HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n`);
+    const drip = setInterval(() => trickle.write(' '), 1000);
+    try {
+      expect(await headers.closed(LIMITS.headersTimeoutMs + 3000)).toBe(true);
+      expect(headers.text()).toMatch(/^HTTP\/1\.1 408/);
+      expect(headers.text()).toContain('"code":"REQUEST_TIMEOUT"');
+      for (const raw of bodies) expect(await raw.closed(LIMITS.requestTimeoutMs + 3000)).toBe(true);
+      expect(await trickle.closed(LIMITS.requestTimeoutMs + 3000)).toBe(true);
+    } finally {
+      clearInterval(drip);
+    }
+  });
+
+  it('refuses an oversized search: a query over its length, a URL over the header limit', async () => {
+    const long = await api(server, ana.token, 'GET', `/api/v1/search?q=${'w'.repeat(5000)}`);
+    expect(long.status).toBe(400);
+    expect(long.body.error.code).toBe('INVALID_INPUT');
+    const huge = await fetch(`${server.url}/api/v1/search?q=${'w'.repeat(40_000)}`, { headers: { authorization: `Bearer ${ana.token}` } });
+    expect(huge.status).toBe(431);
+    expect(((await huge.json()) as { error: { code: string } }).error.code).toBe('HEADERS_TOO_LARGE');
   });
 
   it("answers the framework's own refusals in the API's error shape", async () => {

@@ -264,6 +264,9 @@ function bannerLines(url: string, runtime: Runtime, admin: BootstrapResult | und
     `  web client: ${url}/  (sign in with a SIP address and password)`,
     `  health: ${url}/healthz`,
   ];
+  const metrics = runtime.config.metrics;
+  if (metrics.access === 'token') lines.push(`  metrics: ${url}/metrics (Authorization: Bearer <the token in ${metrics.tokenFile ?? path.join(runtime.dataDir, METRICS_TOKEN_FILE)}>)`);
+  else if (metrics.access === 'public') lines.push(`  metrics: ${url}/metrics (public)`);
   if (admin !== undefined && passwordFile !== undefined) {
     lines.push(`  first administrator: ${admin.sipUri}  password: ${admin.password}`);
     lines.push(`  (also written to ${passwordFile}; change it with: ./bin/stoa${target} user passwd ${admin.sipUri})`);

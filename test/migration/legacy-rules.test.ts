@@ -302,6 +302,26 @@ describe('legacy migration rules', () => {
     expect(Object.values((await snap()).messages).flat().map((m) => [m.content, m.postedAt, m.postedAtTicks])).toEqual([['tab\there, "quotes", newline\nthere', Date.UTC(2012, 2, 4, 5, 6, 7, 123), 4567]]);
   });
 
+  it('finds tables under the names the tools give them: a schema prefix, brackets, .txt and .dat', async () => {
+    const { b, cat, alice } = small();
+    const r = b.room(cat, 'Renamed files');
+    b.chat(r, alice, 'found by any name');
+    const csv = b.write();
+    const tsv = b.write(undefined, { tsv: true });
+    // SSMS and the wizard write dbo.tblX.csv, bcp tblX.dat (tab-separated), some scripts [dbo].[tblX].txt.
+    const forms = [(t: string) => `dbo.${t}.csv`, (t: string) => `[dbo].[${t}].txt`, (t: string) => `${t}.dat`, (t: string) => `DBO.${t.toUpperCase()}.TXT`];
+    const dump = tempDir();
+    for (const [i, file] of fs.readdirSync(csv).sort().entries()) {
+      const table = file.replace(/\.csv$/, '');
+      const name = forms[i % forms.length]!(table);
+      fs.copyFileSync(name.endsWith('.dat') ? path.join(tsv, `${table}.tsv`) : path.join(csv, file), path.join(dump, name));
+    }
+    expect(fs.readdirSync(dump).some((f) => f.endsWith('.dat'))).toBe(true);
+    const report = await migrate(dump);
+    expect(report.outcome).toBe('completed');
+    expect(Object.values((await snap()).messages).flat().map((m) => m.content)).toEqual(['found by any name']);
+  });
+
   it('delta runs: a newer dump of the same deployment adds only what is new', async () => {
     const { b, cat, alice } = small();
     const r = b.room(cat, 'Talk');
@@ -345,7 +365,10 @@ describe('legacy dumps Stoa refuses', () => {
     const { b } = small();
     const dir = b.write();
     fs.rmSync(path.join(dir, 'tblChat.csv'));
-    await refused(dir, /lacks tblChat\.csv/);
+    fs.writeFileSync(path.join(dir, 'tblChat.xlsx'), 'not a table');
+    await refused(dir, /lacks tblChat\.csv \(one file per table, named <table>\.csv, \.tsv, \.txt or \.dat, with or without a schema prefix such as dbo\.\); it holds: .*tblChat\.xlsx/);
+    fs.writeFileSync(path.join(dir, 'dbo.tblNode.txt'), 'x');
+    await refused(dir, /two files for table tblnode: .*\(keep one of them\)/);
     await refused(withTable(small().b, 'tblRoleType', '"rtypeID","description"\r\n"1","Member"\r\n'), /tblRoleType\.csv:1: the header lacks rtypeDesc/);
     await refused(withTable(small().b, 'tblRoleType', '"rtypeID","rtypeDesc"\r\n"one","Member"\r\n'), /tblRoleType\.csv:2: rtypeID 'one' is not a whole number/);
     await refused(withTable(small().b, 'tblRoleType', '"rtypeID","rtypeDesc"\r\n"1","Member","extra"\r\n'), /tblRoleType\.csv:2: 3 fields where the header names 2/);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { csvRecords, type CsvRecord } from './csv.js';
 
-async function read(text: string | Buffer, delimiter: ',' | '\t' = ',', chunk = 3): Promise<CsvRecord[]> {
+async function read(text: string | Buffer, delimiter: ',' | '\t' | 'auto' = ',', chunk = 3): Promise<CsvRecord[]> {
   const bytes = Buffer.isBuffer(text) ? text : Buffer.from(text);
   // Small chunks so that quotes, CRLF and multi-byte characters straddle chunk edges.
   async function* source() {
@@ -21,6 +21,13 @@ describe('legacy CSV reader', () => {
       { line: 4, fields: ['plain', null, null] },
       { line: 6, fields: ['NULL', null, 'é中🚀'] },
     ]);
+  });
+
+  it('takes the delimiter of .txt and .dat files from their first line, whole even in tiny chunks', async () => {
+    expect(await read('a\tb,c\n1\t2,3\n', 'auto', 1)).toEqual([{ line: 1, fields: ['a', 'b,c'] }, { line: 2, fields: ['1', '2,3'] }]);
+    expect(await read('a,b\n1\t2,3\n', 'auto', 1)).toEqual([{ line: 1, fields: ['a', 'b'] }, { line: 2, fields: ['1\t2', '3'] }]);
+    expect(await read('\ufeffa\tb', 'auto', 2)).toEqual([{ line: 1, fields: ['a', 'b'] }]);
+    expect(await read('', 'auto')).toEqual([]);
   });
 
   it('reads a byte order mark, LF or CR line ends, a last line without an end, and TSV', async () => {

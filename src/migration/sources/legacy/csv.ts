@@ -27,7 +27,8 @@ export interface CsvRecord {
 export interface CsvOptions {
   /** The file's name in messages. */
   file: string;
-  delimiter: ',' | '\t';
+  /** 'auto': a tab when the first line holds one (bcp, sqlcmd -s"\t"), else a comma. */
+  delimiter: ',' | '\t' | 'auto';
   /** The longest record accepted, in characters. */
   maxRecord?: number;
 }
@@ -80,13 +81,37 @@ async function* decoded(source: AsyncIterable<Buffer>, file: string): AsyncGener
   yield decode(Buffer.alloc(0), false);
 }
 
+/** Holds text back until the first line is whole, hands it to `decide`, then passes everything on. */
+async function* firstLineFirst(texts: AsyncIterable<string>, max: number, decide: (firstLine: string) => void): AsyncGenerator<string> {
+  let held = '';
+  let decided = false;
+  for await (const text of texts) {
+    if (decided) {
+      yield text;
+      continue;
+    }
+    held += text;
+    const end = held.indexOf('\n');
+    if (end < 0 && held.length < max) continue;
+    decide(end < 0 ? held : held.slice(0, end));
+    decided = true;
+    yield held;
+    held = '';
+  }
+  if (!decided && held !== '') {
+    decide(held);
+    yield held;
+  }
+}
+
 /**
  * The records of a CSV/TSV byte stream, header included (the first record). Quoted
  * fields may hold delimiters, quotes (doubled) and line breaks; CRLF, LF and CR end a
  * record; blank lines are skipped.
  */
 export async function* csvRecords(source: AsyncIterable<Buffer>, options: CsvOptions): AsyncGenerator<CsvRecord> {
-  const { file, delimiter } = options;
+  const { file } = options;
+  let delimiter = options.delimiter === 'auto' ? undefined : options.delimiter;
   const maxRecord = options.maxRecord ?? DEFAULT_MAX_RECORD;
   let fields: (string | null)[] = [];
   let field = '';
@@ -113,7 +138,8 @@ export async function* csvRecords(source: AsyncIterable<Buffer>, options: CsvOpt
     return out;
   };
 
-  for await (const text of decoded(source, file)) {
+  const texts = options.delimiter !== 'auto' ? decoded(source, file) : firstLineFirst(decoded(source, file), maxRecord, (line) => (delimiter = line.includes('\t') ? '\t' : ','));
+  for await (const text of texts) {
     let plainFrom = -1;
     const flushPlain = (to: number) => {
       if (plainFrom >= 0) field += text.slice(plainFrom, to);

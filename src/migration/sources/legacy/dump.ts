@@ -1,7 +1,9 @@
 /**
  * Where a legacy dump lives (D3): a folder or a .zip of one file per table, named after
- * the table (`tblNode.csv`, or `.tsv`), found whatever the case of the name. Tables are
- * read as streams, one at a time; nothing is unpacked to disk.
+ * the table as the tools name them — `tblNode.csv`, `dbo.tblNode.csv` (SSMS, the
+ * Import/Export wizard), `[dbo].[tblNode].txt`, `tblNode.dat` (bcp), with `.csv`, `.tsv`,
+ * `.txt` or `.dat` — found whatever the case of the name. Tables are read as streams, one
+ * at a time; nothing is unpacked to disk.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,7 +14,8 @@ import { AppError } from '../../../domain/errors.js';
 export interface DumpTable {
   /** The name as found (for messages). */
   file: string;
-  delimiter: ',' | '\t';
+  /** `.csv` comma, `.tsv` tab; `.txt` and `.dat` (bcp, sqlcmd, the wizard): from the first line. */
+  delimiter: ',' | '\t' | 'auto';
   open(): Promise<Readable>;
 }
 
@@ -20,25 +23,36 @@ export interface LegacyDump {
   readonly location: string;
   /** The table's file, looked up by table name (`tblNode`), or undefined. */
   table(name: string): DumpTable | undefined;
+  /** Every file name in the dump (for a message when a table is missing). */
+  readonly files: readonly string[];
   close(): void;
 }
 
+/** The file names a table is found under, as a message says them. */
+export const TABLE_FILE_FORMS = '<table>.csv, .tsv, .txt or .dat, with or without a schema prefix such as dbo.';
+
 const invalid = (location: string, message: string) => new AppError('MIGRATION_INVALID', `${location}: ${message}`);
 
-/** `tblnode.csv` → `tblnode` with its delimiter, for files that look like table dumps. */
-function tableOf(fileName: string): { table: string; delimiter: ',' | '\t' } | undefined {
-  const m = /^(.+)\.(csv|tsv)$/i.exec(path.basename(fileName));
+const DELIMITERS: Record<string, DumpTable['delimiter']> = { csv: ',', tsv: '\t', txt: 'auto', dat: 'auto' };
+
+/**
+ * `dbo.tblNode.csv` → `tblnode` with its delimiter, for files that look like table
+ * dumps: an optional schema (`dbo.`, `[dbo].`), the table name (brackets allowed), one
+ * of the extensions. Other files are not tables.
+ */
+export function tableOf(fileName: string): { table: string; delimiter: DumpTable['delimiter'] } | undefined {
+  const m = /^(?:\[?[A-Za-z_][\w$#@ ]*\]?\.)?\[?([A-Za-z_][\w$#@]*)\]?\.(csv|tsv|txt|dat)$/i.exec(path.basename(fileName));
   if (m === null) return undefined;
-  return { table: m[1]!.toLowerCase(), delimiter: m[2]!.toLowerCase() === 'tsv' ? '\t' : ',' };
+  return { table: m[1]!.toLowerCase(), delimiter: DELIMITERS[m[2]!.toLowerCase()]! };
 }
 
-function index<T>(location: string, files: [string, T][]): Map<string, { file: string; delimiter: ',' | '\t'; ref: T }> {
-  const out = new Map<string, { file: string; delimiter: ',' | '\t'; ref: T }>();
+function index<T>(location: string, files: [string, T][]): Map<string, { file: string; delimiter: DumpTable['delimiter']; ref: T }> {
+  const out = new Map<string, { file: string; delimiter: DumpTable['delimiter']; ref: T }>();
   for (const [file, ref] of files) {
     const t = tableOf(file);
     if (t === undefined) continue;
     const seen = out.get(t.table);
-    if (seen !== undefined) throw invalid(location, `two files for table ${t.table}: ${seen.file} and ${file}`);
+    if (seen !== undefined) throw invalid(location, `two files for table ${t.table}: ${seen.file} and ${file} (keep one of them)`);
     out.set(t.table, { file, delimiter: t.delimiter, ref });
   }
   return out;
@@ -49,6 +63,7 @@ function folderDump(dir: string): LegacyDump {
   const tables = index(dir, files.map((e): [string, string] => [e.name, path.join(dir, e.name)]));
   return {
     location: dir,
+    files: files.map((e) => e.name),
     table(name) {
       const t = tables.get(name.toLowerCase());
       if (t === undefined) return undefined;
@@ -85,6 +100,7 @@ async function zipDump(file: string): Promise<LegacyDump> {
   const tables = index(file, entries);
   return {
     location: file,
+    files: entries.map(([name]) => name),
     table(name) {
       const t = tables.get(name.toLowerCase());
       if (t === undefined) return undefined;

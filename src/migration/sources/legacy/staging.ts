@@ -13,7 +13,7 @@ import Database from 'better-sqlite3';
 import { AppError } from '../../../domain/errors.js';
 import type { Progress } from '../../../archive/progress.js';
 import { CsvError, csvRecords } from './csv.js';
-import type { DumpTable, LegacyDump } from './dump.js';
+import { TABLE_FILE_FORMS, type DumpTable, type LegacyDump } from './dump.js';
 import { HIERARCHICAL_COLUMNS, TABLES, type ColumnSpec, type TableSpec } from './tables.js';
 import { parseLegacyTime } from './ticks.js';
 
@@ -105,8 +105,13 @@ export class Staging {
 
   /** Loads every table of the dump; refuses a dump that lacks a needed table before reading any. */
   async load(dump: LegacyDump, progress: Progress, alsoOptional: readonly string[] = []): Promise<void> {
-    const missing = TABLES.filter((t) => t.optional !== true && !alsoOptional.includes(t.table) && dump.table(t.table) === undefined).map((t) => `${t.table}.csv`);
-    if (missing.length > 0) throw fail(`${dump.location}: the dump lacks ${missing.join(', ')} (one CSV file per table, named after it)`);
+    const missing = TABLES.filter((t) => t.optional !== true && !alsoOptional.includes(t.table) && dump.table(t.table) === undefined).map((t) => t.table);
+    if (missing.length > 0) {
+      const shown = dump.files.slice(0, 20).join(', ') + (dump.files.length > 20 ? `, and ${dump.files.length - 20} more` : '');
+      throw fail(
+        `${dump.location}: the dump lacks ${missing.map((t) => `${t}.csv`).join(', ')} (one file per table, named ${TABLE_FILE_FORMS}); ${dump.files.length === 0 ? 'it holds no files' : `it holds: ${shown}`}`,
+      );
+    }
     for (const spec of TABLES) {
       const table = dump.table(spec.table);
       this.rows[spec.table] = 0;

@@ -302,6 +302,23 @@ describe('legacy migration rules', () => {
     expect(Object.values((await snap()).messages).flat().map((m) => [m.content, m.postedAt, m.postedAtTicks])).toEqual([['tab\there, "quotes", newline\nthere', Date.UTC(2012, 2, 4, 5, 6, 7, 123), 4567]]);
   });
 
+  it('reads the word NULL as text where the legacy column may not be NULL (SSMS writes both alike)', async () => {
+    const { b, cat, alice } = small();
+    const r = b.room(cat, 'Null talk');
+    b.chat(r, alice, 'SAYS-NULL');
+    b.chat(r, alice, 'empty rtf');
+    const dir = b.write();
+    const file = path.join(dir, 'tblChat.csv');
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('"SAYS-NULL"', 'NULL'));
+    expect(fs.readFileSync(file, 'utf8')).toMatch(/,NULL,/);
+    expect((await migrate(dir)).outcome).toBe('completed');
+    const messages = Object.values((await snap()).messages).flat();
+    expect(messages.map((m) => [m.content, m.rtf])).toEqual([
+      ['NULL', null],
+      ['empty rtf', null],
+    ]);
+  });
+
   it('finds tables under the names the tools give them: a schema prefix, brackets, .txt and .dat', async () => {
     const { b, cat, alice } = small();
     const r = b.room(cat, 'Renamed files');

@@ -18,8 +18,17 @@ describe('legacy CSV reader', () => {
     expect(records).toEqual([
       { line: 1, fields: ['a', 'b', 'c'] },
       { line: 2, fields: ['x, y', 'he said "hi"', 'line1\r\nline2'] },
-      { line: 4, fields: ['plain', null, null] },
+      { line: 4, fields: ['plain', null, null], bareNull: [1] },
       { line: 6, fields: ['NULL', null, 'é中🚀'] },
+    ]);
+  });
+
+  it('marks the fields that were the bare word NULL, which a NOT NULL text column reads as text', async () => {
+    expect(await read('a,b,c\nNULL,"NULL",\nx,NULL,NULL\nNULL\n')).toEqual([
+      { line: 1, fields: ['a', 'b', 'c'] },
+      { line: 2, fields: [null, 'NULL', null], bareNull: [0] },
+      { line: 3, fields: ['x', null, null], bareNull: [1, 2] },
+      { line: 4, fields: [null], bareNull: [0] },
     ]);
   });
 

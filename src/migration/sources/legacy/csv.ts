@@ -22,6 +22,11 @@ export interface CsvRecord {
   line: number;
   /** Field values; null for an empty field and for an unquoted `NULL`. */
   fields: (string | null)[];
+  /**
+   * The fields that were the unquoted word `NULL` (absent when none): NULL in a column
+   * that may be NULL, but the text "NULL" in one that may not (SSMS writes both alike).
+   */
+  bareNull?: number[];
 }
 
 export interface CsvOptions {
@@ -123,7 +128,9 @@ export async function* csvRecords(source: AsyncIterable<Buffer>, options: CsvOpt
   let size = 0;
   let pendingCr = false;
 
+  let bareNull: number[] | undefined;
   const endField = () => {
+    if (!quoted && field === 'NULL') (bareNull ??= []).push(fields.length);
     fields.push(!quoted && (field === '' || field === 'NULL') ? null : quoted && field === '' ? null : field);
     field = '';
     quoted = false;
@@ -131,8 +138,9 @@ export async function* csvRecords(source: AsyncIterable<Buffer>, options: CsvOpt
   };
   const endRecord = (): CsvRecord | undefined => {
     endField();
-    const out = fields.length === 1 && fields[0] === null && !quoted ? undefined : { line: recordLine, fields };
+    const out = fields.length === 1 && fields[0] === null && !quoted && bareNull === undefined ? undefined : { line: recordLine, fields, ...(bareNull === undefined ? {} : { bareNull }) };
     fields = [];
+    bareNull = undefined;
     size = 0;
     recordLine = line;
     return out;

@@ -166,7 +166,9 @@ export class Staging {
         for (let i = 0; i < spec.columns.length; i++) {
           const at = fieldOf[i]!;
           try {
-            row.push(...convert(spec.columns[i]!, at < 0 ? null : record.fields[at]!));
+            const column = spec.columns[i]!;
+            const raw = at < 0 ? null : record.fields[at]!;
+            row.push(...convert(column, raw === null && column.textNotNull === true && record.bareNull?.includes(at) === true ? 'NULL' : raw));
           } catch (err) {
             throw fail(`${table.file}:${record.line}: ${(err as Error).message}`);
           }

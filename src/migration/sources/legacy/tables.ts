@@ -15,6 +15,11 @@ export interface ColumnSpec {
   required?: boolean;
   /** A row must give a value (NULL refused). */
   notNull?: boolean;
+  /**
+   * NOT NULL text in the legacy schema: a bare `NULL` there is the text "NULL" (a message
+   * that says NULL), never a missing value.
+   */
+  textNotNull?: boolean;
 }
 
 export interface TableSpec {
@@ -31,6 +36,7 @@ const col = (name: string, type: ColumnType, flags: 'req' | 'req!' | '' = ''): C
   type,
   ...(flags !== '' ? { required: true } : {}),
   ...(flags === 'req!' ? { notNull: true } : {}),
+  ...(type === 'text' && flags === 'req!' ? { textNotNull: true } : {}),
 });
 
 export const TABLES: readonly TableSpec[] = [
@@ -121,7 +127,9 @@ export const TABLES: readonly TableSpec[] = [
       col('chatDate', 'time', 'req!'),
       col('userId', 'int', 'req!'),
       col('isAlert', 'bit'),
-      col('content', 'text', 'req'),
+      // nvarchar(max) NOT NULL in the legacy schema (02 §2.9): an empty field is an empty
+      // message (older dumps), the word NULL is the text NULL.
+      { ...col('content', 'text', 'req'), textNotNull: true },
       col('rtf', 'text'),
     ],
   },

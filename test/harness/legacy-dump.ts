@@ -165,7 +165,7 @@ export class LegacyDumpBuilder {
   }
 
   /** Writes the dump: a folder of CSV files (or TSV), PowerShell-style quoted. */
-  write(dir = tempDir('stoa-legacy-'), opts: { tsv?: boolean; bom?: boolean } = {}): string {
+  write(dir = tempDir('stoa-legacy-'), opts: TableTextOptions = {}): string {
     fs.mkdirSync(dir, { recursive: true });
     for (const [table, rows] of Object.entries(this.tables)) {
       fs.writeFileSync(path.join(dir, `${table}.${opts.tsv === true ? 'tsv' : 'csv'}`), tableText(table, rows, opts));
@@ -209,10 +209,27 @@ export function csvField(v: Value, tsv = false): string {
   return `"${text.replace(/"/g, '""')}"`;
 }
 
-export function tableText(table: string, rows: Row[], opts: { tsv?: boolean; bom?: boolean }): string {
+/**
+ * How a table is written. The default is PowerShell 7's `Export-Csv` (every field quoted,
+ * comma, no type line); `typeLine` adds Windows PowerShell 5.1's `#TYPE System.Data.DataRow`
+ * (without -NoTypeInformation), `separator: ';'` is `-UseCulture` in de-DE, fr-FR and
+ * most of Europe.
+ */
+export interface TableTextOptions {
+  tsv?: boolean;
+  bom?: boolean;
+  separator?: ',' | ';';
+  typeLine?: boolean;
+}
+
+export function tableText(table: string, rows: Row[], opts: TableTextOptions): string {
   const columns = columnsOf(table, rows);
-  const sep = opts.tsv === true ? '\t' : ',';
-  const lines = [columns.map((c) => (opts.tsv === true ? c : `"${c}"`)).join(sep), ...rows.map((r) => columns.map((c) => csvField(r[c], opts.tsv === true)).join(sep))];
+  const sep = opts.tsv === true ? '\t' : (opts.separator ?? ',');
+  const lines = [
+    ...(opts.typeLine === true ? ['#TYPE System.Data.DataRow'] : []),
+    columns.map((c) => (opts.tsv === true ? c : `"${c}"`)).join(sep),
+    ...rows.map((r) => columns.map((c) => csvField(r[c], opts.tsv === true)).join(sep)),
+  ];
   return `${opts.bom === true ? '\ufeff' : ''}${lines.join('\r\n')}\r\n`;
 }
 

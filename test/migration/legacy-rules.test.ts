@@ -319,6 +319,16 @@ describe('legacy migration rules', () => {
     ]);
   });
 
+  it("reads Windows PowerShell's Export-Csv: a #TYPE line, and -UseCulture's semicolons", async () => {
+    const { b, cat, alice } = small();
+    const r = b.room(cat, 'Kultur');
+    b.chat(r, alice, 'Grüße; mit Semikolon, und Komma');
+    const report = await migrate(b.write(undefined, { separator: ';', typeLine: true, bom: true }));
+    expect(report.outcome).toBe('completed');
+    expect(Object.values((await snap()).messages).flat().map((m) => m.content)).toEqual(['Grüße; mit Semikolon, und Komma']);
+    expect((await snap()).rooms.map((x) => x.name)).toContain('Kultur');
+  });
+
   it('finds tables under the names the tools give them: a schema prefix, brackets, .txt and .dat', async () => {
     const { b, cat, alice } = small();
     const r = b.room(cat, 'Renamed files');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { csvRecords, type CsvRecord } from './csv.js';
+import { csvRecords, sniffDelimiter, type CsvRecord } from './csv.js';
 
-async function read(text: string | Buffer, delimiter: ',' | '\t' | 'auto' = ',', chunk = 3): Promise<CsvRecord[]> {
+async function read(text: string | Buffer, delimiter: ',' | ';' | '\t' | 'auto' = ',', chunk = 3): Promise<CsvRecord[]> {
   const bytes = Buffer.isBuffer(text) ? text : Buffer.from(text);
   // Small chunks so that quotes, CRLF and multi-byte characters straddle chunk edges.
   async function* source() {
@@ -29,6 +29,22 @@ describe('legacy CSV reader', () => {
       { line: 2, fields: [null, 'NULL', null], bareNull: [0] },
       { line: 3, fields: ['x', null, null], bareNull: [1, 2] },
       { line: 4, fields: [null], bareNull: [0] },
+    ]);
+  });
+
+  it('tells comma, semicolon and tab headers apart, quoted or not', () => {
+    expect(sniffDelimiter('"prinID","prinUri","prinName"')).toBe(',');
+    expect(sniffDelimiter('"prinID";"prinUri";"prinName"')).toBe(';');
+    expect(sniffDelimiter('prinID\tprinUri\tprinName')).toBe('\t');
+    expect(sniffDelimiter('"a;b","c;d",e')).toBe(',');
+    expect(sniffDelimiter('onlyone')).toBe(',');
+  });
+
+  it('reads a #TYPE line and the semicolons of Export-Csv -UseCulture, deciding on the header line', async () => {
+    expect(await read('#TYPE System.Data.DataRow\r\n"a";"b,c"\r\n"1";"2"\r\n', 'auto', 2)).toEqual([
+      { line: 1, fields: ['#TYPE System.Data.DataRow'] },
+      { line: 2, fields: ['a', 'b,c'] },
+      { line: 3, fields: ['1', '2'] },
     ]);
   });
 

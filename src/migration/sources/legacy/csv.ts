@@ -29,11 +29,29 @@ export interface CsvRecord {
   bareNull?: number[];
 }
 
+export type Delimiter = ',' | ';' | '\t';
+
+/**
+ * The delimiter a header line uses: of comma, semicolon and tab, the one found most often
+ * outside quotes (a comma when none is: a one-column file).
+ */
+export function sniffDelimiter(firstLine: string): Delimiter {
+  const counts: Record<Delimiter, number> = { ',': 0, ';': 0, '\t': 0 };
+  let quoted = false;
+  for (const ch of firstLine) {
+    if (ch === '"') quoted = !quoted;
+    else if (!quoted && (ch === ',' || ch === ';' || ch === '\t')) counts[ch] += 1;
+  }
+  // A tie goes to the rarer character in text: tab, then semicolon, then comma.
+  const [best, count] = (['\t', ';', ','] as const).map((d) => [d, counts[d]] as const).reduce((a, b) => (b[1] > a[1] ? b : a));
+  return count === 0 ? ',' : best;
+}
+
 export interface CsvOptions {
   /** The file's name in messages. */
   file: string;
-  /** 'auto': a tab when the first line holds one (bcp, sqlcmd -s"\t"), else a comma. */
-  delimiter: ',' | '\t' | 'auto';
+  /** 'auto': the one of comma, semicolon (Export-Csv -UseCulture in many cultures) and tab that the first line uses most. */
+  delimiter: Delimiter | 'auto';
   /** The longest record accepted, in characters. */
   maxRecord?: number;
 }
@@ -86,8 +104,19 @@ async function* decoded(source: AsyncIterable<Buffer>, file: string): AsyncGener
   yield decode(Buffer.alloc(0), false);
 }
 
-/** Holds text back until the first line is whole, hands it to `decide`, then passes everything on. */
-async function* firstLineFirst(texts: AsyncIterable<string>, max: number, decide: (firstLine: string) => void): AsyncGenerator<string> {
+/** The header line of what has arrived (after a `#TYPE` line), or undefined while it is not whole. */
+function headerLine(text: string): string | undefined {
+  let start = 0;
+  let end = text.indexOf('\n');
+  if (end >= 0 && /^(\ufeff)?#TYPE\b/.test(text)) {
+    start = end + 1;
+    end = text.indexOf('\n', start);
+  }
+  return end < 0 ? undefined : text.slice(start, end);
+}
+
+/** Holds text back until the header line is whole, hands it to `decide`, then passes everything on. */
+async function* firstLineFirst(texts: AsyncIterable<string>, max: number, decide: (headerLine: string) => void): AsyncGenerator<string> {
   let held = '';
   let decided = false;
   for await (const text of texts) {
@@ -96,15 +125,15 @@ async function* firstLineFirst(texts: AsyncIterable<string>, max: number, decide
       continue;
     }
     held += text;
-    const end = held.indexOf('\n');
-    if (end < 0 && held.length < max) continue;
-    decide(end < 0 ? held : held.slice(0, end));
+    const line = headerLine(held);
+    if (line === undefined && held.length < max) continue;
+    decide(line ?? held);
     decided = true;
     yield held;
     held = '';
   }
   if (!decided && held !== '') {
-    decide(held);
+    decide(headerLine(held) ?? held.slice(held.indexOf('\n') + 1));
     yield held;
   }
 }
@@ -146,7 +175,7 @@ export async function* csvRecords(source: AsyncIterable<Buffer>, options: CsvOpt
     return out;
   };
 
-  const texts = options.delimiter !== 'auto' ? decoded(source, file) : firstLineFirst(decoded(source, file), maxRecord, (line) => (delimiter = line.includes('\t') ? '\t' : ','));
+  const texts = options.delimiter !== 'auto' ? decoded(source, file) : firstLineFirst(decoded(source, file), maxRecord, (line) => (delimiter = sniffDelimiter(line)));
   for await (const text of texts) {
     let plainFrom = -1;
     const flushPlain = (to: number) => {

@@ -14,8 +14,8 @@ import { AppError } from '../../../domain/errors.js';
 export interface DumpTable {
   /** The name as found (for messages). */
   file: string;
-  /** `.csv` comma, `.tsv` tab; `.txt` and `.dat` (bcp, sqlcmd, the wizard): from the first line. */
-  delimiter: ',' | '\t' | 'auto';
+  /** `.tsv` tab; the others (`.csv`, and `.txt` / `.dat` of bcp, sqlcmd, the wizard): from the first line. */
+  delimiter: '\t' | 'auto';
   open(): Promise<Readable>;
 }
 
@@ -33,7 +33,7 @@ export const TABLE_FILE_FORMS = '<table>.csv, .tsv, .txt or .dat, with or withou
 
 const invalid = (location: string, message: string) => new AppError('MIGRATION_INVALID', `${location}: ${message}`);
 
-const DELIMITERS: Record<string, DumpTable['delimiter']> = { csv: ',', tsv: '\t', txt: 'auto', dat: 'auto' };
+const DELIMITERS: Record<string, DumpTable['delimiter']> = { csv: 'auto', tsv: '\t', txt: 'auto', dat: 'auto' };
 
 /**
  * `dbo.tblNode.csv` → `tblnode` with its delimiter, for files that look like table

@@ -154,6 +154,8 @@ export class Staging {
         { file: table.file, delimiter: table.delimiter },
       )) {
         if (fieldOf === undefined) {
+          // PowerShell 5.1's Export-Csv without -NoTypeInformation starts with `#TYPE System.Data.DataRow`.
+          if (record.line === 1 && record.fields.length === 1 && /^#TYPE\b/.test(record.fields[0] ?? '')) continue;
           const header = this.readHeader(spec, table, record.fields);
           fieldOf = spec.columns.map((_, i) => header.indexOf(i));
           width = header.length;

@@ -40,6 +40,8 @@ export interface LegacyMigrationOptions {
   files?: string;
   /** Compliance XML archives: history added where the dump lacks it (tblChat may then be absent). */
   complianceXml?: string;
+  /** The dump's text encoding where a file has no byte order mark (e.g. windows-1252); default UTF-8, UTF-16 detected. */
+  encoding?: string;
   progress?: Progress;
 }
 
@@ -94,7 +96,7 @@ export async function migrateLegacy(services: Services, actor: Actor, options: L
   const staging = Staging.create();
   const findings = new MigrationFindings();
   try {
-    await staging.load(dump, progress, options.complianceXml === undefined ? [] : ['tblChat']);
+    await staging.load(dump, progress, options.complianceXml === undefined ? [] : ['tblChat'], options.encoding === undefined ? {} : { encoding: options.encoding });
     if (options.complianceXml !== undefined) {
       progress.phase('compliance XML');
       const xml = new ComplianceXmlSource(staging, findings);

@@ -101,6 +101,9 @@ describe('stoa migrate legacy', () => {
     const cli = cliFor();
     expect((await cli.run(['migrate', 'legacy'])).code).toBe(2);
     expect((await cli.run(['migrate', 'legacy', dump.dir, '--on-conflict', 'merge'])).code).toBe(2);
+    const encoding = await cli.run(['migrate', 'legacy', dump.dir, '--encoding', 'klingon']);
+    expect(encoding.code).toBe(2);
+    expect(encoding.stderr).toMatch(/--encoding: 'klingon' is not an encoding this Stoa reads/);
     refused(await cli.run(['migrate', 'legacy', path.join(tempDir(), 'nothing-here')]), 'MIGRATION_INVALID');
     const broken = tempDir('stoa-cli-migrate-');
     for (const f of fs.readdirSync(dump.dir)) fs.copyFileSync(path.join(dump.dir, f), path.join(broken, f));

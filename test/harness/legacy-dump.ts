@@ -168,7 +168,7 @@ export class LegacyDumpBuilder {
   write(dir = tempDir('stoa-legacy-'), opts: TableTextOptions = {}): string {
     fs.mkdirSync(dir, { recursive: true });
     for (const [table, rows] of Object.entries(this.tables)) {
-      fs.writeFileSync(path.join(dir, `${table}.${opts.tsv === true ? 'tsv' : 'csv'}`), tableText(table, rows, opts));
+      fs.writeFileSync(path.join(dir, `${table}.${opts.tsv === true ? 'tsv' : 'csv'}`), Buffer.from(tableText(table, rows, opts), opts.encoding ?? 'utf8'));
     }
     return dir;
   }
@@ -220,6 +220,8 @@ export interface TableTextOptions {
   bom?: boolean;
   separator?: ',' | ';';
   typeLine?: boolean;
+  /** Bytes as written: UTF-8 (default), UTF-16LE without a mark (bcp -w), or Latin-1 / Windows-1252 (Latin-1 text only). */
+  encoding?: 'utf8' | 'utf16le' | 'latin1';
 }
 
 export function tableText(table: string, rows: Row[], opts: TableTextOptions): string {

@@ -329,6 +329,18 @@ describe('legacy migration rules', () => {
     expect((await snap()).rooms.map((x) => x.name)).toContain('Kultur');
   });
 
+  it('reads UTF-16 without a byte order mark (bcp -w), and a Windows code page with --encoding', async () => {
+    const { b, cat, alice } = small();
+    const r = b.room(cat, 'Größe');
+    b.chat(r, alice, 'Grüße aus Köln');
+    expect((await migrate(b.write(undefined, { encoding: 'utf16le' }))).outcome).toBe('completed');
+    expect(Object.values((await snap()).messages).flat().map((m) => m.content)).toEqual(['Grüße aus Köln']);
+    const latin = b.write(undefined, { encoding: 'latin1' });
+    await expect(migrate(latin)).rejects.toThrow(/not valid utf-8 text — .*--encoding windows-1252/);
+    expect((await migrate(latin, { encoding: 'windows-1252' })).outcome).toBe('completed');
+    expect((await snap()).rooms.map((x) => x.name)).toContain('Größe');
+  });
+
   it('finds tables under the names the tools give them: a schema prefix, brackets, .txt and .dat', async () => {
     const { b, cat, alice } = small();
     const r = b.room(cat, 'Renamed files');

@@ -10,7 +10,8 @@ import { DEFAULT_ROOT_CATEGORY, DEFAULT_SEPARATOR, migrateLegacy, type Migration
 import { RULES, writeMigrationReport } from '../../migration/report.js';
 import { withDeployment } from '../context.js';
 import { ForwardedExit } from '../forward.js';
-import { enumValue, parseDateOption } from '../options.js';
+import { UsageError, enumValue, parseDateOption } from '../options.js';
+import { textEncoding } from '../../migration/sources/legacy/csv.js';
 import { progressFor, type Printer } from '../output.js';
 
 function printMigration(printer: Printer, report: MigrationReport, files: string[]): void {
@@ -39,6 +40,13 @@ function printMigration(printer: Printer, report: MigrationReport, files: string
   for (const file of files) printer.out(`report: ${file}`);
 }
 
+/** `--encoding`: a name the reader knows (TextDecoder labels: windows-1252, latin1, utf-16le, ...). */
+function encodingOption(raw: string): string {
+  const encoding = textEncoding(raw.trim());
+  if (encoding === undefined) throw new UsageError(`--encoding: '${raw}' is not an encoding this Stoa reads (e.g. windows-1252, utf-8, utf-16le, utf-16be)`);
+  return encoding;
+}
+
 export function registerMigrate(program: Command): void {
   const migrate = program.command('migrate').description('bring a legacy Group Chat / Persistent Chat deployment into this pool');
   migrate
@@ -57,6 +65,7 @@ export function registerMigrate(program: Command): void {
     .option('--grant-admins', 'make legacy administrators Stoa administrators')
     .option('--files <dir>', 'the legacy file repository: files linked from messages are copied in (C8)')
     .option('--compliance-xml <dir>', 'compliance XML archives: their chat messages fill gaps in the dumped history')
+    .option('--encoding <name>', 'text encoding of files without a byte order mark: windows-1252 (or another code page), utf-16le, ... (default utf-8; utf-16 is detected)')
     .option('--no-progress', 'no progress line on the terminal')
     .action((dump: string, _opts, cmd: Command) =>
       withDeployment(
@@ -77,6 +86,7 @@ export function registerMigrate(program: Command): void {
             grantAdmins: opts.grantAdmins === true,
             ...(opts.files === undefined ? {} : { files: opts.files as string }),
             ...(opts.complianceXml === undefined ? {} : { complianceXml: opts.complianceXml as string }),
+            ...(opts.encoding === undefined ? {} : { encoding: encodingOption(opts.encoding as string) }),
             progress: progressFor(opts, printer),
           });
           const files = opts.report === undefined ? [] : writeMigrationReport(opts.report as string, report);

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { csvRecords, sniffDelimiter, type CsvRecord } from './csv.js';
 
-async function read(text: string | Buffer, delimiter: ',' | ';' | '\t' | 'auto' = ',', chunk = 3): Promise<CsvRecord[]> {
+async function read(text: string | Buffer, delimiter: ',' | ';' | '\t' | 'auto' = ',', chunk = 3, encoding?: string): Promise<CsvRecord[]> {
   const bytes = Buffer.isBuffer(text) ? text : Buffer.from(text);
   // Small chunks so that quotes, CRLF and multi-byte characters straddle chunk edges.
   async function* source() {
     for (let i = 0; i < bytes.length; i += chunk) yield bytes.subarray(i, i + chunk);
   }
   const out: CsvRecord[] = [];
-  for await (const r of csvRecords(source(), { file: 't.csv', delimiter, maxRecord: 200 })) out.push(r);
+  for await (const r of csvRecords(source(), { file: 't.csv', delimiter, maxRecord: 200, ...(encoding === undefined ? {} : { encoding }) })) out.push(r);
   return out;
 }
 
@@ -29,6 +29,29 @@ describe('legacy CSV reader', () => {
       { line: 2, fields: [null, 'NULL', null], bareNull: [0] },
       { line: 3, fields: ['x', null, null], bareNull: [1, 2] },
       { line: 4, fields: [null], bareNull: [0] },
+    ]);
+  });
+
+  it('reads UTF-16 without a byte order mark (bcp -w), and a code page when asked', async () => {
+    const text = 'a\tb\r\nGrüße\t中文\r\n';
+    const expected = [
+      { line: 1, fields: ['a', 'b'] },
+      { line: 2, fields: ['Grüße', '中文'] },
+    ];
+    expect(await read(Buffer.from(text, 'utf16le'), 'auto')).toEqual(expected);
+    expect(await read(Buffer.from(text, 'utf16le').swap16(), 'auto')).toEqual(expected);
+    const cp1252 = Buffer.from([0x61, 0x2c, 0x62, 0x0d, 0x0a, 0x47, 0x72, 0xfc, 0xdf, 0x65, 0x2c, 0x80, 0x0d, 0x0a]);
+    expect(await read(cp1252, 'auto', 3, 'windows-1252')).toEqual([
+      { line: 1, fields: ['a', 'b'] },
+      { line: 2, fields: ['Grüße', '€'] },
+    ]);
+    await expect(read(cp1252, 'auto')).rejects.toThrow(/t\.csv:2: the file is not valid utf-8 text — .*--encoding windows-1252/);
+  });
+
+  it("reads bcp's NUL byte as an empty string, an empty field as NULL", async () => {
+    expect(await read('a\tb\tc\n\u0000\t\tx\n', 'auto')).toEqual([
+      { line: 1, fields: ['a', 'b', 'c'] },
+      { line: 2, fields: ['', null, 'x'] },
     ]);
   });
 

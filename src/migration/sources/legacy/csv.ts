@@ -54,19 +54,38 @@ export interface CsvOptions {
   delimiter: Delimiter | 'auto';
   /** The longest record accepted, in characters. */
   maxRecord?: number;
+  /** The text encoding when the file has no byte order mark (`--encoding`); default: UTF-16 detected, else UTF-8. */
+  encoding?: string;
 }
 
 const DEFAULT_MAX_RECORD = 8 * 1024 * 1024;
 
-/** Picks the decoder from the byte order mark (UTF-8 without one); invalid bytes throw. */
-function decoderFor(first: Buffer): { decoder: TextDecoder; skip: number } {
+/**
+ * Picks the decoder: a byte order mark wins; else the encoding asked for (`--encoding`);
+ * else UTF-16 when the first characters are ASCII with a zero byte beside each (what
+ * `bcp -w` writes, without a mark); else UTF-8. Invalid bytes throw.
+ */
+function decoderFor(first: Buffer, asked: string | undefined): { decoder: TextDecoder; skip: number } {
   if (first[0] === 0xff && first[1] === 0xfe) return { decoder: new TextDecoder('utf-16le', { fatal: true }), skip: 2 };
   if (first[0] === 0xfe && first[1] === 0xff) return { decoder: new TextDecoder('utf-16be', { fatal: true }), skip: 2 };
-  const bom = first[0] === 0xef && first[1] === 0xbb && first[2] === 0xbf;
-  return { decoder: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }), skip: bom ? 3 : 0 };
+  if (first[0] === 0xef && first[1] === 0xbb && first[2] === 0xbf) return { decoder: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }), skip: 3 };
+  if (asked !== undefined) return { decoder: new TextDecoder(asked, { fatal: true }), skip: 0 };
+  const ascii = (b: number | undefined) => b !== undefined && b > 0 && b < 0x80;
+  if (first.length >= 4 && ascii(first[0]) && first[1] === 0 && ascii(first[2]) && first[3] === 0) return { decoder: new TextDecoder('utf-16le', { fatal: true }), skip: 0 };
+  if (first.length >= 4 && first[0] === 0 && ascii(first[1]) && first[2] === 0 && ascii(first[3])) return { decoder: new TextDecoder('utf-16be', { fatal: true }), skip: 0 };
+  return { decoder: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }), skip: 0 };
 }
 
-async function* decoded(source: AsyncIterable<Buffer>, file: string): AsyncGenerator<string> {
+/** An encoding name the reader can use (a TextDecoder label), normalised; else undefined. */
+export function textEncoding(label: string): string | undefined {
+  try {
+    return new TextDecoder(label).encoding;
+  } catch {
+    return undefined;
+  }
+}
+
+async function* decoded(source: AsyncIterable<Buffer>, file: string, asked: string | undefined): AsyncGenerator<string> {
   let decoder: TextDecoder | undefined;
   let head = Buffer.alloc(0);
   let line = 1;
@@ -80,14 +99,18 @@ async function* decoded(source: AsyncIterable<Buffer>, file: string): AsyncGener
       const loose = new TextDecoder(decoder!.encoding).decode(bytes);
       const before = loose.slice(0, Math.max(loose.indexOf('\ufffd'), 0));
       for (let i = before.indexOf('\n'); i >= 0; i = before.indexOf('\n', i + 1)) line++;
-      throw new CsvError(file, line, `the file is not valid ${decoder!.encoding} text (save the dump as UTF-8)`);
+      const hint =
+        decoder!.encoding === 'utf-8'
+          ? ' — a dump saved in a Windows code page (the Import/Export wizard, SSMS with its default encoding) needs --encoding windows-1252 (or its code page)'
+          : ` — check --encoding (the file was read as ${decoder!.encoding})`;
+      throw new CsvError(file, line, `the file is not valid ${decoder!.encoding} text${hint}`);
     }
   };
   for await (const chunk of source) {
     if (decoder === undefined) {
       head = Buffer.concat([head, chunk]);
-      if (head.length < 3) continue;
-      const picked = decoderFor(head);
+      if (head.length < 4) continue;
+      const picked = decoderFor(head, asked);
       decoder = picked.decoder;
       yield decode(head.subarray(picked.skip), true);
       continue;
@@ -96,7 +119,7 @@ async function* decoded(source: AsyncIterable<Buffer>, file: string): AsyncGener
   }
   if (decoder === undefined) {
     if (head.length === 0) return;
-    const picked = decoderFor(head);
+    const picked = decoderFor(head, asked);
     decoder = picked.decoder;
     yield decode(head.subarray(picked.skip), false);
     return;
@@ -160,7 +183,9 @@ export async function* csvRecords(source: AsyncIterable<Buffer>, options: CsvOpt
   let bareNull: number[] | undefined;
   const endField = () => {
     if (!quoted && field === 'NULL') (bareNull ??= []).push(fields.length);
-    fields.push(!quoted && (field === '' || field === 'NULL') ? null : quoted && field === '' ? null : field);
+    // bcp writes an empty string as one NUL byte (and NULL as nothing at all).
+    if (!quoted && field === '\u0000') fields.push('');
+    else fields.push(!quoted && (field === '' || field === 'NULL') ? null : quoted && field === '' ? null : field);
     field = '';
     quoted = false;
     state = 'start';
@@ -175,7 +200,7 @@ export async function* csvRecords(source: AsyncIterable<Buffer>, options: CsvOpt
     return out;
   };
 
-  const texts = options.delimiter !== 'auto' ? decoded(source, file) : firstLineFirst(decoded(source, file), maxRecord, (line) => (delimiter = sniffDelimiter(line)));
+  const texts = options.delimiter !== 'auto' ? decoded(source, file, options.encoding) : firstLineFirst(decoded(source, file, options.encoding), maxRecord, (line) => (delimiter = sniffDelimiter(line)));
   for await (const text of texts) {
     let plainFrom = -1;
     const flushPlain = (to: number) => {

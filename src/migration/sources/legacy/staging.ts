@@ -104,7 +104,7 @@ export class Staging {
   }
 
   /** Loads every table of the dump; refuses a dump that lacks a needed table before reading any. */
-  async load(dump: LegacyDump, progress: Progress, alsoOptional: readonly string[] = []): Promise<void> {
+  async load(dump: LegacyDump, progress: Progress, alsoOptional: readonly string[] = [], read: { encoding?: string } = {}): Promise<void> {
     const missing = TABLES.filter((t) => t.optional !== true && !alsoOptional.includes(t.table) && dump.table(t.table) === undefined).map((t) => t.table);
     if (missing.length > 0) {
       const shown = dump.files.slice(0, 20).join(', ') + (dump.files.length > 20 ? `, and ${dump.files.length - 20} more` : '');
@@ -116,13 +116,13 @@ export class Staging {
       const table = dump.table(spec.table);
       this.rows[spec.table] = 0;
       this.present[spec.table] = new Set();
-      if (table !== undefined) await this.loadTable(spec, table, progress);
+      if (table !== undefined) await this.loadTable(spec, table, progress, read.encoding);
     }
     const nodeColumns = this.present.tblNode!;
     this.shape = HIERARCHICAL_COLUMNS.some((c) => nodeColumns.has(c)) ? 'hierarchical' : 'flat';
   }
 
-  private async loadTable(spec: TableSpec, table: DumpTable, progress: Progress): Promise<void> {
+  private async loadTable(spec: TableSpec, table: DumpTable, progress: Progress, encoding: string | undefined): Promise<void> {
     const stream = await table.open();
     let bytes = 0;
     const size = (stream as Readable & { path?: string }).path === undefined ? undefined : fs.statSync((stream as unknown as { path: string }).path).size;
@@ -151,7 +151,7 @@ export class Staging {
     try {
       for await (const record of csvRecords(
         counting(stream, (n) => (bytes += n)),
-        { file: table.file, delimiter: table.delimiter },
+        { file: table.file, delimiter: table.delimiter, ...(encoding === undefined ? {} : { encoding }) },
       )) {
         if (fieldOf === undefined) {
           // PowerShell 5.1's Export-Csv without -NoTypeInformation starts with `#TYPE System.Data.DataRow`.

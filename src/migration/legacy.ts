@@ -22,7 +22,8 @@ import { FileRepository } from './sources/legacy/files.js';
 import { ComplianceXmlSource } from './sources/legacy/compliance-xml.js';
 import { MigrationFindings, type MigrationFinding, type MigrationSeverity } from './sources/legacy/findings.js';
 import { readRenameMap } from './sources/legacy/naming.js';
-import { Staging, type DumpShape } from './sources/legacy/staging.js';
+import { Staging, type DumpShape, type ReadOptions } from './sources/legacy/staging.js';
+import { CULTURE_ORDERS, cultureOrder, type DateOrder } from './sources/legacy/culture-dates.js';
 
 export interface LegacyMigrationOptions {
   /** The dump: a folder or a .zip of table files. */
@@ -42,6 +43,8 @@ export interface LegacyMigrationOptions {
   complianceXml?: string;
   /** The dump's text encoding where a file has no byte order mark (e.g. windows-1252); default UTF-8, UTF-16 detected. */
   encoding?: string;
+  /** The culture of the session that wrote the dump (en-US, de-DE, ...): how its date-times read. */
+  culture?: string;
   progress?: Progress;
 }
 
@@ -65,6 +68,16 @@ export interface MigrationReport {
   import?: ImportReport;
   /** What the administrator still does to cut over (02 §6). */
   cutover: string[];
+}
+
+/** --encoding and --culture as the staging reads them; an unknown culture is refused. */
+function readOptions(options: LegacyMigrationOptions): ReadOptions {
+  let dateOrder: DateOrder | undefined;
+  if (options.culture !== undefined) {
+    dateOrder = cultureOrder(options.culture);
+    if (dateOrder === undefined) throw new AppError('INVALID_VALUE', `--culture: '${options.culture}' is not a culture Stoa knows (${Object.keys(CULTURE_ORDERS).join(', ')})`);
+  }
+  return { ...(options.encoding === undefined ? {} : { encoding: options.encoding }), ...(dateOrder === undefined ? {} : { dateOrder }) };
 }
 
 export const DEFAULT_SEPARATOR = ' / ';
@@ -96,7 +109,7 @@ export async function migrateLegacy(services: Services, actor: Actor, options: L
   const staging = Staging.create();
   const findings = new MigrationFindings();
   try {
-    await staging.load(dump, progress, options.complianceXml === undefined ? [] : ['tblChat'], options.encoding === undefined ? {} : { encoding: options.encoding });
+    await staging.load(dump, progress, options.complianceXml === undefined ? [] : ['tblChat'], readOptions(options));
     if (options.complianceXml !== undefined) {
       progress.phase('compliance XML');
       const xml = new ComplianceXmlSource(staging, findings);

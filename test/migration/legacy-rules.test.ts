@@ -341,6 +341,33 @@ describe('legacy migration rules', () => {
     expect((await snap()).rooms.map((x) => x.name)).toContain('Größe');
   });
 
+  it("reads Export-Csv's date-times in the session's culture: told by --culture, or by the value when unambiguous", async () => {
+    const { b, cat, alice } = small();
+    const r = b.room(cat, 'Zeiten');
+    b.chat(r, alice, 'first');
+    b.chat(r, alice, 'second');
+    const [first, second] = b.tables.tblChat!;
+    first!.chatDate = '2/1/2013 9:30:15 PM';
+    second!.chatDate = '2/1/2013 9:30:16 PM';
+    const ambiguous = b.write();
+    await expect(migrate(ambiguous)).rejects.toThrow(/tblChat\.csv:2: chatDate '2\/1\/2013 9:30:15 PM' could be day-first or month-first: give the culture that wrote the dump with --culture/);
+    await expect(migrate(ambiguous, { culture: 'tlh-KL' })).rejects.toThrow(/--culture: 'tlh-KL' is not a culture Stoa knows/);
+    expect((await migrate(ambiguous, { culture: 'en-US' })).outcome).toBe('completed');
+    expect(Object.values((await snap()).messages).flat().map((m) => [m.content, new Date(m.postedAt).toISOString()])).toEqual([
+      ['first', '2013-02-01T21:30:15.000Z'],
+      ['second', '2013-02-01T21:30:16.000Z'],
+    ]);
+    // de-DE writes dd.MM.yyyy: day first, told by the dots alone.
+    const other = small();
+    const room = other.b.room(other.cat, 'Punkte');
+    other.b.chat(room, other.alice, 'am ersten Februar');
+    other.b.tables.tblChat![0]!.chatDate = '01.02.2013 21:30:15';
+    await target.close();
+    target = await openArchiveDeployment(await sqliteStore());
+    expect((await migrate(other.b.write(undefined, { separator: ';' }))).outcome).toBe('completed');
+    expect(Object.values((await snap()).messages).flat().map((m) => new Date(m.postedAt).toISOString())).toEqual(['2013-02-01T21:30:15.000Z']);
+  });
+
   it('finds tables under the names the tools give them: a schema prefix, brackets, .txt and .dat', async () => {
     const { b, cat, alice } = small();
     const r = b.room(cat, 'Renamed files');
@@ -459,7 +486,7 @@ describe('legacy dumps Stoa refuses', () => {
     const r = b.room(cat, 'R');
     b.chat(r, alice, 'x');
     b.tables.tblChat![0]!.chatDate = 'last tuesday';
-    await refused(b.write(), /tblChat\.csv:2: chatDate 'last tuesday' is neither \.NET ticks nor an ISO 8601 time/);
+    await refused(b.write(), /tblChat\.csv:2: chatDate 'last tuesday' is neither \.NET ticks, an ISO 8601 time nor a date-time of a culture/);
     expect(ticksOf(0)).toBe('621355968000000000');
   });
 });

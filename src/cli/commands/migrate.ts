@@ -12,6 +12,7 @@ import { withDeployment } from '../context.js';
 import { ForwardedExit } from '../forward.js';
 import { UsageError, enumValue, parseDateOption } from '../options.js';
 import { textEncoding } from '../../migration/sources/legacy/csv.js';
+import { CULTURE_ORDERS, cultureOrder } from '../../migration/sources/legacy/culture-dates.js';
 import { progressFor, type Printer } from '../output.js';
 
 function printMigration(printer: Printer, report: MigrationReport, files: string[]): void {
@@ -47,6 +48,12 @@ function encodingOption(raw: string): string {
   return encoding;
 }
 
+/** `--culture`: one whose date order Stoa knows. */
+function cultureOption(raw: string): string {
+  if (cultureOrder(raw) === undefined) throw new UsageError(`--culture: '${raw}' is not a culture Stoa knows (${Object.keys(CULTURE_ORDERS).join(', ')})`);
+  return raw.trim();
+}
+
 export function registerMigrate(program: Command): void {
   const migrate = program.command('migrate').description('bring a legacy Group Chat / Persistent Chat deployment into this pool');
   migrate
@@ -66,6 +73,7 @@ export function registerMigrate(program: Command): void {
     .option('--files <dir>', 'the legacy file repository: files linked from messages are copied in (C8)')
     .option('--compliance-xml <dir>', 'compliance XML archives: their chat messages fill gaps in the dumped history')
     .option('--encoding <name>', 'text encoding of files without a byte order mark: windows-1252 (or another code page), utf-16le, ... (default utf-8; utf-16 is detected)')
+    .option('--culture <name>', "the culture of the PowerShell session that wrote the dump (en-US, en-GB, de-DE, fr-FR, ...): how its date-times read (default: where day and month cannot be told apart, refused)")
     .option('--no-progress', 'no progress line on the terminal')
     .action((dump: string, _opts, cmd: Command) =>
       withDeployment(
@@ -87,6 +95,7 @@ export function registerMigrate(program: Command): void {
             ...(opts.files === undefined ? {} : { files: opts.files as string }),
             ...(opts.complianceXml === undefined ? {} : { complianceXml: opts.complianceXml as string }),
             ...(opts.encoding === undefined ? {} : { encoding: encodingOption(opts.encoding as string) }),
+            ...(opts.culture === undefined ? {} : { culture: cultureOption(opts.culture as string) }),
             progress: progressFor(opts, printer),
           });
           const files = opts.report === undefined ? [] : writeMigrationReport(opts.report as string, report);

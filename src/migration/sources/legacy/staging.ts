@@ -14,6 +14,7 @@ import { AppError } from '../../../domain/errors.js';
 import type { Progress } from '../../../archive/progress.js';
 import { CsvError, csvRecords } from './csv.js';
 import { TABLE_FILE_FORMS, type DumpTable, type LegacyDump } from './dump.js';
+import { parseCultureTime, type DateOrder } from './culture-dates.js';
 import { HIERARCHICAL_COLUMNS, TABLES, type ColumnSpec, type TableSpec } from './tables.js';
 import { parseLegacyTime } from './ticks.js';
 
@@ -32,8 +33,15 @@ function createTable(db: Database.Database, spec: TableSpec): void {
   db.exec(`CREATE TABLE "${spec.table}" (${columns.join(', ')}, "_line" INTEGER NOT NULL, PRIMARY KEY (${spec.key.map((k) => `"${k}"`).join(', ')})) WITHOUT ROWID`);
 }
 
+/** How a dump's values are read beyond its own bytes: `--encoding` and `--culture`. */
+export interface ReadOptions {
+  encoding?: string;
+  /** Day/month order of culture-formatted date-times (Export-Csv's `datetime` columns). */
+  dateOrder?: DateOrder;
+}
+
 /** One field turned into its staging value(s); throws a message (without place) when wrong. */
-function convert(c: ColumnSpec, raw: string | null): (string | number | null)[] {
+function convert(c: ColumnSpec, raw: string | null, read: ReadOptions): (string | number | null)[] {
   if (raw === null) {
     if (c.notNull === true) throw new Error(`${c.name} is empty`);
     return c.type === 'time' ? [null, null] : [null];
@@ -59,8 +67,15 @@ function convert(c: ColumnSpec, raw: string | null): (string | number | null)[] 
       return [m[1]!.toLowerCase()];
     }
     case 'time': {
-      const t = parseLegacyTime(raw);
-      if (t === undefined) throw new Error(`${c.name} '${raw.slice(0, 40)}' is neither .NET ticks nor an ISO 8601 time after 1970`);
+      const t = parseLegacyTime(raw) ?? parseCultureTime(raw, read.dateOrder);
+      if (t === 'ambiguous') {
+        throw new Error(`${c.name} '${raw.slice(0, 40)}' could be day-first or month-first: give the culture that wrote the dump with --culture (en-US: month first; en-GB, de-DE, fr-FR: day first)`);
+      }
+      if (t === undefined) {
+        throw new Error(
+          `${c.name} '${raw.slice(0, 40)}' is neither .NET ticks, an ISO 8601 time nor a date-time of ${read.dateOrder === undefined ? 'a culture' : `the culture given (${read.dateOrder})`} after 1970`,
+        );
+      }
       return [t.ms, t.ticks];
     }
   }
@@ -104,7 +119,7 @@ export class Staging {
   }
 
   /** Loads every table of the dump; refuses a dump that lacks a needed table before reading any. */
-  async load(dump: LegacyDump, progress: Progress, alsoOptional: readonly string[] = [], read: { encoding?: string } = {}): Promise<void> {
+  async load(dump: LegacyDump, progress: Progress, alsoOptional: readonly string[] = [], read: ReadOptions = {}): Promise<void> {
     const missing = TABLES.filter((t) => t.optional !== true && !alsoOptional.includes(t.table) && dump.table(t.table) === undefined).map((t) => t.table);
     if (missing.length > 0) {
       const shown = dump.files.slice(0, 20).join(', ') + (dump.files.length > 20 ? `, and ${dump.files.length - 20} more` : '');
@@ -116,13 +131,13 @@ export class Staging {
       const table = dump.table(spec.table);
       this.rows[spec.table] = 0;
       this.present[spec.table] = new Set();
-      if (table !== undefined) await this.loadTable(spec, table, progress, read.encoding);
+      if (table !== undefined) await this.loadTable(spec, table, progress, read);
     }
     const nodeColumns = this.present.tblNode!;
     this.shape = HIERARCHICAL_COLUMNS.some((c) => nodeColumns.has(c)) ? 'hierarchical' : 'flat';
   }
 
-  private async loadTable(spec: TableSpec, table: DumpTable, progress: Progress, encoding: string | undefined): Promise<void> {
+  private async loadTable(spec: TableSpec, table: DumpTable, progress: Progress, read: ReadOptions): Promise<void> {
     const stream = await table.open();
     let bytes = 0;
     const size = (stream as Readable & { path?: string }).path === undefined ? undefined : fs.statSync((stream as unknown as { path: string }).path).size;
@@ -151,7 +166,7 @@ export class Staging {
     try {
       for await (const record of csvRecords(
         counting(stream, (n) => (bytes += n)),
-        { file: table.file, delimiter: table.delimiter, ...(encoding === undefined ? {} : { encoding }) },
+        { file: table.file, delimiter: table.delimiter, ...(read.encoding === undefined ? {} : { encoding: read.encoding }) },
       )) {
         if (fieldOf === undefined) {
           // PowerShell 5.1's Export-Csv without -NoTypeInformation starts with `#TYPE System.Data.DataRow`.
@@ -170,7 +185,7 @@ export class Staging {
           try {
             const column = spec.columns[i]!;
             const raw = at < 0 ? null : record.fields[at]!;
-            row.push(...convert(column, raw === null && column.textNotNull === true && record.bareNull?.includes(at) === true ? 'NULL' : raw));
+            row.push(...convert(column, raw === null && column.textNotNull === true && record.bareNull?.includes(at) === true ? 'NULL' : raw, read));
           } catch (err) {
             throw fail(`${table.file}:${record.line}: ${(err as Error).message}`);
           }

@@ -12,7 +12,7 @@ import { loadActorFacts } from '../access/actor.js';
 import { resolveListEdit } from './principal-refs.js';
 import { checkInScope } from './scope.js';
 import { claimNodeName, releaseNodeName } from './node-names.js';
-import { presentCategories, type CategoryView } from './views.js';
+import { presentCategories, type CategoryView, type PrincipalLabels } from './views.js';
 import { diff, runWrite, type Actor, type Outcome, type Services, type Tx, type WriteOptions } from './context.js';
 
 export interface CategoryInput {
@@ -209,10 +209,10 @@ export async function doRemoveCategory(tx: Tx, category: CategoryRecord): Promis
   return view;
 }
 
-export async function listCategories(services: Services, actor: Actor, identity?: string): Promise<CategoryView[]> {
+export async function listCategories(services: Services, actor: Actor, identity?: string, labels: PrincipalLabels = 'key'): Promise<CategoryView[]> {
   const { store, poolFqdn } = services;
   requireAdministrator(await loadActorFacts(store, actor), 'list categories');
   const categories = identity === undefined ? await store.categories.list() : [await findCategory(store, poolFqdn, identity)];
-  return presentCategories(store, poolFqdn, categories);
+  return presentCategories(store, poolFqdn, categories, labels);
 }
 

@@ -22,7 +22,7 @@ import { checkPasswordStrength, hashPassword } from '../auth/password.js';
 import { ntHash } from '../auth/ntlm.js';
 import { doInviteGainedMembers, snapshotAffiliations } from './invitations.js';
 import { resolveListEdit, resolvePrincipal } from './principal-refs.js';
-import { presentPrincipals, type PrincipalView } from './views.js';
+import { presentPrincipals, type PrincipalLabels, type PrincipalView } from './views.js';
 import { diff, runWrite, type Actor, type Outcome, type Services, type Tx, type WriteOptions } from './context.js';
 
 export interface PrincipalAttributes {
@@ -352,19 +352,21 @@ export interface PrincipalFilters {
   filter?: string;
   includeDeleted?: boolean;
   resultSize?: number;
+  /** Group memberships by display name (`-AsObject`) rather than DN. */
+  labels?: PrincipalLabels;
 }
 
 export async function listPrincipals(services: Services, actor: Actor, filters: PrincipalFilters = {}): Promise<PrincipalView[]> {
   const { store } = services;
   requireAdministrator(await loadActorFacts(store, actor), 'read the directory');
-  if (filters.key !== undefined) return presentPrincipals(store, [await resolvePrincipal(store, filters.key)]);
+  if (filters.key !== undefined) return presentPrincipals(store, [await resolvePrincipal(store, filters.key)], filters.labels);
   const principals = await store.principals.list({
     ...(filters.kind === undefined ? {} : { kind: filters.kind }),
     ...(filters.filter === undefined ? {} : { text: filters.filter }),
     ...(filters.resultSize === undefined ? {} : { limit: filters.resultSize }),
     statuses: filters.includeDeleted ? ['active', 'disabled', 'deleted'] : ['active', 'disabled'],
   });
-  return presentPrincipals(store, principals);
+  return presentPrincipals(store, principals, filters.labels);
 }
 
 

@@ -13,7 +13,7 @@ import { loadActorFacts } from '../access/actor.js';
 import { categoryFacts, findCategory } from '../access/categories.js';
 import { accessRoom, accessRoomById, loadRooms, roomVisible } from '../access/rooms.js';
 import { resolvePrincipal } from './principal-refs.js';
-import { presentRooms, type RoomView } from './views.js';
+import { presentRooms, type PrincipalLabels, type RoomView } from './views.js';
 import type { Actor, Services } from './context.js';
 
 export interface RoomFilters {
@@ -33,14 +33,16 @@ export interface RoomFilters {
   chatContentExceedsMB?: number;
   /** 0..2147483647; 0 returns nothing (as the cmdlet). */
   resultSize?: number;
+  /** Role lists by display name (`-AsObject`) rather than SIP address or DN. */
+  labels?: PrincipalLabels;
 }
 
 const MB = 1024 * 1024;
 
-export async function getRoom(services: Services, actor: Actor, identity: string): Promise<RoomView> {
+export async function getRoom(services: Services, actor: Actor, identity: string, labels: PrincipalLabels = 'key'): Promise<RoomView> {
   const facts = await loadActorFacts(services.store, actor);
   const { room } = await accessRoom(services.store, services.poolFqdn, facts, identity, 'see');
-  return (await presentRooms(services.store, services.poolFqdn, [room]))[0] as RoomView;
+  return (await presentRooms(services.store, services.poolFqdn, [room], labels))[0] as RoomView;
 }
 
 export async function listRooms(services: Services, actor: Actor, filters: RoomFilters = {}): Promise<RoomView[]> {
@@ -87,7 +89,7 @@ export async function listRooms(services: Services, actor: Actor, filters: RoomF
     candidates = loaded.filter((l) => roomVisible(facts, l.facts)).map((l) => l.room);
   }
   if (limit !== undefined) candidates = candidates.slice(0, limit);
-  return presentRooms(store, poolFqdn, candidates);
+  return presentRooms(store, poolFqdn, candidates, filters.labels);
 }
 
 /**

@@ -102,19 +102,26 @@ export interface PrincipalView {
   administrator: boolean;
 }
 
+/**
+ * How principals appear in role lists, scopes and group memberships: by `key`, their SIP
+ * address or DN (what the cmdlets print, unique); by `display` name (the cmdlets'
+ * `-AsObject`), falling back to the key for principals without one.
+ */
+export type PrincipalLabels = 'key' | 'display';
+
 /** Names of principals by id, for rendering role lists. */
-export async function principalNames(store: Store, ids: Iterable<number>): Promise<Map<number, string>> {
+export async function principalNames(store: Store, ids: Iterable<number>, labels: PrincipalLabels = 'key'): Promise<Map<number, string>> {
   const records = await store.principals.getManyByIds([...new Set(ids)]);
-  return new Map(records.map((p) => [p.id, p.name]));
+  return new Map(records.map((p) => [p.id, labels === 'display' ? (p.displayName ?? p.name) : p.name]));
 }
 
 const named = (names: Map<number, string>, ids: readonly number[]) =>
   ids.map((id) => names.get(id) ?? `#${id}`).sort((a, b) => a.localeCompare(b));
 
-export async function presentCategories(store: Store, pool: string, categories: readonly CategoryRecord[]): Promise<CategoryView[]> {
+export async function presentCategories(store: Store, pool: string, categories: readonly CategoryRecord[], labels: PrincipalLabels = 'key'): Promise<CategoryView[]> {
   const lists = await store.categories.lists(categories.map((c) => c.id));
   const all = [...lists.values()].flatMap((l) => [...l.allowed, ...l.denied, ...l.creators]);
-  const names = await principalNames(store, all);
+  const names = await principalNames(store, all, labels);
   return categories.map((c) => {
     const l = lists.get(c.id) as CategoryLists;
     return {
@@ -133,9 +140,9 @@ export async function presentCategories(store: Store, pool: string, categories: 
   });
 }
 
-export async function presentRooms(store: Store, pool: string, rooms: readonly RoomRecord[]): Promise<RoomView[]> {
+export async function presentRooms(store: Store, pool: string, rooms: readonly RoomRecord[], labels: PrincipalLabels = 'key'): Promise<RoomView[]> {
   const roles = await store.rooms.roles(rooms.map((r) => r.id));
-  const names = await principalNames(store, [...roles.values()].flatMap((r) => [...r.members, ...r.managers, ...r.presenters]));
+  const names = await principalNames(store, [...roles.values()].flatMap((r) => [...r.members, ...r.managers, ...r.presenters]), labels);
   const categories = new Map((await store.categories.getManyByIds(rooms.map((r) => r.categoryId))).map((c) => [c.id, c.name]));
   const addinIds = rooms.map((r) => r.addinId).filter((id): id is number => id !== null);
   const addins = new Map((await store.addins.getManyByIds(addinIds)).map((a) => [a.id, a.name]));
@@ -201,10 +208,10 @@ export function presentEndpoint(e: EndpointRecord): EndpointView {
   return { identity: e.sipUri, sipAddress: e.sipUri, displayName: e.displayName, persistentChatPoolFqdn: e.poolFqdn };
 }
 
-export async function presentPrincipals(store: Store, principals: readonly PrincipalRecord[]): Promise<PrincipalView[]> {
+export async function presentPrincipals(store: Store, principals: readonly PrincipalRecord[], labels: PrincipalLabels = 'key'): Promise<PrincipalView[]> {
   const admins = new Set(await store.administrators.list());
   const groups = await store.principals.groupsOfMany(principals.map((p) => p.id));
-  const names = await principalNames(store, [...groups.values()].flat());
+  const names = await principalNames(store, [...groups.values()].flat(), labels);
   const policies = new Map((await store.policies.list()).map((p) => [p.id, policyIdentity(p)]));
   const legacy = await store.principals.legacySecrets(principals.filter((p) => p.kind === 'user').map((p) => p.id));
   return principals.map((p) => ({

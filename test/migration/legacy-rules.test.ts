@@ -13,6 +13,8 @@ import { LegacyDumpBuilder, ticksOf } from '../harness/legacy-dump.js';
 import { SYSTEM_ACTOR } from '../../src/actions/context.js';
 import { AppError } from '../../src/domain/errors.js';
 import { migrateLegacy, type LegacyMigrationOptions, type MigrationReport } from '../../src/migration/legacy.js';
+import { listRooms } from '../../src/actions/room-queries.js';
+import { listPrincipals } from '../../src/actions/principals.js';
 import { pendingEvents } from '../harness/compliance-output.js';
 
 type Snap = {
@@ -366,6 +368,31 @@ describe('legacy migration rules', () => {
     target = await openArchiveDeployment(await sqliteStore());
     expect((await migrate(other.b.write(undefined, { separator: ';' }))).outcome).toBe('completed');
     expect(Object.values((await snap()).messages).flat().map((m) => new Date(m.postedAt).toISOString())).toEqual(['2013-02-01T21:30:15.000Z']);
+  });
+
+  it('lists migrated principals by SIP address or DN, as the cmdlets do, with the legacy name as display name', async () => {
+    const b = new LegacyDumpBuilder('hierarchical');
+    const domain = b.domainPrincipal();
+    b.scope(b.root, domain);
+    const adams1 = b.user('alice', { display: 'Alice Adams' });
+    const adams2 = b.user('alice.adams', { display: 'Alice Adams' });
+    const admins = b.group('Chat Admins');
+    for (const p of [adams1, adams2, admins]) b.affiliate(p, domain);
+    const cat = b.category(b.root, 'Team');
+    const r = b.room(cat, 'Two Alices');
+    b.role(r, adams1, 'Member');
+    b.role(r, adams2, 'Member');
+    b.role(r, admins, 'Manager');
+    expect((await migrate(b.write())).outcome).toBe('completed');
+    const [room] = await listRooms(target.services, SYSTEM_ACTOR, { filter: 'Two Alices' });
+    expect(room?.members).toEqual(['sip:alice.adams@contoso.example', 'sip:alice@contoso.example']);
+    expect(room?.managers).toEqual(['CN=Chat Admins,OU=Groups,DC=contoso,DC=example']);
+    const [alice] = await listPrincipals(target.services, SYSTEM_ACTOR, { key: 'sip:alice@contoso.example' });
+    expect(alice).toMatchObject({ key: 'sip:alice@contoso.example', displayName: 'Alice Adams' });
+    // -AsObject: display names, where two people may read alike.
+    const [asObject] = await listRooms(target.services, SYSTEM_ACTOR, { filter: 'Two Alices', labels: 'display' });
+    expect(asObject?.members).toEqual(['Alice Adams', 'Alice Adams']);
+    expect(asObject?.managers).toEqual(['Chat Admins']);
   });
 
   it('finds tables under the names the tools give them: a schema prefix, brackets, .txt and .dat', async () => {

@@ -90,10 +90,11 @@ export function registerCategory(program: Command): void {
     .description('show categories')
     .argument('[identity]', 'one category')
     .option('--persistent-chat-pool-fqdn <fqdn>', 'the pool (only this one exists)')
+    .option('--as-object', 'name principals by display name, as -AsObject does (default: SIP address or DN)')
     .action((identity: string | undefined, _opts, cmd: Command) =>
       withDeployment(cmd, async ({ services, actor, printer, opts }) => {
         checkPool(opts.persistentChatPoolFqdn as string | undefined, services.poolFqdn);
-        printList(printer, await listCategories(services, actor, identity), COLUMNS);
+        printList(printer, await listCategories(services, actor, identity, opts.asObject === true ? 'display' : 'key'), COLUMNS);
       }),
     );
 

@@ -92,6 +92,7 @@ export function registerPrincipal(program: Command): void {
     .option('--filter <text>', 'key, display name or e-mail contains the text')
     .option('--include-deleted', 'also removed principals')
     .option('--result-size <n>', 'at most n principals')
+    .option('--as-object', 'name groups by display name, as -AsObject does (default: SIP address or DN)')
     .action((key: string | undefined, _opts, cmd: Command) =>
       withDeployment(cmd, async ({ services, actor, printer, opts }) => {
         const filters = {
@@ -100,6 +101,7 @@ export function registerPrincipal(program: Command): void {
           ...(opts.filter === undefined ? {} : { filter: opts.filter as string }),
           ...(opts.includeDeleted === true ? { includeDeleted: true } : {}),
           ...(opts.resultSize === undefined ? {} : { resultSize: parseInteger(opts.resultSize as string, '--result-size') }),
+          ...(opts.asObject === true ? { labels: 'display' as const } : {}),
         };
         printList(printer, await listPrincipals(services, actor, filters), COLUMNS);
       }),

@@ -136,6 +136,7 @@ export function registerRoom(program: Command): void {
     .option('--chat-content-exceeds-mb <n>', 'rooms whose stored messages exceed n MB')
     .option('--result-size <n>', 'at most n rooms (0..2147483647)')
     .option('--persistent-chat-pool-fqdn <fqdn>', 'the pool (only this one exists)')
+    .option('--as-object', 'name principals by display name, as -AsObject does (default: SIP address or DN)')
     .action((identity: string | undefined, _opts, cmd: Command) =>
       withDeployment(cmd, async ({ services, actor, printer, opts }) => {
         checkPool(opts.persistentChatPoolFqdn as string | undefined, services.poolFqdn);
@@ -153,12 +154,13 @@ export function registerRoom(program: Command): void {
           ...(opts.chatContentExceedsMb === undefined ? {} : { chatContentExceedsMB: parseInteger(opts.chatContentExceedsMb as string, '--chat-content-exceeds-mb') }),
           ...(opts.resultSize === undefined ? {} : { resultSize: parseInteger(opts.resultSize as string, '--result-size') }),
         };
+        const labels = opts.asObject === true ? 'display' : 'key';
         if (identity !== undefined) {
           if (Object.keys(filters).length > 0) throw new UsageError('an identity cannot be combined with filters');
-          printList(printer, [await getRoom(services, actor, identity)], COLUMNS);
+          printList(printer, [await getRoom(services, actor, identity, labels)], COLUMNS);
           return;
         }
-        printList(printer, await listRooms(services, actor, filters), COLUMNS);
+        printList(printer, await listRooms(services, actor, { ...filters, labels }), COLUMNS);
       }),
     );
 

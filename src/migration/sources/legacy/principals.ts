@@ -69,7 +69,9 @@ export function mapPrincipal(row: LegacyPrincipalRow): PrincipalMapping {
   const type = row.prinTypeID;
   const legacyDisabled = row.prinDisabled ?? 0;
   const status: PrincipalStatus = legacyDisabled === 2 ? 'deleted' : legacyDisabled === 1 ? 'disabled' : 'active';
-  const displayName = clean(row.prinDisplayName);
+  // The legacy name shows as the display name (the cmdlets' -AsObject); the Stoa name is
+  // the key as the cmdlets print it: the SIP address, or the DN as written.
+  const displayName = clean(row.prinDisplayName) ?? clean(row.prinName);
   const email = clean(row.prinEmail);
   const path = dnOf(row.prinADPath);
   const base = { id: row.prinID, displayName, email, legacyDisabled };
@@ -96,7 +98,7 @@ export function mapPrincipal(row: LegacyPrincipalRow): PrincipalMapping {
           ...base,
           kind: 'user',
           key,
-          name: clean(row.prinName) ?? key.slice(4),
+          name: key,
           dn: path?.dn ?? null,
           domain: key.slice(key.lastIndexOf('@') + 1),
           // C6: federated users cannot reach Stoa; they stay in lists, disabled.
@@ -109,7 +111,7 @@ export function mapPrincipal(row: LegacyPrincipalRow): PrincipalMapping {
     case PRINCIPAL_TYPE.folder: {
       if (path === undefined) return { dropped: `no directory path (prinADPath '${row.prinADPath ?? ''}')` };
       return {
-        ok: { ...base, kind: type === PRINCIPAL_TYPE.group ? 'group' : 'container', key: path.key, name: clean(row.prinName) ?? clean(row.prinDisplayName) ?? path.dn, dn: path.dn, domain: dnDomain(path.dn), status, federated: false },
+        ok: { ...base, kind: type === PRINCIPAL_TYPE.group ? 'group' : 'container', key: path.key, name: path.dn, dn: path.dn, domain: dnDomain(path.dn), status, federated: false },
       };
     }
     case PRINCIPAL_TYPE.domain: {

@@ -102,7 +102,8 @@ export class LegacyDumpBuilder {
     return this.tables.tblNode!.find((r) => r.nodeID === id)!;
   }
 
-  private principal(row: Row): number {
+  /** A tblPrincipal row as given (tests make principals the typed helpers cannot). */
+  principal(row: Row): number {
     const id = this.nextPrincipal++;
     this.tables.tblPrincipal!.push({ prinID: id, prinGuid: this.guid(), prinDisabled: 0, prinAddedOn: ticksOf(Date.UTC(2010, 5, 1)), ...row });
     this.tables.tblPrincipalAffiliations!.push({ principalID: id, affiliationID: id, index: -1 });

@@ -395,6 +395,33 @@ describe('legacy migration rules', () => {
     expect(asObject?.managers).toEqual(['Chat Admins']);
   });
 
+  it('keeps the messages of authors without a SIP address under a placeholder that says so', async () => {
+    const { b, cat, alice } = small();
+    const r = b.room(cat, 'Old voices');
+    const ghost = b.principal({ prinUri: null, prinName: 'CONTOSO\\gone', prinDisplayName: 'Gone Person', prinTypeID: 5 });
+    b.chat(r, ghost, 'said before the SIP address was removed');
+    b.chat(r, alice, 'reply');
+    b.chat(r, ghost, 'and again');
+    const report = await migrate(b.write());
+    expect(report.outcome).toBe('completed');
+    const key = `sip:legacy-author-${ghost}@legacy.invalid`;
+    const messages = Object.values((await snap()).messages).flat();
+    expect(messages.map((m) => [m.content, m.author])).toEqual([
+      ['said before the SIP address was removed', key],
+      ['reply', 'sip:alice@contoso.example'],
+      ['and again', key],
+    ]);
+    const [placeholder] = await listPrincipals(target.services, SYSTEM_ACTOR, { key });
+    expect(placeholder).toMatchObject({ key, status: 'disabled', displayName: 'Gone Person (legacy author without a SIP address)' });
+    expect(report.findings.filter((f) => f.legacyId === `principal ${ghost}` && f.severity === 'warning').map((f) => f.message)).toEqual([
+      `2 message(s) by an author Stoa cannot key as a user (no SIP address (prinUri '')): kept under the placeholder ${key} (disabled)`,
+    ]);
+    // A second run changes nothing: the placeholder is keyed on the legacy id.
+    const before = await snap();
+    expect((await migrate(b.write())).outcome).toBe('completed');
+    expect(await snap()).toEqual(before);
+  });
+
   it('finds tables under the names the tools give them: a schema prefix, brackets, .txt and .dat', async () => {
     const { b, cat, alice } = small();
     const r = b.room(cat, 'Renamed files');

@@ -35,6 +35,10 @@ export interface LegacyConvertOptions extends NamingOptions {
 }
 
 /** A guid derived from a name (uuid version 5 layout over sha-1), stable across runs. */
+/** The reserved domain of placeholder authors (RFC 2606: .invalid never resolves). */
+export const PLACEHOLDER_DOMAIN = 'legacy.invalid';
+const placeholderKey = (prinID: number): string => `sip:legacy-author-${prinID}@${PLACEHOLDER_DOMAIN}`;
+
 export function derivedGuid(name: string): string {
   const h = createHash('sha1').update(`stoa-legacy:${name}`).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${h.slice(18, 20)}-${h.slice(20, 32)}`;
@@ -68,6 +72,8 @@ export class LegacyConversion {
   private readonly fileLines = new Map<string, FileLine>();
   private readonly blobs = new Map<string, string>();
   private rootCategoryGuid: string | undefined;
+  /** Placeholder users for message authors Stoa cannot key (by legacy prinID). */
+  private readonly placeholders = new Map<number, string>();
 
   constructor(
     staging: Staging,
@@ -217,6 +223,52 @@ export class LegacyConversion {
         createdAt,
         updatedAt: Math.max(row.prinUpdatedOn ?? createdAt, createdAt),
         memberOf: [...new Set(groups.map((g) => g.key))].sort(),
+      };
+    }
+    yield* this.placeholderLines();
+  }
+
+  /**
+   * Authors of messages the dump keeps but Stoa cannot key as users (no SIP address, a
+   * pseudo-principal, a group): their messages stay, under a placeholder user that says
+   * so — disabled, keyed `sip:legacy-author-<prinID>@legacy.invalid` (the reserved
+   * `.invalid` domain: nobody signs in as it), the legacy name in its display name.
+   */
+  private async *placeholderLines(): AsyncGenerator<PrincipalLine> {
+    const from = this.options.startDate ?? 0;
+    const authors = this.db.prepare('SELECT userId, COUNT(*) AS n FROM tblChat WHERE chatDate >= ? GROUP BY userId ORDER BY userId').all(from) as { userId: number; n: number }[];
+    const names = this.db.prepare('SELECT prinName, prinDisplayName, prinUri, prinAddedOn FROM tblPrincipal WHERE prinID = ?');
+    for (const { userId, n } of authors) {
+      if (this.principal(userId)?.kind === 'user') continue;
+      const row = names.get(userId) as { prinName: string | null; prinDisplayName: string | null; prinUri: string | null; prinAddedOn: number | null } | undefined;
+      const key = placeholderKey(userId);
+      const legacyName = [row?.prinDisplayName, row?.prinName, row?.prinUri].find((v) => v !== null && v !== undefined && v.trim() !== '')?.trim();
+      const why = (this.principals.get(userId) as { dropped?: string } | undefined)?.dropped ?? `a ${this.principal(userId)?.kind ?? 'principal'}, not a user`;
+      this.placeholders.set(userId, key);
+      this.findings.add({
+        rule: 'input',
+        severity: 'warning',
+        legacyId: `principal ${userId}`,
+        legacyPath: legacyName ?? '',
+        message: `${n} message(s) by an author Stoa cannot key as a user (${why}): kept under the placeholder ${key} (disabled)`,
+      });
+      const createdAt = row?.prinAddedOn ?? this.undated;
+      yield {
+        guid: derivedGuid(`principal/${key}`),
+        kind: 'user',
+        key,
+        name: key,
+        displayName: `${legacyName ?? `legacy principal ${userId}`} (legacy author without a SIP address)`.slice(0, 256),
+        email: null,
+        dn: null,
+        domain: PLACEHOLDER_DOMAIN,
+        site: null,
+        status: 'disabled',
+        federated: false,
+        policy: null,
+        createdAt,
+        updatedAt: createdAt,
+        memberOf: [],
       };
     }
   }
@@ -428,9 +480,10 @@ export class LegacyConversion {
       if (rows.length === 0) break;
       after = rows[rows.length - 1]!.chatId;
       for (const m of rows) {
-        const author = this.principal(m.userId);
-        if (author === undefined) {
-          this.findings.add({ rule: 'input', severity: 'warning', legacyId: `message ${room.id}/${m.chatId}`, legacyPath: room.path, message: `its author ${m.userId} is not migrated (${(this.principals.get(m.userId) as { dropped?: string } | undefined)?.dropped ?? 'unknown'}): message left out` });
+        const mapped = this.principal(m.userId);
+        const authorKey = mapped?.kind === 'user' ? mapped.key : this.placeholders.get(m.userId);
+        if (authorKey === undefined) {
+          this.findings.add({ rule: 'input', severity: 'error', legacyId: `message ${room.id}/${m.chatId}`, legacyPath: room.path, message: `its author ${m.userId} has no principal row` });
           continue;
         }
         if (m.chatId < 1) {
@@ -438,10 +491,10 @@ export class LegacyConversion {
           continue;
         }
         const story = fromStoryEncoding(m.content ?? '');
-        const { text, file } = this.fileLinks(story.text, room, m, author.key, unlinked);
+        const { text, file } = this.fileLinks(story.text, room, m, authorKey, unlinked);
         yield {
           chatId: m.chatId,
-          author: author.key,
+          author: authorKey,
           postedAt: m.chatDate,
           postedAtTicks: m.chatDateTicks,
           content: text,

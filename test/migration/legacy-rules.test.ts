@@ -422,6 +422,30 @@ describe('legacy migration rules', () => {
     expect(await snap()).toEqual(before);
   });
 
+  it('expands nested groups for scope checks: a user in a group inside the scope group is in scope', async () => {
+    const b = new LegacyDumpBuilder('hierarchical');
+    const outer = b.group('Engineering');
+    const inner = b.group('Platform');
+    const deeper = b.group('Platform On-call');
+    const dana = b.user('dana');
+    const eve = b.user('eve');
+    b.affiliate(inner, outer);
+    b.affiliate(deeper, inner);
+    b.affiliate(dana, deeper);
+    b.affiliate(eve, deeper);
+    b.affiliate(deeper, outer); // a second path to Engineering,
+    b.affiliate(outer, deeper); // and a cycle in the dump's rows: the walk ends, it does not loop
+    const cat = b.category(b.root, 'Eng');
+    b.scope(cat, outer);
+    const r = b.room(cat, 'Nested');
+    b.role(r, dana, 'Member');
+    b.role(r, eve, 'Manager');
+    const report = await migrate(b.write());
+    expect(report.outcome).toBe('completed');
+    expect(room(await snap(), 'Nested')).toMatchObject({ members: ['sip:dana@contoso.example'], managers: ['sip:eve@contoso.example'] });
+    expect(report.findings.filter((f) => /outside the scope/.test(f.message))).toEqual([]);
+  });
+
   it('finds tables under the names the tools give them: a schema prefix, brackets, .txt and .dat', async () => {
     const { b, cat, alice } = small();
     const r = b.room(cat, 'Renamed files');

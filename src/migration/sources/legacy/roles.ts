@@ -35,7 +35,9 @@ export class Roles {
   private readonly roleTypes = new Map<number, LegacyRole>();
   private readonly explicit = new Map<number, Map<LegacyRole, number[]>>();
   private readonly scopes = new Map<number, { allowed: number[]; denied: number[] }>();
-  private readonly affiliated: Database.Statement;
+  private readonly affiliationsOf: Database.Statement;
+  /** Every group and folder a principal belongs to, directly or through nested groups. */
+  private readonly closures = new Map<number, Set<number>>();
   private readonly inScopeCache = new Map<string, boolean>();
 
   constructor(
@@ -63,7 +65,31 @@ export class Roles {
       if (s === undefined) this.scopes.set(r.node, (s = { allowed: [], denied: [] }));
       (r.denied === 1 ? s.denied : s.allowed).push(r.prin);
     }
-    this.affiliated = db.prepare('SELECT 1 FROM tblPrincipalAffiliations WHERE principalID = ? AND affiliationID = ? LIMIT 1');
+    this.affiliationsOf = db.prepare('SELECT affiliationID AS id FROM tblPrincipalAffiliations WHERE principalID = ? AND affiliationID <> principalID');
+  }
+
+  /**
+   * A principal's affiliations, transitively: a user in a group inside the scope group is
+   * in the scope, whether or not the dump lists the nested membership itself. Cycles in
+   * the dump's rows end the walk, they do not loop it.
+   */
+  private affiliations(id: number): Set<number> {
+    const cached = this.closures.get(id);
+    if (cached !== undefined) return cached;
+    const out = new Set<number>();
+    const queue = [id];
+    while (queue.length > 0) {
+      const next = queue.pop()!;
+      for (const { id: parent } of this.affiliationsOf.all(next) as { id: number }[]) {
+        if (parent === id || out.has(parent)) continue;
+        out.add(parent);
+        const known = this.closures.get(parent);
+        if (known !== undefined) known.forEach((g) => g !== id && out.add(g));
+        else queue.push(parent);
+      }
+    }
+    this.closures.set(id, out);
+    return out;
   }
 
   /** Legacy principal ids holding a role anywhere (administrators: C18). */
@@ -106,15 +132,16 @@ export class Roles {
     return [...out];
   }
 
-  /** Whether a principal falls inside a legacy scope list (itself, an affiliation, its domain or a containing folder). */
+  /** Whether a principal falls inside a legacy scope list (itself, an affiliation at any depth, its domain or a containing folder). */
   private within(p: MappedPrincipal, list: number[]): boolean {
+    const affiliations = this.affiliations(p.id);
     for (const id of list) {
       if (id === p.id) return true;
       const s = this.principals.get(id);
       const entry = s !== undefined && 'ok' in s ? s.ok : undefined;
       if (entry?.kind === 'domain' && p.domain !== null && domainSuffixes(p.domain).includes(entry.key)) return true;
       if (entry?.kind === 'container' && p.dn !== null && dnAncestorKeys(p.dn).includes(entry.key)) return true;
-      if (this.affiliated.get(p.id, id) !== undefined) return true;
+      if (affiliations.has(id)) return true;
     }
     return false;
   }

@@ -446,6 +446,21 @@ describe('legacy migration rules', () => {
     expect(report.findings.filter((f) => /outside the scope/.test(f.message))).toEqual([]);
   });
 
+  it('reports each setting of its own a node loses to an inheritance lock, a private room made visible as a warning', async () => {
+    const { b } = small();
+    const locked = b.category(b.root, 'Locked', { inheritance: true, visibility: 'scope', filePost: false });
+    const r = b.room(locked, 'Was private', { visibility: 'private', filePost: true });
+    const free = b.category(b.root, 'Free', { visibility: 'scope' });
+    b.room(free, 'Still private', { visibility: 'private' });
+    const report = await migrate(b.write());
+    expect(report.outcome).toBe('completed');
+    const s = await snap();
+    expect([room(s, 'Was private').privacy, room(s, 'Still private').privacy]).toEqual(['Closed', 'Secret']);
+    const c16 = rule(report, 'C16').filter((f) => f.legacyId?.includes(String(r)));
+    expect(c16).toEqual([expect.objectContaining({ severity: 'warning', message: expect.stringMatching(/own visibility Secret \(private\) gives way to Closed \(scope\): category \d+ 'Locked' locks inheritance; the room becomes visible in the directory/) })]);
+    expect(rule(report, 'C11').map((f) => f.message)).toContainEqual(expect.stringMatching(/own file upload setting \(on\) gives way to off: category \d+ 'Locked' locks inheritance/));
+  });
+
   it('finds tables under the names the tools give them: a schema prefix, brackets, .txt and .dat', async () => {
     const { b, cat, alice } = small();
     const r = b.room(cat, 'Renamed files');

@@ -369,6 +369,7 @@ export class LegacyConversion {
       if (!this.naming.isMigratedCategory(c)) continue;
       const name = this.naming.nameOf(c);
       if (name === undefined) continue;
+      this.reportLocked(c);
       out.push(this.categoryLine(c, c.guid, name, this.clip(c, c.description)));
       this.categoryGuids.set(c.id, c.guid);
     }
@@ -410,6 +411,31 @@ export class LegacyConversion {
     return 'False';
   }
 
+  /**
+   * 02 §2.2: below a category that locks inheritance, a node's own settings give way to
+   * the category's. Each such change is a finding — a room that was private and
+   * becomes visible in the directory above all (a warning).
+   */
+  private reportLocked(node: ResolvedNode): void {
+    const privacyOf = (v: number) => (v === VISIBILITY.private ? 'Secret (private)' : v === VISIBILITY.open ? 'Open' : 'Closed (scope)');
+    const onOff = (v: number) => (v === 1 ? 'on' : 'off');
+    for (const o of node.overridden) {
+      const by = `category ${o.lockedBy.id} '${o.lockedBy.name}' locks inheritance`;
+      if (o.setting === 'visibility') {
+        const exposed = o.own === VISIBILITY.private;
+        this.findings.add({
+          rule: 'C16',
+          severity: exposed ? 'warning' : 'info',
+          node,
+          message: `its own visibility ${privacyOf(o.own)} gives way to ${privacyOf(o.effective)}: ${by}${exposed ? '; the room becomes visible in the directory to the category scope — set it Secret after migrating if it must stay hidden (stoa room set --privacy Secret)' : ''}`,
+        });
+        continue;
+      }
+      const what = { invite: 'invitations', logged: 'chat history', filePost: 'file upload', restrictChildCreate: 'managers-only room creation' }[o.setting];
+      this.findings.add({ rule: o.setting === 'invite' ? 'C4' : 'C11', severity: 'info', node, message: `its own ${what} setting (${onOff(o.own)}) gives way to ${onOff(o.effective)}: ${by}` });
+    }
+  }
+
   private privacy(room: ResolvedNode): RoomLine['privacy'] {
     const v = room.effective.visibility;
     return v === VISIBILITY.private ? 'Secret' : v === VISIBILITY.open ? 'Open' : 'Closed';
@@ -423,6 +449,7 @@ export class LegacyConversion {
       const categoryGuid = this.categoryGuids.get(category.id);
       const name = this.naming.nameOf(room);
       if (categoryGuid === undefined || name === undefined) continue;
+      this.reportLocked(room);
       for (const [key, what] of [['filePost', 'file upload'], ['logged', 'chat history']] as const) {
         if (room.effective[key] !== category.effective[key]) {
           this.findings.add({ rule: 'C11', severity: 'warning', node: room, message: `${what} is ${room.effective[key] === 1 ? 'on' : 'off'} for the room but ${category.effective[key] === 1 ? 'on' : 'off'} for its category; Stoa keeps the category's` });

@@ -46,6 +46,8 @@ export interface ResolvedNode extends LegacyNode {
   /** `/Engineering/Platform/BuildStatus` (the root is `/`). */
   path: string;
   effective: Record<InheritedSetting, number>;
+  /** Settings of its own the node loses to a category above it that locks inheritance (02 §2.2). */
+  overridden: { setting: InheritedSetting; own: number; effective: number; lockedBy: LegacyNode }[];
 }
 
 const fail = (message: string) => new AppError('MIGRATION_INVALID', message);
@@ -148,17 +150,20 @@ export class LegacyTree {
     const ancestors = parent === undefined ? [] : [...parent.ancestors, parent];
     const path = parent === undefined ? '/' : `${parent.path === '/' ? '' : parent.path}/${n.name}`;
     const effective = { ...ROOT_DEFAULTS };
+    const overridden: ResolvedNode['overridden'] = [];
     for (const key of INHERITED) {
       let value = ROOT_DEFAULTS[key];
-      let locked = false;
+      let lockedBy: LegacyNode | undefined;
       for (const a of [...ancestors, n]) {
         const local = a.local[key];
-        if (!locked && local !== null) value = local;
-        if (shape === 'hierarchical' && a.isCategory && a.inheritance) locked = true;
+        if (lockedBy === undefined && local !== null) value = local;
+        if (lockedBy === undefined && shape === 'hierarchical' && a.isCategory && a.inheritance) lockedBy = a;
       }
       effective[key] = value;
+      const own = n.local[key];
+      if (lockedBy !== undefined && lockedBy !== n && own !== null && own !== value) overridden.push({ setting: key, own, effective: value, lockedBy });
     }
-    return { ...n, ancestors, path, effective };
+    return { ...n, ancestors, path, effective, overridden };
   }
 
   /** The categories, parents before children. */

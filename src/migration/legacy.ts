@@ -35,6 +35,8 @@ export interface LegacyMigrationOptions {
   rootCategory?: string;
   renameMap?: string;
   shorten?: boolean;
+  /** Two nodes that would get one name: rename the second deterministically instead of refusing. */
+  resolveNameCollisions?: boolean;
   includeDisabled?: boolean;
   grantAdmins?: boolean;
   /** C8: the legacy file repository (or a copy). */
@@ -125,6 +127,7 @@ export async function migrateLegacy(services: Services, actor: Actor, options: L
         rootCategory: options.rootCategory ?? DEFAULT_ROOT_CATEGORY,
         renames,
         shorten: options.shorten === true,
+        resolveNameCollisions: options.resolveNameCollisions === true,
         includeDisabled: options.includeDisabled === true,
         grantAdmins: options.grantAdmins === true,
         pool: services.poolFqdn,

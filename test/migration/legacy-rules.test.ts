@@ -462,6 +462,28 @@ describe('legacy migration rules', () => {
     expect(rule(report, 'C11').map((f) => f.message)).toContainEqual(expect.stringMatching(/own file upload setting \(on\) gives way to off: category \d+ 'Locked' locks inheritance/));
   });
 
+  it('a room named like its category: refused with the exact rename-map row, or renamed with --resolve-name-collisions', async () => {
+    const { b } = small();
+    const eng = b.category(b.root, 'Engineering');
+    const r = b.room(eng, 'Engineering');
+    b.room(eng, 'Builds');
+    const refused = await migrate(b.write(), { whatIf: true });
+    expect(refused.outcome).toBe('refused');
+    const errors = rule(refused, 'C2').filter((f) => f.severity === 'error').map((f) => f.message);
+    expect(errors).toEqual([`becomes 'Engineering', the name /Engineering (${eng}) also gets; add the row ${r},Engineering (room) to --rename-map, or run with --resolve-name-collisions`]);
+    // The row it names works as given...
+    const map = path.join(tempDir(), 'renames.csv');
+    fs.writeFileSync(map, `${r},Engineering (room)\n`);
+    expect((await migrate(b.write(), { renameMap: map, whatIf: true })).outcome).toBe('what-if');
+    // ... and the option gives the same name, reported.
+    const resolved = await migrate(b.write(), { resolveNameCollisions: true });
+    expect(resolved.outcome).toBe('completed');
+    expect((await snap()).rooms.map((x) => x.name).sort()).toEqual(['Builds', 'Engineering (room)']);
+    expect(rule(resolved, 'C2').filter((f) => f.severity === 'warning').map((f) => f.message)).toEqual([
+      `becomes 'Engineering (room)': 'Engineering' is the name /Engineering (${eng}) also gets (--resolve-name-collisions)`,
+    ]);
+  });
+
   it('finds tables under the names the tools give them: a schema prefix, brackets, .txt and .dat', async () => {
     const { b, cat, alice } = small();
     const r = b.room(cat, 'Renamed files');

@@ -67,6 +67,7 @@ export function registerMigrate(program: Command): void {
     .option('--root-category <name>', `the category for rooms directly under the legacy root (default ${DEFAULT_ROOT_CATEGORY})`)
     .option('--rename-map <file>', 'CSV of (legacy node id or full legacy path, new name)')
     .option('--shorten', 'shorten names over 256 characters (with ~ and a hash of the legacy path) instead of refusing them')
+    .option('--resolve-name-collisions', "two nodes that get one name (a room named like its category): rename the second with ' (room)' / ' (category)' instead of refusing")
     .option('--include-disabled', 'migrate disabled rooms too (they arrive disabled)')
     .option('--on-conflict <mode>', `when an object here has the same name: ${CONFLICT_MODES.join(' | ')} (default overwrite)`)
     .option('--grant-admins', 'make legacy administrators Stoa administrators')
@@ -90,6 +91,7 @@ export function registerMigrate(program: Command): void {
             ...(opts.rootCategory === undefined ? {} : { rootCategory: opts.rootCategory as string }),
             ...(opts.renameMap === undefined ? {} : { renameMap: opts.renameMap as string }),
             shorten: opts.shorten === true,
+            resolveNameCollisions: opts.resolveNameCollisions === true,
             includeDisabled: opts.includeDisabled === true,
             grantAdmins: opts.grantAdmins === true,
             ...(opts.files === undefined ? {} : { files: opts.files as string }),

@@ -34,11 +34,11 @@ export interface LegacyConvertOptions extends NamingOptions {
   now: number;
 }
 
-/** A guid derived from a name (uuid version 5 layout over sha-1), stable across runs. */
 /** The reserved domain of placeholder authors (RFC 2606: .invalid never resolves). */
 export const PLACEHOLDER_DOMAIN = 'legacy.invalid';
 const placeholderKey = (prinID: number): string => `sip:legacy-author-${prinID}@${PLACEHOLDER_DOMAIN}`;
 
+/** A guid derived from a name (uuid version 5 layout over sha-1), stable across runs. */
 export function derivedGuid(name: string): string {
   const h = createHash('sha1').update(`stoa-legacy:${name}`).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${h.slice(18, 20)}-${h.slice(20, 32)}`;
@@ -187,7 +187,7 @@ export class LegacyConversion {
       counts: this.counts,
       source: { pool: this.options.pool, stoaVersion: VERSION, kind: `legacy-${this.tree.shape}` },
       createdAt: new Date(this.options.now).toISOString(),
-      options: { separator: this.options.separator, rootCategory: this.options.rootCategory, shorten: this.options.shorten, includeDisabled: this.options.includeDisabled, ...(this.options.startDate === undefined ? {} : { startDate: new Date(this.options.startDate).toISOString() }) },
+      options: { separator: this.options.separator, rootCategory: this.options.rootCategory, shorten: this.options.shorten, resolveNameCollisions: this.options.resolveNameCollisions === true, includeDisabled: this.options.includeDisabled, ...(this.options.startDate === undefined ? {} : { startDate: new Date(this.options.startDate).toISOString() }) },
     };
   }
 

@@ -19,6 +19,8 @@ export interface NamingOptions {
   /** Legacy node id or full legacy path → new name. */
   renames: Map<string, string>;
   shorten: boolean;
+  /** Two nodes that would get one name: the second is renamed (`(room)`, `(category)`) instead of refused. */
+  resolveNameCollisions?: boolean;
 }
 
 /** Reads `--rename-map`: CSV rows of (legacy node id or full legacy path, new name), a header optional. */
@@ -81,19 +83,37 @@ export class Naming {
         proposed = `${prefix}${this.options.separator}${n.name}`;
       }
     }
-    const name = this.finalName(n, proposed);
+    let name = this.finalName(n, proposed);
     if (name !== undefined) {
-      const key = nameKey(name);
-      const other = this.taken.get(key);
+      const other = this.taken.get(nameKey(name));
       if (other !== undefined) {
-        this.findings.add({ rule: 'C2', severity: 'error', node: n, message: `becomes '${name}', the name ${other} also gets; give one of them another name with --rename-map` });
-        this.names.set(n.id, undefined as unknown as string);
-        return undefined;
+        const resolved = this.collisionFree(n, name);
+        if (this.options.resolveNameCollisions !== true || resolved === undefined) {
+          const row = resolved === undefined ? '' : `; add the row ${csvRow(String(n.id), resolved)} to --rename-map, or run with --resolve-name-collisions`;
+          this.findings.add({ rule: 'C2', severity: 'error', node: n, message: `becomes '${name}', the name ${other} also gets${row || '; give one of them another name with --rename-map'}` });
+          this.names.set(n.id, undefined as unknown as string);
+          return undefined;
+        }
+        this.findings.add({ rule: 'C2', severity: 'warning', node: n, message: `becomes '${resolved}': '${name}' is the name ${other} also gets (--resolve-name-collisions)` });
+        name = resolved;
       }
-      this.taken.set(key, `${n.path} (${n.id})`);
+      this.taken.set(nameKey(name), `${n.path} (${n.id})`);
     }
     this.names.set(n.id, name as string);
     return name;
+  }
+
+  /**
+   * The name a colliding node gets with --resolve-name-collisions, the same on every run:
+   * its name with ` (room)` or ` (category)`, else with its legacy id too; undefined when
+   * even that is taken or too long.
+   */
+  private collisionFree(n: ResolvedNode, name: string): string | undefined {
+    const kind = n.isCategory ? 'category' : 'room';
+    for (const candidate of [`${name} (${kind})`, `${name} (${kind} ${n.id})`]) {
+      if (codePointLength(candidate) <= LIMITS.nodeName && !this.taken.has(nameKey(candidate))) return candidate;
+    }
+    return undefined;
   }
 
   /** Claims the root category's name (before any node is named, so a clash is the node's). */
@@ -123,4 +143,9 @@ export class Naming {
       return undefined;
     }
   }
+}
+
+/** A CSV row as the rename map reads it (fields quoted where they need it). */
+function csvRow(...fields: string[]): string {
+  return fields.map((f) => (/[",\r\n]/.test(f) ? `"${f.replace(/"/g, '""')}"` : f)).join(',');
 }

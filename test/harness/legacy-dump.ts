@@ -174,6 +174,23 @@ export class LegacyDumpBuilder {
     return dir;
   }
 
+  /**
+   * Writes the dump as `bcp <table> out <file>.dat -c` does — tab-separated, no quoting,
+   * NULL as an empty field, an empty string as one NUL byte — with a header line added
+   * (bcp writes none; administrators add one, or give a format file). Text must hold
+   * no tab or line break: bcp -c cannot tell those from its terminators.
+   */
+  writeBcp(dir = tempDir('stoa-legacy-bcp-')): string {
+    fs.mkdirSync(dir, { recursive: true });
+    for (const [table, rows] of Object.entries(this.tables)) {
+      const columns = columnsOf(table, rows);
+      const field = (v: Value) => (v === null || v === undefined ? '' : v === '' ? '\u0000' : typeof v === 'boolean' ? (v ? '1' : '0') : String(v));
+      const lines = [columns.join('\t'), ...rows.map((r) => columns.map((c) => field(r[c])).join('\t'))];
+      fs.writeFileSync(path.join(dir, `${table}.dat`), `${lines.join('\r\n')}\r\n`);
+    }
+    return dir;
+  }
+
   /** Writes the dump as one .zip. */
   async zip(file = path.join(tempDir('stoa-legacy-'), 'dump.zip')): Promise<string> {
     const zip = new yazl.ZipFile();

@@ -484,6 +484,23 @@ describe('legacy migration rules', () => {
     ]);
   });
 
+  it('reads bcp -c files byte-exact: quotes are characters, NUL is the empty string, an empty field NULL', async () => {
+    const { b, cat, alice } = small();
+    const r = b.room(cat, 'Raw');
+    b.chat(r, alice, '"Quoted" at the start, and "here"');
+    b.chat(r, alice, 'NULL');
+    b.chat(r, alice, '');
+    b.chat(r, alice, 'with rtf', { rtf: '{\\rtf1 "x"}' });
+    const report = await migrate(b.writeBcp());
+    expect(report.outcome).toBe('completed');
+    expect(Object.values((await snap()).messages).flat().map((m) => [m.content, m.rtf])).toEqual([
+      ['"Quoted" at the start, and "here"', null],
+      ['NULL', null],
+      ['', null],
+      ['with rtf', '{\\rtf1 "x"}'],
+    ]);
+  });
+
   it('finds tables under the names the tools give them: a schema prefix, brackets, .txt and .dat', async () => {
     const { b, cat, alice } = small();
     const r = b.room(cat, 'Renamed files');

@@ -55,6 +55,26 @@ describe('legacy CSV reader', () => {
     ]);
   });
 
+  it('reads tab-separated .txt/.dat as bcp writes them: no quoting, the word NULL as text', async () => {
+    const bcp = async (text: string) => {
+      const out: CsvRecord[] = [];
+      async function* one() {
+        yield Buffer.from(text);
+      }
+      for await (const r of csvRecords(one(), { file: 't.dat', delimiter: 'auto', quotes: 'unless-tab' })) out.push(r);
+      return out;
+    };
+    expect(await bcp('a\tb\tc\n"quoted" first\tNULL\t\n')).toEqual([
+      { line: 1, fields: ['a', 'b', 'c'] },
+      { line: 2, fields: ['"quoted" first', 'NULL', null] },
+    ]);
+    // Comma-separated .txt (the wizard's) keeps RFC 4180 quoting.
+    expect(await bcp('a,b\n"x, y",NULL\n')).toEqual([
+      { line: 1, fields: ['a', 'b'] },
+      { line: 2, fields: ['x, y', null], bareNull: [1] },
+    ]);
+  });
+
   it('tells comma, semicolon and tab headers apart, quoted or not', () => {
     expect(sniffDelimiter('"prinID","prinUri","prinName"')).toBe(',');
     expect(sniffDelimiter('"prinID";"prinUri";"prinName"')).toBe(';');

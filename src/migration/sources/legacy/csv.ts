@@ -56,6 +56,12 @@ export interface CsvOptions {
   maxRecord?: number;
   /** The text encoding when the file has no byte order mark (`--encoding`); default: UTF-16 detected, else UTF-8. */
   encoding?: string;
+  /**
+   * `rfc4180` (default): quotes enclose fields. `unless-tab`: a tab-separated file is read
+   * as bcp writes it — no quoting at all (a quote is a character), an empty field NULL, a
+   * NUL byte the empty string, the word NULL text.
+   */
+  quotes?: 'rfc4180' | 'unless-tab';
 }
 
 const DEFAULT_MAX_RECORD = 8 * 1024 * 1024;
@@ -181,11 +187,13 @@ export async function* csvRecords(source: AsyncIterable<Buffer>, options: CsvOpt
   let pendingCr = false;
 
   let bareNull: number[] | undefined;
+  /** Whether quotes enclose fields (decided with the delimiter, on the first text). */
+  let quoting = true;
   const endField = () => {
-    if (!quoted && field === 'NULL') (bareNull ??= []).push(fields.length);
+    if (!quoted && field === 'NULL' && quoting) (bareNull ??= []).push(fields.length);
     // bcp writes an empty string as one NUL byte (and NULL as nothing at all).
     if (!quoted && field === '\u0000') fields.push('');
-    else fields.push(!quoted && (field === '' || field === 'NULL') ? null : quoted && field === '' ? null : field);
+    else fields.push(!quoted && (field === '' || (field === 'NULL' && quoting)) ? null : quoted && field === '' ? null : field);
     field = '';
     quoted = false;
     state = 'start';
@@ -202,6 +210,7 @@ export async function* csvRecords(source: AsyncIterable<Buffer>, options: CsvOpt
 
   const texts = options.delimiter !== 'auto' ? decoded(source, file, options.encoding) : firstLineFirst(decoded(source, file, options.encoding), maxRecord, (line) => (delimiter = sniffDelimiter(line)));
   for await (const text of texts) {
+    quoting = options.quotes !== 'unless-tab' || delimiter !== '\t';
     let plainFrom = -1;
     const flushPlain = (to: number) => {
       if (plainFrom >= 0) field += text.slice(plainFrom, to);
@@ -242,7 +251,7 @@ export async function* csvRecords(source: AsyncIterable<Buffer>, options: CsvOpt
         line++;
         const record = endRecord();
         if (record !== undefined) yield record;
-      } else if (ch === '"' && state === 'start') {
+      } else if (ch === '"' && state === 'start' && quoting) {
         quoted = true;
         state = 'quoted';
       } else {

@@ -16,6 +16,8 @@ export interface DumpTable {
   file: string;
   /** `.tsv` tab; the others (`.csv`, and `.txt` / `.dat` of bcp, sqlcmd, the wizard): from the first line. */
   delimiter: '\t' | 'auto';
+  /** `.txt` and `.dat` separated by tabs are bcp's: no quoting (see csv.ts). */
+  quotes: 'rfc4180' | 'unless-tab';
   open(): Promise<Readable>;
 }
 
@@ -40,20 +42,23 @@ const DELIMITERS: Record<string, DumpTable['delimiter']> = { csv: 'auto', tsv: '
  * dumps: an optional schema (`dbo.`, `[dbo].`), the table name (brackets allowed), one
  * of the extensions. Other files are not tables.
  */
-export function tableOf(fileName: string): { table: string; delimiter: DumpTable['delimiter'] } | undefined {
+export function tableOf(fileName: string): { table: string; delimiter: DumpTable['delimiter']; quotes: DumpTable['quotes'] } | undefined {
   const m = /^(?:\[?[A-Za-z_][\w$#@ ]*\]?\.)?\[?([A-Za-z_][\w$#@]*)\]?\.(csv|tsv|txt|dat)$/i.exec(path.basename(fileName));
   if (m === null) return undefined;
-  return { table: m[1]!.toLowerCase(), delimiter: DELIMITERS[m[2]!.toLowerCase()]! };
+  const ext = m[2]!.toLowerCase();
+  return { table: m[1]!.toLowerCase(), delimiter: DELIMITERS[ext]!, quotes: ext === 'txt' || ext === 'dat' ? 'unless-tab' : 'rfc4180' };
 }
 
-function index<T>(location: string, files: [string, T][]): Map<string, { file: string; delimiter: DumpTable['delimiter']; ref: T }> {
-  const out = new Map<string, { file: string; delimiter: DumpTable['delimiter']; ref: T }>();
+type Indexed<T> = { file: string; delimiter: DumpTable['delimiter']; quotes: DumpTable['quotes']; ref: T };
+
+function index<T>(location: string, files: [string, T][]): Map<string, Indexed<T>> {
+  const out = new Map<string, Indexed<T>>();
   for (const [file, ref] of files) {
     const t = tableOf(file);
     if (t === undefined) continue;
     const seen = out.get(t.table);
     if (seen !== undefined) throw invalid(location, `two files for table ${t.table}: ${seen.file} and ${file} (keep one of them)`);
-    out.set(t.table, { file, delimiter: t.delimiter, ref });
+    out.set(t.table, { file, delimiter: t.delimiter, quotes: t.quotes, ref });
   }
   return out;
 }
@@ -67,7 +72,7 @@ function folderDump(dir: string): LegacyDump {
     table(name) {
       const t = tables.get(name.toLowerCase());
       if (t === undefined) return undefined;
-      return { file: t.file, delimiter: t.delimiter, open: () => Promise.resolve(fs.createReadStream(t.ref)) };
+      return { file: t.file, delimiter: t.delimiter, quotes: t.quotes, open: () => Promise.resolve(fs.createReadStream(t.ref)) };
     },
     close: () => undefined,
   };
@@ -104,7 +109,7 @@ async function zipDump(file: string): Promise<LegacyDump> {
     table(name) {
       const t = tables.get(name.toLowerCase());
       if (t === undefined) return undefined;
-      return { file: t.file, delimiter: t.delimiter, open: () => zip.openReadStreamPromise(t.ref) };
+      return { file: t.file, delimiter: t.delimiter, quotes: t.quotes, open: () => zip.openReadStreamPromise(t.ref) };
     },
     close: () => zip.close(),
   };

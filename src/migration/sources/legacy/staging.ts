@@ -166,7 +166,7 @@ export class Staging {
     try {
       for await (const record of csvRecords(
         counting(stream, (n) => (bytes += n)),
-        { file: table.file, delimiter: table.delimiter, ...(read.encoding === undefined ? {} : { encoding: read.encoding }) },
+        { file: table.file, delimiter: table.delimiter, quotes: table.quotes, ...(read.encoding === undefined ? {} : { encoding: read.encoding }) },
       )) {
         if (fieldOf === undefined) {
           // PowerShell 5.1's Export-Csv without -NoTypeInformation starts with `#TYPE System.Data.DataRow`.

@@ -47,6 +47,8 @@ export interface LegacyMigrationOptions {
   encoding?: string;
   /** The culture of the session that wrote the dump (en-US, de-DE, ...): how its date-times read. */
   culture?: string;
+  /** Problems collected before an unreadable dump is refused (default 100). */
+  maxProblems?: number;
   progress?: Progress;
 }
 
@@ -79,7 +81,11 @@ function readOptions(options: LegacyMigrationOptions): ReadOptions {
     dateOrder = cultureOrder(options.culture);
     if (dateOrder === undefined) throw new AppError('INVALID_VALUE', `--culture: '${options.culture}' is not a culture Stoa knows (${Object.keys(CULTURE_ORDERS).join(', ')})`);
   }
-  return { ...(options.encoding === undefined ? {} : { encoding: options.encoding }), ...(dateOrder === undefined ? {} : { dateOrder }) };
+  return {
+    ...(options.encoding === undefined ? {} : { encoding: options.encoding }),
+    ...(dateOrder === undefined ? {} : { dateOrder }),
+    ...(options.maxProblems === undefined ? {} : { maxProblems: options.maxProblems }),
+  };
 }
 
 export const DEFAULT_SEPARATOR = ' / ';

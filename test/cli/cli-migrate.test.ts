@@ -109,6 +109,14 @@ describe('stoa migrate legacy', () => {
     for (const f of fs.readdirSync(dump.dir)) fs.copyFileSync(path.join(dump.dir, f), path.join(broken, f));
     fs.appendFileSync(path.join(broken, 'tblNode.csv'), '"1","x"\r\n');
     refused(await cli.run(['migrate', 'legacy', broken]), 'MIGRATION_INVALID', /tblNode\.csv:\d+: 2 fields where the header names/);
+    // Several problems: every one on its own line, then the reason.
+    fs.appendFileSync(path.join(broken, 'tblRoleType.csv'), '"x","y"\r\n');
+    const several = await cli.run(['migrate', 'legacy', broken]);
+    expect(several.code).toBe(1);
+    expect(several.stderr).toMatch(/^ {2}tblRoleType\.csv:\d+: rtypeID 'x' is not a whole number$/m);
+    expect(several.stderr).toMatch(/^ {2}tblNode\.csv:\d+: 2 fields where the header names \d+$/m);
+    expect(several.stderr).toMatch(/stoa: 2 problems in the dump; the first: .* \[MIGRATION_INVALID\]/);
+    expect((await cli.run(['migrate', 'legacy', broken, '--max-problems', '0'])).code).toBe(2);
     // Without --shorten the long generated names refuse the run: exit 1, nothing changed.
     const long = await cli.run(['migrate', 'legacy', dump.dir, '--no-progress']);
     expect(long.code).toBe(1);

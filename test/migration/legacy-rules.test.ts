@@ -573,6 +573,34 @@ describe('legacy dumps Stoa refuses', () => {
     await refused(withTable(small().b, 'tblRoleType', '"rtypeID","rtypeDesc"\r\n"1","Member","extra"\r\n'), /tblRoleType\.csv:2: 3 fields where the header names 2/);
   });
 
+  it('every problem of the dump in one run, each with its file and line; a file that cannot be read on does not hide the others', async () => {
+    const { b, cat, alice } = small();
+    const r = b.room(cat, 'Broken');
+    b.chat(r, alice, 'one');
+    b.chat(r, alice, 'two');
+    b.chat(r, alice, 'three');
+    const dir = b.write();
+    const chat = path.join(dir, 'tblChat.csv');
+    const lines = fs.readFileSync(chat, 'utf8').split('\r\n');
+    lines[1] = lines[1]!.replace(/^"\d+"/, '"x"');
+    lines[3] = `${lines[3]},"extra"`;
+    fs.writeFileSync(chat, lines.join('\r\n'));
+    fs.writeFileSync(path.join(dir, 'tblRoleType.csv'), '"rtypeID","rtypeDesc"\r\n"1","Mem\r\n');
+    fs.rmSync(path.join(dir, 'tblSiopWhiteList.csv'));
+    const err = (await migrate(dir).catch((e: unknown) => e)) as AppError;
+    expect(err).toBeInstanceOf(AppError);
+    expect(err.message).toMatch(/^4 problems in the dump; the first: .*lacks tblSiopWhiteList\.csv/);
+    expect(err.details?.problems).toEqual([
+      expect.stringMatching(/lacks tblSiopWhiteList\.csv/),
+      expect.stringMatching(/^tblRoleType\.csv:2: a quoted field is never closed/),
+      expect.stringMatching(/^tblChat\.csv:2: channelId 'x' is not a whole number/),
+      expect.stringMatching(/^tblChat\.csv:4: 8 fields where the header names 7/),
+    ]);
+    // The limit ends reading early and says so.
+    const limited = (await migrateLegacy(target.services, SYSTEM_ACTOR, { source: dir, maxProblems: 2 }).catch((e: unknown) => e)) as AppError;
+    expect(limited.message).toMatch(/^2 problems in the dump \(reading stopped after 2(, \d+ more not listed)?: fix these and run again\)/);
+  });
+
   it('malformed CSV, bad encoding, duplicate keys', async () => {
     await refused(withTable(small().b, 'tblRoleType', '"rtypeID","rtypeDesc"\r\n"1","Mem\r\n'), /tblRoleType\.csv:2: a quoted field is never closed/);
     await refused(withTable(small().b, 'tblRoleType', Buffer.concat([Buffer.from('"rtypeID","rtypeDesc"\r\n"1","'), Buffer.from([0xff, 0xfe, 0x41]), Buffer.from('"\r\n')])), /tblRoleType\.csv:2: the file is not valid utf-8 text/);

@@ -10,7 +10,8 @@ import { DEFAULT_ROOT_CATEGORY, DEFAULT_SEPARATOR, migrateLegacy, type Migration
 import { RULES, writeMigrationReport } from '../../migration/report.js';
 import { withDeployment } from '../context.js';
 import { ForwardedExit } from '../forward.js';
-import { UsageError, enumValue, parseDateOption } from '../options.js';
+import { isAppError } from '../../domain/errors.js';
+import { UsageError, enumValue, parseDateOption, parseInteger } from '../options.js';
 import { textEncoding } from '../../migration/sources/legacy/csv.js';
 import { CULTURE_ORDERS, cultureOrder } from '../../migration/sources/legacy/culture-dates.js';
 import { progressFor, type Printer } from '../output.js';
@@ -39,6 +40,23 @@ function printMigration(printer: Printer, report: MigrationReport, files: string
   for (const f of importProblems.slice(0, listed)) printer.out(`  import ${f.severity}: ${f.kind} ${f.object}: ${f.message}${f.resolution === undefined ? '' : ` → ${f.resolution}`}`);
   printer.out(`${report.totals.info} conversion note(s) by rule (${Object.keys(RULES).length} rules)${files.length > 0 ? ` in ${files[0]}` : ''}`);
   for (const file of files) printer.out(`report: ${file}`);
+}
+
+/** A dump refused for several problems: each on its own line (stderr) before the one-line reason. */
+async function listingProblems<T>(printer: Printer, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    const problems = isAppError(err) ? err.details?.problems : undefined;
+    if (Array.isArray(problems) && problems.length > 1 && !printer.json) for (const p of problems) printer.err(`  ${String(p)}`);
+    throw err;
+  }
+}
+
+function positive(raw: string, option: string): number {
+  const n = parseInteger(raw, option);
+  if (n === undefined || n < 1 || n > 1_000_000) throw new UsageError(`${option} is a whole number from 1 to 1000000`);
+  return n;
 }
 
 /** `--encoding`: a name the reader knows (TextDecoder labels: windows-1252, latin1, utf-16le, ...). */
@@ -75,6 +93,7 @@ export function registerMigrate(program: Command): void {
     .option('--compliance-xml <dir>', 'compliance XML archives: their chat messages fill gaps in the dumped history')
     .option('--encoding <name>', 'text encoding of files without a byte order mark: windows-1252 (or another code page), utf-16le, ... (default utf-8; utf-16 is detected)')
     .option('--culture <name>', "the culture of the PowerShell session that wrote the dump (en-US, en-GB, de-DE, fr-FR, ...): how its date-times read (default: where day and month cannot be told apart, refused)")
+    .option('--max-problems <n>', 'problems of an unreadable dump collected before it is refused, all listed (default 100)')
     .option('--no-progress', 'no progress line on the terminal')
     .action((dump: string, _opts, cmd: Command) =>
       withDeployment(
@@ -82,7 +101,7 @@ export function registerMigrate(program: Command): void {
         async ({ services, actor, printer, opts }) => {
           const onConflict = enumValue(opts.onConflict as string | undefined, (raw) => parseEnum(raw, CONFLICT_MODES, '--on-conflict')) ?? 'overwrite';
           const startDate = parseDateOption(opts.startDate as string | undefined, 'start-date', 'start');
-          const report = await migrateLegacy(services, actor, {
+          const report = await listingProblems(printer, () => migrateLegacy(services, actor, {
             source: dump,
             whatIf: opts.whatIf === true,
             onConflict,
@@ -98,8 +117,9 @@ export function registerMigrate(program: Command): void {
             ...(opts.complianceXml === undefined ? {} : { complianceXml: opts.complianceXml as string }),
             ...(opts.encoding === undefined ? {} : { encoding: encodingOption(opts.encoding as string) }),
             ...(opts.culture === undefined ? {} : { culture: cultureOption(opts.culture as string) }),
+            ...(opts.maxProblems === undefined ? {} : { maxProblems: positive(opts.maxProblems as string, '--max-problems') }),
             progress: progressFor(opts, printer),
-          });
+          }));
           const files = opts.report === undefined ? [] : writeMigrationReport(opts.report as string, report);
           printMigration(printer, report, files);
           if (report.outcome === 'refused') throw new ForwardedExit(1);

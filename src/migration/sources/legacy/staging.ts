@@ -23,7 +23,37 @@ export type DumpShape = 'hierarchical' | 'flat';
 const BATCH = 5_000;
 const GUID = /^\{?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\}?$/i;
 
-const fail = (message: string) => new AppError('MIGRATION_INVALID', message);
+const DEFAULT_MAX_PROBLEMS = 100;
+
+/** The problems of one load, each with its file and line; refused together at the end. */
+class ProblemList {
+  private readonly items: string[] = [];
+  private dropped = 0;
+
+  constructor(private readonly max: number) {}
+
+  add(problem: string): void {
+    if (this.items.length < this.max) this.items.push(problem);
+    else this.dropped += 1;
+  }
+
+  /** Reading stops once the limit is reached (more would only repeat what to fix). */
+  get full(): boolean {
+    return this.items.length >= this.max;
+  }
+
+  /** Whether a problem names this file already. */
+  has(file: string): boolean {
+    return this.items.some((p) => p.startsWith(`${file}:`));
+  }
+
+  throwIfAny(): void {
+    if (this.items.length === 0) return;
+    const more = this.full ? ` (reading stopped after ${this.max}${this.dropped > 0 ? `, ${this.dropped} more not listed` : ''}: fix these and run again)` : '';
+    const message = this.items.length === 1 ? this.items[0]! : `${this.items.length} problems in the dump${more}; the first: ${this.items[0]!}`;
+    throw new AppError('MIGRATION_INVALID', message, { problems: [...this.items] });
+  }
+}
 
 /** Staging columns of a spec column: a time keeps milliseconds and the ticks within one. */
 const stagingColumns = (c: ColumnSpec): string[] => (c.type === 'time' ? [c.name, `${c.name}Ticks`] : [c.name]);
@@ -35,6 +65,8 @@ function createTable(db: Database.Database, spec: TableSpec): void {
 
 /** How a dump's values are read beyond its own bytes: `--encoding` and `--culture`. */
 export interface ReadOptions {
+  /** Problems collected before the dump is refused (default 100). */
+  maxProblems?: number;
   encoding?: string;
   /** Day/month order of culture-formatted date-times (Export-Csv's `datetime` columns). */
   dateOrder?: DateOrder;
@@ -118,12 +150,18 @@ export class Staging {
     return new Staging(dir, db);
   }
 
-  /** Loads every table of the dump; refuses a dump that lacks a needed table before reading any. */
+  /**
+   * Loads every table of the dump. Every problem is collected — a missing table, a bad
+   * header, each bad row (skipped, the rest read on), a file that cannot be read on (the
+   * other files still are) — up to `read.maxProblems` (default 100), then the dump is
+   * refused once with all of them, each with its file and line: one run shows what to fix.
+   */
   async load(dump: LegacyDump, progress: Progress, alsoOptional: readonly string[] = [], read: ReadOptions = {}): Promise<void> {
+    const problems = new ProblemList(read.maxProblems ?? DEFAULT_MAX_PROBLEMS);
     const missing = TABLES.filter((t) => t.optional !== true && !alsoOptional.includes(t.table) && dump.table(t.table) === undefined).map((t) => t.table);
     if (missing.length > 0) {
       const shown = dump.files.slice(0, 20).join(', ') + (dump.files.length > 20 ? `, and ${dump.files.length - 20} more` : '');
-      throw fail(
+      problems.add(
         `${dump.location}: the dump lacks ${missing.map((t) => `${t}.csv`).join(', ')} (one file per table, named ${TABLE_FILE_FORMS}); ${dump.files.length === 0 ? 'it holds no files' : `it holds: ${shown}`}`,
       );
     }
@@ -131,13 +169,14 @@ export class Staging {
       const table = dump.table(spec.table);
       this.rows[spec.table] = 0;
       this.present[spec.table] = new Set();
-      if (table !== undefined) await this.loadTable(spec, table, progress, read);
+      if (table !== undefined && !problems.full) await this.loadTable(spec, table, progress, read, problems);
     }
+    problems.throwIfAny();
     const nodeColumns = this.present.tblNode!;
     this.shape = HIERARCHICAL_COLUMNS.some((c) => nodeColumns.has(c)) ? 'hierarchical' : 'flat';
   }
 
-  private async loadTable(spec: TableSpec, table: DumpTable, progress: Progress, read: ReadOptions): Promise<void> {
+  private async loadTable(spec: TableSpec, table: DumpTable, progress: Progress, read: ReadOptions, problems: ProblemList): Promise<void> {
     const stream = await table.open();
     let bytes = 0;
     const size = (stream as Readable & { path?: string }).path === undefined ? undefined : fs.statSync((stream as unknown as { path: string }).path).size;
@@ -156,7 +195,8 @@ export class Staging {
         } catch (err) {
           if ((err as { code?: string }).code?.startsWith('SQLITE_CONSTRAINT') === true) {
             const at = row[row.length - 1];
-            throw fail(`${table.file}:${at}: a second row for ${spec.key.join(', ')} ${spec.key.map((k) => row[spec.columns.flatMap(stagingColumns).indexOf(k)]).join(', ')}`);
+            problems.add(`${table.file}:${at}: a second row for ${spec.key.join(', ')} ${spec.key.map((k) => row[spec.columns.flatMap(stagingColumns).indexOf(k)]).join(', ')}`);
+            continue;
           }
           throw err;
         }
@@ -171,25 +211,31 @@ export class Staging {
         if (fieldOf === undefined) {
           // PowerShell 5.1's Export-Csv without -NoTypeInformation starts with `#TYPE System.Data.DataRow`.
           if (record.line === 1 && record.fields.length === 1 && /^#TYPE\b/.test(record.fields[0] ?? '')) continue;
-          const header = this.readHeader(spec, table, record.fields);
+          const header = this.readHeader(spec, table, record.fields, problems);
+          if (header === undefined) return;
           fieldOf = spec.columns.map((_, i) => header.indexOf(i));
           width = header.length;
           continue;
         }
+        if (problems.full) break;
         if (record.fields.length !== width) {
-          throw fail(`${table.file}:${record.line}: ${record.fields.length} fields where the header names ${width}`);
+          problems.add(`${table.file}:${record.line}: ${record.fields.length} fields where the header names ${width}`);
+          continue;
         }
         const row: (string | number | null)[] = [];
-        for (let i = 0; i < spec.columns.length; i++) {
+        let bad = false;
+        for (let i = 0; i < spec.columns.length && !bad; i++) {
           const at = fieldOf[i]!;
           try {
             const column = spec.columns[i]!;
             const raw = at < 0 ? null : record.fields[at]!;
             row.push(...convert(column, raw === null && column.textNotNull === true && record.bareNull?.includes(at) === true ? 'NULL' : raw, read));
           } catch (err) {
-            throw fail(`${table.file}:${record.line}: ${(err as Error).message}`);
+            problems.add(`${table.file}:${record.line}: ${(err as Error).message}`);
+            bad = true;
           }
         }
+        if (bad) continue;
         row.push(record.line);
         batch.push(row);
         if (batch.length >= BATCH) {
@@ -201,32 +247,42 @@ export class Staging {
         }
       }
     } catch (err) {
-      if (err instanceof CsvError) throw fail(err.message);
-      throw err;
+      // The file cannot be read on (an unclosed quote, bad bytes): its problem is kept, the other files are read.
+      if (!(err instanceof CsvError)) throw err;
+      problems.add(err.message);
     } finally {
       stream.destroy();
     }
-    if (fieldOf === undefined) throw fail(`${table.file}: empty (not even a header row)`);
+    if (fieldOf === undefined) {
+      if (!problems.has(table.file)) problems.add(`${table.file}: empty (not even a header row)`);
+      return;
+    }
     flush(batch);
     count += batch.length;
     progress.add(batch.length);
     this.rows[spec.table] = count;
   }
 
-  /** Maps the header onto the spec: for each field, the spec column it fills (-1: an extra column, ignored). */
-  private readHeader(spec: TableSpec, table: DumpTable, fields: (string | null)[]): number[] {
+  /** Maps the header onto the spec: for each field, the spec column it fills (-1: an extra column, ignored); undefined (a problem kept) when it cannot. */
+  private readHeader(spec: TableSpec, table: DumpTable, fields: (string | null)[], problems: ProblemList): number[] | undefined {
     const byName = new Map(spec.columns.map((c, i) => [c.name.toLowerCase(), i]));
     const seen = new Set<number>();
-    const out = fields.map((f) => {
+    const out: number[] = [];
+    for (const f of fields) {
       const i = byName.get((f ?? '').trim().toLowerCase());
-      if (i === undefined) return -1;
-      if (seen.has(i)) throw fail(`${table.file}:1: the header names ${spec.columns[i]!.name} twice`);
-      seen.add(i);
-      this.present[spec.table]!.add(spec.columns[i]!.name);
-      return i;
-    });
+      if (i !== undefined && seen.has(i)) {
+        problems.add(`${table.file}:1: the header names ${spec.columns[i]!.name} twice`);
+        return undefined;
+      }
+      if (i !== undefined) seen.add(i);
+      out.push(i ?? -1);
+    }
     const missing = spec.columns.filter((c, i) => c.required === true && !seen.has(i)).map((c) => c.name);
-    if (missing.length > 0) throw fail(`${table.file}:1: the header lacks ${missing.join(', ')} (found: ${fields.map((f) => f ?? '').join(', ')})`);
+    if (missing.length > 0) {
+      problems.add(`${table.file}:1: the header lacks ${missing.join(', ')} (found: ${fields.map((f) => f ?? '').join(', ')})`);
+      return undefined;
+    }
+    for (const i of seen) this.present[spec.table]!.add(spec.columns[i]!.name);
     return out;
   }
 

@@ -167,6 +167,26 @@ export async function migrateLegacy(services: Services, actor: Actor, options: L
     }
     const imported = await importArchive(services, actor, { file: archive, whatIf: options.whatIf === true, onConflict: options.onConflict ?? 'overwrite', progress });
     return { ...base, finishedAt: new Date(services.clock()).toISOString(), outcome: imported.outcome, totals: findings.totals, findings: findings.listed, omitted: findings.omitted, import: imported };
+  } catch (err) {
+    // An unreadable dump is refused with every problem, and with a report that says so
+    // (the CLI writes it where --report asks).
+    if (!(err instanceof AppError) || err.code !== 'MIGRATION_INVALID') throw err;
+    const problems = Array.isArray(err.details?.problems) ? (err.details.problems as string[]) : [err.message];
+    const report: MigrationReport = {
+      source: path.resolve(options.source),
+      shape: null,
+      whatIf: options.whatIf === true,
+      startedAt,
+      finishedAt: new Date(services.clock()).toISOString(),
+      outcome: 'refused',
+      rows: staging.rows,
+      converted: {},
+      totals: { error: problems.length, warning: 0, info: 0 },
+      findings: problems.map((p) => ({ rule: 'input', severity: 'error' as const, legacyId: /^[^\s:]+:\d+/.exec(p)?.[0] ?? '', legacyPath: '', message: p })),
+      omitted: {},
+      cutover: [],
+    };
+    throw new AppError('MIGRATION_INVALID', err.message, { problems, report });
   } finally {
     progress.done();
     staging.close();

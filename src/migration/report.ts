@@ -58,22 +58,30 @@ export function migrationReportHtml(report: MigrationReport): string {
   const converted = Object.entries(report.converted)
     .map(([kind, n]) => `<tr><td>${esc(kind)}</td><td class="n">${n}</td></tr>`)
     .join('\n');
-  const state = report.outcome === 'refused' ? 'Refused: nothing was changed.' : report.whatIf ? 'What-if run: nothing was changed.' : 'Migrated.';
+  const refused = report.outcome === 'refused';
+  const state = refused ? 'Refused: nothing was changed.' : report.whatIf ? 'What-if run: nothing was changed.' : 'Migrated.';
+  // The importer's refusals count in the headline too (it once said 0 above and 9 below).
+  const importErrors = (report.import?.findings.filter((f) => f.severity === 'error').length ?? 0) + (report.import?.omitted.error ?? 0);
+  const blocking = report.findings.filter((f) => f.severity === 'error');
   return reportPage(
     'Stoa migration report',
     `<h1>Stoa migration report: ${esc(report.outcome)}</h1>
 <p>Legacy dump <code>${esc(report.source)}</code> (${esc(report.shape ?? 'unread')} shape). ${state} Started ${esc(report.startedAt)}, finished ${esc(report.finishedAt)}.
-${report.totals.error} error(s), ${report.totals.warning} warning(s), ${report.totals.info} conversion note(s).</p>
+${report.totals.error + importErrors} error(s), ${report.totals.warning} warning(s), ${report.totals.info} conversion note(s).</p>
+${
+  refused && blocking.length > 0
+    ? `<h2>What to fix first</h2><table class="blocking"><tr><th>Where</th><th>Problem and fix</th></tr>
+${blocking.map((f) => `<tr><td>${esc(f.legacyId || f.legacyPath)}</td><td>${esc(f.message)}</td></tr>`).join('\n')}</table>`
+    : ''
+}
 <h2>Legacy rows read</h2><table><tr><th>Table</th><th>Rows</th></tr>
 ${counts}</table>
-<h2>Stoa objects produced</h2><table><tr><th>Kind</th><th>Objects</th></tr>
-${converted}</table>
+${refused ? '' : `<h2>Stoa objects produced</h2><table><tr><th>Kind</th><th>Objects</th></tr>\n${converted}</table>`}
 <h2>Conversions, by rule</h2>
 ${findingsHtml(report)}
 <h2>Import</h2>
-${report.import === undefined ? '<p>Not attempted: the conversion has errors.</p>' : importSections(report.import, 3)}
-<h2>What is left to cut over</h2>
-<ol>${report.cutover.map((s) => `<li>${esc(s)}</li>`).join('')}</ol>`,
+${report.import === undefined ? '<p>Not attempted: the dump could not be read or its conversion has errors.</p>' : importSections(report.import, 3)}
+${refused ? '' : `<h2>What is left to cut over</h2>\n<ol>${report.cutover.map((s) => `<li>${esc(s)}</li>`).join('')}</ol>`}`,
   );
 }
 

@@ -116,6 +116,18 @@ describe('stoa migrate legacy', () => {
     expect(several.stderr).toMatch(/^ {2}tblRoleType\.csv:\d+: rtypeID 'x' is not a whole number$/m);
     expect(several.stderr).toMatch(/^ {2}tblNode\.csv:\d+: 2 fields where the header names \d+$/m);
     expect(several.stderr).toMatch(/stoa: 2 problems in the dump; the first: .* \[MIGRATION_INVALID\]/);
+    // ... and the report is written for it too, the blocking problems first, nothing "produced".
+    const reportFile = path.join(tempDir(), 'unreadable.html');
+    const withReport = await cli.run(['migrate', 'legacy', broken, '--report', reportFile]);
+    expect(withReport.code).toBe(1);
+    const html = fs.readFileSync(reportFile, 'utf8');
+    expect(html).toMatch(/<h1>Stoa migration report: refused<\/h1>/);
+    expect(html).toMatch(/2 error\(s\)/);
+    expect(html.indexOf('What to fix first')).toBeGreaterThan(0);
+    expect(html.indexOf('What to fix first')).toBeLessThan(html.indexOf('Legacy rows read'));
+    expect(html).toMatch(/tblRoleType\.csv:\d+: rtypeID &#39;x&#39; is not a whole number/);
+    expect(html).not.toMatch(/Stoa objects produced|What is left to cut over/);
+    expect(JSON.parse(fs.readFileSync(`${reportFile}.json`, 'utf8'))).toMatchObject({ outcome: 'refused', totals: { error: 2 } });
     expect((await cli.run(['migrate', 'legacy', broken, '--max-problems', '0'])).code).toBe(2);
     // Without --shorten the long generated names refuse the run: exit 1, nothing changed.
     const long = await cli.run(['migrate', 'legacy', dump.dir, '--no-progress']);

@@ -42,12 +42,18 @@ function printMigration(printer: Printer, report: MigrationReport, files: string
   for (const file of files) printer.out(`report: ${file}`);
 }
 
-/** A dump refused for several problems: each on its own line (stderr) before the one-line reason. */
-async function listingProblems<T>(printer: Printer, run: () => Promise<T>): Promise<T> {
+/**
+ * A dump refused as unreadable: its report is written where --report asks (the blocking
+ * problems first), and several problems are listed each on its own line (stderr) before
+ * the one-line reason.
+ */
+async function listingProblems<T>(printer: Printer, reportFile: string | undefined, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (err) {
     const problems = isAppError(err) ? err.details?.problems : undefined;
+    const report = isAppError(err) ? (err.details?.report as MigrationReport | undefined) : undefined;
+    if (report !== undefined && reportFile !== undefined) printer.err(`stoa: report written to ${writeMigrationReport(reportFile, report).join(' and ')}`);
     if (Array.isArray(problems) && problems.length > 1 && !printer.json) for (const p of problems) printer.err(`  ${String(p)}`);
     throw err;
   }
@@ -101,7 +107,7 @@ export function registerMigrate(program: Command): void {
         async ({ services, actor, printer, opts }) => {
           const onConflict = enumValue(opts.onConflict as string | undefined, (raw) => parseEnum(raw, CONFLICT_MODES, '--on-conflict')) ?? 'overwrite';
           const startDate = parseDateOption(opts.startDate as string | undefined, 'start-date', 'start');
-          const report = await listingProblems(printer, () => migrateLegacy(services, actor, {
+          const report = await listingProblems(printer, opts.report as string | undefined, () => migrateLegacy(services, actor, {
             source: dump,
             whatIf: opts.whatIf === true,
             onConflict,

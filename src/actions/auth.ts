@@ -4,7 +4,7 @@
  * sha256 is stored.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { SessionKind, SessionRecord } from '../store/types.js';
+import type { PrincipalRecord, SessionKind, SessionRecord } from '../store/types.js';
 import { AppError, isAppError } from '../domain/errors.js';
 import { subjectKey } from '../auth/throttle.js';
 import { normaliseSipUri } from '../domain/principals.js';
@@ -44,7 +44,7 @@ export interface SignInFrom {
  * and throws INVALID_CREDENTIALS for a wrong secret; TOO_MANY_ATTEMPTS (with
  * `retryAfterMs`) once the account's or the address's budget is spent.
  */
-export async function throttled<T>(services: Services, typed: string, from: SignInFrom, attempt: (key: string | undefined, principalId: number | undefined) => Promise<T>): Promise<T> {
+export async function throttled<T>(services: Services, typed: string, from: SignInFrom, attempt: (key: string | undefined, principal: PrincipalRecord | undefined) => Promise<T>): Promise<T> {
   let key: string | undefined;
   try {
     key = normaliseSipUri(typed);
@@ -58,7 +58,7 @@ export async function throttled<T>(services: Services, typed: string, from: Sign
     throw new AppError('TOO_MANY_ATTEMPTS', `too many failed sign-ins; try again in ${Math.ceil(wait / 60_000)} minute(s)`, { retryAfterMs: wait });
   }
   try {
-    const result = await attempt(key, principal?.id);
+    const result = await attempt(key, principal);
     services.throttle.succeed(subject);
     return result;
   } catch (err) {
@@ -68,13 +68,8 @@ export async function throttled<T>(services: Services, typed: string, from: Sign
 }
 
 export async function signIn(services: Services, user: string, password: string, from: SignInFrom): Promise<SignedIn> {
-  return throttled(services, user, from, async (key) => {
+  return throttled(services, user, from, async (_key, principal) => {
     const bad = new AppError('INVALID_CREDENTIALS', 'the user name or password is wrong');
-    if (key === undefined) {
-      await verifyPassword(password, DUMMY_HASH);
-      throw bad;
-    }
-    const principal = await services.store.principals.getByKey(key);
     const ok = await verifyPassword(password, principal?.passwordHash ?? DUMMY_HASH);
     if (principal === undefined || principal.kind !== 'user' || principal.passwordHash === null || !ok) throw bad;
     const facts = await loadActorFacts(services.store, { kind: 'user', principalId: principal.id });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RateLimiter } from './rate-limit.js';
+import { AddressSlots, RateLimiter } from './rate-limit.js';
 
 describe('RateLimiter', () => {
   it('allows the burst, then one request per 1/perSecond, per key', () => {
@@ -21,5 +21,12 @@ describe('RateLimiter', () => {
     now += 61_000;
     limiter.take('fresh');
     expect(limiter.size).toBe(1);
+  });
+
+  it('counts open connections per address and gives slots back', () => {
+    const slots = new AddressSlots(2);
+    expect([slots.claim('a'), slots.claim('a'), slots.claim('a'), slots.claim('b')]).toEqual([true, true, false, true]);
+    slots.release('a');
+    expect(slots.claim('a')).toBe(true);
   });
 });

@@ -50,3 +50,26 @@ export class RateLimiter {
     }
   }
 }
+
+/**
+ * Open connections per address, for listeners that bound them (HTTP, SIP): `claim`
+ * claims a slot (false when the address has `max` already), `release` gives it back.
+ */
+export class AddressSlots {
+  private readonly open = new Map<string, number>();
+
+  constructor(private readonly max: number) {}
+
+  claim(address: string): boolean {
+    const count = (this.open.get(address) ?? 0) + 1;
+    if (count > this.max) return false;
+    this.open.set(address, count);
+    return true;
+  }
+
+  release(address: string): void {
+    const left = (this.open.get(address) ?? 1) - 1;
+    if (left <= 0) this.open.delete(address);
+    else this.open.set(address, left);
+  }
+}

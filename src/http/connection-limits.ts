@@ -6,6 +6,7 @@
 import http from 'node:http';
 import type { Server } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { AddressSlots } from '../auth/rate-limit.js';
 
 /**
  * Closes, before reading a byte, each connection past `max` open from one address. A
@@ -13,21 +14,15 @@ import type { Duplex } from 'node:stream';
  * request); a client over the limit sees its connection closed at once.
  */
 export function limitConnectionsPerAddress(server: Server, max: number, refused: () => void): void {
-  const open = new Map<string, number>();
+  const slots = new AddressSlots(max);
   server.on('connection', (socket: Duplex & { remoteAddress?: string }) => {
     const address = socket.remoteAddress ?? '';
-    const count = (open.get(address) ?? 0) + 1;
-    if (count > max) {
+    if (!slots.claim(address)) {
       refused();
       socket.destroy();
       return;
     }
-    open.set(address, count);
-    socket.once('close', () => {
-      const left = (open.get(address) ?? 1) - 1;
-      if (left <= 0) open.delete(address);
-      else open.set(address, left);
-    });
+    socket.once('close', () => slots.release(address));
   });
 }
 

@@ -17,6 +17,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Services } from '../actions/context.js';
 import { signInLegacy, signInTrusted, throttled } from '../actions/auth.js';
 import { AppError, isAppError } from '../domain/errors.js';
+import { AddressSlots } from '../auth/rate-limit.js';
 import { normaliseSipUri } from '../domain/principals.js';
 import type { Gateway } from '../realtime/gateway.js';
 import { ChatSession } from './chat-session.js';
@@ -469,7 +470,7 @@ export class SipGateway {
   private readonly server = net.createServer((socket) => this.accept(socket));
   private readonly tlsServer: tls.Server | undefined;
   private readonly sockets = new Set<net.Socket>();
-  private readonly perAddress = new Map<string, number>();
+  private readonly slots: AddressSlots;
   private readonly trusted: net.BlockList;
   readonly registerTimeoutMs: number;
 
@@ -481,6 +482,7 @@ export class SipGateway {
     private readonly metrics?: { refused(limit: string): void },
   ) {
     this.registerTimeoutMs = config.registerTimeoutMs ?? 30_000;
+    this.slots = new AddressSlots(config.connectionsPerAddress ?? Number.MAX_SAFE_INTEGER);
     this.trusted = trustedList(config.trustedNetworks);
     if (config.tls !== undefined) {
       const read = (file: string, what: string) => {
@@ -518,20 +520,16 @@ export class SipGateway {
 
   private accept(socket: net.Socket): void {
     const address = socket.remoteAddress ?? '';
-    const count = (this.perAddress.get(address) ?? 0) + 1;
-    if (count > (this.config.connectionsPerAddress ?? Infinity)) {
+    if (!this.slots.claim(address)) {
       this.metrics?.refused('sip_connections_per_address');
       socket.on('error', () => undefined);
       socket.destroy();
       return;
     }
-    this.perAddress.set(address, count);
     this.sockets.add(socket);
     socket.on('close', () => {
       this.sockets.delete(socket);
-      const left = (this.perAddress.get(address) ?? 1) - 1;
-      if (left <= 0) this.perAddress.delete(address);
-      else this.perAddress.set(address, left);
+      this.slots.release(address);
     });
     socket.setNoDelay(true);
     new SipConnection(this, socket);

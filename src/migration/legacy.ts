@@ -118,6 +118,7 @@ export async function migrateLegacy(services: Services, actor: Actor, options: L
   const findings = new MigrationFindings();
   try {
     await staging.load(dump, progress, options.complianceXml === undefined ? [] : ['tblChat'], readOptions(options));
+    for (const note of staging.notes) findings.add({ rule: 'input', severity: 'info', legacyId: note.slice(0, note.indexOf(':')), legacyPath: '', message: note.slice(note.indexOf(':') + 2) });
     if (options.complianceXml !== undefined) {
       progress.phase('compliance XML');
       const xml = new ComplianceXmlSource(staging, findings);

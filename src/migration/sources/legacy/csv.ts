@@ -27,23 +27,25 @@ export interface CsvRecord {
    * that may be NULL, but the text "NULL" in one that may not (SSMS writes both alike).
    */
   bareNull?: number[];
+  /** What is wrong with this record (the reader goes on): the file, line and fix are added by the caller. */
+  problem?: string;
 }
 
-export type Delimiter = ',' | ';' | '\t';
+export type Delimiter = ',' | ';' | '\t' | '|';
 
 /**
- * The delimiter a header line uses: of comma, semicolon and tab, the one found most often
- * outside quotes (a comma when none is: a one-column file).
+ * The delimiter a header line uses: of comma, semicolon, tab and vertical bar (sqlcmd
+ * -s"|"), the one found most often outside quotes (a comma when none is: a one-column file).
  */
 export function sniffDelimiter(firstLine: string): Delimiter {
-  const counts: Record<Delimiter, number> = { ',': 0, ';': 0, '\t': 0 };
+  const counts: Record<Delimiter, number> = { ',': 0, ';': 0, '\t': 0, '|': 0 };
   let quoted = false;
   for (const ch of firstLine) {
     if (ch === '"') quoted = !quoted;
-    else if (!quoted && (ch === ',' || ch === ';' || ch === '\t')) counts[ch] += 1;
+    else if (!quoted && (ch === ',' || ch === ';' || ch === '\t' || ch === '|')) counts[ch] += 1;
   }
-  // A tie goes to the rarer character in text: tab, then semicolon, then comma.
-  const [best, count] = (['\t', ';', ','] as const).map((d) => [d, counts[d]] as const).reduce((a, b) => (b[1] > a[1] ? b : a));
+  // A tie goes to the rarer character in text: tab, then bar, semicolon, comma.
+  const [best, count] = (['\t', '|', ';', ','] as const).map((d) => [d, counts[d]] as const).reduce((a, b) => (b[1] > a[1] ? b : a));
   return count === 0 ? ',' : best;
 }
 
@@ -62,6 +64,11 @@ export interface CsvOptions {
    * NUL byte the empty string, the word NULL text.
    */
   quotes?: 'rfc4180' | 'unless-tab';
+  /**
+   * sqlcmd's output (`-s","`): nothing is quoted, values are padded with spaces to the
+   * column's width (trailing spaces removed), NULL is the word NULL.
+   */
+  sqlcmd?: boolean;
 }
 
 const DEFAULT_MAX_RECORD = 8 * 1024 * 1024;
@@ -91,7 +98,8 @@ export function textEncoding(label: string): string | undefined {
   }
 }
 
-async function* decoded(source: AsyncIterable<Buffer>, file: string, asked: string | undefined): AsyncGenerator<string> {
+/** The text of a byte stream, decoded as `decoderFor` picks; a bad byte throws a CsvError at its line. */
+export async function* decodedText(source: AsyncIterable<Buffer>, file: string, asked: string | undefined): AsyncGenerator<string> {
   let decoder: TextDecoder | undefined;
   let head = Buffer.alloc(0);
   let line = 1;
@@ -172,7 +180,12 @@ async function* firstLineFirst(texts: AsyncIterable<string>, max: number, decide
  * fields may hold delimiters, quotes (doubled) and line breaks; CRLF, LF and CR end a
  * record; blank lines are skipped.
  */
-export async function* csvRecords(source: AsyncIterable<Buffer>, options: CsvOptions): AsyncGenerator<CsvRecord> {
+export function csvRecords(source: AsyncIterable<Buffer>, options: CsvOptions): AsyncGenerator<CsvRecord> {
+  return csvTextRecords(decodedText(source, options.file, options.encoding), options);
+}
+
+/** The records of decoded text (see csvRecords). */
+export async function* csvTextRecords(source: AsyncIterable<string>, options: CsvOptions): AsyncGenerator<CsvRecord> {
   const { file } = options;
   let delimiter = options.delimiter === 'auto' ? undefined : options.delimiter;
   const maxRecord = options.maxRecord ?? DEFAULT_MAX_RECORD;
@@ -189,11 +202,17 @@ export async function* csvRecords(source: AsyncIterable<Buffer>, options: CsvOpt
   let bareNull: number[] | undefined;
   /** Whether quotes enclose fields (decided with the delimiter, on the first text). */
   let quoting = true;
+  /** Whether the unquoted word NULL is NULL (not in bcp's files, where NULL is an empty field). */
+  let nullWord = true;
+  const sqlcmd = options.sqlcmd === true;
   const endField = () => {
-    if (!quoted && field === 'NULL' && quoting) (bareNull ??= []).push(fields.length);
+    // sqlcmd pads text on the right and numbers (and their NULLs) on the left.
+    if (sqlcmd) field = field.trimEnd();
+    if (sqlcmd && !quoted && field.trimStart() === 'NULL') field = 'NULL';
+    if (!quoted && field === 'NULL' && nullWord) (bareNull ??= []).push(fields.length);
     // bcp writes an empty string as one NUL byte (and NULL as nothing at all).
     if (!quoted && field === '\u0000') fields.push('');
-    else fields.push(!quoted && (field === '' || (field === 'NULL' && quoting)) ? null : quoted && field === '' ? null : field);
+    else fields.push(!quoted && (field === '' || (field === 'NULL' && nullWord)) ? null : quoted && field === '' ? null : field);
     field = '';
     quoted = false;
     state = 'start';
@@ -208,9 +227,10 @@ export async function* csvRecords(source: AsyncIterable<Buffer>, options: CsvOpt
     return out;
   };
 
-  const texts = options.delimiter !== 'auto' ? decoded(source, file, options.encoding) : firstLineFirst(decoded(source, file, options.encoding), maxRecord, (line) => (delimiter = sniffDelimiter(line)));
+  const texts = options.delimiter !== 'auto' ? source : firstLineFirst(source, maxRecord, (line) => (delimiter = sniffDelimiter(line)));
   for await (const text of texts) {
-    quoting = options.quotes !== 'unless-tab' || delimiter !== '\t';
+    quoting = !sqlcmd && (options.quotes !== 'unless-tab' || delimiter !== '\t');
+    nullWord = sqlcmd || quoting;
     let plainFrom = -1;
     const flushPlain = (to: number) => {
       if (plainFrom >= 0) field += text.slice(plainFrom, to);

@@ -2,14 +2,16 @@
  * Where a legacy dump lives (D3): a folder or a .zip of one file per table, named after
  * the table as the tools name them — `tblNode.csv`, `dbo.tblNode.csv` (SSMS, the
  * Import/Export wizard), `[dbo].[tblNode].txt`, `tblNode.dat` (bcp), with `.csv`, `.tsv`,
- * `.txt` or `.dat` — found whatever the case of the name. Tables are read as streams, one
- * at a time; nothing is unpacked to disk.
+ * `.txt` or `.dat` — found whatever the case of the name, each with the bcp format file
+ * beside it when there is one (`tblNode.fmt`, or `tblNode.xml` for an XML format file).
+ * Tables are read as streams, one at a time; nothing is unpacked to disk.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import yauzl from 'yauzl';
 import { AppError } from '../../../domain/errors.js';
+import { MAX_FORMAT_FILE } from './layouts.js';
 
 export interface DumpTable {
   /** The name as found (for messages). */
@@ -19,6 +21,8 @@ export interface DumpTable {
   /** `.txt` and `.dat` separated by tabs are bcp's: no quoting (see csv.ts). */
   quotes: 'rfc4180' | 'unless-tab';
   open(): Promise<Readable>;
+  /** The bcp format file of this table, when the dump has one. */
+  format?: { file: string; read(): Promise<string> };
 }
 
 export interface LegacyDump {
@@ -42,25 +46,66 @@ const DELIMITERS: Record<string, DumpTable['delimiter']> = { csv: 'auto', tsv: '
  * dumps: an optional schema (`dbo.`, `[dbo].`), the table name (brackets allowed), one
  * of the extensions. Other files are not tables.
  */
-export function tableOf(fileName: string): { table: string; delimiter: DumpTable['delimiter']; quotes: DumpTable['quotes'] } | undefined {
-  const m = /^(?:\[?[A-Za-z_][\w$#@ ]*\]?\.)?\[?([A-Za-z_][\w$#@]*)\]?\.(csv|tsv|txt|dat)$/i.exec(path.basename(fileName));
+export function tableOf(fileName: string): { table: string; delimiter: DumpTable['delimiter']; quotes: DumpTable['quotes']; format: boolean } | undefined {
+  const m = /^(?:\[?[A-Za-z_][\w$#@ ]*\]?\.)?\[?([A-Za-z_][\w$#@]*)\]?\.(csv|tsv|txt|dat|fmt|xml)$/i.exec(path.basename(fileName));
   if (m === null) return undefined;
   const ext = m[2]!.toLowerCase();
-  return { table: m[1]!.toLowerCase(), delimiter: DELIMITERS[ext]!, quotes: ext === 'txt' || ext === 'dat' ? 'unless-tab' : 'rfc4180' };
+  if (ext === 'fmt' || ext === 'xml') return { table: m[1]!.toLowerCase(), delimiter: 'auto', quotes: 'unless-tab', format: true };
+  return { table: m[1]!.toLowerCase(), delimiter: DELIMITERS[ext]!, quotes: ext === 'txt' || ext === 'dat' ? 'unless-tab' : 'rfc4180', format: false };
 }
 
-type Indexed<T> = { file: string; delimiter: DumpTable['delimiter']; quotes: DumpTable['quotes']; ref: T };
+type Indexed<T> = { file: string; delimiter: DumpTable['delimiter']; quotes: DumpTable['quotes']; ref: T; format?: { file: string; ref: T } };
 
 function index<T>(location: string, files: [string, T][]): Map<string, Indexed<T>> {
   const out = new Map<string, Indexed<T>>();
+  const formats = new Map<string, { file: string; ref: T }>();
   for (const [file, ref] of files) {
     const t = tableOf(file);
     if (t === undefined) continue;
+    if (t.format) {
+      const seen = formats.get(t.table);
+      if (seen !== undefined) throw invalid(location, `two format files for table ${t.table}: ${seen.file} and ${file} (keep one of them)`);
+      formats.set(t.table, { file, ref });
+      continue;
+    }
     const seen = out.get(t.table);
     if (seen !== undefined) throw invalid(location, `two files for table ${t.table}: ${seen.file} and ${file} (keep one of them)`);
     out.set(t.table, { file, delimiter: t.delimiter, quotes: t.quotes, ref });
   }
+  for (const [table, format] of formats) {
+    const t = out.get(table);
+    if (t !== undefined) t.format = format;
+  }
   return out;
+}
+
+/** A format file's text, refused beyond MAX_FORMAT_FILE (a real one is a few kilobytes). */
+async function readFormat(file: string, stream: Readable): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MAX_FORMAT_FILE) throw invalid(file, `larger than ${MAX_FORMAT_FILE} bytes: not a bcp format file`);
+      chunks.push(chunk);
+    }
+  } finally {
+    stream.destroy();
+  }
+  const bytes = Buffer.concat(chunks);
+  // bcp -x writes XML format files in UTF-8; the non-XML ones are ASCII (UTF-16 with a mark read too).
+  return bytes[0] === 0xff && bytes[1] === 0xfe ? bytes.subarray(2).toString('utf16le') : bytes.toString('utf8');
+}
+
+function tableFrom<T>(t: Indexed<T>, open: (ref: T) => Promise<Readable>): DumpTable {
+  const format = t.format;
+  return {
+    file: t.file,
+    delimiter: t.delimiter,
+    quotes: t.quotes,
+    open: () => open(t.ref),
+    ...(format === undefined ? {} : { format: { file: format.file, read: async () => readFormat(format.file, await open(format.ref)) } }),
+  };
 }
 
 function folderDump(dir: string): LegacyDump {
@@ -71,8 +116,7 @@ function folderDump(dir: string): LegacyDump {
     files: files.map((e) => e.name),
     table(name) {
       const t = tables.get(name.toLowerCase());
-      if (t === undefined) return undefined;
-      return { file: t.file, delimiter: t.delimiter, quotes: t.quotes, open: () => Promise.resolve(fs.createReadStream(t.ref)) };
+      return t === undefined ? undefined : tableFrom(t, (ref) => Promise.resolve(fs.createReadStream(ref)));
     },
     close: () => undefined,
   };
@@ -108,8 +152,7 @@ async function zipDump(file: string): Promise<LegacyDump> {
     files: entries.map(([name]) => name),
     table(name) {
       const t = tables.get(name.toLowerCase());
-      if (t === undefined) return undefined;
-      return { file: t.file, delimiter: t.delimiter, quotes: t.quotes, open: () => zip.openReadStreamPromise(t.ref) };
+      return t === undefined ? undefined : tableFrom(t, (ref) => zip.openReadStreamPromise(ref));
     },
     close: () => zip.close(),
   };

@@ -12,7 +12,8 @@ import { Transform, type Readable } from 'node:stream';
 import Database from 'better-sqlite3';
 import { AppError } from '../../../domain/errors.js';
 import type { Progress } from '../../../archive/progress.js';
-import { CsvError, csvRecords } from './csv.js';
+import { CsvError } from './csv.js';
+import { tableRecords } from './table-reader.js';
 import { TABLE_FILE_FORMS, type DumpTable, type LegacyDump } from './dump.js';
 import { parseCultureTime, type DateOrder } from './culture-dates.js';
 import { HIERARCHICAL_COLUMNS, TABLES, type ColumnSpec, type TableSpec } from './tables.js';
@@ -136,6 +137,8 @@ export class Staging {
   readonly rows: Record<string, number> = {};
   /** Columns each table's header named (by spec name). */
   readonly present: Record<string, Set<string>> = {};
+  /** How files were read where it is worth saying (no header row, a format file, sqlcmd output): for the report. */
+  readonly notes: string[] = [];
 
   static create(): Staging {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stoa-migrate-'));
@@ -184,6 +187,7 @@ export class Staging {
     /** For each spec column, the field of a record that holds it (-1: not in the dump). */
     let fieldOf: number[] | undefined;
     let width = 0;
+    let namedBy = 'the header names';
     const insert = this.db.prepare(
       `INSERT INTO "${spec.table}" (${[...spec.columns.flatMap(stagingColumns), '_line'].map((n) => `"${n}"`).join(', ')}) VALUES (${[...spec.columns.flatMap(stagingColumns), '_line'].map(() => '?').join(', ')})`,
     );
@@ -204,22 +208,23 @@ export class Staging {
     });
     let count = 0;
     try {
-      for await (const record of csvRecords(
-        counting(stream, (n) => (bytes += n)),
-        { file: table.file, delimiter: table.delimiter, quotes: table.quotes, ...(read.encoding === undefined ? {} : { encoding: read.encoding }) },
-      )) {
+      for await (const record of tableRecords(spec, table, counting(stream, (n) => (bytes += n)), read.encoding)) {
         if (fieldOf === undefined) {
-          // PowerShell 5.1's Export-Csv without -NoTypeInformation starts with `#TYPE System.Data.DataRow`.
-          if (record.line === 1 && record.fields.length === 1 && /^#TYPE\b/.test(record.fields[0] ?? '')) continue;
           const header = this.readHeader(spec, table, record.fields, problems);
           if (header === undefined) return;
+          if (record.note !== undefined) this.notes.push(record.note);
           fieldOf = spec.columns.map((_, i) => header.indexOf(i));
           width = header.length;
+          if (record.columns === 'documented order') namedBy = 'the documented column order has';
           continue;
         }
         if (problems.full) break;
+        if (record.problem !== undefined) {
+          problems.add(`${table.file}:${record.line}: ${record.problem}`);
+          continue;
+        }
         if (record.fields.length !== width) {
-          problems.add(`${table.file}:${record.line}: ${record.fields.length} fields where the header names ${width}`);
+          problems.add(`${table.file}:${record.line}: ${record.fields.length} fields where ${namedBy} ${width}`);
           continue;
         }
         const row: (string | number | null)[] = [];
@@ -253,10 +258,8 @@ export class Staging {
     } finally {
       stream.destroy();
     }
-    if (fieldOf === undefined) {
-      if (!problems.has(table.file)) problems.add(`${table.file}: empty (not even a header row)`);
-      return;
-    }
+    // An empty file is a table without rows: Export-Csv, bcp and SSMS write nothing at all for one.
+    if (fieldOf === undefined) return;
     flush(batch);
     count += batch.length;
     progress.add(batch.length);

@@ -17,6 +17,8 @@ export interface Finding {
   message: string;
   /** What the import does about it (conflicts: the --on-conflict resolution). */
   resolution?: string;
+  /** Where a migrated object comes from in the legacy dump (`tblNode.csv:14 (node 12, /Team/Builds)`). */
+  legacy?: string;
 }
 
 export interface KindCounts {
@@ -51,7 +53,19 @@ export const esc = (text: string) => text.replace(/[&<>"']/g, (ch) => `&#${ch.ch
 export function reportPage(title: string, body: string): string {
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
-<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left}td.n{text-align:right}</style>
+<style>
+body{font-family:sans-serif;margin:1.5em;max-width:80em;line-height:1.35}
+table{border-collapse:collapse;margin-bottom:1em}
+table.list{width:100%}
+td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+td.n{text-align:right}
+code{overflow-wrap:anywhere}
+table.blocking{border:2px solid #b00020}
+table.blocking th{background:#fde7ea}
+table.blocking td:first-child{width:28%;font-family:monospace}
+p.headline{font-size:1.1em}
+p.headline strong.bad{color:#b00020}
+</style>
 </head><body>
 ${body}
 </body></html>
@@ -68,10 +82,11 @@ export function importSections(report: ImportReport, level = 2): string {
     const items = report.findings.filter((f) => f.severity === severity);
     const more = report.omitted[severity] > 0 ? `<p>… and ${report.omitted[severity]} more (not listed)</p>` : '';
     if (items.length === 0) return `${h(title)}<p>None.</p>${more}`;
+    const legacy = items.some((f) => f.legacy !== undefined);
     const body = items
-      .map((f) => `<tr><td>${esc(f.kind)}</td><td>${esc(f.object)}</td><td>${esc(f.message)}</td><td>${esc(f.resolution ?? '')}</td></tr>`)
+      .map((f) => `<tr><td>${esc(f.kind)}</td><td>${esc(f.object)}</td>${legacy ? `<td>${esc(f.legacy ?? '')}</td>` : ''}<td>${esc(f.message)}</td><td>${esc(f.resolution ?? '')}</td></tr>`)
       .join('\n');
-    return `${h(`${title} (${items.length})`)}<table><tr><th>Kind</th><th>Object</th><th>What</th><th>Resolution</th></tr>\n${body}</table>${more}`;
+    return `${h(`${title} (${items.length})`)}<table class="list"><tr><th>Kind</th><th>Object</th>${legacy ? '<th>Legacy source</th>' : ''}<th>What</th><th>Resolution</th></tr>\n${body}</table>${more}`;
   };
   return `${h('Counts')}
 <table><tr><th>Kind</th><th>In archive</th><th>Created</th><th>Updated</th><th>Unchanged</th><th>Renamed</th><th>Skipped</th></tr>

@@ -167,6 +167,11 @@ export async function migrateLegacy(services: Services, actor: Actor, options: L
       return { ...base, finishedAt: new Date(services.clock()).toISOString(), outcome: 'refused', totals: findings.totals, findings: findings.listed, omitted: findings.omitted };
     }
     const imported = await importArchive(services, actor, { file: archive, whatIf: options.whatIf === true, onConflict: options.onConflict ?? 'overwrite', progress });
+    // The importer names Stoa objects; the administrator fixes the dump: say where each comes from.
+    for (const f of imported.findings) {
+      const legacy = conversion.legacySource(f.kind, f.object);
+      if (legacy !== undefined) f.legacy = legacy;
+    }
     return { ...base, finishedAt: new Date(services.clock()).toISOString(), outcome: imported.outcome, totals: findings.totals, findings: findings.listed, omitted: findings.omitted, import: imported };
   } catch (err) {
     // An unreadable dump is refused with every problem, and with a report that says so
@@ -183,7 +188,7 @@ export async function migrateLegacy(services: Services, actor: Actor, options: L
       rows: staging.rows,
       converted: {},
       totals: { error: problems.length, warning: 0, info: 0 },
-      findings: problems.map((p) => ({ rule: 'input', severity: 'error' as const, legacyId: /^[^\s:]+:\d+/.exec(p)?.[0] ?? '', legacyPath: '', message: p })),
+      findings: problems.map((p) => ({ rule: 'input', severity: 'error' as const, legacyPath: '', ...placeOf(p, dump.location) })),
       omitted: {},
       cutover: [],
     };
@@ -193,6 +198,13 @@ export async function migrateLegacy(services: Services, actor: Actor, options: L
     staging.close();
     dump.close();
   }
+}
+
+/** A reading problem split into where it is (`tblChat.dat:12`, the dump's folder) and what it is. */
+function placeOf(problem: string, location: string): { legacyId: string; message: string } {
+  if (problem.startsWith(`${location}: `)) return { legacyId: location, message: problem.slice(location.length + 2) };
+  const m = /^([^:\n]+?:\d+): /.exec(problem) ?? /^([^\s:]+): /.exec(problem);
+  return m === null ? { legacyId: '', message: problem } : { legacyId: m[1]!, message: problem.slice(m[0].length) };
 }
 
 async function readRenameMapFile(file: string): Promise<Map<string, string>> {

@@ -46,7 +46,7 @@ function findingsHtml(report: MigrationReport): string {
         .map(([k, n]) => `<p>… and ${n} more ${esc(k.split('/')[1]!)} finding(s) of this rule (not listed)</p>`)
         .join('');
       const rows = items.map((f) => `<tr><td>${esc(f.severity)}</td><td>${esc(f.legacyId)}</td><td>${esc(f.legacyPath)}</td><td>${esc(f.message)}</td></tr>`).join('\n');
-      return `<h3>${esc(RULES[rule] ?? rule)} (${items.length})</h3><table><tr><th>Severity</th><th>Legacy id</th><th>Legacy path</th><th>What</th></tr>\n${rows}</table>${more}`;
+      return `<h3>${esc(RULES[rule] ?? rule)} (${items.length})</h3><table class="list"><tr><th>Severity</th><th>Legacy id</th><th>Legacy path</th><th>What</th></tr>\n${rows}</table>${more}`;
     })
     .join('\n');
 }
@@ -62,18 +62,28 @@ export function migrationReportHtml(report: MigrationReport): string {
   const state = refused ? 'Refused: nothing was changed.' : report.whatIf ? 'What-if run: nothing was changed.' : 'Migrated.';
   // The importer's refusals count in the headline too (it once said 0 above and 9 below).
   const importErrors = (report.import?.findings.filter((f) => f.severity === 'error').length ?? 0) + (report.import?.omitted.error ?? 0);
-  const blocking = report.findings.filter((f) => f.severity === 'error');
+  const failedConflicts = refused && report.import?.onConflict === 'fail' ? report.import.findings.filter((f) => f.severity === 'conflict') : [];
+  const blocking = [
+    ...report.findings.filter((f) => f.severity === 'error').map((f) => ({ where: f.legacyId || f.legacyPath, what: f.message })),
+    ...(refused ? (report.import?.findings ?? []) : [])
+      .filter((f) => f.severity === 'error' || failedConflicts.includes(f))
+      .map((f) => ({
+        where: f.legacy ?? `${f.kind}: ${f.object}`,
+        what: f.severity === 'conflict' ? `${f.object}: ${f.message} — refused under --on-conflict fail: run again with --on-conflict rename, overwrite or skip, or give it another name with --rename-map` : `${f.object}: ${f.message}`,
+      })),
+  ];
+  const errors = report.totals.error + importErrors;
   return reportPage(
     'Stoa migration report',
     `<h1>Stoa migration report: ${esc(report.outcome)}</h1>
-<p>Legacy dump <code>${esc(report.source)}</code> (${esc(report.shape ?? 'unread')} shape). ${state} Started ${esc(report.startedAt)}, finished ${esc(report.finishedAt)}.
-${report.totals.error + importErrors} error(s), ${report.totals.warning} warning(s), ${report.totals.info} conversion note(s).</p>
+<p class="headline">${refused ? '<strong class="bad">' : '<strong>'}${esc(state)}</strong> ${errors} error(s)${failedConflicts.length > 0 ? `, ${failedConflicts.length} conflict(s) refused (--on-conflict fail)` : ''}, ${report.totals.warning} warning(s), ${report.totals.info} conversion note(s).</p>
 ${
   refused && blocking.length > 0
-    ? `<h2>What to fix first</h2><table class="blocking"><tr><th>Where</th><th>Problem and fix</th></tr>
-${blocking.map((f) => `<tr><td>${esc(f.legacyId || f.legacyPath)}</td><td>${esc(f.message)}</td></tr>`).join('\n')}</table>`
+    ? `<h2>What to fix first</h2><table class="list blocking"><tr><th>Where</th><th>Problem and fix</th></tr>
+${blocking.map((b) => `<tr><td>${esc(b.where)}</td><td>${esc(b.what)}</td></tr>`).join('\n')}</table>`
     : ''
 }
+<p>Legacy dump <code>${esc(report.source)}</code> (${esc(report.shape ?? 'unread')} shape). Started ${esc(report.startedAt)}, finished ${esc(report.finishedAt)}.</p>
 <h2>Legacy rows read</h2><table><tr><th>Table</th><th>Rows</th></tr>
 ${counts}</table>
 ${refused ? '' : `<h2>Stoa objects produced</h2><table><tr><th>Kind</th><th>Objects</th></tr>\n${converted}</table>`}

@@ -125,7 +125,7 @@ describe('stoa migrate legacy', () => {
     expect(html).toMatch(/2 error\(s\)/);
     expect(html.indexOf('What to fix first')).toBeGreaterThan(0);
     expect(html.indexOf('What to fix first')).toBeLessThan(html.indexOf('Legacy rows read'));
-    expect(html).toMatch(/tblRoleType\.csv:\d+: rtypeID &#39;x&#39; is not a whole number/);
+    expect(html).toMatch(/<tr><td>tblRoleType\.csv:\d+<\/td><td>rtypeID &#39;x&#39; is not a whole number<\/td><\/tr>/);
     expect(html).not.toMatch(/Stoa objects produced|What is left to cut over/);
     expect(JSON.parse(fs.readFileSync(`${reportFile}.json`, 'utf8'))).toMatchObject({ outcome: 'refused', totals: { error: 2 } });
     expect((await cli.run(['migrate', 'legacy', broken, '--max-problems', '0'])).code).toBe(2);

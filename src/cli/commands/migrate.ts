@@ -37,7 +37,7 @@ function printMigration(printer: Printer, report: MigrationReport, files: string
     if (total > listed) printer.out(`  … and ${total - listed} more${files.length > 0 ? ` (all in ${files[0]})` : ' (--report lists them all)'}`);
   }
   const importProblems = (report.import?.findings ?? []).filter((f) => f.severity !== 'warning');
-  for (const f of importProblems.slice(0, listed)) printer.out(`  import ${f.severity}: ${f.kind} ${f.object}: ${f.message}${f.resolution === undefined ? '' : ` → ${f.resolution}`}`);
+  for (const f of importProblems.slice(0, listed)) printer.out(`  import ${f.severity}: ${f.kind} ${f.object}${f.legacy === undefined ? '' : ` [${f.legacy}]`}: ${f.message}${f.resolution === undefined ? '' : ` → ${f.resolution}`}`);
   printer.out(`${report.totals.info} conversion note(s) by rule (${Object.keys(RULES).length} rules)${files.length > 0 ? ` in ${files[0]}` : ''}`);
   for (const file of files) printer.out(`report: ${file}`);
 }

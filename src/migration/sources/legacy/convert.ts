@@ -74,6 +74,9 @@ export class LegacyConversion {
   private rootCategoryGuid: string | undefined;
   /** Placeholder users for message authors Stoa cannot key (by legacy prinID). */
   private readonly placeholders = new Map<number, string>();
+  /** The legacy row each Stoa category, room and principal comes from: `rooms:<name>` → node id, `principals:<key>` → prinID. */
+  private readonly sources = new Map<string, { table: 'tblNode' | 'tblPrincipal'; id: number; path: string }>();
+  private readonly staging: Staging;
 
   constructor(
     staging: Staging,
@@ -82,6 +85,7 @@ export class LegacyConversion {
     private readonly progress: Progress,
   ) {
     this.db = staging.db;
+    this.staging = staging;
     checkReferences(this.db);
     this.tree = LegacyTree.load(staging);
     for (const row of this.db.prepare('SELECT * FROM tblPrincipal ORDER BY prinID').iterate() as Iterable<LegacyPrincipalRow>) {
@@ -131,6 +135,20 @@ export class LegacyConversion {
   }
 
   /** The SIP domain most migrated local users have: the legacy lookup URI's domain. */
+  /**
+   * Where in the dump an object the importer names comes from — `tblNode.csv:14 (node 12,
+   * /Team/Builds)` — so that a refusal by the importer points at the legacy file and line.
+   */
+  legacySource(kind: string, object: string): string | undefined {
+    const key = kind === 'principals' ? `principals:${object}` : `${kind}:${object.toLowerCase()}`;
+    const source = this.sources.get(key);
+    if (source === undefined) return undefined;
+    const idColumn = source.table === 'tblNode' ? 'nodeID' : 'prinID';
+    const row = this.db.prepare(`SELECT _line AS line FROM "${source.table}" WHERE "${idColumn}" = ?`).get(source.id) as { line: number } | undefined;
+    const file = this.staging.files[source.table] ?? `${source.table}.csv`;
+    return `${file}:${row?.line ?? '?'} (${source.table === 'tblNode' ? 'node' : 'principal'} ${source.id}, ${source.path})`;
+  }
+
   primaryDomain(): string | undefined {
     return [...this.userDomainCounts()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0];
   }
@@ -205,6 +223,7 @@ export class LegacyConversion {
         continue;
       }
       written.add(p.key);
+      this.sources.set(`principals:${p.key}`, { table: 'tblPrincipal', id: row.prinID, path: p.key });
       const groups = (memberOf.all(row.prinID) as { id: number }[]).map((a) => this.principal(a.id)).filter((g): g is MappedPrincipal => g?.kind === 'group');
       const createdAt = row.prinAddedOn ?? this.undated;
       yield {
@@ -362,7 +381,9 @@ export class LegacyConversion {
     if (withRootCategory) {
       const root = this.tree.root;
       this.findings.add({ rule: 'C1', severity: 'info', node: root, message: `rooms directly under the root go to the category '${this.naming.rootCategoryName}' (--root-category), with the root's settings, scope and managers` });
-      out.push(this.categoryLine(root, this.rootCategoryGuid!, normaliseName(this.naming.rootCategoryName, 'category'), this.clip(root, root.description)));
+      const rootName = normaliseName(this.naming.rootCategoryName, 'category');
+      this.sources.set(`categories:${rootName.toLowerCase()}`, { table: 'tblNode', id: root.id, path: root.path });
+      out.push(this.categoryLine(root, this.rootCategoryGuid!, rootName, this.clip(root, root.description)));
       this.categoryGuids.set(root.id, this.rootCategoryGuid!);
     }
     for (const c of this.tree.categories()) {
@@ -370,6 +391,7 @@ export class LegacyConversion {
       const name = this.naming.nameOf(c);
       if (name === undefined) continue;
       this.reportLocked(c);
+      this.sources.set(`categories:${name.toLowerCase()}`, { table: 'tblNode', id: c.id, path: c.path });
       out.push(this.categoryLine(c, c.guid, name, this.clip(c, c.description)));
       this.categoryGuids.set(c.id, c.guid);
     }
@@ -485,6 +507,7 @@ export class LegacyConversion {
         this.findings.add({ rule: 'C17', severity: 'warning', node: room, message: 'presenters of a room that is not an auditorium are not migrated' });
       }
       this.roomGuids.set(room.id, room.guid);
+      this.sources.set(`rooms:${name.toLowerCase()}`, { table: 'tblNode', id: room.id, path: room.path });
       out.push(line);
     }
     return out;

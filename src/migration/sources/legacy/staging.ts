@@ -137,6 +137,8 @@ export class Staging {
   readonly rows: Record<string, number> = {};
   /** Columns each table's header named (by spec name). */
   readonly present: Record<string, Set<string>> = {};
+  /** The file each table was read from, as the dump names it (for findings that point at a line). */
+  readonly files: Record<string, string> = {};
   /** How files were read where it is worth saying (no header row, a format file, sqlcmd output): for the report. */
   readonly notes: string[] = [];
 
@@ -180,6 +182,7 @@ export class Staging {
   }
 
   private async loadTable(spec: TableSpec, table: DumpTable, progress: Progress, read: ReadOptions, problems: ProblemList): Promise<void> {
+    this.files[spec.table] = table.file;
     const stream = await table.open();
     let bytes = 0;
     const size = (stream as Readable & { path?: string }).path === undefined ? undefined : fs.statSync((stream as unknown as { path: string }).path).size;

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, cliFor, STOA } from '../harness/cli.js';
+import { assertBuilt, cliFor, ROOT, STOA } from '../harness/cli.js';
 import { tempDir } from '../harness/stores.js';
 import { generateDump, type GeneratedDump } from '../harness/legacy-dump.js';
 import { snapshot } from '../harness/archive.js';
@@ -95,6 +95,20 @@ describe('stoa migrate legacy', () => {
     expect(result.converted.files).toBeGreaterThan(0);
     const again = ok(await cli.run(['--json', ...args()], { timeoutMs: 120_000 })).json<{ import: { counts: Record<string, { created: number; updated: number }> } }>();
     for (const [kind, c] of Object.entries(again.import.counts)) expect({ kind, created: c.created, updated: c.updated }).toEqual({ kind, created: 0, updated: 0 });
+  });
+
+  it('migrates the sample dump of docs/examples in one command (npm run demo:migrate)', async () => {
+    const script = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['demo:migrate']!;
+    expect(script).toMatch(/^node bin\/stoa\.js migrate legacy docs\/examples\/legacy-dump --report migration-report\.html$/);
+    const cli = cliFor();
+    const report = path.join(tempDir(), 'demo.html');
+    const run = ok(await cli.run(['migrate', 'legacy', path.join(ROOT, 'docs/examples/legacy-dump'), '--report', report, '--no-progress']));
+    expect(run.stdout).toMatch(/^migrated \(.*legacy-dump, hierarchical shape\)/);
+    expect(run.stdout).toMatch(/^ {2}rooms: 4 — 4 created/m);
+    expect(run.stdout).toMatch(/^ {2}messages: 7 — 7 created/m);
+    expect(fs.readFileSync(report, 'utf8')).toMatch(/<h1>Stoa migration report: completed<\/h1>/);
+    const rooms = ok(await cli.run(['--json', 'room', 'get'])).json<{ name: string }[]>();
+    expect(rooms.map((r) => r.name).sort()).toEqual(['Announcements', 'EngGeneral', 'Engineering / Platform / BuildStatus', 'PublicFabrikamJoint']);
   });
 
   it('refuses bad options and unreadable dumps with the usual exit codes', async () => {

@@ -4,7 +4,6 @@
  * Lync 2010 hierarchical tblNode or the flat 2013 / SfB 2015 one. Tests describe a
  * deployment with the builder; `generateDump` makes one of any size from a seed.
  */
-import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -42,6 +41,8 @@ const VISIBILITY = { private: 2, scope: 3, open: 6 } as const;
 /** .NET ticks of a time (ms since 1970, plus ticks within the ms). */
 export const ticksOf = (ms: number, sub = 0): string => (UNIX_EPOCH_TICKS + BigInt(ms) * 10000n + BigInt(sub)).toString();
 
+let builders = 0;
+
 export class LegacyDumpBuilder {
   readonly tables: Record<string, Row[]> = {};
   private nextNode = 2;
@@ -59,8 +60,13 @@ export class LegacyDumpBuilder {
     this.node(1, 1, true, root.name ?? 'Root', root);
   }
 
+  /** Deterministic GUIDs: the builder's number in this process and a counter (two builders never share one). */
+  private readonly instance = ++builders;
+  private guids = 0;
+
   private guid(): string {
-    return randomUUID();
+    const n = ++this.guids;
+    return `${this.instance.toString(16).padStart(8, '0')}-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
   }
 
   private node(id: number, parent: number, category: boolean, name: string, s: NodeSettings): number {

@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import fc from 'fast-check';
+import yazl from 'yazl';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openArchiveDeployment, snapshot } from '../harness/archive.js';
@@ -107,6 +108,28 @@ describe('bcp', () => {
     const report = await sameMessages(b, dir);
     expect(notes(report)).toContainEqual(expect.stringMatching(/^tblChat\.dat: no header row \(as bcp writes\); read in the documented column order of tblChat — Lync Server 2013 \/ Skype for Business Server 2015/));
     expect(((await snapshot(target)) as unknown as { rooms: { description: string }[] }).rooms.map((r) => r.description)).toContain('Café "crème" brûlée');
+  });
+
+  it.each([
+    ['c', 'fmt'],
+    ['c', 'xml'],
+    ['w', 'none'],
+    ['w', 'xml'],
+  ] as const)('-%s with format file: %s', async (mode, format) => {
+    const b = deployment({ lineBreaks: true, commas: true, long: true, unicode: true });
+    await sameMessages(b, bcpOut(b, { mode, format }));
+  });
+
+  it('a zip of bcp files with their format files', async () => {
+    const b = deployment({ lineBreaks: true, unicode: true });
+    const dir = bcpOut(b, { format: 'fmt', fieldTerminator: '|~|' });
+    const zip = new yazl.ZipFile();
+    for (const f of fs.readdirSync(dir)) zip.addFile(path.join(dir, f), `export/dbo.${f}`);
+    zip.end();
+    const file = path.join(dir, '..', `${path.basename(dir)}.zip`);
+    await new Promise<void>((resolve, reject) => zip.outputStream.pipe(fs.createWriteStream(file)).on('close', resolve).on('error', reject));
+    const report = await sameMessages(b, file);
+    expect(notes(report)).toContain('export/dbo.tblChat.dat: columns and terminators from export/dbo.tblChat.fmt (7 fields)');
   });
 
   it('-w (UTF-16LE, no byte order mark) with a non-XML format file', async () => {

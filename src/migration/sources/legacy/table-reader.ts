@@ -136,7 +136,7 @@ export async function* tableRecords(spec: TableSpec, table: DumpTable, bytes: As
       } else {
         // sqlcmd cuts nvarchar(max) values at its -y width (256 by default) without a sign.
         const cut = maxColumns.find((i) => widths[i] === 256 && (record.fields[i]?.length ?? 0) >= 256);
-        if (cut !== undefined) record.problem = `a ${spec.columns.find((c) => c.name.toLowerCase() === 'content') === undefined ? '' : 'text '}value of 256 characters in a column sqlcmd showed 256 wide: sqlcmd cuts longer texts there without a sign (its -y default) — run sqlcmd again with -y 0`;
+        if (cut !== undefined) record.problem = `a text value of 256 characters in a column sqlcmd showed 256 wide: sqlcmd cuts longer texts there without a sign (its -y default) — run sqlcmd again with -y 0`;
       }
     }
     yield record;

@@ -134,6 +134,17 @@ async function checkDnFree(store: Store, dn: string | null | undefined, self: nu
   }
 }
 
+/**
+ * A principal a directory sync manages is changed in the directory, never here: the next
+ * sync would undo the change (docs/directory.md).
+ */
+async function refuseManaged(store: Store, p: PrincipalRecord, what: string): Promise<void> {
+  const link = await store.principals.directoryLinkOf(p.id);
+  if (link !== undefined) {
+    throw new AppError('DIRECTORY_MANAGED', `'${p.name}' comes from the directory (${link.source}): ${what} there; the next sync (stoa directory sync) brings the change here`);
+  }
+}
+
 async function requireGroup(store: Store, written: string): Promise<PrincipalRecord> {
   const group = await resolvePrincipal(store, written);
   if (group.kind !== 'group') throw new AppError('NOT_A_GROUP', `'${group.name}' is a ${group.kind}, not a group`);
@@ -157,10 +168,12 @@ export async function checkAddPrincipal(
   return runWrite(services, actor, options, async (tx) => {
     requireAdministrator(await loadActorFacts(tx.store, actor), 'manage the directory');
     const groups = await Promise.all((input.memberOf ?? []).map((g) => requireGroup(tx.store, g)));
+    for (const g of groups) await refuseManaged(tx.store, g, 'change its members');
     if (groups.length > 0 && !GROUP_MEMBER_KINDS.includes(input.kind)) {
       throw new AppError('INVALID_INPUT', `a ${input.kind} cannot be a member of groups`);
     }
     const existing = await tx.store.principals.getByKey(ref.key);
+    if (existing !== undefined) await refuseManaged(tx.store, existing, 'add it');
     if (existing !== undefined && existing.status !== 'deleted') {
       throw new AppError('ALREADY_EXISTS', `principal '${existing.name}' already exists: change it with stoa principal set`);
     }
@@ -214,6 +227,7 @@ export async function checkUpdatePrincipal(
   return runWrite(services, actor, options, async (tx) => {
     requireAdministrator(await loadActorFacts(tx.store, actor), 'manage the directory');
     const principal = await resolvePrincipal(tx.store, key);
+    await refuseManaged(tx.store, principal, 'change it');
     const problems = new Problems();
     const attributes = validateAttributes(principal.kind, input, problems);
     problems.throwIfAny();
@@ -227,6 +241,7 @@ export async function checkUpdatePrincipal(
       const { edit, named } = await resolveListEdit(tx.store, input.memberOf);
       const notGroup = named.find((p) => p.kind !== 'group');
       if (notGroup) throw new AppError('NOT_A_GROUP', `'${notGroup.name}' is a ${notGroup.kind}, not a group`);
+      for (const g of named) await refuseManaged(tx.store, g, 'change its members');
       const next = applyListEdit(current, edit);
       for (const id of current.filter((g) => !next.includes(g))) await tx.store.principals.removeGroupMember(id, principal.id);
       for (const id of next.filter((g) => !current.includes(g))) {
@@ -259,6 +274,7 @@ export async function checkRemovePrincipal(
   return runWrite(services, actor, options, async (tx) => {
     requireAdministrator(await loadActorFacts(tx.store, actor), 'manage the directory');
     const principal = await resolvePrincipal(tx.store, key);
+    await refuseManaged(tx.store, principal, 'remove it');
     const view = await present(tx.store, principal);
     const affected = await tx.store.principals.expand([principal.id]);
     await tx.store.principals.removeFromAllLists(principal.id);
@@ -282,6 +298,7 @@ export async function checkGroupMembership(
   return runWrite(services, actor, options, async (tx) => {
     requireAdministrator(await loadActorFacts(tx.store, actor), 'manage the directory');
     const group = await requireGroup(tx.store, groupName);
+    await refuseManaged(tx.store, group, 'change its members');
     const member = await resolvePrincipal(tx.store, memberName);
     if (!GROUP_MEMBER_KINDS.includes(member.kind)) {
       throw new AppError('INVALID_INPUT', `a ${member.kind} cannot be a member of a group; only users and groups can`);
@@ -371,7 +388,7 @@ export async function listPrincipals(services: Services, actor: Actor, filters: 
 
 
 /** Ends a user's sessions (and API tokens, with 'all'): deleted, their connections closed after commit. */
-async function doEndSessions(tx: Tx, principalId: number, kind: 'session' | 'all'): Promise<number> {
+export async function doEndSessions(tx: Tx, principalId: number, kind: 'session' | 'all'): Promise<number> {
   const sessions = await tx.store.sessions.list(principalId, kind === 'all' ? undefined : 'session');
   await tx.store.sessions.deleteForPrincipal(principalId, kind === 'all' ? undefined : 'session');
   if (sessions.length > 0) tx.emit({ type: 'session.ended', principalId, tokenHashes: sessions.map((s) => s.tokenHash) });

@@ -25,6 +25,7 @@ import { registerServe } from './commands/serve.js';
 import { registerMessage } from './commands/message.js';
 import { registerData } from './commands/data.js';
 import { registerMigrate } from './commands/migrate.js';
+import { registerDirectory } from './commands/directory.js';
 
 export function buildProgram(): Command {
   const program = new Command('stoa')
@@ -60,6 +61,7 @@ export function buildProgram(): Command {
     registerMessage,
     registerData,
     registerMigrate,
+    registerDirectory,
   ]) {
     register(program);
   }

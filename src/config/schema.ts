@@ -56,6 +56,57 @@ export const limitsSchema = z
 export type Limits = z.infer<typeof limitsSchema>;
 export const DEFAULT_LIMITS: Limits = limitsSchema.parse({});
 
+/**
+ * The organisation's directory (D8, docs/directory.md): LDAP, Active Directory first.
+ * Attribute names default to what the legacy server read from AD.
+ */
+export const ldapSchema = z
+  .object({
+    /** Directory servers, tried in order: `ldaps://dc1.contoso.com` or `ldap://` (with startTls). */
+    urls: z.array(z.string().regex(/^ldaps?:\/\/[^\s/]+\/?$/, 'an ldap:// or ldaps:// URL (host and port only)')).min(1),
+    /** Upgrade ldap:// with StartTLS before binding. */
+    startTls: z.boolean().default(false),
+    /** PEM file of the CA that signed the directory's certificate (default: the system's). */
+    caFile: z.string().min(1).optional(),
+    /** The account the sync reads the directory as, and the file holding its password. */
+    bindDn: z.string().min(1),
+    bindPasswordFile: z.string().min(1),
+    /** Where users, groups and OUs are read from (one search per base). */
+    baseDns: z.array(z.string().min(1)).min(1),
+    userFilter: z.string().min(1).default('(&(objectClass=user)(msRTCSIP-PrimaryUserAddress=*))'),
+    groupFilter: z.string().min(1).default('(objectClass=group)'),
+    containerFilter: z.string().min(1).default('(objectClass=organizationalUnit)'),
+    attributes: z
+      .object({
+        /** The stable identity: objectGUID (AD, binary), entryUUID (OpenLDAP). */
+        id: z.string().min(1).default('objectGUID'),
+        sipAddress: z.string().min(1).default('msRTCSIP-PrimaryUserAddress'),
+        /** A boolean (TRUE/FALSE); absent means enabled. */
+        enabled: z.string().min(1).default('msRTCSIP-UserEnabled'),
+        /** AD's account flags: bit 2 (ACCOUNTDISABLE) disables the user too. */
+        accountControl: z.string().min(1).default('userAccountControl'),
+        displayName: z.string().min(1).default('displayName'),
+        mail: z.string().min(1).default('mail'),
+        member: z.string().min(1).default('member'),
+        userPrincipalName: z.string().min(1).default('userPrincipalName'),
+        account: z.string().min(1).default('sAMAccountName'),
+        /** What changes on every write of an entry: uSNChanged (AD), modifyTimestamp (any LDAPv3). */
+        changed: z.string().min(1).default('uSNChanged'),
+      })
+      .strict()
+      .prefault({}),
+    /** Entries per page of a paged search (AD answers at most 1,000 a page). */
+    pageSize: z.coerce.number().int().min(1).max(1000).default(500),
+    /** Milliseconds for a connection and for each operation. */
+    timeoutMs: z.coerce.number().int().min(100).max(600_000).default(15_000),
+    /** `stoa serve` syncs this often (0: only `stoa directory sync`); incremental passes, a full one every fullSyncHours. */
+    syncIntervalMinutes: z.coerce.number().int().min(0).max(10_080).default(15),
+    fullSyncHours: z.coerce.number().int().min(1).max(720).default(24),
+  })
+  .strict();
+
+export type LdapConfig = z.infer<typeof ldapSchema>;
+
 export const configSchema = z
   .object({
     /** SQLite database (unless databaseUrl), file store and compliance output. */
@@ -97,6 +148,11 @@ export const configSchema = z
       })
       .strict()
       .default({ access: 'token' }),
+    /** The organisation's directory, synced into principals (docs/directory.md). */
+    directory: z
+      .object({ ldap: ldapSchema.optional() })
+      .strict()
+      .default({}),
     /** Password of the first administrator account (otherwise one is generated). */
     adminPassword: z.string().optional(),
     /**

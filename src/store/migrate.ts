@@ -4,6 +4,7 @@ import * as m0001 from './migrations/0001-initial.js';
 import * as m0002 from './migrations/0002-chat.js';
 import * as m0003 from './migrations/0003-compliance.js';
 import * as m0004 from './migrations/0004-legacy-secrets.js';
+import * as m0005 from './migrations/0005-directory-links.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the migrator works on the untyped schema */
 type Step = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
@@ -14,6 +15,7 @@ const STEPS: Record<string, Step> = {
   '0002-chat': m0002,
   '0003-compliance': m0003,
   '0004-legacy-secrets': m0004,
+  '0005-directory-links': m0005,
 };
 
 class InCodeProvider implements MigrationProvider {

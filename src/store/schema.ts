@@ -164,6 +164,15 @@ export interface LegacySecretsTable {
   setAt: number;
 }
 
+export interface DirectoryLinksTable {
+  principalId: number;
+  /** The directory object's stable identity (objectGUID, entryUUID), lower case. */
+  directoryId: string;
+  /** Which directory (the configured source's name, e.g. `ldap`). */
+  source: string;
+  syncedAt: number;
+}
+
 export interface MessagesTable {
   id: Generated<number>;
   roomId: number;
@@ -331,6 +340,7 @@ export interface Database {
   complianceConfigurations: ComplianceConfigurationsTable;
   endpoints: EndpointsTable;
   legacySecrets: LegacySecretsTable;
+  directoryLinks: DirectoryLinksTable;
   messages: MessagesTable;
   sessions: SessionsTable;
   roomFollows: RoomFollowsTable;

@@ -330,12 +330,26 @@ export interface PrincipalStore {
   expand(ids: readonly number[]): Promise<Set<number>>;
   /** Takes the principal out of every list, group and role (when it is deleted). */
   removeFromAllLists(id: number): Promise<void>;
+  /** The lists and roles that name the principal directly (what removeFromAllLists would take it out of, groups aside). */
+  listsOf(id: number): Promise<{ on: 'category' | 'room' | 'administrators'; name: string; list: string }[]>;
   countAssignedPolicy(policyId: number): Promise<number>;
   clearPolicy(policyId: number): Promise<number>;
   /** The NT hashes (hex) of these principals for legacy (NTLM) sign-in, for those that have one. */
   legacySecrets(ids: readonly number[]): Promise<Map<number, string>>;
   /** Sets (or, with null, removes) the user's NT hash. */
   setLegacySecret(id: number, ntHash: string | null, now: number): Promise<void>;
+  /** Every principal a directory sync manages: principal id → its directory object's identity. */
+  directoryLinks(): Promise<Map<number, DirectoryLink>>;
+  /** The link of one principal (undefined: a local principal). */
+  directoryLinkOf(id: number): Promise<DirectoryLink | undefined>;
+  /** Links (or, with null, unlinks) a principal to its directory object. */
+  setDirectoryLink(id: number, link: { directoryId: string; source: string } | null, now: number): Promise<void>;
+}
+
+export interface DirectoryLink {
+  directoryId: string;
+  source: string;
+  syncedAt: number;
 }
 
 export interface CategoryStore {

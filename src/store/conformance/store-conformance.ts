@@ -225,7 +225,13 @@ export function defineStoreConformance(open: Open): void {
     await store.categories.setList(cat.id, 'allowed', [u.id, g.id]);
     const room = await newRoom(store, cat.id, 'R');
     await store.rooms.setRoles(room.id, 'member', [u.id]);
+    expect(await store.principals.listsOf(u.id)).toEqual([
+      { on: 'category', name: 'Cat', list: 'allowed' },
+      { on: 'room', name: 'R', list: 'member' },
+      { on: 'administrators', name: 'administrators', list: 'administrators' },
+    ]);
     await store.principals.removeFromAllLists(u.id);
+    expect(await store.principals.listsOf(u.id)).toEqual([]);
     expect(await store.principals.membersOf(g.id)).toEqual([]);
     expect(await store.administrators.list()).toEqual([]);
     expect((await store.categories.lists([cat.id])).get(cat.id)?.allowed).toEqual([g.id]);
@@ -244,6 +250,19 @@ export function defineStoreConformance(open: Open): void {
     await store.principals.setLegacySecret(u.id, null, 3000);
     await store.principals.setLegacySecret(u.id, null, 3000);
     expect(await store.principals.legacySecrets([u.id])).toEqual(new Map());
+  });
+
+  it('links a principal to its directory object, one object to one principal', async () => {
+    const u = await store.principals.insert(principal('user', 'sip:synced@contoso.com'));
+    const other = await store.principals.insert(principal('user', 'sip:local@contoso.com'));
+    expect(await store.principals.directoryLinkOf(u.id)).toBeUndefined();
+    await store.principals.setDirectoryLink(u.id, { directoryId: '6f9619ff-8b86-d011-b42d-00c04fc964ff', source: 'ldap' }, 1000);
+    await store.principals.setDirectoryLink(u.id, { directoryId: '6f9619ff-8b86-d011-b42d-00c04fc964ff', source: 'ldap' }, 2000);
+    expect(await store.principals.directoryLinkOf(u.id)).toEqual({ directoryId: '6f9619ff-8b86-d011-b42d-00c04fc964ff', source: 'ldap', syncedAt: 2000 });
+    await expect(store.principals.setDirectoryLink(other.id, { directoryId: '6f9619ff-8b86-d011-b42d-00c04fc964ff', source: 'ldap' }, 3000)).rejects.toThrow();
+    expect(await store.principals.directoryLinks()).toEqual(new Map([[u.id, { directoryId: '6f9619ff-8b86-d011-b42d-00c04fc964ff', source: 'ldap', syncedAt: 2000 }]]));
+    await store.principals.setDirectoryLink(u.id, null, 4000);
+    expect(await store.principals.directoryLinks()).toEqual(new Map());
   });
 
   it('stores categories with their lists', async () => {

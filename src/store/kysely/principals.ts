@@ -245,6 +245,31 @@ export function principalStore(ex: Executor): PrincipalStore {
       await db.deleteFrom('administrators').where('principalId', '=', id).execute();
     },
 
+    async listsOf(id) {
+      const categories = await db
+        .selectFrom('categoryPrincipals')
+        .innerJoin('categories', 'categories.id', 'categoryPrincipals.categoryId')
+        .select(['categories.name as name', 'categoryPrincipals.list as list'])
+        .where('categoryPrincipals.principalId', '=', id)
+        .orderBy('categories.name')
+        .orderBy('categoryPrincipals.list')
+        .execute();
+      const rooms = await db
+        .selectFrom('roomPrincipals')
+        .innerJoin('rooms', 'rooms.id', 'roomPrincipals.roomId')
+        .select(['rooms.name as name', 'roomPrincipals.role as list'])
+        .where('roomPrincipals.principalId', '=', id)
+        .orderBy('rooms.name')
+        .orderBy('roomPrincipals.role')
+        .execute();
+      const admin = await db.selectFrom('administrators').select('principalId').where('principalId', '=', id).executeTakeFirst();
+      return [
+        ...categories.map((c) => ({ on: 'category' as const, name: c.name, list: c.list })),
+        ...rooms.map((r) => ({ on: 'room' as const, name: r.name, list: r.list })),
+        ...(admin === undefined ? [] : [{ on: 'administrators' as const, name: 'administrators', list: 'administrators' }]),
+      ];
+    },
+
     async countAssignedPolicy(policyId) {
       const row = await db
         .selectFrom('principals')
@@ -277,6 +302,28 @@ export function principalStore(ex: Executor): PrincipalStore {
         .insertInto('legacySecrets')
         .values({ principalId: id, ntHash, setAt: now })
         .onConflict((oc) => oc.column('principalId').doUpdateSet({ ntHash, setAt: now }))
+        .execute();
+    },
+
+    async directoryLinks() {
+      const rows = await db.selectFrom('directoryLinks').selectAll().execute();
+      return new Map(rows.map((r) => [Number(r.principalId), { directoryId: r.directoryId, source: r.source, syncedAt: Number(r.syncedAt) }]));
+    },
+
+    async directoryLinkOf(id) {
+      const r = await db.selectFrom('directoryLinks').selectAll().where('principalId', '=', id).executeTakeFirst();
+      return r === undefined ? undefined : { directoryId: r.directoryId, source: r.source, syncedAt: Number(r.syncedAt) };
+    },
+
+    async setDirectoryLink(id, link, now) {
+      if (link === null) {
+        await db.deleteFrom('directoryLinks').where('principalId', '=', id).execute();
+        return;
+      }
+      await db
+        .insertInto('directoryLinks')
+        .values({ principalId: id, directoryId: link.directoryId, source: link.source, syncedAt: now })
+        .onConflict((oc) => oc.column('principalId').doUpdateSet({ directoryId: link.directoryId, source: link.source, syncedAt: now }))
         .execute();
     },
   };

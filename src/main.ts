@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Config } from './config/schema.js';
+import type { Config, LdapConfig } from './config/schema.js';
+import type { LdapDirectory } from './directory/ldap.js';
 import { defaultPoolFqdn } from './config/schema.js';
 import { prepareDataDir } from './config/data-dir.js';
 import { openSqliteStore, SQLITE_FILE_NAME } from './store/sqlite.js';
@@ -20,6 +21,7 @@ import type { Gateway } from './realtime/gateway.js';
 import type { SipGateway } from './sip/gateway.js';
 import { ComplianceWorker, type WorkerOptions } from './compliance/worker.js';
 import { LoginThrottle } from './auth/throttle.js';
+import { isAppError } from './domain/errors.js';
 
 export interface Runtime {
   config: Config;
@@ -45,6 +47,27 @@ export async function openStore(config: Config, dataDir: string): Promise<Store>
  * Opens the deployment the configuration names (creating it on first use) with the
  * in-process event bus.
  */
+/**
+ * Directory sign-in (docs/directory.md): the LDAP client loads, and the password file is
+ * read, when someone first signs in (CLI commands start without them).
+ */
+function directorySignIn(ldap: LdapConfig): NonNullable<Services['directoryAuth']> {
+  let directory: Promise<LdapDirectory> | undefined;
+  return {
+    source: 'ldap',
+    async authenticate(login, password) {
+      directory ??= import('./directory/ldap.js').then((m) => m.LdapDirectory.fromConfig(ldap));
+      try {
+        return await (await directory).authenticate(login, password);
+      } catch (err) {
+        // A password file that could not be read is read again next time (it may be fixed).
+        if (isAppError(err) && err.code === 'INVALID_CONFIG') directory = undefined;
+        throw err;
+      }
+    },
+  };
+}
+
 export interface RuntimeOptions {
   onBusError?: (err: unknown) => void;
   compliance?: Pick<WorkerOptions, 'log'>;
@@ -70,6 +93,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       blobs,
       throttle: new LoginThrottle({ maxFailures: limits.signInFailuresPerUser, maxAddressFailures: limits.signInFailuresPerAddress, windowMs: limits.signInWindowMs }),
       paths: { dataDir, outputDirectories: config.complianceOutputDirectories.map((d) => path.resolve(d)) },
+      ...(config.directory.ldap?.signIn === true ? { directoryAuth: directorySignIn(config.directory.ldap) } : {}),
     });
     const compliance = new ComplianceWorker(services, { dataDir, modules: config.complianceAdapters, batchSize: config.complianceBatchSize, ...options.compliance });
     return {

@@ -67,11 +67,41 @@ export async function throttled<T>(services: Services, typed: string, from: Sign
   }
 }
 
+/**
+ * Who signs in with a password: a local user by the scrypt hash Stoa keeps; with directory
+ * sign-in configured, a user the directory manages (or a name only the directory knows —
+ * a UPN, a sAMAccountName) by a bind to the directory as that user. A local account (the
+ * first administrator) keeps signing in when the directory is down.
+ */
+async function passwordPrincipal(services: Services, typed: string, principal: PrincipalRecord | undefined, password: string): Promise<PrincipalRecord> {
+  const bad = new AppError('INVALID_CREDENTIALS', 'the user name or password is wrong');
+  const directory = services.directoryAuth;
+  const managed = principal === undefined || directory === undefined ? undefined : await services.store.principals.directoryLinkOf(principal.id);
+  if (directory !== undefined && (principal === undefined || managed !== undefined)) {
+    const found = await directory.authenticate(typed, password);
+    if (found === undefined) throw bad;
+    let key: string;
+    try {
+      key = normaliseSipUri(found.sipAddress);
+    } catch {
+      throw bad;
+    }
+    const user = await services.store.principals.getByKey(key);
+    // The directory knows the user but no sync has brought them yet: nothing to sign in as.
+    if (user === undefined || user.kind !== 'user') {
+      throw new AppError('SERVICE_DISABLED', `${key} is in the directory but not in Stoa yet: the next directory sync brings it`);
+    }
+    if (!found.enabled) throw new AppError('SERVICE_DISABLED', 'this account is disabled in the directory');
+    return user;
+  }
+  const ok = await verifyPassword(password, principal?.passwordHash ?? DUMMY_HASH);
+  if (principal === undefined || principal.kind !== 'user' || principal.passwordHash === null || !ok) throw bad;
+  return principal;
+}
+
 export async function signIn(services: Services, user: string, password: string, from: SignInFrom): Promise<SignedIn> {
-  return throttled(services, user, from, async (_key, principal) => {
-    const bad = new AppError('INVALID_CREDENTIALS', 'the user name or password is wrong');
-    const ok = await verifyPassword(password, principal?.passwordHash ?? DUMMY_HASH);
-    if (principal === undefined || principal.kind !== 'user' || principal.passwordHash === null || !ok) throw bad;
+  return throttled(services, user, from, async (_key, found) => {
+    const principal = await passwordPrincipal(services, user, found, password);
     const facts = await loadActorFacts(services.store, { kind: 'user', principalId: principal.id });
     if (!canUseService(facts)) {
       throw new AppError('SERVICE_DISABLED', 'this account may not use Persistent Chat (disabled, federated, or switched off by policy)');

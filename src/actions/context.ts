@@ -33,6 +33,12 @@ export interface Services {
   /** Failed sign-ins per account and address: one budget for every way of signing in. */
   throttle: LoginThrottle;
   /**
+   * Sign-in with directory credentials (docs/directory.md), when configured: the user's
+   * SIP address and whether the directory has them enabled, or undefined for an unknown
+   * user or a wrong password.
+   */
+  directoryAuth?: { source: string; authenticate(login: string, password: string): Promise<{ sipAddress: string; enabled: boolean } | undefined> };
+  /**
    * Where server-side paths named in settings may point (D9): inside the data dir, or
    * under a directory the configuration file allows. Absent: no data dir (tests).
    */

@@ -102,8 +102,18 @@ export const ldapSchema = z
     /** `stoa serve` syncs this often (0: only `stoa directory sync`); incremental passes, a full one every fullSyncHours. */
     syncIntervalMinutes: z.coerce.number().int().min(0).max(10_080).default(15),
     fullSyncHours: z.coerce.number().int().min(1).max(720).default(24),
+    /**
+     * Users the directory manages sign in with their directory password (a bind as the
+     * user, found by SIP address, UPN or sAMAccountName); nothing is stored. Needs TLS.
+     */
+    signIn: z.boolean().default(false),
   })
-  .strict();
+  .strict()
+  .superRefine((v, ctx) => {
+    if (v.signIn && !v.startTls && v.urls.some((u) => u.startsWith('ldap://'))) {
+      ctx.addIssue({ code: 'custom', path: ['signIn'], message: 'LDAP sign-in sends passwords to the directory: use ldaps:// URLs or startTls' });
+    }
+  });
 
 export type LdapConfig = z.infer<typeof ldapSchema>;
 

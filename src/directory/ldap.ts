@@ -195,6 +195,54 @@ export class LdapDirectory {
     };
   }
 
+  /**
+   * Signs a user in with their directory password: the user is found (as the sync's
+   * account) by SIP address, user principal name or sAMAccountName under the base DNs,
+   * then the directory is asked to bind as that user. Returns the user's SIP address and
+   * whether the directory has them enabled, or undefined for an unknown user or a wrong
+   * password (the caller does not say which). Passwords travel only over TLS (the
+   * configuration refuses sign-in otherwise), and an empty one is refused here: a simple
+   * bind with no password is an anonymous bind, which would "succeed".
+   */
+  async authenticate(login: string, password: string): Promise<{ sipAddress: string; enabled: boolean } | undefined> {
+    const typed = login.trim();
+    if (password === '' || typed === '' || typed.length > 256) return undefined;
+    const a = this.config.attributes;
+    const value = escapeFilterValue(typed);
+    const sip = escapeFilterValue(/^sip:/i.test(typed) ? typed : `sip:${typed}`);
+    const account = escapeFilterValue(typed.includes('\\') ? typed.slice(typed.lastIndexOf('\\') + 1) : typed);
+    const who = `(|(${a.sipAddress}=${sip})(${a.userPrincipalName}=${value})(${a.account}=${account}))`;
+    const filter = `(&${this.config.userFilter.startsWith('(') ? this.config.userFilter : `(${this.config.userFilter})`}${who})`;
+    const client = await this.connect();
+    const found: Entry[] = [];
+    try {
+      for (const base of this.config.baseDns) {
+        const result = await client.search(base, { scope: 'sub', filter, attributes: [a.sipAddress, a.enabled, a.accountControl], timeLimit: Math.ceil(this.config.timeoutMs / 1000) });
+        found.push(...result.searchEntries);
+      }
+    } catch (err) {
+      if (err instanceof AppError) throw err;
+      throw unavailable(`looking the user up in the directory failed: ${(err as Error).message}`);
+    } finally {
+      await client.unbind().catch(() => undefined);
+    }
+    // Nobody, or a name that fits two people: no sign-in (never guess which one).
+    if (found.length !== 1) return undefined;
+    const entry = found[0]!;
+    const sipAddress = text(entry, a.sipAddress);
+    if (sipAddress === null) return undefined;
+    try {
+      const user = await this.connect(entry.dn, password);
+      await user.unbind().catch(() => undefined);
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'DIRECTORY_BIND_REFUSED') return undefined;
+      throw err;
+    }
+    const control = Number(text(entry, a.accountControl) ?? '0');
+    const enabledFlag = text(entry, a.enabled);
+    return { sipAddress, enabled: (enabledFlag === null || /^(true|1)$/i.test(enabledFlag)) && (Number.isFinite(control) ? (control & 2) === 0 : true) };
+  }
+
   /** Users, groups and OUs under every base DN (only those changed since `since`, when given). */
   async read(since: string | null = null): Promise<DirectoryRead> {
     const client = await this.connect();

@@ -18,7 +18,7 @@ export const authRoutes: FastifyPluginAsync<{ services: Services; auth: AuthHook
     '/api/v1/auth/sign-in',
     {
       schema: {
-        summary: 'Sign in with a local password; returns a session token (7 days)',
+        summary: 'Sign in with a local password, or with the directory password when directory sign-in is configured (user: SIP address, UPN or account name); returns a session token (7 days)',
         tags: ['auth'],
         body: {
           type: 'object',

@@ -191,8 +191,15 @@ export async function startLdap(entries: string[][], tls?: LdapTls): Promise<Lda
   const data = path.join(dir, 'data');
   fs.mkdirSync(data);
   fs.writeFileSync(path.join(dir, 'stoa-test.schema'), TEST_SCHEMA);
+  // Debian's copy of the AD schema gives sAMAccountName and userPrincipalName no equality
+  // rule, so no filter could find a user by them; Active Directory matches both ignoring case.
+  const msuser = fs
+    .readFileSync('/etc/ldap/schema/msuser.schema', 'utf8')
+    .replace(/(NAME '(?:sAMAccountName|userPrincipalName)'\s*\n)(\s*SYNTAX)/g, '$1\tEQUALITY caseIgnoreMatch\n$2');
+  fs.writeFileSync(path.join(dir, 'msuser.schema'), msuser);
   const conf = [
-    ...['core', 'cosine', 'inetorgperson', 'nis', 'msuser'].map((s) => `include /etc/ldap/schema/${s}.schema`),
+    ...['core', 'cosine', 'inetorgperson', 'nis'].map((s) => `include /etc/ldap/schema/${s}.schema`),
+    `include ${path.join(dir, 'msuser.schema')}`,
     `include ${path.join(dir, 'stoa-test.schema')}`,
     'modulepath /usr/lib/ldap',
     'moduleload back_mdb',
@@ -242,4 +249,19 @@ export async function startLdap(entries: string[][], tls?: LdapTls): Promise<Lda
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A throwaway CA and a certificate it signed for 127.0.0.1 (what a directory's ldaps://
+ * presents); `caFile` is what Stoa's configuration names.
+ */
+export function makeTestCa(): LdapTls {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stoa-ca-'));
+  const f = (name: string) => path.join(dir, name);
+  const openssl = (args: string[]) => execFileSync('openssl', args, { stdio: 'pipe', timeout: 60_000 });
+  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('ca.key'), '-out', f('ca.pem'), '-days', '2', '-subj', '/CN=Stoa Test Root CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('server.key'), '-out', f('server.csr'), '-subj', '/CN=127.0.0.1']);
+  fs.writeFileSync(f('ext.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
+  openssl(['x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('server.pem'), '-days', '2', '-extfile', f('ext.cnf')]);
+  return { certFile: f('server.pem'), keyFile: f('server.key'), caFile: f('ca.pem') };
 }

@@ -7,9 +7,7 @@ import type { Command } from 'commander';
 import { withDeployment } from '../context.js';
 import { cliEnvironment } from '../environment.js';
 import { UsageError } from '../options.js';
-import { ldapSource } from '../../directory/ldap.js';
-import { syncDirectory, type SyncReport } from '../../directory/sync.js';
-import { writeSyncReport } from '../../directory/report.js';
+import type { SyncReport } from '../../directory/sync.js';
 import type { Printer } from '../output.js';
 
 function printSync(printer: Printer, r: SyncReport, files: string[]): void {
@@ -47,6 +45,8 @@ export function registerDirectory(program: Command): void {
         if (opts.report !== undefined && cliEnvironment().inServer !== undefined) {
           throw new UsageError('--report is written by the process that syncs, here the running server: use --json and keep its output, or run the sync with the server stopped');
         }
+        // Loaded here: every other command starts without the LDAP client.
+        const [{ ldapSource }, { syncDirectory }, { writeSyncReport }] = await Promise.all([import('../../directory/ldap.js'), import('../../directory/sync.js'), import('../../directory/report.js')]);
         const report = await syncDirectory(services, actor, ldapSource(ldap), { full: opts.full === true, whatIf: opts.whatIf === true });
         const files = opts.report === undefined ? [] : writeSyncReport(opts.report as string, report);
         printSync(printer, report, files);

@@ -226,6 +226,15 @@ export async function startServer(config: Config, print: (text: string) => void 
     const unsubscribeCompliance = runtime.services.bus.subscribe((event) => {
       if (event.type === 'compliance_configuration.changed') void runtime.compliance.tick().catch((err: unknown) => logger.error({ err }, 'compliance run failed'));
     });
+    // The directory sync (docs/directory.md), one node of a pool at a time.
+    const ldap = config.directory.ldap;
+    let directorySync: { stop(): Promise<void> } | undefined;
+    if (ldap !== undefined && ldap.syncIntervalMinutes > 0) {
+      const [{ DirectorySyncScheduler }, { ldapSource }] = await Promise.all([import('./directory/scheduler.js'), import('./directory/ldap.js')]);
+      const scheduler = new DirectorySyncScheduler(runtime.services, ldap, () => ldapSource(ldap), (level, message, extra) => logger[level](extra ?? {}, message));
+      scheduler.start();
+      directorySync = scheduler;
+    }
     return {
       url,
       runtime,
@@ -235,6 +244,7 @@ export async function startServer(config: Config, print: (text: string) => void 
         clearInterval(housekeeping);
         removeControlFile(controlFile, controlSecret);
         unsubscribeCompliance();
+        await directorySync?.stop();
         await sip?.close();
         await running.close();
         await runtime.compliance.stop();

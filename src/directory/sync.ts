@@ -298,6 +298,8 @@ async function apply(tx: Tx, source: DirectorySource, read: DirectoryRead, mode:
     const group = await store.getById(groupId);
     for (const id of want) {
       if (have.has(id)) continue;
+      // What the new member (and, for a group, everyone in it) had before joining: what it gains is invited to.
+      if (!before.has(id)) for (const [user, was] of await snapshotAffiliations(tx, [id])) if (!before.has(user)) before.set(user, was);
       await store.addGroupMember(groupId, id);
       report.memberships.added += 1;
       affected.add(id);

@@ -20,6 +20,7 @@ export interface TestDirectory {
 }
 
 export function testDirectory(userCount = 1200): TestDirectory {
+  if (userCount < 210) throw new Error('the test directory needs at least 210 users (its groups name users up to the 201st)');
   const ous = [`OU=Users,${CONTOSO}`, `OU=Engineering,OU=Users,${CONTOSO}`, `OU=Sales,OU=Users,${CONTOSO}`, `OU=Groups,${CONTOSO}`, `OU=Staff,${FABRIKAM}`];
   const users: DirUser[] = [];
   for (let i = 0; i < userCount; i++) {

@@ -6,6 +6,7 @@ import { archiveBench } from './archive.js';
 import { capacityBench } from './capacity.js';
 import { complianceBench } from './compliance.js';
 import { connectionsBench } from './connections.js';
+import { directorySyncBench } from './directory-sync.js';
 import { fanoutBench } from './fanout.js';
 import { historyBench } from './history.js';
 import { parseOptions, type Options } from './lib.js';
@@ -17,6 +18,7 @@ const SCENARIOS: Record<string, { about: string; run: (options: Options) => Prom
   'capacity-model': { about: 'the legacy load model (rooms of 30/150/16,000, 74 posts/s, 10 joins/s, roster polls per 20,000 users) scaled to N users online (default 15,000): p50/p99 of each', run: capacityBench },
   compliance: { about: 'compliance adapter throughput (events/s) and the cost of capture on posting', run: complianceBench },
   connections: { about: 'N idle signed-in users (default 15,000) on Stoa, Prosody and ejabberd: RSS per user, users within 1.5 GiB', run: connectionsBench },
+  'directory-sync': { about: 'stoa directory sync of N users (default 50,000) in N/10 groups from a real slapd: the first full pass, then an incremental one after 1 % changed (time, peak RSS)', run: directorySyncBench },
   fanout: { about: 'one room of N joined members (default 1,000), 10 posters, rising post rate, on Stoa, Prosody and ejabberd: delivery latency p50/p99/max until p99 > 100 ms', run: fanoutBench },
   history: { about: 'the latest 50 of a room of N messages (default 1,000,000), 50 concurrent HTTP clients for 10 s, on SQLite and on PostgreSQL: requests/s and latency', run: historyBench },
   import: { about: 'both ways in at N messages (default 1,000,000): stoa migrate legacy (as migrate), then stoa data export + import (as archive)', run: importBench },

@@ -184,10 +184,15 @@ async function apply(tx: Tx, source: DirectorySource, read: DirectoryRead, mode:
     else desired.push(d);
   }
 
-  const links = await store.directoryLinks();
+  // A full pass needs every link (to find what is gone); an incremental one only those of what it read.
   const byDirectoryId = new Map<string, number>();
-  for (const [principalId, link] of links) if (link.source === source.name) byDirectoryId.set(link.directoryId, principalId);
+  if (mode === 'full') {
+    for (const [principalId, link] of await store.directoryLinks()) if (link.source === source.name) byDirectoryId.set(link.directoryId, principalId);
+  } else {
+    for (const [directoryId, principalId] of await store.principalsByDirectoryIds(source.name, desired.map((d) => d.id))) byDirectoryId.set(directoryId, principalId);
+  }
   const linked = new Map((await store.getManyByIds([...byDirectoryId.values()])).map((p) => [p.id, p]));
+  const linkOf = async (principalId: number) => store.directoryLinkOf(principalId);
 
   // Who may gain or lose rooms: the users and groups this pass touches, and everyone in them.
   const touchedIds = desired.map((d) => byDirectoryId.get(d.id)).filter((id): id is number => id !== undefined);
@@ -211,7 +216,7 @@ async function apply(tx: Tx, source: DirectorySource, read: DirectoryRead, mode:
     if (current === undefined) {
       const holder = await store.getByKey(d.key);
       if (holder !== undefined) {
-        const holderLink = links.get(holder.id);
+        const holderLink = await linkOf(holder.id);
         if (holderLink !== undefined && (holderLink.source !== source.name || holderLink.directoryId !== d.id) && linkedElsewhere(holderLink, source.name, read, mode)) {
           report.problems.push(`${d.dn ?? d.key}: ${d.key} belongs to another directory object already: left out`);
           continue;
@@ -250,7 +255,7 @@ async function apply(tx: Tx, source: DirectorySource, read: DirectoryRead, mode:
       continue;
     }
     idOf.set(d.id, current.id);
-    if (adopted || links.get(current.id)?.directoryId !== d.id) {
+    if (adopted || byDirectoryId.get(d.id) !== current.id) {
       await store.setDirectoryLink(current.id, { directoryId: d.id, source: source.name }, tx.now);
       counts.adopted += 1;
       change(d.kind, d.key, 'adopt', 'now managed by the directory (matched by its key)');
@@ -279,6 +284,24 @@ async function apply(tx: Tx, source: DirectorySource, read: DirectoryRead, mode:
   }
 
   // Group memberships: each group read gets exactly its directory members that are principals.
+  // Members are found by DN among what this pass read first, in the store otherwise.
+  const idByDnKey = new Map<string, number>();
+  const nameById = new Map<number, string>();
+  for (const d of desired) {
+    const id = idOf.get(d.id);
+    if (id === undefined || (d.kind !== 'user' && d.kind !== 'group')) continue;
+    if (d.dnKey !== null) idByDnKey.set(d.dnKey, id);
+    nameById.set(id, d.name);
+  }
+  const memberId = async (key: string): Promise<number | undefined> => {
+    const known = idByDnKey.get(key);
+    if (known !== undefined) return known;
+    const member = (await store.getByDnKey(key)) ?? (await store.getByKey(key));
+    if (member === undefined || member.status === 'deleted' || (member.kind !== 'user' && member.kind !== 'group')) return undefined;
+    nameById.set(member.id, member.name);
+    return member.id;
+  };
+  const nameOf = async (id: number) => nameById.get(id) ?? (await store.getById(id))?.name ?? String(id);
   for (const o of read.objects) {
     if (o.kind !== 'group') continue;
     const groupId = idOf.get(o.id);
@@ -291,11 +314,11 @@ async function apply(tx: Tx, source: DirectorySource, read: DirectoryRead, mode:
       } catch {
         continue;
       }
-      const member = (await store.getByDnKey(key)) ?? (await store.getByKey(key));
-      if (member !== undefined && member.status !== 'deleted' && (member.kind === 'user' || member.kind === 'group')) want.add(member.id);
+      const id = await memberId(key);
+      if (id !== undefined) want.add(id);
     }
     const have = new Set(await store.membersOf(groupId));
-    const group = await store.getById(groupId);
+    const groupKey = dnKey(normaliseDn(o.dn));
     for (const id of want) {
       if (have.has(id)) continue;
       // What the new member (and, for a group, everyone in it) had before joining: what it gains is invited to.
@@ -303,14 +326,14 @@ async function apply(tx: Tx, source: DirectorySource, read: DirectoryRead, mode:
       await store.addGroupMember(groupId, id);
       report.memberships.added += 1;
       affected.add(id);
-      change('group', group?.key ?? o.dn, 'member added', (await store.getById(id))?.name ?? String(id));
+      change('group', groupKey, 'member added', await nameOf(id));
     }
     for (const id of have) {
       if (want.has(id)) continue;
       await store.removeGroupMember(groupId, id);
       report.memberships.removed += 1;
       affected.add(id);
-      change('group', group?.key ?? o.dn, 'member removed', (await store.getById(id))?.name ?? String(id));
+      change('group', groupKey, 'member removed', await nameOf(id));
     }
   }
 

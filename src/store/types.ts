@@ -340,6 +340,8 @@ export interface PrincipalStore {
   setLegacySecret(id: number, ntHash: string | null, now: number): Promise<void>;
   /** Every principal a directory sync manages: principal id → its directory object's identity. */
   directoryLinks(): Promise<Map<number, DirectoryLink>>;
+  /** The principals linked to these directory objects: directory id → principal id. */
+  principalsByDirectoryIds(source: string, directoryIds: readonly string[]): Promise<Map<string, number>>;
   /** The link of one principal (undefined: a local principal). */
   directoryLinkOf(id: number): Promise<DirectoryLink | undefined>;
   /** Links (or, with null, unlinks) a principal to its directory object. */

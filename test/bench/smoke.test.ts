@@ -26,6 +26,14 @@ it('runs the compliance benchmark at smoke size', () => {
 });
 
 
+it('runs the directory-sync benchmark at smoke size', () => {
+  const r = bench('directory-sync', '--smoke');
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  expect(r.stdout).toMatch(/^directory-sync: full pass, 500 users and 50 groups in .* peak RSS \d+ MiB/m);
+  expect(r.stdout).toMatch(/^directory-sync: incremental pass after 1 % changed, \d+ users and \d+ groups read, \d+ changes, \d+ membership changes in/m);
+});
+
 it('runs the import benchmark (legacy migration, then archive export and import) at smoke size', () => {
   const r = bench('import', '--smoke');
   expect(r.stderr).toBe('');

@@ -310,6 +310,15 @@ export function principalStore(ex: Executor): PrincipalStore {
       return new Map(rows.map((r) => [Number(r.principalId), { directoryId: r.directoryId, source: r.source, syncedAt: Number(r.syncedAt) }]));
     },
 
+    async principalsByDirectoryIds(source, directoryIds) {
+      const out = new Map<string, number>();
+      for (const part of chunks([...new Set(directoryIds)])) {
+        const rows = await db.selectFrom('directoryLinks').select(['directoryId', 'principalId']).where('source', '=', source).where('directoryId', 'in', part).execute();
+        for (const r of rows) out.set(r.directoryId, Number(r.principalId));
+      }
+      return out;
+    },
+
     async directoryLinkOf(id) {
       const r = await db.selectFrom('directoryLinks').selectAll().where('principalId', '=', id).executeTakeFirst();
       return r === undefined ? undefined : { directoryId: r.directoryId, source: r.source, syncedAt: Number(r.syncedAt) };

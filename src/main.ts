@@ -193,7 +193,8 @@ export async function startServer(config: Config, print: (text: string) => void 
     const metrics = new Metrics();
     gateway = new Gateway(runtime.services, logger, metrics, config.limits);
     const controlSecret = randomBytes(32).toString('base64url');
-    const app = await buildHttpServer(runtime, logger, { gateway, metrics, controlSecret, limits: config.limits, metricsToken: metricsToken(config, runtime.dataDir) });
+    let listening = '';
+    const app = await buildHttpServer(runtime, logger, { gateway, metrics, controlSecret, limits: config.limits, metricsToken: metricsToken(config, runtime.dataDir), publicUrl: () => config.publicUrl ?? listening });
     gateway.attach(app.server);
     await app.listen({ host: config.host, port: config.port });
     // A listener's own errors (accept failing at the file limit, say) are logged; they
@@ -207,6 +208,7 @@ export async function startServer(config: Config, print: (text: string) => void 
     const address = app.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : config.port;
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    listening = url;
     const controlFile = writeControlFile(runtime.dataDir, { url, pid: process.pid, secret: controlSecret });
     print(bannerLines(url, runtime, admin, passwordFile).join('\n'));
     if (sipAddress !== undefined) {

@@ -100,29 +100,34 @@ async function passwordPrincipal(services: Services, typed: string, principal: P
 }
 
 export async function signIn(services: Services, user: string, password: string, from: SignInFrom): Promise<SignedIn> {
-  return throttled(services, user, from, async (_key, found) => {
-    const principal = await passwordPrincipal(services, user, found, password);
-    const facts = await loadActorFacts(services.store, { kind: 'user', principalId: principal.id });
-    if (!canUseService(facts)) {
-      throw new AppError('SERVICE_DISABLED', 'this account may not use Persistent Chat (disabled, federated, or switched off by policy)');
-    }
-    const token = newToken('session');
-    const now = services.clock();
-    await services.store.sessions.insert({
-      tokenHash: hashToken(token),
-      principalId: principal.id,
-      kind: 'session',
-      name: 'sign-in',
-      createdAt: now,
-      expiresAt: now + SESSION_LIFETIME_MS,
-      lastUsedAt: now,
-    });
-    return {
-      token,
-      expiresAt: new Date(now + SESSION_LIFETIME_MS).toISOString(),
-      user: { sipUri: principal.key, displayName: principal.displayName, administrator: facts.kind === 'user' && facts.isAdmin },
-    };
+  return throttled(services, user, from, async (_key, found) => openSession(services, await passwordPrincipal(services, user, found, password), 'sign-in'));
+}
+
+/**
+ * A session for a user whose identity was proven (a password, the directory, an OpenID
+ * Connect provider): Persistent Chat must be enabled for them.
+ */
+export async function openSession(services: Services, principal: PrincipalRecord, name: string): Promise<SignedIn> {
+  const facts = await loadActorFacts(services.store, { kind: 'user', principalId: principal.id });
+  if (!canUseService(facts)) {
+    throw new AppError('SERVICE_DISABLED', 'this account may not use Persistent Chat (disabled, federated, or switched off by policy)');
+  }
+  const token = newToken('session');
+  const now = services.clock();
+  await services.store.sessions.insert({
+    tokenHash: hashToken(token),
+    principalId: principal.id,
+    kind: 'session',
+    name,
+    createdAt: now,
+    expiresAt: now + SESSION_LIFETIME_MS,
+    lastUsedAt: now,
   });
+  return {
+    token,
+    expiresAt: new Date(now + SESSION_LIFETIME_MS).toISOString(),
+    user: { sipUri: principal.key, displayName: principal.displayName, administrator: facts.kind === 'user' && facts.isAdmin },
+  };
 }
 
 /** The user a legacy client names; INVALID_CREDENTIALS when there is none. */

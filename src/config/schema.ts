@@ -117,6 +117,30 @@ export const ldapSchema = z
 
 export type LdapConfig = z.infer<typeof ldapSchema>;
 
+/**
+ * An OpenID Connect provider users sign in with in the web client (docs/directory.md):
+ * authorization code with PKCE, a confidential client. The claim named by `claim` is
+ * matched to a user: an address claim (email, upn, preferred_username) to a user's SIP
+ * address or e-mail.
+ */
+export const oidcProviderSchema = z
+  .object({
+    /** In URLs: /api/v1/auth/oidc/<name>/... */
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'lower-case letters, digits and -'),
+    /** On the sign-in page's button. */
+    label: z.string().min(1).max(80),
+    /** The issuer URL; its /.well-known/openid-configuration is read at start. */
+    issuer: z.string().url(),
+    clientId: z.string().min(1),
+    /** A file holding the client secret (first line). */
+    clientSecretFile: z.string().min(1),
+    claim: z.string().min(1).default('email'),
+    scopes: z.string().min(1).default('openid email profile'),
+  })
+  .strict();
+
+export type OidcProviderConfig = z.infer<typeof oidcProviderSchema>;
+
 export const configSchema = z
   .object({
     /** SQLite database (unless databaseUrl), file store and compliance output. */
@@ -160,9 +184,22 @@ export const configSchema = z
       .default({ access: 'token' }),
     /** The organisation's directory, synced into principals (docs/directory.md). */
     directory: z
-      .object({ ldap: ldapSchema.optional() })
+      .object({
+        ldap: ldapSchema.optional(),
+        /** OpenID Connect providers for the web client's sign-in page. */
+        oidc: z
+          .array(oidcProviderSchema)
+          .max(10)
+          .refine((list) => new Set(list.map((p) => p.name)).size === list.length, 'two providers share a name')
+          .default([]),
+      })
       .strict()
-      .default({}),
+      .prefault({}),
+    /**
+     * The address users reach Stoa at (e.g. https://chat.contoso.com), for links that leave
+     * and come back — OpenID Connect's redirect URI. Default: the address the server listens on.
+     */
+    publicUrl: z.string().url().regex(/^https?:\/\/[^/]+\/?$/, 'scheme and host only').optional(),
     /** Password of the first administrator account (otherwise one is generated). */
     adminPassword: z.string().optional(),
     /**

@@ -31,6 +31,8 @@ export interface HttpParts {
   limits?: Limits;
   /** Who may read /metrics: anyone (undefined), no one (null), or this bearer token. */
   metricsToken?: string | null;
+  /** Where users reach the server (for OpenID Connect's redirect URI): known once it listens. */
+  publicUrl?: () => string;
 }
 
 /**
@@ -124,6 +126,15 @@ export async function buildHttpServer(runtime: Runtime, logger: FastifyBaseLogge
   await app.register(healthRoutes, { runtime });
   if (parts.metricsToken !== null) await app.register(metricsRoutes, { metrics, services, ...(parts.metricsToken === undefined ? {} : { allow: bearerEquals(parts.metricsToken) }) });
   await app.register(authRoutes, { services, auth });
+  const providers = runtime.config.directory.oidc;
+  if (providers.length > 0) {
+    const [{ OidcSignIn }, { oidcRoutes }] = await Promise.all([import('../auth/oidc.js'), import('./oidc-routes.js')]);
+    const publicUrl = parts.publicUrl ?? (() => runtime.config.publicUrl ?? `http://${runtime.config.host}:${runtime.config.port}`);
+    await app.register(oidcRoutes, { oidc: new OidcSignIn(services, providers, publicUrl), secure: (runtime.config.publicUrl ?? '').startsWith('https://') });
+  } else {
+    // The sign-in page asks which providers there are: none.
+    app.get('/api/v1/auth/providers', { schema: { hide: true } }, () => []);
+  }
   await app.register(roomRoutes, { services, auth, ...(parts.gateway === undefined ? {} : { gateway: parts.gateway }) });
   await app.register(meRoutes, { services, auth });
   await app.register(roomManagementRoutes, { services, auth });

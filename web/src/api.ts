@@ -116,6 +116,17 @@ export class Api {
     return { token: signedIn.token, user: signedIn.user };
   }
 
+  /** The OpenID Connect providers the sign-in page offers. */
+  static providers(): Promise<{ name: string; label: string; start: string }[]> {
+    return new Api(null).request('GET', '/auth/providers');
+  }
+
+  /** The session of an OpenID Connect sign-in's one-time code. */
+  static async exchange(code: string): Promise<Session> {
+    const signedIn = await new Api(null).request<{ token: string; user: User }>('POST', '/auth/oidc/exchange', { code });
+    return { token: signedIn.token, user: signedIn.user };
+  }
+
   signOut(): Promise<void> {
     return this.request('POST', '/auth/sign-out');
   }

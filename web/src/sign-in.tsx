@@ -1,11 +1,32 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { Api, ApiError, type Session } from './api';
 import { field } from './forms';
 
-/** The sign-in form: SIP address (sip: optional) and password; the server's message on failure. */
+/**
+ * The sign-in form — SIP address (or, with directory sign-in, any name the directory knows)
+ * and password — and a button per OpenID Connect provider. A provider's sign-in comes back
+ * to this page with `?signin=<one-time code>` (exchanged here for a session) or
+ * `?signin-error=<what went wrong>` (shown).
+ */
 export function SignIn({ notice, onSignedIn }: { notice: string | null; onSignedIn: (s: Session) => void }) {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [providers, setProviders] = useState<{ name: string; label: string; start: string }[]>([]);
+  useEffect(() => {
+    const params = new URLSearchParams(location.search);
+    const code = params.get('signin');
+    const failed = params.get('signin-error');
+    if (code !== null || failed !== null) history.replaceState(null, '', location.pathname + location.hash);
+    if (failed !== null) setError(failed);
+    if (code !== null) {
+      setBusy(true);
+      Api.exchange(code).then(onSignedIn, (err: unknown) => {
+        setError(err instanceof ApiError ? err.message : 'sign-in failed');
+        setBusy(false);
+      });
+    }
+    Api.providers().then(setProviders, () => setProviders([]));
+  }, []);
   const submit = async (form: HTMLFormElement) => {
     const data = new FormData(form);
     const user = field(data, 'user').trim();
@@ -13,7 +34,8 @@ export function SignIn({ notice, onSignedIn }: { notice: string | null; onSigned
     setBusy(true);
     setError(null);
     try {
-      onSignedIn(await Api.signIn(user.startsWith('sip:') ? user : `sip:${user}`, password));
+      // As typed: a SIP address (sip: optional), or a directory user name (UPN, CONTOSO\\ana).
+      onSignedIn(await Api.signIn(user, password));
     } catch (err) {
       setError(err instanceof ApiError ? err.message : 'sign-in failed');
       setBusy(false);
@@ -30,7 +52,7 @@ export function SignIn({ notice, onSignedIn }: { notice: string | null; onSigned
         <h1>Stoa</h1>
         {notice !== null && <p class="notice">{notice}</p>}
         <label>
-          SIP address
+          SIP address or user name
           <input name="user" autoComplete="username" placeholder="ana@contoso.com" required autoFocus />
         </label>
         <label>
@@ -45,6 +67,15 @@ export function SignIn({ notice, onSignedIn }: { notice: string | null; onSigned
         <button type="submit" disabled={busy}>
           {busy ? 'Signing in…' : 'Sign in'}
         </button>
+        {providers.length > 0 && (
+          <div class="providers">
+            {providers.map((p) => (
+              <a key={p.name} class="button provider" href={p.start}>
+                {p.label}
+              </a>
+            ))}
+          </div>
+        )}
       </form>
     </main>
   );

@@ -80,6 +80,15 @@ describe.skipIf(!available)('sign-in with directory credentials', () => {
     }
   });
 
+  it('over ldap:// upgraded with StartTLS, and refuses a directory whose certificate the CA file does not vouch for', async () => {
+    const startTls = LdapDirectory.fromConfig({ ...config, urls: [ldap.url], startTls: true });
+    const u = dir.users[1]!;
+    expect(await startTls.authenticate(u.sam, u.password!)).toEqual({ sipAddress: u.sip, enabled: true });
+    const otherCa = makeTestCa();
+    const untrusted = LdapDirectory.fromConfig({ ...config, caFile: otherCa.caFile, timeoutMs: 3000 });
+    await expect(untrusted.authenticate(u.sam, u.password!)).rejects.toMatchObject({ code: 'DIRECTORY_UNAVAILABLE' });
+  });
+
   it('refuses a configuration that would send passwords in the clear', () => {
     expect(() => ldapSchema.parse({ ...config, urls: ['ldap://127.0.0.1:389'], startTls: false })).toThrow(/LDAP sign-in sends passwords to the directory: use ldaps:\/\/ URLs or startTls/);
   });

@@ -168,6 +168,11 @@ describe.skipIf(!available)('directory sync from LDAP', () => {
     expect(inc.counts.users.read + inc.counts.groups.read + inc.counts.containers.read).toBeLessThanOrEqual(4);
     const ana = await principal('sip:ana@contoso.test');
     expect(ana.id).toBe(u0.id);
+    // The move between OUs moves its container affiliations (what OU scopes go by).
+    const ou = (name: string) => principal(dnKey(normaliseDn(`OU=${name},OU=Users,${CONTOSO}`)));
+    const moved = (await store().affiliations([ana.id])).get(ana.id)!;
+    expect(moved.has((await ou('Sales')).id)).toBe(true);
+    expect(moved.has((await ou('Engineering')).id)).toBe(false);
     expect(ana.dnKey).toBe(dnKey(normaliseDn(`CN=Ana Renamed,OU=Sales,OU=Users,${CONTOSO}`)));
     expect(inc.changes).toContainEqual(expect.objectContaining({ key: 'sip:ana@contoso.test', action: 'rename', details: `was ${dir.users[0]!.sip}` }));
     expect(await membersOf('Platform')).toContain('sip:ana@contoso.test');

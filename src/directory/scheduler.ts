@@ -51,16 +51,18 @@ export class DirectorySyncScheduler {
       });
   }
 
-  /** Takes (or renews) the lease for one interval and a minute; false when another node holds it. */
+  /**
+   * Takes (or renews) the lease for one interval and a minute; false when another node
+   * holds it. The write is a compare-and-swap on the value read: of two nodes that read the
+   * same expired lease, one wins.
+   */
   async takeLease(now = this.services.clock()): Promise<boolean> {
     const me = this.services.instanceId;
-    return this.services.store.transaction(async (store) => {
-      const held = await store.meta.get(LEASE_KEY);
-      const [holder, until] = (held ?? '').split('@');
-      if (held !== undefined && holder !== me && Number(until) > now) return false;
-      await store.meta.set(LEASE_KEY, `${me}@${now + this.intervalMs + 60_000}`);
-      return true;
-    });
+    const meta = this.services.store.meta;
+    const held = await meta.get(LEASE_KEY);
+    const [holder, until] = (held ?? '').split('@');
+    if (held !== undefined && holder !== me && Number(until) > now) return false;
+    return meta.swap(LEASE_KEY, held, `${me}@${now + this.intervalMs + 60_000}`);
   }
 
   /** One pass, if this node holds the lease: full when the last full one is old enough. */

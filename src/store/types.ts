@@ -300,6 +300,11 @@ export interface FileTokenRecord {
 export interface MetaStore {
   get(key: string): Promise<string | undefined>;
   set(key: string, value: string): Promise<void>;
+  /**
+   * Sets the value only if it is still `expected` (undefined: only if there is none), in
+   * one statement: true when this call set it. Two writers racing cannot both win.
+   */
+  swap(key: string, expected: string | undefined, value: string): Promise<boolean>;
 }
 
 export interface PrincipalStore {

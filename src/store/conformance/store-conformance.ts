@@ -91,6 +91,12 @@ export function defineStoreConformance(open: Open): void {
     await store.meta.set('k', 'one');
     await store.meta.set('k', 'two');
     expect(await store.meta.get('k')).toBe('two');
+    // A compare-and-swap: only the writer that read the current value wins.
+    expect(await store.meta.swap('k', 'one', 'three')).toBe(false);
+    expect(await store.meta.swap('k', 'two', 'three')).toBe(true);
+    expect(await store.meta.swap('lease', undefined, 'a')).toBe(true);
+    expect(await store.meta.swap('lease', undefined, 'b')).toBe(false);
+    expect([await store.meta.get('k'), await store.meta.get('lease')]).toEqual(['three', 'a']);
   });
 
   it('stores principals and finds them by id, key and text', async () => {

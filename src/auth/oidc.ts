@@ -104,7 +104,7 @@ export class OidcSignIn {
         .discovery(issuer, p.clientId, readSecret(p.clientSecretFile), undefined, loopback(issuer) && issuer.protocol === 'http:' ? { execute: [client.allowInsecureRequests] } : undefined)
         .catch((err: unknown) => {
           this.configurations.delete(p.name);
-          throw failed(`the sign-in provider ${p.label} cannot be reached (${(err as Error).message})`);
+          throw failed(`the sign-in provider ${p.name} cannot be reached (${(err as Error).message})`);
         });
       this.configurations.set(p.name, found);
     }
@@ -143,7 +143,7 @@ export class OidcSignIn {
     if (cookieState === undefined || state === '' || state !== cookieState) throw failed('this sign-in was not started in this browser (the state does not match): start again');
     const pending = this.pending.take(state, now);
     if (pending === undefined || pending.provider !== p.name) throw failed('this sign-in has expired or was already used: start again');
-    if (error !== null) throw failed(`${p.label} refused the sign-in: ${(callbackUrl.searchParams.get('error_description') ?? error).slice(0, 200)}`);
+    if (error !== null) throw failed(`${p.name} refused the sign-in: ${(callbackUrl.searchParams.get('error_description') ?? error).slice(0, 200)}`);
     const config = await this.configuration(p);
     let value: unknown;
     try {
@@ -156,9 +156,9 @@ export class OidcSignIn {
       // Providers may keep profile claims out of the ID token: then the UserInfo endpoint has them (for the same subject).
       if (value === undefined && claims !== undefined) value = (await client.fetchUserInfo(config, tokens.access_token, claims.sub))[p.claim];
     } catch (err) {
-      throw failed(`the sign-in with ${p.label} could not be completed (${(err as Error).message.slice(0, 200)})`);
+      throw failed(`the sign-in through ${p.name} could not be completed (${(err as Error).message.slice(0, 200)})`);
     }
-    if (typeof value !== 'string' || value.trim() === '') throw new AppError('OIDC_UNMAPPED', `${p.label} gave no ${p.claim} for this user`);
+    if (typeof value !== 'string' || value.trim() === '') throw new AppError('OIDC_UNMAPPED', `${p.name} gave no ${p.claim} for this user`);
     const principal = await this.userFor(value.trim());
     if (principal === undefined) throw new AppError('OIDC_UNMAPPED', `no Stoa user has the ${p.claim} ${value.slice(0, 200)} (as SIP address or e-mail)`);
     const signedIn = await openSession(this.services, principal, `sign-in with ${p.label}`.slice(0, 100));

@@ -23,13 +23,14 @@ describe.skipIf(!available)('OpenID Connect sign-in in Chromium', () => {
   let server: TestServer;
   let browser: Browser;
   let stoaPort: number;
+  let issuerUrl: string;
 
   beforeAll(async () => {
     ensureWebBuilt();
     fs.mkdirSync(SHOTS, { recursive: true });
     const idpPort = await freePort();
     stoaPort = await freePort();
-    const issuerUrl = `http://127.0.0.1:${idpPort}`;
+    issuerUrl = `http://127.0.0.1:${idpPort}`;
     const provider = new Provider(issuerUrl, {
       clients: [{ client_id: 'stoa', client_secret: 'stoa-client-secret', redirect_uris: [`http://127.0.0.1:${stoaPort}/api/v1/auth/oidc/test-idp/callback`], response_types: ['code'], grant_types: ['authorization_code'] }],
       // Whoever logs in at the provider's (development) login form gets their login as e-mail.
@@ -90,6 +91,28 @@ describe.skipIf(!available)('OpenID Connect sign-in in Chromium', () => {
     const exchanged = await fetch(`${server.url}/api/v1/auth/oidc/exchange`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: 'not-a-code' }) });
     expect(exchanged.status).toBe(400);
     await d.context.close();
+  });
+
+  it('refuses an ID token whose nonce is not the one this sign-in sent', async () => {
+    await buildUser(server.services, { name: 'nina', domain: 'contoso.com' });
+    const c = await newContext(browser);
+    // The authorization request leaves Stoa with its nonce; the provider is asked for another one.
+    await c.page.route(`${server.url}/api/v1/auth/oidc/test-idp/start`, async (route) => {
+      const response = await route.fetch({ maxRedirects: 0 });
+      const headers = response.headers();
+      const location = new URL(headers.location!);
+      location.searchParams.set('nonce', 'a-nonce-stoa-never-sent');
+      await route.fulfill({ status: 302, headers: { ...headers, location: location.href } });
+    });
+    await c.page.goto(server.url);
+    await c.page.getByRole('link', { name: 'Sign in with Test IdP' }).click();
+    await c.page.locator('input[name=login]').fill('nina@contoso.com');
+    await c.page.locator('input[name=password]').fill('anything');
+    await c.page.getByRole('button', { name: 'Sign-in' }).click();
+    await c.page.getByRole('button', { name: 'Continue' }).click();
+    await expect(c.page.getByRole('alert').innerText()).resolves.toMatch(/^the sign-in through test-idp could not be completed \(unexpected JWT claim value encountered\)$/);
+    expect(await c.page.getByTestId('me').count()).toBe(0);
+    await c.context.close();
   });
 
   it('answers hostile requests to its routes with a redirect or a 4xx, never a 5xx', async () => {

@@ -81,18 +81,11 @@ const emptyCounts = (): SyncCounts => ({ read: 0, created: 0, adopted: 0, update
 const countsKey = { user: 'users', group: 'groups', container: 'containers', domain: 'domains' } as const;
 
 /** The principal a directory object should be: its key and attributes, or why it cannot be one. */
-interface Desired {
-  kind: PrincipalKind;
+type Desired = Pick<PrincipalRecord, 'kind' | 'key' | 'name' | 'displayName' | 'email' | 'dn' | 'dnKey' | 'domain'> & {
+  /** The directory object's stable identity. */
   id: string;
-  key: string;
-  name: string;
-  displayName: string | null;
-  email: string | null;
-  dn: string | null;
-  dnKey: string | null;
-  domain: string | null;
   status: 'active' | 'disabled';
-}
+};
 
 const clip = (v: string | null, max: number) => (v === null ? null : [...v].slice(0, max).join(''));
 
@@ -199,8 +192,9 @@ async function apply(tx: Tx, source: DirectorySource, read: DirectoryRead, mode:
   const before = await snapshotAffiliations(tx, touchedIds);
   const affected = new Set<number>(touchedIds);
 
-  /** Principal id of each desired object, once it exists. */
+  /** Principal id of each desired object, once it exists; those this pass created. */
   const idOf = new Map<string, number>();
+  const created = new Set<number>();
   const keysTaken = new Map<string, string>();
   for (const d of desired) {
     const counts = report.counts[countsKey[d.kind]];
@@ -245,13 +239,14 @@ async function apply(tx: Tx, source: DirectorySource, read: DirectoryRead, mode:
     }
     const columns = { key: d.key, name: d.name, displayName: d.displayName, email: d.email, dn: d.dn, dnKey: d.dnKey, domain: d.domain, status: d.status };
     if (current === undefined) {
-      const created = await store.insert({ guid: tx.services.newGuid(), kind: d.kind, createdAt: tx.now, site: null, federated: false, policyId: null, passwordHash: null, ...columns });
-      await store.setDirectoryLink(created.id, { directoryId: d.id, source: source.name }, tx.now);
-      idOf.set(d.id, created.id);
-      affected.add(created.id);
+      const made = await store.insert({ guid: tx.services.newGuid(), kind: d.kind, createdAt: tx.now, site: null, federated: false, policyId: null, passwordHash: null, ...columns });
+      await store.setDirectoryLink(made.id, { directoryId: d.id, source: source.name }, tx.now);
+      idOf.set(d.id, made.id);
+      created.add(made.id);
+      affected.add(made.id);
       counts.created += 1;
       change(d.kind, d.key, 'create', d.kind === 'user' ? `${d.displayName ?? d.name} (${d.status})` : (d.dn ?? d.key));
-      tx.emit({ type: 'principal.created', principalId: created.id, key: created.key });
+      tx.emit({ type: 'principal.created', principalId: made.id, key: made.key });
       continue;
     }
     idOf.set(d.id, current.id);
@@ -302,6 +297,9 @@ async function apply(tx: Tx, source: DirectorySource, read: DirectoryRead, mode:
     return member.id;
   };
   const nameOf = async (id: number) => nameById.get(id) ?? (await store.getById(id))?.name ?? String(id);
+  // Planned for every group first, so that what members had before joining is read once,
+  // before any of this pass's additions: what they gain is invited to.
+  const plans: { groupKey: string; groupId: number; add: number[]; remove: number[] }[] = [];
   for (const o of read.objects) {
     if (o.kind !== 'group') continue;
     const groupId = idOf.get(o.id);
@@ -318,22 +316,23 @@ async function apply(tx: Tx, source: DirectorySource, read: DirectoryRead, mode:
       if (id !== undefined) want.add(id);
     }
     const have = new Set(await store.membersOf(groupId));
-    const groupKey = dnKey(normaliseDn(o.dn));
-    for (const id of want) {
-      if (have.has(id)) continue;
-      // What the new member (and, for a group, everyone in it) had before joining: what it gains is invited to.
-      if (!before.has(id)) for (const [user, was] of await snapshotAffiliations(tx, [id])) if (!before.has(user)) before.set(user, was);
-      await store.addGroupMember(groupId, id);
+    plans.push({ groupKey: dnKey(normaliseDn(o.dn)), groupId, add: [...want].filter((id) => !have.has(id)), remove: [...have].filter((id) => !want.has(id)) });
+  }
+  // Principals this pass created had nothing before (doInviteGainedMembers is told so below).
+  const joining = [...new Set(plans.flatMap((p) => p.add))].filter((id) => !before.has(id) && !created.has(id));
+  if (joining.length > 0) for (const [user, was] of await snapshotAffiliations(tx, joining)) if (!before.has(user) && !created.has(user)) before.set(user, was);
+  for (const plan of plans) {
+    for (const id of plan.add) {
+      await store.addGroupMember(plan.groupId, id);
       report.memberships.added += 1;
       affected.add(id);
-      change('group', groupKey, 'member added', await nameOf(id));
+      change('group', plan.groupKey, 'member added', await nameOf(id));
     }
-    for (const id of have) {
-      if (want.has(id)) continue;
-      await store.removeGroupMember(groupId, id);
+    for (const id of plan.remove) {
+      await store.removeGroupMember(plan.groupId, id);
       report.memberships.removed += 1;
       affected.add(id);
-      change('group', groupKey, 'member removed', await nameOf(id));
+      change('group', plan.groupKey, 'member removed', await nameOf(id));
     }
   }
 
@@ -366,7 +365,7 @@ async function apply(tx: Tx, source: DirectorySource, read: DirectoryRead, mode:
     }
   }
 
-  await doInviteGainedMembers(tx, before, [...idOf.values()].filter((id) => !before.has(id)));
+  await doInviteGainedMembers(tx, before, [...created]);
   if (affected.size > 0) tx.emit({ type: 'directory.changed', principalIds: [...(await tx.store.principals.expand([...affected]))] });
   if (read.highestChange !== null) await tx.store.meta.set(stateKey(source.name), read.highestChange);
   const total = report.changes.length + report.changesOmitted;

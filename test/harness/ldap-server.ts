@@ -229,6 +229,7 @@ export async function startLdap(entries: string[][], tls?: LdapTls): Promise<Lda
   const child: ChildProcess = spawn(SLAPD, ['-f', path.join(dir, 'slapd.conf'), '-h', urls.join(' '), '-d', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.on('error', (err) => (stderr += `\nslapd could not be started: ${err.message}`));
   try {
     await waitForPort(port, 10_000);
   } catch (err) {

@@ -33,14 +33,17 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
+/** Every write goes through an action's transaction (runWrite): a stray one fails loudly. */
+const WRITES_IN_TRANSACTIONS = { refuseWritesOutsideTransactions: true };
+
 export async function openStore(config: Config, dataDir: string): Promise<Store> {
   // PostgreSQL, the HTTP server and the logger load only when used: CLI commands on the
   // embedded database start noticeably faster without them.
   if (config.databaseUrl !== undefined) {
     const { openPostgresStore } = await import('./store/postgres.js');
-    return openPostgresStore(config.databaseUrl);
+    return openPostgresStore(config.databaseUrl, undefined, WRITES_IN_TRANSACTIONS);
   }
-  return openSqliteStore(path.join(dataDir, SQLITE_FILE_NAME));
+  return openSqliteStore(path.join(dataDir, SQLITE_FILE_NAME), WRITES_IN_TRANSACTIONS);
 }
 
 /**
@@ -218,9 +221,8 @@ export async function startServer(config: Config, print: (text: string) => void 
     // Housekeeping: expired sessions and file tokens, uploads never posted within a day.
     const housekeeping = setInterval(() => {
       const now = Date.now();
-      void Promise.all([runtime.services.store.sessions.purgeExpired(now), purgeAbandonedFiles(runtime.services, now)]).catch((err: unknown) =>
-        logger.warn({ err }, 'housekeeping failed'),
-      );
+      // Expired sessions and file tokens, and uploads never posted, in one transaction.
+      void purgeAbandonedFiles(runtime.services, now).catch((err: unknown) => logger.warn({ err }, 'housekeeping failed'));
     }, HOUSEKEEPING_INTERVAL_MS);
     housekeeping.unref();
     // Compliance: heartbeat, RunInterval timer; a settings change is looked at at once.

@@ -12,11 +12,16 @@ import { verifyPassword } from '../auth/password.js';
 import { loadActorFacts } from '../access/actor.js';
 import { requireAdministrator } from '../access/categories.js';
 import { canUseService } from '../domain/permissions.js';
-import type { Actor, Services } from './context.js';
+import { runWrite, SYSTEM_ACTOR, type Actor, type Services, type Tx } from './context.js';
 
 export const SESSION_LIFETIME_MS = 7 * 24 * 3600_000;
 /** lastUsedAt is written at most this often per token (not on every request). */
 const TOUCH_INTERVAL_MS = 60_000;
+
+/** Sessions and tokens are written like everything else: in a transaction, events after commit. */
+async function write<T>(services: Services, actor: Actor, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return (await runWrite(services, actor, {}, fn)).result;
+}
 
 export const hashToken = (token: string): string => createHash('sha256').update(token, 'utf8').digest('hex');
 
@@ -114,15 +119,17 @@ export async function openSession(services: Services, principal: PrincipalRecord
   }
   const token = newToken('session');
   const now = services.clock();
-  await services.store.sessions.insert({
-    tokenHash: hashToken(token),
-    principalId: principal.id,
-    kind: 'session',
-    name,
-    createdAt: now,
-    expiresAt: now + SESSION_LIFETIME_MS,
-    lastUsedAt: now,
-  });
+  await write(services, { kind: 'user', principalId: principal.id }, (tx) =>
+    tx.store.sessions.insert({
+      tokenHash: hashToken(token),
+      principalId: principal.id,
+      kind: 'session',
+      name,
+      createdAt: now,
+      expiresAt: now + SESSION_LIFETIME_MS,
+      lastUsedAt: now,
+    }),
+  );
   return {
     token,
     expiresAt: new Date(now + SESSION_LIFETIME_MS).toISOString(),
@@ -191,7 +198,7 @@ export async function authenticate(services: Services, token: string | undefined
   if (session === undefined || (session.expiresAt !== null && session.expiresAt <= now)) {
     throw new AppError('UNAUTHENTICATED', 'the token is unknown or has expired; sign in again');
   }
-  if (now - session.lastUsedAt > TOUCH_INTERVAL_MS) await services.store.sessions.touch(tokenHash, now);
+  if (now - session.lastUsedAt > TOUCH_INTERVAL_MS) await write(services, { kind: 'user', principalId: session.principalId }, (tx) => tx.store.sessions.touch(tokenHash, now));
   return { actor: { kind: 'user', principalId: session.principalId }, tokenHash, kind: session.kind };
 }
 
@@ -215,22 +222,26 @@ export async function authenticateAdministrator(services: Services, token: strin
 export async function openSystemSessions(services: Services, actor: Actor, principalIds: readonly number[], name: string, lifetimeMs: number): Promise<string[]> {
   if (actor.kind !== 'system') throw new AppError('PERMISSION_DENIED', 'only the local administrator opens sessions for other users');
   const now = services.clock();
-  const tokens: string[] = [];
-  for (const principalId of principalIds) {
-    const token = newToken('session');
-    await services.store.sessions.insert({ tokenHash: hashToken(token), principalId, kind: 'session', name, createdAt: now, expiresAt: now + lifetimeMs, lastUsedAt: now });
-    tokens.push(token);
-  }
+  const tokens = principalIds.map(() => newToken('session'));
+  await write(services, actor, async (tx) => {
+    for (const [i, principalId] of principalIds.entries()) {
+      await tx.store.sessions.insert({ tokenHash: hashToken(tokens[i] as string), principalId, kind: 'session', name, createdAt: now, expiresAt: now + lifetimeMs, lastUsedAt: now });
+    }
+  });
   return tokens;
 }
 
 export async function endSessions(services: Services, tokens: readonly string[]): Promise<void> {
-  for (const token of tokens) await services.store.sessions.delete(hashToken(token));
+  await write(services, SYSTEM_ACTOR, async (tx) => {
+    for (const token of tokens) await tx.store.sessions.delete(hashToken(token));
+  });
 }
 
 export async function signOut(services: Services, auth: Authenticated): Promise<void> {
-  await services.store.sessions.delete(auth.tokenHash);
-  await services.bus.publish([{ type: 'session.ended', principalId: auth.actor.principalId, tokenHashes: [auth.tokenHash] }]);
+  await write(services, auth.actor, async (tx) => {
+    await tx.store.sessions.delete(auth.tokenHash);
+    tx.emit({ type: 'session.ended', principalId: auth.actor.principalId, tokenHashes: [auth.tokenHash] });
+  });
 }
 
 export interface ApiTokenView {
@@ -291,7 +302,7 @@ export async function createApiToken(
     expiresAt: input.expiresInDays === undefined ? null : now + input.expiresInDays * 86_400_000,
     lastUsedAt: now,
   };
-  await services.store.sessions.insert(record);
+  await write(services, actor, (tx) => tx.store.sessions.insert(record));
   return { token, info: presentToken(record, principal.key) };
 }
 
@@ -303,9 +314,11 @@ export async function listApiTokens(services: Services, actor: Actor, user?: str
 export async function revokeApiToken(services: Services, actor: Actor, id: string, user?: string): Promise<void> {
   const principal = await tokenOwner(services, actor, user);
   if (!/^[0-9a-f]{16}$/.test(id)) throw new AppError('INVALID_VALUE', 'a token id is 16 hexadecimal characters (see the token list)');
-  const tokens = (await services.store.sessions.list(principal.id, 'api')).filter((s) => s.tokenHash.startsWith(id));
-  if (tokens.length === 0 || (await services.store.sessions.deleteByPrefix(principal.id, id)) === 0) {
-    throw new AppError('TOKEN_NOT_FOUND', `there is no API token ${id} for ${principal.key}`);
-  }
-  await services.bus.publish([{ type: 'session.ended', principalId: principal.id, tokenHashes: tokens.map((t) => t.tokenHash) }]);
+  await write(services, actor, async (tx) => {
+    const tokens = (await tx.store.sessions.list(principal.id, 'api')).filter((s) => s.tokenHash.startsWith(id));
+    if (tokens.length === 0 || (await tx.store.sessions.deleteByPrefix(principal.id, id)) === 0) {
+      throw new AppError('TOKEN_NOT_FOUND', `there is no API token ${id} for ${principal.key}`);
+    }
+    tx.emit({ type: 'session.ended', principalId: principal.id, tokenHashes: tokens.map((t) => t.tokenHash) });
+  });
 }

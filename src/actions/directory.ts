@@ -8,7 +8,7 @@ import { AppError } from '../domain/errors.js';
 import { loadActorFacts } from '../access/actor.js';
 import { accessibleRooms } from '../access/room-sets.js';
 import { accessRoomById, loadRooms } from '../access/rooms.js';
-import type { Actor, Services } from './context.js';
+import { runWrite, type Actor, type Services } from './context.js';
 import { presentInvitations, presentRoomSummaries, type InvitationView, type RoomSummary } from './chat-views.js';
 
 const DIRECTORY_MAX = 500;
@@ -85,7 +85,10 @@ export async function followRoom(services: Services, actor: Actor, roomId: strin
   if (actor.kind !== 'user') throw new AppError('PERMISSION_DENIED', 'only users follow rooms');
   const facts = await loadActorFacts(services.store, actor);
   const loaded = await accessRoomById(services.store, facts, roomId, 'join');
-  await services.store.follows.follow({ principalId: actor.principalId, roomId: loaded.room.id, lastReadChatId: loaded.room.lastChatId, createdAt: services.clock() });
+  await runWrite(services, actor, {}, async (tx) => {
+    await tx.store.follows.follow({ principalId: actor.principalId, roomId: loaded.room.id, lastReadChatId: loaded.room.lastChatId, createdAt: tx.now });
+    tx.emit({ type: 'follows.changed', principalId: actor.principalId, roomId: loaded.room.id, lastReadChatId: loaded.room.lastChatId });
+  });
   const followed = (await followedRooms(services, actor)).find((f) => f.id === loaded.room.guid);
   if (followed === undefined) throw new AppError('ROOM_NOT_FOUND', `there is no room with id '${roomId}'`);
   return followed;
@@ -94,9 +97,12 @@ export async function followRoom(services: Services, actor: Actor, roomId: strin
 export async function unfollowRoom(services: Services, actor: Actor, roomId: string): Promise<void> {
   if (actor.kind !== 'user') return;
   const room = await services.store.rooms.getByGuid(roomId);
-  if (room === undefined || !(await services.store.follows.unfollow(actor.principalId, room.id))) {
-    throw new AppError('ROOM_NOT_FOUND', `you do not follow a room with id '${roomId}'`);
-  }
+  const gone = new AppError('ROOM_NOT_FOUND', `you do not follow a room with id '${roomId}'`);
+  if (room === undefined) throw gone;
+  await runWrite(services, actor, {}, async (tx) => {
+    if (!(await tx.store.follows.unfollow(actor.principalId, room.id))) throw gone;
+    tx.emit({ type: 'follows.changed', principalId: actor.principalId, roomId: room.id, lastReadChatId: null });
+  });
 }
 
 /** Moves the read mark of a followed room forward (never back). */
@@ -105,7 +111,12 @@ export async function markRead(services: Services, actor: Actor, roomId: string,
   if (!Number.isInteger(chatId) || chatId < 0) throw new AppError('INVALID_VALUE', 'chatId must be a whole number');
   const facts = await loadActorFacts(services.store, actor);
   const loaded = await accessRoomById(services.store, facts, roomId, 'join');
-  await services.store.follows.markRead(actor.principalId, loaded.room.id, Math.min(chatId, loaded.room.lastChatId));
+  const mark = Math.min(chatId, loaded.room.lastChatId);
+  await runWrite(services, actor, {}, async (tx) => {
+    if (await tx.store.follows.markRead(actor.principalId, loaded.room.id, mark)) {
+      tx.emit({ type: 'follows.changed', principalId: actor.principalId, roomId: loaded.room.id, lastReadChatId: mark });
+    }
+  });
 }
 
 /** Invitations newer than `since` (the last id the client saw), for rooms still visible. */

@@ -13,7 +13,7 @@ import { accessRoomById, loadRooms } from '../access/rooms.js';
 import { configurations } from './configurations.js';
 import { canDownload } from '../domain/permissions.js';
 import type { FileRecord, FileTokenRecord, RoomRecord } from '../store/types.js';
-import { runWrite, type Actor, type Capture, type Services, type Tx } from './context.js';
+import { runWrite, SYSTEM_ACTOR, type Actor, type Capture, type Services, type Tx } from './context.js';
 import { hashToken } from './auth.js';
 import { presentFile, type FileView } from './chat-views.js';
 import type { BlobStore } from '../files/blob-store.js';
@@ -31,12 +31,16 @@ export function discardBlobs(tx: Tx, guids: readonly string[]): void {
 
 /** Uploads never posted within a day are deleted, with expired tokens (server housekeeping). */
 export async function purgeAbandonedFiles(services: Services, now: number): Promise<number> {
-  await services.store.files.purgeExpiredTokens(now);
-  const stale = await services.store.files.unattached(now - 24 * 3600_000, 500);
-  if (stale.length === 0) return 0;
-  const guids = await services.store.files.deleteMany(stale.map((f) => f.id));
-  for (const guid of guids) services.blobs?.remove(guid);
-  return guids.length;
+  const outcome = await runWrite(services, SYSTEM_ACTOR, {}, async (tx) => {
+    await tx.store.sessions.purgeExpired(now);
+    await tx.store.files.purgeExpiredTokens(now);
+    const stale = await tx.store.files.unattached(now - 24 * 3600_000, 500);
+    if (stale.length === 0) return 0;
+    const guids = await tx.store.files.deleteMany(stale.map((f) => f.id));
+    discardBlobs(tx, guids);
+    return guids.length;
+  });
+  return outcome.result;
 }
 
 export interface FileTicket {
@@ -54,7 +58,7 @@ function blobs(services: Services): BlobStore {
 async function issueTicket(services: Services, ticket: Omit<FileTokenRecord, 'tokenHash' | 'expiresAt'>): Promise<FileTicket> {
   const token = randomBytes(32).toString('base64url');
   const expiresAt = services.clock() + FILE_TOKEN_LIFETIME_MS;
-  await services.store.files.insertToken({ ...ticket, tokenHash: hashToken(token), expiresAt });
+  await runWrite(services, { kind: 'user', principalId: ticket.principalId }, {}, (tx) => tx.store.files.insertToken({ ...ticket, tokenHash: hashToken(token), expiresAt }));
   return { token, url: `/api/v1/files/${ticket.direction}/${token}`, expiresAt: new Date(expiresAt).toISOString() };
 }
 
@@ -100,8 +104,11 @@ export async function receiveUpload(services: Services, token: string, body: Rea
   if (ticket === undefined || ticket.direction !== 'upload' || ticket.expiresAt <= services.clock()) {
     throw new AppError('TOKEN_NOT_FOUND', 'the upload token is unknown, used or expired');
   }
-  if (!(await store.files.deleteToken(tokenHash))) throw new AppError('TOKEN_NOT_FOUND', 'the upload token was already used');
   const actor: Actor = { kind: 'user', principalId: ticket.principalId };
+  // Used once: consumed before a byte is read.
+  await runWrite(services, actor, {}, async (tx) => {
+    if (!(await tx.store.files.deleteToken(tokenHash))) throw new AppError('TOKEN_NOT_FOUND', 'the upload token was already used');
+  });
   const facts = await loadActorFacts(store, actor);
   const room = await store.rooms.getById(ticket.roomId);
   const [loaded] = room === undefined ? [] : await loadRooms(store, [room]);

@@ -11,7 +11,7 @@ import { loadActorFacts } from '../access/actor.js';
 import { requireServiceUser } from '../access/categories.js';
 import { loadRooms } from '../access/rooms.js';
 import { canJoin } from '../domain/permissions.js';
-import type { Actor, Services } from './context.js';
+import { runWrite, type Actor, type Services } from './context.js';
 import {
   presentKeywordAlert,
   presentNotifications,
@@ -36,18 +36,22 @@ export async function listKeywordAlerts(services: Services, actor: Actor): Promi
 export async function addKeywordAlert(services: Services, actor: Actor, raw: string): Promise<KeywordAlertView> {
   const principalId = await user(services, actor);
   const { keyword, key } = normaliseKeyword(raw);
-  return services.store.transaction(async (store) => {
-    const existing = await store.keywordAlerts.list(principalId);
+  const outcome = await runWrite(services, actor, {}, async (tx) => {
+    const existing = await tx.store.keywordAlerts.list(principalId);
     if (existing.some((k) => k.keywordKey === key)) throw new AppError('ALREADY_EXISTS', `you already have the keyword '${keyword}'`);
     if (existing.length >= PER_USER_MAX) throw new AppError('INVALID_VALUE', `at most ${PER_USER_MAX} keywords per user`);
-    return presentKeywordAlert(await store.keywordAlerts.add({ principalId, keyword, keywordKey: key, createdAt: services.clock() }));
+    tx.emit({ type: 'subscriptions.changed', principalId, what: 'keywords' });
+    return presentKeywordAlert(await tx.store.keywordAlerts.add({ principalId, keyword, keywordKey: key, createdAt: tx.now }));
   });
+  return outcome.result;
 }
 
 export async function removeKeywordAlert(services: Services, actor: Actor, id: number): Promise<void> {
-  if (!(await services.store.keywordAlerts.remove(await user(services, actor), id))) {
-    throw new AppError('KEYWORD_NOT_FOUND', `you have no keyword alert ${id}`);
-  }
+  const principalId = await user(services, actor);
+  await runWrite(services, actor, {}, async (tx) => {
+    if (!(await tx.store.keywordAlerts.remove(principalId, id))) throw new AppError('KEYWORD_NOT_FOUND', `you have no keyword alert ${id}`);
+    tx.emit({ type: 'subscriptions.changed', principalId, what: 'keywords' });
+  });
 }
 
 export async function listTopicFeeds(services: Services, actor: Actor): Promise<TopicFeedView[]> {
@@ -62,18 +66,22 @@ export async function addTopicFeed(services: Services, actor: Actor, input: { na
   }
   const query = String(input.query ?? '').trim();
   if (isEmptyQuery(parseSearchQuery(query))) throw new AppError('INVALID_VALUE', 'a feed needs a search: words, "a phrase" or operators');
-  return services.store.transaction(async (store) => {
-    const existing = await store.topicFeeds.list(principalId);
+  const outcome = await runWrite(services, actor, {}, async (tx) => {
+    const existing = await tx.store.topicFeeds.list(principalId);
     if (existing.some((f) => f.nameKey === nameKey(name))) throw new AppError('ALREADY_EXISTS', `you already have a feed named '${name}'`);
     if (existing.length >= PER_USER_MAX) throw new AppError('INVALID_VALUE', `at most ${PER_USER_MAX} feeds per user`);
-    return presentTopicFeed(await store.topicFeeds.add({ principalId, name, nameKey: nameKey(name), query, createdAt: services.clock() }));
+    tx.emit({ type: 'subscriptions.changed', principalId, what: 'feeds' });
+    return presentTopicFeed(await tx.store.topicFeeds.add({ principalId, name, nameKey: nameKey(name), query, createdAt: tx.now }));
   });
+  return outcome.result;
 }
 
 export async function removeTopicFeed(services: Services, actor: Actor, id: number): Promise<void> {
-  if (!(await services.store.topicFeeds.remove(await user(services, actor), id))) {
-    throw new AppError('FEED_NOT_FOUND', `you have no topic feed ${id}`);
-  }
+  const principalId = await user(services, actor);
+  await runWrite(services, actor, {}, async (tx) => {
+    if (!(await tx.store.topicFeeds.remove(principalId, id))) throw new AppError('FEED_NOT_FOUND', `you have no topic feed ${id}`);
+    tx.emit({ type: 'subscriptions.changed', principalId, what: 'feeds' });
+  });
 }
 
 /** Newest first; `before` pages back, `after` asks for what arrived since. */

@@ -84,6 +84,11 @@ export class ComplianceWorker {
     return this.running;
   }
 
+  /** The worker's own bookkeeping (lease, heartbeat, run state) is written in transactions too. */
+  private write<T>(fn: (store: Store) => Promise<T>): Promise<T> {
+    return this.store.transaction(fn);
+  }
+
   private async runNow(): Promise<RunReport> {
     const report: RunReport = { ran: false, holder: null, batches: 0, events: 0, files: [] };
     if (!(await this.lease())) {
@@ -97,7 +102,7 @@ export class ComplianceWorker {
       let batch = await this.store.compliance.unfinishedBatch();
       if (batch === undefined && settings.adapterType === '') {
         report.note = 'AdapterType is empty: no output is written; events are kept until an adapter is set';
-        await this.store.compliance.recordRun(this.services.clock(), null);
+        await this.write((s) => s.compliance.recordRun(this.services.clock(), null));
         return report;
       }
       let leftoversChecked = false;
@@ -129,23 +134,23 @@ export class ComplianceWorker {
         batch = undefined;
         if (!(await this.lease())) break;
       }
-      await this.store.compliance.recordRun(this.services.clock(), null);
+      await this.write((s) => s.compliance.recordRun(this.services.clock(), null));
       return report;
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      await this.store.compliance.recordRun(this.services.clock(), message).catch(() => undefined);
+      await this.write((s) => s.compliance.recordRun(this.services.clock(), message)).catch(() => undefined);
       throw err;
     }
   }
 
   private async lease(): Promise<boolean> {
     const now = this.services.clock();
-    if (await this.store.compliance.acquireLease(this.holder, now, now + this.leaseMs)) return true;
+    if (await this.write((s) => s.compliance.acquireLease(this.holder, now, now + this.leaseMs))) return true;
     // A holder that died on this host (a killed `stoa compliance run`) need not be waited out.
     const { holder } = await this.store.compliance.state();
     const [host, pid] = (holder ?? '').split('/');
     if (holder === null || host !== os.hostname() || !/^\d+$/.test(pid ?? '') || processAlive(Number(pid))) return false;
-    return this.store.compliance.takeOverLease(holder, this.holder, now + this.leaseMs);
+    return this.write((s) => s.compliance.takeOverLease(holder, this.holder, now + this.leaseMs));
   }
 
   private claim(settings: ComplianceConfiguration): Promise<ComplianceBatchRecord | undefined> {
@@ -253,7 +258,7 @@ export class ComplianceWorker {
 
   private async heartbeat(): Promise<void> {
     const now = this.services.clock();
-    await this.store.compliance.heartbeat({ id: this.services.instanceId, host: os.hostname(), pid: process.pid, startedAt: this.startedAt, heartbeatAt: now });
+    await this.write((s) => s.compliance.heartbeat({ id: this.services.instanceId, host: os.hostname(), pid: process.pid, startedAt: this.startedAt, heartbeatAt: now }));
   }
 
   /**
@@ -269,7 +274,7 @@ export class ComplianceWorker {
       const goneHere = instance.host === os.hostname() && !processAlive(instance.pid);
       if (!silent && !goneHere) continue;
       parted += await recordInstanceParts(this.services, instance.id, 'server stopped', instance.heartbeatAt);
-      await this.store.compliance.removeInstance(instance.id);
+      await this.write((s) => s.compliance.removeInstance(instance.id));
     }
     return parted;
   }
@@ -279,8 +284,8 @@ export class ComplianceWorker {
     this.stopped = true;
     if (this.timer !== undefined) clearInterval(this.timer);
     await this.running?.catch(() => undefined);
-    await this.store.compliance.releaseLease(this.holder).catch(() => undefined);
-    await this.store.compliance.removeInstance(this.services.instanceId).catch(() => undefined);
+    await this.write((s) => s.compliance.releaseLease(this.holder)).catch(() => undefined);
+    await this.write((s) => s.compliance.removeInstance(this.services.instanceId)).catch(() => undefined);
   }
 
   private log(level: 'info' | 'warn' | 'error', message: string, extra?: object): void {

@@ -32,4 +32,8 @@ export type DomainEvent =
   | { type: 'room.cleared'; roomId: number; through: string; removed: number }
   | { type: 'invitation.created'; roomId: number; invitations: { principalId: number; invitation: InvitationView }[] }
   | { type: 'notification.created'; notifications: { principalId: number; notification: NotificationView }[] }
-  | { type: 'session.ended'; principalId: number; tokenHashes: string[] | 'all' };
+  | { type: 'session.ended'; principalId: number; tokenHashes: string[] | 'all' }
+  /** A user's keyword alerts or topic feeds changed (the matching index follows). */
+  | { type: 'subscriptions.changed'; principalId: number; what: 'keywords' | 'feeds' }
+  /** A user followed or unfollowed a room, or moved its read mark (their clients update counts). */
+  | { type: 'follows.changed'; principalId: number; roomId: number; lastReadChatId: number | null };

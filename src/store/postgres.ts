@@ -1,5 +1,6 @@
 import pg from 'pg';
-import { CamelCasePlugin, Kysely, PostgresDialect } from 'kysely';
+import { CamelCasePlugin, Kysely, PostgresDialect, type Driver } from 'kysely';
+import { WatchedDriver, type StatementWatch } from './statement-guard.js';
 import type { Database } from './schema.js';
 import { KyselyStore } from './kysely/store.js';
 import { migrateToLatest } from './migrate.js';
@@ -32,17 +33,33 @@ class GuardedClient extends pg.Client {
   }
 }
 
-export async function openPostgresStore(connectionString: string, poolSize = 10): Promise<KyselyStore> {
+class WatchedPostgresDialect extends PostgresDialect {
+  constructor(
+    config: ConstructorParameters<typeof PostgresDialect>[0],
+    private readonly watch: StatementWatch,
+  ) {
+    super(config);
+  }
+
+  override createDriver(): Driver {
+    return new WatchedDriver(super.createDriver(), this.watch);
+  }
+}
+
+export async function openPostgresStore(connectionString: string, poolSize = 10, watch: StatementWatch = {}): Promise<KyselyStore> {
   const pool = new pg.Pool({ connectionString, max: poolSize, types, Client: GuardedClient });
   // A pooled connection that fails while idle (the server restarted, a network cut) is
   // dropped by the pool; the next query opens a fresh one. The error never reaches the process.
   pool.on('error', (err) => process.emitWarning(`PostgreSQL: an idle connection failed (${err.message}); it is replaced on next use`));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()] });
+  // Migrations write outside transactions (the migrator's own tables): refusals start after.
+  const active: StatementWatch = { ...watch, refuseWritesOutsideTransactions: false };
+  const db = new Kysely<Database>({ dialect: new WatchedPostgresDialect({ pool }, active), plugins: [new CamelCasePlugin()] });
   try {
     await migrateToLatest(db, 'postgres');
   } catch (err) {
     await db.destroy();
     throw err;
   }
+  active.refuseWritesOutsideTransactions = watch.refuseWritesOutsideTransactions ?? false;
   return new KyselyStore(db, 'postgres');
 }

@@ -1,21 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { CamelCasePlugin, CompiledQuery, Kysely, SqliteAdapter, SqliteDialect, SqliteDriver, type DatabaseConnection, type DialectAdapter } from 'kysely';
+import { CamelCasePlugin, Kysely, SqliteAdapter, SqliteDialect, type DialectAdapter, type Driver } from 'kysely';
+import { StoaSqliteDriver } from './sqlite-driver.js';
+import { WatchedDriver, type StatementWatch } from './statement-guard.js';
 import type { Database } from './schema.js';
 import { KyselyStore } from './kysely/store.js';
 import { migrateToLatest } from './migrate.js';
-
-/**
- * Write transactions take SQLite's write lock at BEGIN, so a transaction that reads and
- * then writes never fails half-way because another process (the CLI, a second server on
- * the same data dir) wrote in between; it waits up to busy_timeout instead.
- */
-class ImmediateSqliteDriver extends SqliteDriver {
-  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
-  }
-}
 
 /**
  * SQLite's DDL is transactional: migrations run in one BEGIN IMMEDIATE transaction, so
@@ -28,40 +19,47 @@ class TransactionalDdlSqliteAdapter extends SqliteAdapter {
 }
 
 class StoaSqliteDialect extends SqliteDialect {
-  constructor(private readonly file: string) {
-    super({ database: () => Promise.resolve(openDatabase(file)) });
+  constructor(
+    private readonly file: string,
+    private readonly watch: StatementWatch,
+  ) {
+    super({ database: () => Promise.resolve(openDatabase(file, false)) });
   }
 
   override createAdapter(): DialectAdapter {
     return new TransactionalDdlSqliteAdapter();
   }
 
-  override createDriver(): SqliteDriver {
-    return new ImmediateSqliteDriver({ database: () => Promise.resolve(openDatabase(this.file)) });
+  override createDriver(): Driver {
+    return new WatchedDriver(new StoaSqliteDriver((readonly) => openDatabase(this.file, readonly)), this.watch);
   }
 }
 
-function openDatabase(file: string): BetterSqlite3.Database {
-  const db = new BetterSqlite3(file);
+function openDatabase(file: string, readonly: boolean): BetterSqlite3.Database {
+  const db = new BetterSqlite3(file, { readonly });
+  db.pragma('busy_timeout = 10000');
+  if (readonly) return db;
   db.pragma('journal_mode = WAL');
   // FULL: a transaction acknowledged to a client survives a power cut, not just a crash.
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 10000');
   return db;
 }
 
 export const SQLITE_FILE_NAME = 'stoa.db';
 
 /** Opens (creating if needed) and migrates the embedded database in a data dir. */
-export async function openSqliteStore(file: string): Promise<KyselyStore> {
+export async function openSqliteStore(file: string, watch: StatementWatch = {}): Promise<KyselyStore> {
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  const db = new Kysely<Database>({ dialect: new StoaSqliteDialect(file), plugins: [new CamelCasePlugin()] });
+  // Migrations write outside transactions (the migrator's own tables): refusals start after.
+  const active: StatementWatch = { ...watch, refuseWritesOutsideTransactions: false };
+  const db = new Kysely<Database>({ dialect: new StoaSqliteDialect(file, active), plugins: [new CamelCasePlugin()] });
   try {
     await migrateToLatest(db, 'sqlite');
   } catch (err) {
     await db.destroy();
     throw err;
   }
+  active.refuseWritesOutsideTransactions = watch.refuseWritesOutsideTransactions ?? false;
   return new KyselyStore(db, 'sqlite');
 }

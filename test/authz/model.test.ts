@@ -192,7 +192,7 @@ async function buildDeployment(t: TestServer, seed: number, fromLdap = false): P
     const token = randomBytes(24).toString('base64url');
     const principal = await s.store.principals.getByKey(key);
     const now = Date.now();
-    await s.store.sessions.insert({ tokenHash: hashToken(token), principalId: principal!.id, kind: 'session', name: 'model test', createdAt: now, expiresAt: now + 3600_000, lastUsedAt: now });
+    await s.store.transaction((tx) => tx.sessions.insert({ tokenHash: hashToken(token), principalId: principal!.id, kind: 'session', name: 'model test', createdAt: now, expiresAt: now + 3600_000, lastUsedAt: now }));
     tokens.set(key, token);
   }
   // Rooms are created enabled (so the poster can seed them), then some are disabled.

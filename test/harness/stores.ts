@@ -9,13 +9,14 @@ import { openSqliteStore } from '../../src/store/sqlite.js';
 import { openPostgresStore } from '../../src/store/postgres.js';
 import type { Store } from '../../src/store/types.js';
 import type { Dialect } from '../../src/store/dialect.js';
+import type { StatementWatch } from '../../src/store/statement-guard.js';
 
 export function tempDir(prefix = 'stoa-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-export async function sqliteStore(): Promise<Store> {
-  return openSqliteStore(path.join(tempDir(), 'stoa.db'));
+export async function sqliteStore(watch?: StatementWatch): Promise<Store> {
+  return openSqliteStore(path.join(tempDir(), 'stoa.db'), watch);
 }
 
 export function postgresEnabled(): boolean {
@@ -37,14 +38,15 @@ export async function postgresDatabaseUrl(): Promise<string> {
   return adminUrl.replace(/\/postgres$/, `/${name}`);
 }
 
-export async function postgresStore(): Promise<Store> {
-  return openPostgresStore(await postgresDatabaseUrl(), 4);
+export async function postgresStore(watch?: StatementWatch): Promise<Store> {
+  return openPostgresStore(await postgresDatabaseUrl(), 4, watch);
 }
 
 export interface StoreKind {
   dialect: Dialect;
   enabled: () => boolean;
-  open: () => Promise<Store>;
+  /** A fresh store; `watch` sees its statements (counts, writes outside transactions refused). */
+  open: (watch?: StatementWatch) => Promise<Store>;
 }
 
 export const STORE_KINDS: StoreKind[] = [

@@ -1,0 +1,180 @@
+/**
+ * The embedded database's driver. better-sqlite3 is synchronous, so what matters is what
+ * waits for what:
+ *
+ * - a **writer** connection, held by one transaction at a time (BEGIN IMMEDIATE takes
+ *   SQLite's write lock at once, so a transaction that reads then writes never fails half
+ *   way because another process wrote in between; it waits up to busy_timeout instead);
+ * - a **reader** connection for every statement outside a transaction that only reads:
+ *   in WAL mode it sees the last commit and never waits behind a write transaction that
+ *   is in progress (one that awaits something between its statements);
+ * - each connection keeps its **prepared statements** by SQL text (bounded, least
+ *   recently used out), so a query runs without being compiled again.
+ */
+import type BetterSqlite3 from 'better-sqlite3';
+import { CompiledQuery, type DatabaseConnection, type Driver, type QueryResult } from 'kysely';
+import { isReadStatement } from './statement-guard.js';
+
+const STATEMENT_CACHE_SIZE = 300;
+
+class CachedConnection {
+  private readonly statements = new Map<string, BetterSqlite3.Statement>();
+
+  constructor(readonly db: BetterSqlite3.Database) {}
+
+  private prepare(sql: string): BetterSqlite3.Statement {
+    let stmt = this.statements.get(sql);
+    if (stmt !== undefined) {
+      // Most recently used last: the Map's order is the eviction order.
+      this.statements.delete(sql);
+      this.statements.set(sql, stmt);
+      return stmt;
+    }
+    stmt = this.db.prepare(sql);
+    this.statements.set(sql, stmt);
+    if (this.statements.size > STATEMENT_CACHE_SIZE) {
+      const oldest = this.statements.keys().next().value as string;
+      this.statements.delete(oldest);
+    }
+    return stmt;
+  }
+
+  execute<R>(query: CompiledQuery): QueryResult<R> {
+    const stmt = this.prepare(query.sql);
+    const params = query.parameters as unknown[];
+    if (stmt.reader) return { rows: stmt.all(params) as R[] };
+    const { changes, lastInsertRowid } = stmt.run(params);
+    return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
+  }
+
+  /** Rows one by one (the statement is not shared while it iterates). */
+  *iterate<R>(query: CompiledQuery): IterableIterator<QueryResult<R>> {
+    const stmt = this.db.prepare(query.sql);
+    for (const row of stmt.iterate(query.parameters)) yield { rows: [row as R] };
+  }
+}
+
+class Mutex {
+  private tail: Promise<void> = Promise.resolve();
+
+  lock(): Promise<() => void> {
+    let release!: () => void;
+    const next = new Promise<void>((resolve) => (release = resolve));
+    const wait = this.tail;
+    this.tail = wait.then(() => next);
+    return wait.then(() => release);
+  }
+}
+
+/**
+ * One handle per acquire. Outside a transaction, reads go to the reader and anything else
+ * takes the writer for that one statement; from BEGIN to COMMIT/ROLLBACK every statement
+ * runs on the writer, which the handle holds.
+ */
+class RoutingConnection implements DatabaseConnection {
+  release: (() => void) | undefined;
+
+  constructor(private readonly driver: StoaSqliteDriver) {}
+
+  async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    if (this.release !== undefined) return this.driver.writer.execute<R>(query);
+    if (isReadStatement(query)) return this.driver.reader.execute<R>(query);
+    const release = await this.driver.writeLock.lock();
+    try {
+      return this.driver.writer.execute<R>(query);
+    } finally {
+      release();
+    }
+  }
+
+  async *streamQuery<R>(query: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
+    if (this.release !== undefined) {
+      yield* this.driver.writer.iterate<R>(query);
+      return;
+    }
+    // A stream holds its connection for as long as it is read: a connection of its own.
+    const own = new CachedConnection(this.driver.open(true));
+    try {
+      yield* own.iterate<R>(query);
+    } finally {
+      own.db.close();
+    }
+  }
+}
+
+export class StoaSqliteDriver implements Driver {
+  writer!: CachedConnection;
+  reader!: CachedConnection;
+  readonly writeLock = new Mutex();
+
+  constructor(readonly open: (readonly: boolean) => BetterSqlite3.Database) {}
+
+  init(): Promise<void> {
+    this.writer = new CachedConnection(this.open(false));
+    this.reader = new CachedConnection(this.open(true));
+    return Promise.resolve();
+  }
+
+  acquireConnection(): Promise<DatabaseConnection> {
+    return Promise.resolve(new RoutingConnection(this));
+  }
+
+  async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    const c = connection as RoutingConnection;
+    c.release = await this.writeLock.lock();
+    try {
+      this.writer.execute(CompiledQuery.raw('begin immediate'));
+    } catch (err) {
+      this.unlock(c);
+      throw err;
+    }
+  }
+
+  commitTransaction(connection: DatabaseConnection): Promise<void> {
+    return this.end(connection as RoutingConnection, 'commit');
+  }
+
+  rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    return this.end(connection as RoutingConnection, 'rollback');
+  }
+
+  private end(c: RoutingConnection, how: 'commit' | 'rollback'): Promise<void> {
+    if (how === 'rollback' && !this.writer.db.inTransaction) {
+      this.unlock(c);
+      return Promise.resolve();
+    }
+    try {
+      this.writer.execute(CompiledQuery.raw(how));
+    } catch (err) {
+      // A COMMIT that failed (SQLITE_BUSY, a full disk) leaves the transaction open and
+      // the writer held: Kysely rolls it back next.
+      if (!this.writer.db.inTransaction) this.unlock(c);
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    this.unlock(c);
+    return Promise.resolve();
+  }
+
+  private unlock(c: RoutingConnection): void {
+    const release = c.release;
+    c.release = undefined;
+    release?.();
+  }
+
+  releaseConnection(connection: DatabaseConnection): Promise<void> {
+    // Kysely releases after COMMIT/ROLLBACK; a handle still holding the writer (an error
+    // between BEGIN and the end) rolls back so the lock is never kept.
+    const c = connection as RoutingConnection;
+    if (c.release !== undefined) {
+      if (this.writer.db.inTransaction) this.writer.db.exec('rollback');
+      this.unlock(c);
+    }
+    return Promise.resolve();
+  }
+
+  destroy(): Promise<void> {
+    this.reader.db.close();
+    this.writer.db.close();
+    return Promise.resolve();
+  }
+}

@@ -55,28 +55,31 @@ async function measure(store: 'SQLite' | 'PostgreSQL', options: Options, databas
     };
     // One warm-up request per client (connections, the page cache).
     await Promise.all(tokens.map(ask));
-    const latencies: number[] = [];
-    const cpu = cpuMeter(child.pid!);
-    const t0 = performance.now();
-    const end = t0 + seconds * 1000;
-    await Promise.all(
-      tokens.map(async (token) => {
-        while (performance.now() < end) {
-          const started = performance.now();
-          await ask(token);
-          latencies.push(performance.now() - started);
-        }
-      }),
-    );
-    const { seconds: took, serverCpu, benchCpu } = cpu();
-    const sorted = Float64Array.from(latencies).sort();
-    const [p50, p99, max] = [quantile(sorted, 0.5), quantile(sorted, 0.99), sorted[sorted.length - 1]!];
-    console.log(
-      `history: ${store}: latest ${PAGE} of ${fmt(messages)} messages, ${clients} clients: ${fmt(latencies.length / took)} requests/s, latency p50 ${fmt(p50, 1)} ms, p99 ${fmt(p99, 1)} ms, max ${fmt(max, 1)} ms; CPU server ${fmt(serverCpu)} %, load generator ${fmt(benchCpu)} %`,
-    );
-    if (options.record) {
-      recordResult('history', [store, fmt(messages), String(clients), fmt(latencies.length / took), `${fmt(p50, 1)} / ${fmt(p99, 1)} / ${fmt(max, 1)} ms`, `${fmt(serverCpu)} % / ${fmt(benchCpu)} %`], options);
-      console.log('recorded in docs/benchmarks.md');
+    // All clients at once, then one client alone (its latency without queueing).
+    for (const readers of [tokens, tokens.slice(0, 1)]) {
+      const latencies: number[] = [];
+      const cpu = cpuMeter(child.pid!);
+      const t0 = performance.now();
+      const end = t0 + seconds * 1000;
+      await Promise.all(
+        readers.map(async (token) => {
+          while (performance.now() < end) {
+            const started = performance.now();
+            await ask(token);
+            latencies.push(performance.now() - started);
+          }
+        }),
+      );
+      const { seconds: took, serverCpu, benchCpu } = cpu();
+      const sorted = Float64Array.from(latencies).sort();
+      const [p50, p99, max] = [quantile(sorted, 0.5), quantile(sorted, 0.99), sorted[sorted.length - 1]!];
+      console.log(
+        `history: ${store}: latest ${PAGE} of ${fmt(messages)} messages, ${readers.length} client(s): ${fmt(latencies.length / took)} requests/s, latency p50 ${fmt(p50, 1)} ms, p99 ${fmt(p99, 1)} ms, max ${fmt(max, 1)} ms; CPU server ${fmt(serverCpu)} %, load generator ${fmt(benchCpu)} %`,
+      );
+      if (options.record) {
+        recordResult('history', [store, fmt(messages), String(readers.length), fmt(latencies.length / took), `${fmt(p50, 1)} / ${fmt(p99, 1)} / ${fmt(max, 1)} ms`, `${fmt(serverCpu)} % / ${fmt(benchCpu)} %`], options);
+        console.log('recorded in docs/benchmarks.md');
+      }
     }
   } finally {
     await stopChild(child);

@@ -36,14 +36,15 @@ export interface Runtime {
 /** Every write goes through an action's transaction (runWrite): a stray one fails loudly. */
 const WRITES_IN_TRANSACTIONS = { refuseWritesOutsideTransactions: true };
 
-export async function openStore(config: Config, dataDir: string): Promise<Store> {
+export async function openStore(config: Config, dataDir: string, onStatement?: (sql: string) => void): Promise<Store> {
+  const watch = onStatement === undefined ? WRITES_IN_TRANSACTIONS : { ...WRITES_IN_TRANSACTIONS, onStatement };
   // PostgreSQL, the HTTP server and the logger load only when used: CLI commands on the
   // embedded database start noticeably faster without them.
   if (config.databaseUrl !== undefined) {
     const { openPostgresStore } = await import('./store/postgres.js');
-    return openPostgresStore(config.databaseUrl, undefined, WRITES_IN_TRANSACTIONS);
+    return openPostgresStore(config.databaseUrl, undefined, watch);
   }
-  return openSqliteStore(path.join(dataDir, SQLITE_FILE_NAME), WRITES_IN_TRANSACTIONS);
+  return openSqliteStore(path.join(dataDir, SQLITE_FILE_NAME), watch);
 }
 
 /**
@@ -74,11 +75,13 @@ function directorySignIn(ldap: LdapConfig): NonNullable<Services['directoryAuth'
 export interface RuntimeOptions {
   onBusError?: (err: unknown) => void;
   compliance?: Pick<WorkerOptions, 'log'>;
+  /** Sees every SQL statement (the tests that count statements per request). */
+  onStatement?: (sql: string) => void;
 }
 
 export async function openRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   const dataDir = prepareDataDir(config.dataDir);
-  const store = await openStore(config, dataDir);
+  const store = await openStore(config, dataDir, options.onStatement);
   try {
     const deployment = await initialiseDeployment(store, {
       poolFqdn: config.poolFqdn ?? defaultPoolFqdn(),
@@ -169,7 +172,11 @@ export function readControlFile(dataDir: string): ControlInfo | undefined {
  * `stoa serve`: opens the deployment, creates the first administrator on a first start,
  * and listens. Prints where it runs and how to administer it.
  */
-export async function startServer(config: Config, print: (text: string) => void = (t) => process.stdout.write(`${t}\n`)): Promise<RunningServer> {
+export async function startServer(
+  config: Config,
+  print: (text: string) => void = (t) => process.stdout.write(`${t}\n`),
+  options: Pick<RuntimeOptions, 'onStatement'> = {},
+): Promise<RunningServer> {
   const [{ pino }, { buildHttpServer }, { Gateway }, { Metrics }, { purgeAbandonedFiles }] = await Promise.all([
     import('pino'),
     import('./http/server.js'),
@@ -181,6 +188,7 @@ export async function startServer(config: Config, print: (text: string) => void 
   const runtime = await openRuntime(config, {
     onBusError: (err) => logger.error({ err }, 'event handler failed'),
     compliance: { log: (level, message, extra) => logger[level](extra ?? {}, message) },
+    ...options,
   });
   let gateway: InstanceType<typeof Gateway> | undefined;
   let sip: SipGateway | undefined;

@@ -9,13 +9,14 @@ import type { ActorFacts } from '../domain/permissions.js';
 import { canUseService, inScope, isAdmin } from '../domain/permissions.js';
 import type { RoomPrivacy } from '../domain/rooms.js';
 import { categoryFacts } from './categories.js';
+import type { CategorySnapshot } from './cache.js';
 
 export type RoomSetNeed = 'see' | 'join' | 'readHistory';
 
 type Narrowing = Pick<RoomQuery, 'categoryIds' | 'nameKeys' | 'ids' | 'text' | 'limit' | 'role'>;
 
-export async function accessibleRooms(store: Store, actor: ActorFacts, need: RoomSetNeed, narrow: Narrowing = {}): Promise<RoomRecord[]> {
-  const query = await accessibleRoomQuery(store, actor, need, narrow);
+export async function accessibleRooms(store: Store, actor: ActorFacts, need: RoomSetNeed, narrow: Narrowing = {}, categories?: CategorySnapshot): Promise<RoomRecord[]> {
+  const query = await accessibleRoomQuery(store, actor, need, narrow, categories);
   return query === undefined ? [] : store.rooms.list(query);
 }
 
@@ -23,10 +24,16 @@ export async function accessibleRooms(store: Store, actor: ActorFacts, need: Roo
  * The same set as a room selection the database evaluates (a subquery wherever it narrows
  * something else, such as message search); undefined when the actor may use no room.
  */
-export async function accessibleRoomQuery(store: Store, actor: ActorFacts, need: RoomSetNeed, narrow: Narrowing = {}): Promise<RoomQuery | undefined> {
+export async function accessibleRoomQuery(
+  store: Store,
+  actor: ActorFacts,
+  need: RoomSetNeed,
+  narrow: Narrowing = {},
+  snapshot?: CategorySnapshot,
+): Promise<RoomQuery | undefined> {
   if (!canUseService(actor)) return undefined;
-  const categories = await store.categories.list();
-  const lists = await store.categories.lists(categories.map((c) => c.id));
+  const categories = snapshot?.all ?? (await store.categories.list());
+  const lists = snapshot?.lists ?? (await store.categories.lists(categories.map((c) => c.id)));
   let allowed = categories;
   if (need === 'readHistory') allowed = allowed.filter((c) => c.chatHistory);
   const admin = isAdmin(actor);

@@ -12,12 +12,32 @@ import { AppError } from '../domain/errors.js';
 import { nameKey } from '../domain/names.js';
 import { parseIdentity } from '../domain/identity.js';
 import { categoryFacts } from './categories.js';
+import type { CategorySnapshot } from './cache.js';
 
 export interface LoadedRoom {
   room: RoomRecord;
   category: CategoryRecord;
+  /**
+   * The room's role holders: every one, or (`entries: 'actor'`) only the entries held by
+   * the checking actor's affiliations — which decide that actor's rights exactly, since a
+   * role list only ever matters through `matches(actor, list)`.
+   */
   roles: RoomRoles;
   facts: RoomFacts;
+  entries: 'everyone' | 'actor';
+}
+
+/** Room facts from a room, its roles (all, or some principals' entries) and its category. */
+export function roomFacts(room: RoomRecord, roles: RoomRoles, category: CategoryRecord, lists: CategoryLists): RoomFacts {
+  return {
+    disabled: room.disabled,
+    privacy: room.privacy,
+    type: room.type,
+    members: roles.members,
+    managers: roles.managers,
+    presenters: roles.presenters,
+    category: categoryFacts(category, lists),
+  };
 }
 
 /** Loads rooms with their roles and categories in a constant number of queries. */
@@ -33,21 +53,32 @@ export async function loadRooms(store: Store, rooms: readonly RoomRecord[]): Pro
   return rooms.map((room) => {
     const category = byId.get(room.categoryId) as CategoryRecord;
     const roomRoles = roles.get(room.id) as RoomRoles;
-    return {
-      room,
-      category,
-      roles: roomRoles,
-      facts: {
-        disabled: room.disabled,
-        privacy: room.privacy,
-        type: room.type,
-        members: roomRoles.members,
-        managers: roomRoles.managers,
-        presenters: roomRoles.presenters,
-        category: categoryFacts(category, lists.get(category.id) as CategoryLists),
-      },
-    };
+    return { room, category, roles: roomRoles, facts: roomFacts(room, roomRoles, category, lists.get(category.id) as CategoryLists), entries: 'everyone' };
   });
+}
+
+/**
+ * A room as one actor's check needs it: the actor's own role entries (one statement,
+ * whatever the room's size) and the category from the access cache when given.
+ */
+async function loadRoomFor(store: Store, actor: ActorFacts, room: RoomRecord, categories?: CategorySnapshot): Promise<LoadedRoom> {
+  if (actor.kind !== 'user') return (await loadRooms(store, [room]))[0] as LoadedRoom;
+  const [roles, category, lists] = await Promise.all([
+    store.rooms.rolesFor(room.id, [...actor.principal.affiliations]),
+    categories?.byId.get(room.categoryId) ?? store.categories.getById(room.categoryId),
+    categories?.lists.get(room.categoryId) ?? store.categories.lists([room.categoryId]).then((m) => m.get(room.categoryId)),
+  ]);
+  if (category === undefined || lists === undefined) throw new Error(`room ${room.id} has no category ${room.categoryId}`);
+  return { room, category, roles, facts: roomFacts(room, roles, category, lists), entries: 'actor' };
+}
+
+export interface AccessOptions {
+  /** Lock the room row first (writes); implies `everyone`. */
+  lock?: boolean;
+  /** Load every role holder (room management), not only the actor's entries. */
+  everyone?: boolean;
+  /** The categories from the access cache (saves their statements). */
+  categories?: CategorySnapshot;
 }
 
 export type RoomNeed = 'see' | 'manage' | 'join' | 'readHistory' | 'post' | 'delete';
@@ -81,7 +112,7 @@ export async function accessRoom(
   actor: ActorFacts,
   identity: string,
   need: RoomNeed,
-  options: { lock?: boolean } = {},
+  options: AccessOptions = {},
 ): Promise<LoadedRoom> {
   const name = parseIdentity(identity, poolFqdn);
   const notFound = new AppError('ROOM_NOT_FOUND', `there is no room named '${name}'`);
@@ -94,7 +125,7 @@ export async function accessRoomById(
   actor: ActorFacts,
   guid: string,
   need: RoomNeed,
-  options: { lock?: boolean } = {},
+  options: AccessOptions = {},
 ): Promise<LoadedRoom> {
   const notFound = new AppError('ROOM_NOT_FOUND', `there is no room with id '${guid}'`);
   return authorize(store, actor, await store.rooms.getByGuid(guid), need, notFound, options);
@@ -106,7 +137,7 @@ async function authorize(
   found: RoomRecord | undefined,
   need: RoomNeed,
   notFound: AppError,
-  options: { lock?: boolean },
+  options: AccessOptions,
 ): Promise<LoadedRoom> {
   let room = found;
   if (room !== undefined && options.lock === true) {
@@ -116,7 +147,8 @@ async function authorize(
     room = await store.rooms.getById(room.id);
   }
   if (room === undefined) throw notFound;
-  const [loaded] = (await loadRooms(store, [room])) as [LoadedRoom];
+  const everyone = options.lock === true || options.everyone === true;
+  const loaded = everyone ? ((await loadRooms(store, [room]))[0] as LoadedRoom) : await loadRoomFor(store, actor, room, options.categories);
   if (!CHECKS.see(actor, loaded.facts)) throw notFound;
   if (!CHECKS[need](actor, loaded.facts)) throw new AppError('PERMISSION_DENIED', REFUSALS[need]);
   return loaded;

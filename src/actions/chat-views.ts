@@ -9,6 +9,7 @@ import type {
   KeywordAlertRecord,
   MessageRecord,
   NotificationRecord,
+  PrincipalRecord,
   RoomRecord,
   Store,
   TopicFeedRecord,
@@ -80,15 +81,23 @@ export function presentFile(f: FileRecord): FileView {
   return { id: f.guid, name: f.name, contentType: f.contentType, size: f.sizeBytes, sha256: f.sha256, uploadedAt: iso(f.createdAt) };
 }
 
+/** What the caller already has: the rooms, and where authors are looked up (the access cache). */
+export interface Known {
+  rooms?: readonly RoomRecord[];
+  principals?: (ids: readonly number[]) => Promise<PrincipalRecord[]>;
+}
+
 /** Messages with their rooms, authors and files in a constant number of queries. */
-export async function presentMessages(store: Store, messages: readonly MessageRecord[]): Promise<MessageView[]> {
+export async function presentMessages(store: Store, messages: readonly MessageRecord[], known: Known = {}): Promise<MessageView[]> {
   if (messages.length === 0) return [];
-  const [rooms, authors, files] = await Promise.all([
-    store.rooms.getManyByIds(messages.map((m) => m.roomId)),
-    store.principals.getManyByIds(messages.map((m) => m.authorId)),
+  const knownRooms = new Set(known.rooms?.map((r) => r.id));
+  const missingRooms = [...new Set(messages.map((m) => m.roomId))].filter((id) => !knownRooms.has(id));
+  const [found, authors, files] = await Promise.all([
+    missingRooms.length === 0 ? [] : store.rooms.getManyByIds(missingRooms),
+    (known.principals ?? ((ids) => store.principals.getManyByIds(ids)))(messages.map((m) => m.authorId)),
     store.files.getManyByIds(messages.map((m) => m.fileId).filter((id): id is number => id !== null)),
   ]);
-  const roomById = new Map(rooms.map((r) => [r.id, r]));
+  const roomById = new Map([...(known.rooms ?? []), ...found].map((r) => [r.id, r]));
   const authorById = new Map(authors.map((a) => [a.id, a]));
   const fileById = new Map(files.map((f) => [f.id, f]));
   return messages.map((m) => {
@@ -116,8 +125,14 @@ export async function presentRoomSummaries(
   store: Store,
   rooms: readonly RoomRecord[],
   participants: (roomId: number) => number,
+  /** The categories when the caller has them (the access cache). */
+  known?: ReadonlyMap<number, { name: string }>,
 ): Promise<RoomSummary[]> {
-  const categories = new Map((await store.categories.getManyByIds(rooms.map((r) => r.categoryId))).map((c) => [c.id, c.name]));
+  const categories = new Map(
+    known !== undefined && rooms.every((r) => known.has(r.categoryId))
+      ? rooms.map((r) => [r.categoryId, (known.get(r.categoryId) as { name: string }).name])
+      : (await store.categories.getManyByIds(rooms.map((r) => r.categoryId))).map((c) => [c.id, c.name]),
+  );
   return rooms.map((r) => ({
     id: r.guid,
     name: r.name,

@@ -11,6 +11,9 @@ import type { BlobStore } from '../files/blob-store.js';
 import type { NewComplianceEvent } from '../store/types.js';
 import { channelUri, type ComplianceEventType } from '../domain/compliance.js';
 import { LoginThrottle } from '../auth/throttle.js';
+import { AccessCache } from '../access/cache.js';
+import { ReadRecorder } from './read-records.js';
+import { SubscriptionIndex } from './subscription-index.js';
 
 /** Who is in which room right now (the realtime gateway keeps it; none without a server). */
 export interface Presence {
@@ -32,6 +35,12 @@ export interface Services {
   blobs?: BlobStore;
   /** Failed sign-ins per account and address: one budget for every way of signing in. */
   throttle: LoginThrottle;
+  /** Users' facts and the categories between requests, emptied by the bus's events. */
+  access: AccessCache;
+  /** The compliance record of reads, written by group commit (read-records.ts). */
+  reads: ReadRecorder;
+  /** Keyword alerts and topic feeds, indexed in memory for matching posts. */
+  subscriptions: SubscriptionIndex;
   /**
    * Sign-in with directory credentials (docs/directory.md), when configured: the user's
    * SIP address and whether the directory has them enabled, or undefined for an unknown
@@ -52,7 +61,29 @@ export interface AllowedPaths {
 }
 
 export function makeServices(parts: Pick<Services, 'store' | 'bus' | 'poolFqdn'> & Partial<Services>): Services {
-  return { clock: () => Date.now(), newGuid: () => randomUUID(), presence: NO_PRESENCE, instanceId: randomUUID(), throttle: new LoginThrottle(), ...parts };
+  const clock = parts.clock ?? (() => Date.now());
+  let access = parts.access;
+  if (access === undefined) {
+    access = new AccessCache(parts.store, clock);
+    access.follow(parts.bus);
+  }
+  let subscriptions = parts.subscriptions;
+  if (subscriptions === undefined) {
+    subscriptions = new SubscriptionIndex(parts.store, clock);
+    subscriptions.follow(parts.bus);
+  }
+  const services: Services = {
+    clock,
+    newGuid: () => randomUUID(),
+    presence: NO_PRESENCE,
+    instanceId: randomUUID(),
+    throttle: new LoginThrottle(),
+    ...parts,
+    access,
+    subscriptions,
+    reads: parts.reads ?? new ReadRecorder(() => services),
+  };
+  return services;
 }
 
 /** Who asks: a signed-in user, or the local administrator working on the data dir. */

@@ -5,7 +5,6 @@
 import type { RoomRecord } from '../store/types.js';
 import { canManage, canSee, isAdmin } from '../domain/permissions.js';
 import { AppError } from '../domain/errors.js';
-import { loadActorFacts } from '../access/actor.js';
 import { accessibleRooms } from '../access/room-sets.js';
 import { accessRoomById, loadRooms } from '../access/rooms.js';
 import { runWrite, type Actor, type Services } from './context.js';
@@ -28,29 +27,29 @@ const summaries = (services: Services, rooms: readonly RoomRecord[]) =>
  * (and, for administrators, the description).
  */
 export async function searchDirectory(services: Services, actor: Actor, request: { text?: string; limit?: number }): Promise<RoomSummary[]> {
-  const facts = await loadActorFacts(services.store, actor);
+  const facts = await services.access.actorFacts(actor);
   const text = request.text?.trim();
   const rooms = await accessibleRooms(services.store, facts, 'see', {
     ...(text ? { text: { value: text, description: isAdmin(facts) } } : {}),
     limit: resultSize(request.limit),
-  });
+  }, await services.access.categorySnapshot());
   return summaries(services, rooms);
 }
 
 /** Rooms where the actor holds the member role (Secret ones included). */
 export async function myRooms(services: Services, actor: Actor, limit?: number): Promise<RoomSummary[]> {
-  const facts = await loadActorFacts(services.store, actor);
+  const facts = await services.access.actorFacts(actor);
   if (facts.kind !== 'user') return [];
   const rooms = await accessibleRooms(services.store, facts, 'see', {
     role: { role: 'member', principalIds: [...facts.principal.affiliations] },
     limit: resultSize(limit),
-  });
+  }, await services.access.categorySnapshot());
   return summaries(services, rooms);
 }
 
 /** Rooms the actor manages, disabled ones included (so they can be enabled again). */
 export async function roomsIManage(services: Services, actor: Actor, limit?: number): Promise<(RoomSummary & { disabled: boolean })[]> {
-  const facts = await loadActorFacts(services.store, actor);
+  const facts = await services.access.actorFacts(actor);
   if (facts.kind !== 'user') return [];
   const candidates = await services.store.rooms.list({ role: { role: 'manager', principalIds: [...facts.principal.affiliations] } });
   const managed = (await loadRooms(services.store, candidates)).filter((l) => canManage(facts, l.facts)).slice(0, resultSize(limit));
@@ -69,8 +68,8 @@ export async function followedRooms(services: Services, actor: Actor): Promise<F
   const store = services.store;
   const follows = await store.follows.list(actor.principalId);
   if (follows.length === 0) return [];
-  const facts = await loadActorFacts(store, actor);
-  const joinable = await accessibleRooms(store, facts, 'join', { ids: follows.map((f) => f.roomId) });
+  const facts = await services.access.actorFacts(actor);
+  const joinable = await accessibleRooms(store, facts, 'join', { ids: follows.map((f) => f.roomId) }, await services.access.categorySnapshot());
   const byRoom = new Map(follows.map((f) => [f.roomId, f]));
   const unread = await store.messages.countAfter(joinable.map((r) => ({ roomId: r.id, afterChatId: byRoom.get(r.id)?.lastReadChatId ?? 0 })));
   const views = await summaries(services, joinable);
@@ -83,8 +82,8 @@ export async function followedRooms(services: Services, actor: Actor): Promise<F
 /** Following is server-side: every client of the user follows the same rooms. */
 export async function followRoom(services: Services, actor: Actor, roomId: string): Promise<FollowedRoom> {
   if (actor.kind !== 'user') throw new AppError('PERMISSION_DENIED', 'only users follow rooms');
-  const facts = await loadActorFacts(services.store, actor);
-  const loaded = await accessRoomById(services.store, facts, roomId, 'join');
+  const facts = await services.access.actorFacts(actor);
+  const loaded = await accessRoomById(services.store, facts, roomId, 'join', { categories: await services.access.categorySnapshot() });
   await runWrite(services, actor, {}, async (tx) => {
     await tx.store.follows.follow({ principalId: actor.principalId, roomId: loaded.room.id, lastReadChatId: loaded.room.lastChatId, createdAt: tx.now });
     tx.emit({ type: 'follows.changed', principalId: actor.principalId, roomId: loaded.room.id, lastReadChatId: loaded.room.lastChatId });
@@ -109,8 +108,8 @@ export async function unfollowRoom(services: Services, actor: Actor, roomId: str
 export async function markRead(services: Services, actor: Actor, roomId: string, chatId: number): Promise<void> {
   if (actor.kind !== 'user') return;
   if (!Number.isInteger(chatId) || chatId < 0) throw new AppError('INVALID_VALUE', 'chatId must be a whole number');
-  const facts = await loadActorFacts(services.store, actor);
-  const loaded = await accessRoomById(services.store, facts, roomId, 'join');
+  const facts = await services.access.actorFacts(actor);
+  const loaded = await accessRoomById(services.store, facts, roomId, 'join', { categories: await services.access.categorySnapshot() });
   const mark = Math.min(chatId, loaded.room.lastChatId);
   await runWrite(services, actor, {}, async (tx) => {
     if (await tx.store.follows.markRead(actor.principalId, loaded.room.id, mark)) {
@@ -124,7 +123,7 @@ export async function listInvitations(services: Services, actor: Actor, since = 
   if (actor.kind !== 'user') return [];
   const store = services.store;
   const invitations = await store.invitations.since(actor.principalId, since, resultSize(limit));
-  const facts = await loadActorFacts(store, actor);
+  const facts = await services.access.actorFacts(actor);
   const loaded = await loadRooms(store, await store.rooms.getManyByIds(invitations.map((i) => i.roomId)));
   const visible = loaded.filter((l) => canSee(facts, l.facts)).map((l) => l.room);
   return presentInvitations(store, invitations, visible, (id) => services.presence.participants(id));

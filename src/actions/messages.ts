@@ -2,18 +2,17 @@
  * Posting and reading messages: post (text, alert, story, file), the backchat on join,
  * history pages, and full-text search over every room the actor may read.
  */
-import type { MessageRecord } from '../store/types.js';
+import type { MessageRecord, RoomRecord } from '../store/types.js';
 import { AppError } from '../domain/errors.js';
 import { validateMessage, type MessageInput } from '../domain/messages.js';
 import { parseSearchQuery } from '../domain/search-query.js';
 import { nameKey } from '../domain/names.js';
 import { normaliseSipUri } from '../domain/principals.js';
-import { loadActorFacts } from '../access/actor.js';
 import { accessRoomById, type LoadedRoom } from '../access/rooms.js';
 import { accessibleRoomQuery } from '../access/room-sets.js';
 import { configurations } from './configurations.js';
 import { runWrite, type Actor, type Capture, type Services } from './context.js';
-import { presentMessages, type MessageView } from './chat-views.js';
+import { presentMessages, type Known, type MessageView } from './chat-views.js';
 import { doNotify } from './notify.js';
 
 export interface PostInput extends MessageInput {
@@ -26,8 +25,8 @@ export async function checkPostMessage(services: Services, actor: Actor, roomId:
   if (actor.kind !== 'user') throw new AppError('PERMISSION_DENIED', 'only users post messages');
   const valid = validateMessage(input);
   const outcome = await runWrite(services, actor, {}, async (tx) => {
-    const facts = await loadActorFacts(tx.store, actor);
-    const loaded = await accessRoomById(tx.store, facts, roomId, 'post');
+    const facts = await services.access.actorFacts(actor, tx.store);
+    const loaded = await accessRoomById(tx.store, facts, roomId, 'post', { categories: await services.access.categorySnapshot(tx.store) });
     let fileId: number | null = null;
     if (input.fileId !== undefined) {
       const file = await tx.store.files.getByGuid(input.fileId);
@@ -46,7 +45,7 @@ export async function checkPostMessage(services: Services, actor: Actor, roomId:
       fileId,
       inHistory: loaded.category.chatHistory,
     });
-    const [view] = (await presentMessages(tx.store, [message])) as [MessageView];
+    const [view] = (await presentMessages(tx.store, [message], known(services, [loaded.room], tx.store))) as [MessageView];
     await doNotify(tx, loaded, message, view);
     tx.capture({
       type: 'CHAT',
@@ -92,8 +91,8 @@ const HISTORY_PAGE_MAX = 200;
 /** The last DefaultChatHistory messages (what a client shows on join); recording the read is the caller's. */
 export async function getBackchat(services: Services, loaded: LoadedRoom): Promise<MessageView[]> {
   if (!loaded.category.chatHistory) return [];
-  const config = await configurations.effective(services.store, services.poolFqdn);
-  return presentMessages(services.store, await services.store.messages.latest(loaded.room.id, config.defaultChatHistory));
+  const config = await services.access.chatConfiguration(() => configurations.effective(services.store, services.poolFqdn));
+  return presentMessages(services.store, await services.store.messages.latest(loaded.room.id, config.defaultChatHistory), known(services, [loaded.room]));
 }
 
 export interface HistoryPage {
@@ -108,8 +107,8 @@ export async function getHistory(
   roomId: string,
   page: { before?: number; after?: number; limit?: number },
 ): Promise<HistoryPage> {
-  const facts = await loadActorFacts(services.store, actor);
-  const loaded = await accessRoomById(services.store, facts, roomId, 'readHistory');
+  const facts = await services.access.actorFacts(actor);
+  const loaded = await accessRoomById(services.store, facts, roomId, 'readHistory', { categories: await services.access.categorySnapshot() });
   const limit = clampLimit(page.limit, 50);
   const rows = await services.store.messages.page({
     roomId: loaded.room.id,
@@ -120,9 +119,14 @@ export async function getHistory(
   const backwards = page.after === undefined;
   const more = rows.length > limit;
   const kept = more ? (backwards ? rows.slice(1) : rows.slice(0, limit)) : rows;
-  const messages = await presentMessages(services.store, kept);
-  await runWrite(services, actor, {}, (tx) => Promise.resolve(tx.capture(backchatCapture(loaded.room, 'history', kept))));
+  const messages = await presentMessages(services.store, kept, known(services, [loaded.room]));
+  await services.reads.record(actor, [backchatCapture(loaded.room, 'history', kept)]);
   return { messages, more };
+}
+
+/** Rooms at hand, and authors from the access cache. */
+function known(services: Services, rooms: readonly RoomRecord[], via = services.store): Known {
+  return { rooms, principals: (ids) => services.access.principalsByIds(ids, via) };
 }
 
 function clampLimit(limit: number | undefined, dflt: number): number {
@@ -148,18 +152,25 @@ export async function searchMessages(
 ): Promise<SearchResult> {
   const store = services.store;
   const query = parseSearchQuery(request.q);
-  const facts = await loadActorFacts(store, actor);
+  const facts = await services.access.actorFacts(actor);
+  const categories = await services.access.categorySnapshot();
   let categoryIds: number[] | undefined;
   if (query.categories.length > 0) {
     const wanted = new Set(query.categories.map(nameKey));
-    categoryIds = (await store.categories.list()).filter((c) => wanted.has(c.nameKey)).map((c) => c.id);
+    categoryIds = categories.all.filter((c) => wanted.has(c.nameKey)).map((c) => c.id);
   }
-  const rooms = await accessibleRoomQuery(store, facts, 'readHistory', {
-    ...(categoryIds === undefined ? {} : { categoryIds }),
-    ...(query.rooms.length === 0 ? {} : { nameKeys: query.rooms.map(nameKey) }),
-  });
+  const rooms = await accessibleRoomQuery(
+    store,
+    facts,
+    'readHistory',
+    {
+      ...(categoryIds === undefined ? {} : { categoryIds }),
+      ...(query.rooms.length === 0 ? {} : { nameKeys: query.rooms.map(nameKey) }),
+    },
+    categories,
+  );
   if (rooms === undefined) {
-    await runWrite(services, actor, {}, (tx) => Promise.resolve(tx.capture(searchCapture(request.q, []))));
+    await services.reads.record(actor, [searchCapture(request.q, [])]);
     return { messages: [], more: false };
   }
   let authorIds: number[] | undefined;
@@ -186,16 +197,12 @@ export async function searchMessages(
   });
   const more = rows.length > limit;
   const found = more ? rows.slice(0, limit) : rows;
-  const messages = await presentMessages(store, found);
   // The search itself, and a BACKCHAT in each room whose messages it showed.
   const byRoom = new Map<number, MessageRecord[]>();
   for (const m of found) byRoom.set(m.roomId, [...(byRoom.get(m.roomId) ?? []), m]);
-  const roomRecords = await store.rooms.getManyByIds([...byRoom.keys()]);
-  await runWrite(services, actor, {}, (tx) => {
-    tx.capture(searchCapture(request.q, found));
-    for (const room of roomRecords) tx.capture(backchatCapture(room, 'search', byRoom.get(room.id) ?? []));
-    return Promise.resolve();
-  });
+  const roomRecords = byRoom.size === 0 ? [] : await store.rooms.getManyByIds([...byRoom.keys()]);
+  const messages = await presentMessages(store, found, known(services, roomRecords));
+  await services.reads.record(actor, [searchCapture(request.q, found), ...roomRecords.map((room) => backchatCapture(room, 'search', byRoom.get(room.id) ?? []))]);
   return { messages, more };
 }
 

@@ -7,29 +7,11 @@ import type { MessageRecord, NotificationRecord, Store } from '../store/types.js
 import type { LoadedRoom } from '../access/rooms.js';
 import { loadActorFactsMany } from '../access/actor.js';
 import { canJoin } from '../domain/permissions.js';
-import { extractMentions, keywordMatches } from '../domain/messages.js';
-import { matchesQuery, parseSearchQuery, type SearchQuery } from '../domain/search-query.js';
+import { extractMentions } from '../domain/messages.js';
 import type { Tx } from './context.js';
 import type { MessageView } from './chat-views.js';
 
 type Candidate = Omit<NotificationRecord, 'id'>;
-
-/** Parsed feed queries by their text: parsing is pure, and feeds are evaluated per post. */
-const parsedFeeds = new Map<string, SearchQuery | null>();
-
-function parseFeed(query: string): SearchQuery | null {
-  let parsed = parsedFeeds.get(query);
-  if (parsed === undefined) {
-    try {
-      parsed = parseSearchQuery(query);
-    } catch {
-      parsed = null;
-    }
-    if (parsedFeeds.size > 10_000) parsedFeeds.clear();
-    parsedFeeds.set(query, parsed);
-  }
-  return parsed;
-}
 
 async function mentioned(store: Store, text: string): Promise<number[]> {
   const { addresses, userParts } = extractMentions(text);
@@ -52,9 +34,6 @@ export async function doNotify(tx: Tx, loaded: LoadedRoom, message: MessageRecor
     candidates.push({ ...base, principalId, kind: 'mention', detail: '' });
   }
   const searchable = `${message.content}\n${message.storyTitle ?? ''}`;
-  for (const alert of await store.keywordAlerts.all()) {
-    if (keywordMatches(alert.keywordKey, searchable)) candidates.push({ ...base, principalId: alert.principalId, kind: 'keyword', detail: alert.keyword });
-  }
   const facts = {
     text: message.content,
     storyTitle: message.storyTitle,
@@ -64,19 +43,25 @@ export async function doNotify(tx: Tx, loaded: LoadedRoom, message: MessageRecor
     postedAt: message.postedAt,
     hasFile: message.fileId !== null,
   };
-  for (const feed of await store.topicFeeds.all()) {
-    const query = parseFeed(feed.query);
-    if (query !== null && matchesQuery(query, facts)) candidates.push({ ...base, principalId: feed.principalId, kind: 'feed', detail: feed.name });
-  }
+  const matched = await tx.services.subscriptions.match(searchable, facts, store);
+  for (const alert of matched.keywords) candidates.push({ ...base, principalId: alert.principalId, kind: 'keyword', detail: alert.keyword });
+  for (const feed of matched.feeds) candidates.push({ ...base, principalId: feed.principalId, kind: 'feed', detail: feed.name });
   const others = candidates.filter((c) => c.principalId !== message.authorId);
   if (others.length === 0) return;
   const readers = await loadActorFactsMany(store, [...new Set(others.map((c) => c.principalId))]);
+  // The room as these readers' checks need it: their role entries only (one statement).
+  let room = loaded.facts;
+  if (loaded.entries === 'actor') {
+    const affiliations = new Set<number>();
+    for (const r of readers.values()) if (r.kind === 'user') for (const a of r.principal.affiliations) affiliations.add(a);
+    room = { ...loaded.facts, ...(await store.rooms.rolesFor(loaded.room.id, [...affiliations])) };
+  }
   // One notification per user, kind and detail (two keywords in one message: two alerts).
   const seen = new Set<string>();
   const allowed = others.filter((c) => {
     const reader = readers.get(c.principalId);
     const key = `${c.principalId}\u0000${c.kind}\u0000${c.detail}`;
-    if (reader === undefined || !canJoin(reader, loaded.facts) || seen.has(key)) return false;
+    if (reader === undefined || !canJoin(reader, room) || seen.has(key)) return false;
     seen.add(key);
     return true;
   });

@@ -3,7 +3,6 @@
  * the rules and what a joiner receives (the backchat) are decided here.
  */
 import { canPost } from '../domain/permissions.js';
-import { loadActorFacts } from '../access/actor.js';
 import { accessRoomById, type LoadedRoom } from '../access/rooms.js';
 import { runWrite, SYSTEM_ACTOR, type Actor, type Capture, type Services } from './context.js';
 import { AppError } from '../domain/errors.js';
@@ -25,9 +24,10 @@ export interface Session {
 
 /** May the actor join the room, and what they may do there (nothing is recorded). */
 export async function describeRoom(services: Services, actor: Actor, roomId: string): Promise<Omit<Joined, 'backchat'>> {
-  const facts = await loadActorFacts(services.store, actor);
-  const loaded = await accessRoomById(services.store, facts, roomId, 'join');
-  const [summary] = await presentRoomSummaries(services.store, [loaded.room], (id) => services.presence.participants(id));
+  const facts = await services.access.actorFacts(actor);
+  const categories = await services.access.categorySnapshot();
+  const loaded = await accessRoomById(services.store, facts, roomId, 'join', { categories });
+  const [summary] = await presentRoomSummaries(services.store, [loaded.room], (id) => services.presence.participants(id), categories.byId);
   const addin = loaded.room.addinId === null ? undefined : await services.store.addins.getById(loaded.room.addinId);
   return {
     loaded,
@@ -52,7 +52,7 @@ export async function checkJoinRoom(services: Services, actor: Actor, roomId: st
   const { loaded } = described;
   const backchat = await getBackchat(services, loaded);
   await runWrite(services, actor, {}, async (tx) => {
-    const user = await tx.store.principals.getById(actor.principalId);
+    const [user] = await services.access.principalsByIds([actor.principalId], tx.store);
     const fresh = await tx.store.compliance.addParticipant({
       instance: services.instanceId,
       connection: session.connection,
@@ -63,7 +63,7 @@ export async function checkJoinRoom(services: Services, actor: Actor, roomId: st
       joinedAt: tx.now,
     });
     if (fresh) tx.capture({ type: 'JOIN', actorUri: user?.key ?? '', room: loaded.room });
-    if (backchat.length > 0) tx.capture(backchatCapture(loaded.room, 'join', backchat));
+    if (backchat.length > 0) tx.capture({ ...backchatCapture(loaded.room, 'join', backchat), actorUri: user?.key ?? '' });
   });
   return { ...described, backchat };
 }

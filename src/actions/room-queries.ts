@@ -9,7 +9,6 @@ import { canCreate, isAdmin } from '../domain/permissions.js';
 import type { RoomInvitations, RoomPrivacy, RoomType } from '../domain/rooms.js';
 import { integerIn } from '../domain/settings.js';
 import type { CategoryLists, RoomQuery, RoomRecord } from '../store/types.js';
-import { loadActorFacts } from '../access/actor.js';
 import { categoryFacts, findCategory } from '../access/categories.js';
 import { accessRoom, accessRoomById, loadRooms, roomVisible } from '../access/rooms.js';
 import { resolvePrincipal } from './principal-refs.js';
@@ -40,14 +39,14 @@ export interface RoomFilters {
 const MB = 1024 * 1024;
 
 export async function getRoom(services: Services, actor: Actor, identity: string, labels: PrincipalLabels = 'key'): Promise<RoomView> {
-  const facts = await loadActorFacts(services.store, actor);
+  const facts = await services.access.actorFacts(actor);
   const { room } = await accessRoom(services.store, services.poolFqdn, facts, identity, 'see');
   return (await presentRooms(services.store, services.poolFqdn, [room], labels))[0] as RoomView;
 }
 
 export async function listRooms(services: Services, actor: Actor, filters: RoomFilters = {}): Promise<RoomView[]> {
   const { store, poolFqdn } = services;
-  const facts = await loadActorFacts(store, actor);
+  const facts = await services.access.actorFacts(actor);
   const admin = isAdmin(facts);
   if (filters.searchDescription === true && !admin) {
     throw new AppError('PERMISSION_DENIED', 'only administrators search room descriptions');
@@ -98,8 +97,8 @@ export async function listRooms(services: Services, actor: Actor, filters: RoomF
  * names either.
  */
 export async function roomIdentityById(services: Services, actor: Actor, roomId: string): Promise<string> {
-  const facts = await loadActorFacts(services.store, actor);
-  const { room } = await accessRoomById(services.store, facts, roomId, 'see');
+  const facts = await services.access.actorFacts(actor);
+  const { room } = await accessRoomById(services.store, facts, roomId, 'see', { categories: await services.access.categorySnapshot() });
   return room.name;
 }
 
@@ -118,7 +117,7 @@ export interface CreatableCategory {
 
 /** FindCategoriesWithCreateRights: the categories the actor may create rooms in (empty: none). */
 export async function creatableCategories(services: Services, actor: Actor): Promise<CreatableCategory[]> {
-  const facts = await loadActorFacts(services.store, actor);
+  const facts = await services.access.actorFacts(actor);
   const categories = await services.store.categories.list();
   const lists = await services.store.categories.lists(categories.map((c) => c.id));
   return categories

@@ -285,7 +285,7 @@ export async function checkRemoveRoom(
 ): Promise<Outcome<RoomView>> {
   return runWrite(services, actor, options, async (tx) => {
     const facts = await loadActorFacts(tx.store, actor);
-    const loaded = await accessRoom(tx.store, services.poolFqdn, facts, identity, 'delete');
+    const loaded = await accessRoom(tx.store, services.poolFqdn, facts, identity, 'delete', { everyone: true });
     return doRemoveRoom(tx, loaded.room);
   });
 }

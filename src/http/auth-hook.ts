@@ -1,7 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../actions/context.js';
 import { authenticate, type Authenticated } from '../actions/auth.js';
-import { loadActorFacts } from '../access/actor.js';
 import { canUseService } from '../domain/permissions.js';
 import { AppError } from '../domain/errors.js';
 import type { RateLimiter } from '../auth/rate-limit.js';
@@ -32,7 +31,7 @@ export function requireAuth(services: Services, rate?: RateLimiter): AuthHook {
       reply.header('retry-after', Math.ceil(wait / 1000));
       throw new AppError('RATE_LIMITED', `too many requests; try again in ${Math.ceil(wait / 1000)} s`, { retryAfterMs: wait });
     }
-    const facts = await loadActorFacts(services.store, auth.actor);
+    const facts = await services.access.actorFacts(auth.actor);
     if (!canUseService(facts)) throw new AppError('SERVICE_DISABLED', 'this account may not use Persistent Chat');
     request.auth = auth;
   };

@@ -12,7 +12,7 @@ import type { DomainEvent } from '../events/types.js';
 import { authenticate } from '../actions/auth.js';
 import { checkJoinRoom, recordInstanceParts, recordParts, type Joined } from '../actions/presence.js';
 import { checkPostMessage } from '../actions/messages.js';
-import { loadActorFacts, loadActorFactsMany } from '../access/actor.js';
+import { loadActorFactsMany } from '../access/actor.js';
 import { loadRooms } from '../access/rooms.js';
 import { configurations } from '../actions/configurations.js';
 import { canJoin, canUseService, type ActorFacts } from '../domain/permissions.js';
@@ -175,7 +175,7 @@ export class Gateway {
     let conn: Connection;
     try {
       const auth = await authenticate(this.services, token);
-      const facts = await loadActorFacts(this.services.store, auth.actor);
+      const facts = await this.services.access.actorFacts(auth.actor);
       if (!canUseService(facts)) throw new AppError('SERVICE_DISABLED', 'this account may not use Persistent Chat');
       if (this.registry.ofPrincipal(auth.actor.principalId).length >= this.limits.wsConnectionsPerUser) {
         throw new AppError('TOO_MANY_CONNECTIONS', `at most ${this.limits.wsConnectionsPerUser} connections per user; close another tab or device`);
@@ -346,7 +346,7 @@ export class Gateway {
 
   /** The users in a room as the roster shows them. */
   async roster(roomId: number): Promise<{ sipUri: string; displayName: string | null }[]> {
-    const users = await this.services.store.principals.getManyByIds(this.registry.participants(roomId));
+    const users = await this.services.access.principalsByIds(this.registry.participants(roomId));
     return users.map((u) => ({ sipUri: u.key, displayName: u.displayName })).sort((a, b) => a.sipUri.localeCompare(b.sipUri));
   }
 
@@ -370,10 +370,10 @@ export class Gateway {
   private async rosterChanged(roomId: number, principalId: number, change: 'joined' | 'left'): Promise<void> {
     const large = await this.updateLarge(roomId);
     if (large) return;
-    const room = await this.services.store.rooms.getById(roomId);
-    const user = await this.services.store.principals.getById(principalId);
-    if (room === undefined || user === undefined) return;
-    const frame = JSON.stringify({ type: `participant.${change}`, room: room.guid, user: { sipUri: user.key, displayName: user.displayName } });
+    const guid = this.guids.get(roomId) ?? (await this.services.store.rooms.getById(roomId))?.guid;
+    const [user] = await this.services.access.principalsByIds([principalId]);
+    if (guid === undefined || user === undefined) return;
+    const frame = JSON.stringify({ type: `participant.${change}`, room: guid, user: { sipUri: user.key, displayName: user.displayName } });
     for (const c of this.registry.inRoom(roomId)) if (c.principalId !== principalId) c.send(frame);
   }
 

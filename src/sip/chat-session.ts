@@ -5,7 +5,6 @@
  * (messages, roster changes, kicks) goes back as XCCOS.
  */
 import type { Actor, Services } from '../actions/context.js';
-import { loadActorFacts } from '../access/actor.js';
 import { isDisabledRoomOf } from '../access/rooms.js';
 import { listInvitations, searchDirectory } from '../actions/directory.js';
 import { checkPostMessage, getHistory } from '../actions/messages.js';
@@ -177,7 +176,7 @@ export class ChatSession {
   private async outcomeOf(err: unknown, roomGuid: string | undefined, doing: 'join' | 'post'): Promise<RespKind> {
     if (!isAppError(err)) throw err;
     if (err.code === 'ROOM_NOT_FOUND') {
-      const disabled = roomGuid !== undefined && (await isDisabledRoomOf(this.services.store, await loadActorFacts(this.services.store, this.actor), roomGuid));
+      const disabled = roomGuid !== undefined && (await isDisabledRoomOf(this.services.store, await this.services.access.actorFacts(this.actor), roomGuid));
       return disabled ? 'disabled' : 'notFound';
     }
     if (err.code.startsWith('INVALID') || err.code === 'MESSAGE_TOO_LARGE' || err.code === 'NOT_JOINED') return 'badRequest';

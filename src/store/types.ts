@@ -387,6 +387,11 @@ export interface RoomStore {
   lock(id: number): Promise<void>;
   list(query: RoomQuery): Promise<RoomRecord[]>;
   roles(ids: readonly number[]): Promise<Map<number, RoomRoles>>;
+  /**
+   * The room's role entries held by any of `principalIds` (an actor's affiliations): all
+   * an access check needs, however many members the room has. One statement.
+   */
+  rolesFor(id: number, principalIds: readonly number[]): Promise<RoomRoles>;
   setRoles(id: number, role: RoomRoleName, principalIds: readonly number[]): Promise<void>;
   countUsingAddin(addinId: number): Promise<number>;
   clearAddin(addinId: number): Promise<number>;

@@ -147,6 +147,11 @@ export interface TestServer {
   signIn(key: string, password?: string): Promise<SignedInUser>;
   /** Resolves when the gateway has handled every event published so far. */
   settle(): Promise<void>;
+  /**
+   * The SQL statements the server ran while `fn` ran (and the events it caused were
+   * handled). Background work (the compliance worker) is stopped first.
+   */
+  statements(fn: () => Promise<unknown>): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -161,7 +166,8 @@ export async function startTestServer(kind: Pick<StoreKind, 'dialect'>, extra: P
     ...(kind.dialect === 'postgres' ? { databaseUrl: await postgresDatabaseUrl() } : {}),
     ...extra,
   });
-  const server = await startServer(config, () => {});
+  let recorded: string[] | undefined;
+  const server = await startServer(config, () => {}, { onStatement: (sql) => recorded?.push(sql) });
   const services = server.runtime.services;
   const signIn = async (key: string, password = PASSWORD): Promise<SignedInUser> => {
     const anonymous = new Api(server.url);
@@ -184,6 +190,19 @@ export async function startTestServer(kind: Pick<StoreKind, 'dialect'>, extra: P
     },
     signIn,
     settle: () => server.gateway.idle(),
+    async statements(fn) {
+      await server.runtime.compliance.stop();
+      await server.gateway.idle();
+      const out: string[] = [];
+      recorded = out;
+      try {
+        await fn();
+        await server.gateway.idle();
+      } finally {
+        recorded = undefined;
+      }
+      return out;
+    },
     close: () => server.close(),
   };
 }

@@ -19,6 +19,16 @@ export function chunks<T>(items: readonly T[], size = 500): T[][] {
   return out;
 }
 
+/**
+ * `column IN ids` as one parameter, so the SQL text (and its prepared statement) is the
+ * same however long the list: json_each on SQLite, = ANY on PostgreSQL.
+ */
+export function idIn(dialect: Dialect, column: string, ids: readonly number[]): RawBuilder<boolean> {
+  return dialect === 'sqlite'
+    ? sql<boolean>`${sql.ref(column)} in (select value from json_each(${JSON.stringify(ids)}))`
+    : sql<boolean>`${sql.ref(column)} = any(${[...ids]}::bigint[])`;
+}
+
 /** Escapes a value for use inside LIKE with ESCAPE '\'. */
 export function likeEscape(value: string): string {
   return value.replace(/[\\%_]/g, (ch) => `\\${ch}`);

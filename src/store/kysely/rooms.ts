@@ -2,7 +2,7 @@ import type { Selectable } from 'kysely';
 import type { RoomsTable } from '../schema.js';
 import type { RoomRecord, RoomRoleName, RoomRoles, RoomStore } from '../types.js';
 import type { RoomInvitations, RoomPrivacy, RoomType } from '../../domain/rooms.js';
-import { chunks, fromFlag, must, toFlag, type Executor } from './common.js';
+import { chunks, fromFlag, idIn, must, toFlag, type Executor } from './common.js';
 import { roomConditions } from './room-conditions.js';
 
 function toRecord(row: Selectable<RoomsTable>): RoomRecord {
@@ -25,7 +25,7 @@ const ROLE_KEYS: Record<RoomRoleName, keyof RoomRoles> = {
   presenter: 'presenters',
 };
 
-export function roomStore({ db, can }: Executor): RoomStore {
+export function roomStore({ db, can, dialect }: Executor): RoomStore {
   return {
     async insert(r) {
       const row = await db
@@ -87,6 +87,19 @@ export function roomStore({ db, can }: Executor): RoomStore {
           .execute();
         for (const r of rows) out.get(r.roomId)?.[ROLE_KEYS[r.role as RoomRoleName]].push(r.principalId);
       }
+      return out;
+    },
+    async rolesFor(id, principalIds) {
+      const out: RoomRoles = { members: [], managers: [], presenters: [] };
+      if (principalIds.length === 0) return out;
+      const rows = await db
+        .selectFrom('roomPrincipals')
+        .select(['role', 'principalId'])
+        .where('roomId', '=', id)
+        .where(idIn(dialect, 'principalId', principalIds))
+        .orderBy('principalId')
+        .execute();
+      for (const r of rows) out[ROLE_KEYS[r.role as RoomRoleName]].push(r.principalId);
       return out;
     },
     async setRoles(id, role, principalIds) {

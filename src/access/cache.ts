@@ -1,0 +1,166 @@
+/**
+ * What access checks read on every request, kept between requests: each user's facts
+ * (affiliations, administrator role, effective policy) and the categories with their
+ * lists (scope and creators). Kept fresh by the events every write publishes after
+ * commit: anything but chat traffic empties the cache (role, directory, policy, category,
+ * administrator changes are rare next to reads), and entries older than `ttlMs` are read
+ * again — a safety net for a writer that publishes nothing here (another process on the
+ * same database). A load that started before an invalidation is not kept.
+ *
+ * Administrative actions still read their facts inside their own transaction; the chat
+ * paths (history, post, join, search, files, read marks, the auth hook) use this cache.
+ * Inside a transaction, pass its store (`via`): a miss then reads on the transaction's
+ * connection — on PostgreSQL, asking the pool for a second connection while holding one
+ * would deadlock once every connection is held by such a transaction.
+ */
+import type { CategoryLists, CategoryRecord, PrincipalRecord, Store } from '../store/types.js';
+import type { ActorFacts } from '../domain/permissions.js';
+import type { DomainEvent } from '../events/types.js';
+import type { EventBus } from '../events/bus.js';
+import type { Actor } from '../actions/context.js';
+import { loadActorFacts } from './actor.js';
+
+/** Events that change no access fact: chat traffic and personal settings. */
+const CHAT_TRAFFIC = new Set<DomainEvent['type']>([
+  'message.posted',
+  'message.removed',
+  'message.replaced',
+  'room.cleared',
+  'notification.created',
+  'invitation.created',
+  'follows.changed',
+  'subscriptions.changed',
+  'session.ended',
+  'endpoint.created',
+  'endpoint.removed',
+  'addin.created',
+  'addin.updated',
+  'addin.removed',
+  'configuration.changed',
+  'compliance_configuration.changed',
+]);
+
+export interface CategorySnapshot {
+  all: readonly CategoryRecord[];
+  byId: ReadonlyMap<number, CategoryRecord>;
+  lists: ReadonlyMap<number, CategoryLists>;
+}
+
+interface Entry<T> {
+  value: T;
+  at: number;
+}
+
+const MAX_USERS = 100_000;
+const MAX_PRINCIPALS = 50_000;
+
+export class AccessCache {
+  private readonly facts = new Map<number, Entry<ActorFacts>>();
+  private categories: Entry<CategorySnapshot> | undefined;
+  /** Principals as messages show their authors (key, display name). */
+  private readonly principals = new Map<number, Entry<PrincipalRecord>>();
+  /** The chat configuration in effect (DefaultChatHistory, MaxFileSizeKB, ...). */
+  private configuration: Entry<unknown> | undefined;
+  private generation = 0;
+  /** Loads done (misses) and answers from memory (hits), for the metrics and the tests. */
+  readonly stats = { hits: 0, misses: 0, invalidations: 0 };
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: () => number = Date.now,
+    private readonly ttlMs = 30_000,
+  ) {}
+
+  /** Invalidates on the bus's events; returns the unsubscribe. */
+  follow(bus: EventBus): () => void {
+    return bus.subscribe((event) => {
+      if (event.type === 'configuration.changed') this.configuration = undefined;
+      if (!CHAT_TRAFFIC.has(event.type)) this.invalidate();
+    });
+  }
+
+  invalidate(): void {
+    this.generation++;
+    this.stats.invalidations++;
+    this.facts.clear();
+    this.principals.clear();
+    this.categories = undefined;
+    this.configuration = undefined;
+  }
+
+  /** Principal records by id, from memory where known (one statement for the rest). */
+  async principalsByIds(ids: readonly number[], via: Store = this.store): Promise<PrincipalRecord[]> {
+    const out: PrincipalRecord[] = [];
+    const missing: number[] = [];
+    for (const id of new Set(ids)) {
+      const cached = this.principals.get(id);
+      if (this.fresh(cached)) out.push(cached.value);
+      else missing.push(id);
+    }
+    if (missing.length === 0) {
+      this.stats.hits++;
+      return out;
+    }
+    this.stats.misses++;
+    const generation = this.generation;
+    const at = this.clock();
+    const loaded = await via.principals.getManyByIds(missing);
+    if (generation === this.generation) {
+      for (const p of loaded) this.principals.set(p.id, { value: p, at });
+      while (this.principals.size > MAX_PRINCIPALS) this.principals.delete(this.principals.keys().next().value as number);
+    }
+    return [...out, ...loaded];
+  }
+
+  /** The effective chat configuration, loaded by `load` when not in memory. */
+  async chatConfiguration<T>(load: () => Promise<T>): Promise<T> {
+    if (this.fresh(this.configuration)) {
+      this.stats.hits++;
+      return this.configuration.value as T;
+    }
+    this.stats.misses++;
+    const generation = this.generation;
+    const at = this.clock();
+    const value = await load();
+    if (generation === this.generation) this.configuration = { value, at };
+    return value;
+  }
+
+  private fresh<T>(entry: Entry<T> | undefined): entry is Entry<T> {
+    return entry !== undefined && this.clock() - entry.at < this.ttlMs;
+  }
+
+  async actorFacts(actor: Actor, via: Store = this.store): Promise<ActorFacts> {
+    if (actor.kind === 'system') return { kind: 'system' };
+    const cached = this.facts.get(actor.principalId);
+    if (this.fresh(cached)) {
+      this.stats.hits++;
+      return cached.value;
+    }
+    this.stats.misses++;
+    const generation = this.generation;
+    const at = this.clock();
+    const value = await loadActorFacts(via, actor);
+    if (generation === this.generation) {
+      this.facts.delete(actor.principalId);
+      this.facts.set(actor.principalId, { value, at });
+      if (this.facts.size > MAX_USERS) this.facts.delete(this.facts.keys().next().value as number);
+    }
+    return value;
+  }
+
+  async categorySnapshot(via: Store = this.store): Promise<CategorySnapshot> {
+    if (this.fresh(this.categories)) {
+      this.stats.hits++;
+      return this.categories.value;
+    }
+    this.stats.misses++;
+    const generation = this.generation;
+    const at = this.clock();
+    const all = await via.categories.list();
+    const lists = await via.categories.lists(all.map((c) => c.id));
+    const value: CategorySnapshot = { all, byId: new Map(all.map((c) => [c.id, c])), lists };
+    if (generation === this.generation) this.categories = { value, at };
+    return value;
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * What one request costs the database, through the real server: the SQL statements a hot
+ * call runs (history page, post, join, roster poll, search), counted by the store's
+ * driver. A change that adds a query per member, per message or per request fails here,
+ * not in a benchmark (docs/benchmarks.md has the throughput these counts buy).
+ *
+ * The room has many members (users and a group), so a statement per member would show.
+ * The compliance record of a read is written by the group commit, shared by every read in
+ * its batch: it is counted separately (one transaction per batch, whatever its size).
+ */
+import { expect, it } from 'vitest';
+import { describeEachStore } from '../harness/each-store.js';
+import { useServer } from '../harness/server.js';
+import { buildCategory, buildDomain, buildGroup, buildRoom, unique } from '../factories.js';
+import { SYSTEM_ACTOR } from '../../src/actions/context.js';
+import { checkGroupMembership } from '../../src/actions/principals.js';
+
+const MEMBERS = 40;
+
+/** BEGIN..COMMIT groups that only write the compliance record of reads. */
+function split(statements: string[]): { request: string[]; recordBatches: number } {
+  const request: string[] = [];
+  let recordBatches = 0;
+  for (let i = 0; i < statements.length; i++) {
+    const s = statements[i] as string;
+    const next = statements[i + 1] ?? '';
+    // begin, [the actors' SIP addresses], the records, commit
+    const lookup = /^select \* from "principals"/.test(next) ? 1 : 0;
+    if (s === 'begin' && /^insert into "compliance_events"/.test(statements[i + 1 + lookup] ?? '') && statements[i + 2 + lookup] === 'commit') {
+      recordBatches++;
+      i += 2 + lookup;
+      continue;
+    }
+    request.push(s);
+  }
+  return { request, recordBatches };
+}
+
+describeEachStore('statements per hot call', (kind) => {
+  const t = useServer(kind);
+
+  it('stay few and independent of the room size', async () => {
+    const domain = unique('d') + '.example';
+    await buildDomain(t.services, domain);
+    const group = await buildGroup(t.services);
+    const category = await buildCategory(t.services, { allowed: [domain, group.key] });
+    const users = await Promise.all(Array.from({ length: 4 }, () => t.user({ domain })));
+    const [alice, bob] = users as [(typeof users)[0], (typeof users)[0]];
+    await checkGroupMembership(t.services, SYSTEM_ACTOR, group.key, alice.key, 'add');
+    const others = await Promise.all(Array.from({ length: MEMBERS }, () => t.user({ domain })));
+    const room = await buildRoom(t.services, category.name, { privacy: 'Closed', members: [group.key, bob.key, ...others.map((u) => u.key)] });
+    for (let i = 0; i < 60; i++) await bob.api.post(`/api/v1/rooms/${room.guid}/messages`, { text: `message ${i} about the quarterly numbers` });
+    const ws = await alice.ws();
+    const counts: Record<string, { request: number; recordBatches: number; sql: string[] }> = {};
+    // Steady state: the first call of a user fills the node's caches (facts, categories,
+    // authors, configuration, the subscription index); the second is measured.
+    const measure = async (name: string, fn: () => Promise<unknown>) => {
+      await fn();
+      const { request, recordBatches } = split(await t.statements(fn));
+      counts[name] = { request: request.length, recordBatches, sql: request };
+    };
+
+    await measure('history', async () => expect((await alice.api.get(`/api/v1/rooms/${room.guid}/messages?limit=50`)).status).toBe(200));
+    await measure('post', async () => expect((await alice.api.post(`/api/v1/rooms/${room.guid}/messages`, { text: 'numbers are in' })).status).toBe(201));
+    await measure('join', async () => {
+      await ws.ok({ type: 'join', room: room.guid });
+      await ws.ok({ type: 'part', room: room.guid });
+    });
+    await ws.ok({ type: 'join', room: room.guid });
+    await measure('roster', async () => ws.ok({ type: 'participants', room: room.guid }));
+    await measure('search', async () => expect((await alice.api.get(`/api/v1/search?q=quarterly`)).status).toBe(200));
+    ws.close();
+
+    const summary = Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, `${v.request}+${v.recordBatches} batch`]));
+    console.log(`statements per call [${kind.dialect}]: ${JSON.stringify(summary)}`);
+    const show = (name: string) => `${name}:\n  ${counts[name]?.sql.join('\n  ')}`;
+    if (process.env.STOA_SHOW_SQL === '1') for (const name of Object.keys(counts)) console.log(show(name));
+    expect(counts.history?.request, show('history')).toBeLessThanOrEqual(4);
+    expect(counts.history?.recordBatches).toBe(1);
+    expect(counts.post?.request, show('post')).toBeLessThanOrEqual(8);
+    // join and part: 7 + 5 (the JOIN and PART records are writes of their own)
+    expect(counts.join?.request, show('join')).toBeLessThanOrEqual(12);
+    expect(counts.roster?.request, show('roster')).toBeLessThanOrEqual(2);
+    expect(counts.search?.request, show('search')).toBeLessThanOrEqual(4);
+    expect(counts.search?.recordBatches).toBe(1);
+  });
+});

@@ -10,6 +10,7 @@
  * own processes are not counted in the server's CPU).
  */
 import path from 'node:path';
+import pg from 'pg';
 import { performance } from 'node:perf_hooks';
 import type { ImportedMessage } from '../src/store/types.js';
 import { postgresAvailable, startPostgres } from '../test/harness/postgres-server.js';
@@ -30,6 +31,14 @@ async function seed(dir: string, messages: number, clients: number, databaseUrl?
         rows.push({ chatId, authorId: authors[chatId % authors.length]!, postedAt: start + chatId * 1000, postedAtTicks: 0, content: sentence(chatId), rtf: null, isAlert: chatId % 97 === 0, storyTitle: null, fileId: null, inHistory: true, replacedAt: null });
       }
       await s.store.transaction((tx) => tx.archive.insertMessages(roomId, rows));
+    }
+    if (databaseUrl !== undefined) {
+      // Statistics as autovacuum would have them on a live server: without them the
+      // planner may sort the whole room for the newest page.
+      const client = new pg.Client({ connectionString: databaseUrl });
+      await client.connect();
+      await client.query('ANALYZE');
+      await client.end();
     }
     return { room, tokens: users.map((u) => u.token) };
   } finally {

@@ -115,7 +115,8 @@ export async function accessRoom(
   options: AccessOptions = {},
 ): Promise<LoadedRoom> {
   const name = parseIdentity(identity, poolFqdn);
-  const notFound = new AppError('ROOM_NOT_FOUND', `there is no room named '${name}'`);
+  // Built only when thrown: an AppError captures a stack trace.
+  const notFound = () => new AppError('ROOM_NOT_FOUND', `there is no room named '${name}'`);
   return authorize(store, actor, await store.rooms.getByNameKey(nameKey(name)), need, notFound, options);
 }
 
@@ -127,7 +128,7 @@ export async function accessRoomById(
   need: RoomNeed,
   options: AccessOptions = {},
 ): Promise<LoadedRoom> {
-  const notFound = new AppError('ROOM_NOT_FOUND', `there is no room with id '${guid}'`);
+  const notFound = () => new AppError('ROOM_NOT_FOUND', `there is no room with id '${guid}'`);
   return authorize(store, actor, await store.rooms.getByGuid(guid), need, notFound, options);
 }
 
@@ -136,7 +137,7 @@ async function authorize(
   actor: ActorFacts,
   found: RoomRecord | undefined,
   need: RoomNeed,
-  notFound: AppError,
+  notFound: () => AppError,
   options: AccessOptions,
 ): Promise<LoadedRoom> {
   let room = found;
@@ -146,10 +147,10 @@ async function authorize(
     await store.rooms.lock(room.id);
     room = await store.rooms.getById(room.id);
   }
-  if (room === undefined) throw notFound;
+  if (room === undefined) throw notFound();
   const everyone = options.lock === true || options.everyone === true;
   const loaded = everyone ? ((await loadRooms(store, [room]))[0] as LoadedRoom) : await loadRoomFor(store, actor, room, options.categories);
-  if (!CHECKS.see(actor, loaded.facts)) throw notFound;
+  if (!CHECKS.see(actor, loaded.facts)) throw notFound();
   if (!CHECKS[need](actor, loaded.facts)) throw new AppError('PERMISSION_DENIED', REFUSALS[need]);
   return loaded;
 }

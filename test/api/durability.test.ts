@@ -1,6 +1,8 @@
 /**
  * A post is acknowledged only once it is committed: kill the server with SIGKILL while
- * clients post, restart it, and every acknowledged message is there, in order.
+ * clients post, restart it, and every acknowledged message is there, in order. Reads are
+ * recorded by group commit, and a read is answered only once its record committed: every
+ * search answered before the kill is in the compliance output.
  */
 import path from 'node:path';
 import { afterEach, beforeAll, expect, it } from 'vitest';
@@ -9,7 +11,7 @@ import { assertBuilt, cliFor, expectOk } from '../harness/cli.js';
 import { killAllServers, serve } from '../harness/serve-process.js';
 import { postgresDatabaseUrl, tempDir } from '../harness/stores.js';
 import { Api, WsClient } from '../harness/server.js';
-import { listOutput, readXmlMessages } from '../harness/compliance-output.js';
+import { listOutput, readStoaEvents, readXmlMessages } from '../harness/compliance-output.js';
 
 beforeAll(() => assertBuilt());
 afterEach(() => killAllServers());
@@ -55,10 +57,24 @@ describeEachStore('durability', (kind) => {
         }
       }
     });
+    // Two readers search back to back, each search a query of its own.
+    const answered: string[] = [];
+    const readers = tokens.slice(0, 2).map(async (token, reader) => {
+      const api = new Api(first.url, token);
+      for (let i = 0; !stop; i++) {
+        const q = `probe${reader}x${i}`;
+        try {
+          if ((await api.get(`/api/v1/search?q=${q}`)).status === 200) answered.push(q);
+        } catch {
+          return; // the server is gone: this search was never answered
+        }
+      }
+    });
     await new Promise((resolve) => setTimeout(resolve, 1500));
     first.child.kill('SIGKILL');
     stop = true;
-    await Promise.all(posters);
+    await Promise.all([...posters, ...readers]);
+    expect(answered.length).toBeGreaterThan(5);
     expect(acked.length).toBeGreaterThan(20);
 
     const second = await serve(args);
@@ -91,5 +107,12 @@ describeEachStore('durability', (kind) => {
     const committed = new Set(history.map((m) => m.text));
     for (const m of chats) expect(committed.has(m.content), m.content).toBe(true);
     console.log(`durability [${kind.dialect}]: ${chats.length} CHAT events in compliance output, each acknowledged post once`);
+    // Every answered search is recorded exactly once (group commit: answered after commit).
+    const searches = new Map<string, number>();
+    for (const e of readStoaEvents(listOutput(path.join(dataDir, 'compliance'))).filter((e) => e.type === 'SEARCH')) {
+      searches.set(e.content, (searches.get(e.content) ?? 0) + 1);
+    }
+    for (const q of answered) expect(searches.get(q), q).toBe(1);
+    console.log(`durability [${kind.dialect}]: ${answered.length} searches answered before SIGKILL, each in the compliance output once`);
   });
 });

@@ -10,6 +10,7 @@ import type { LdapDirectory } from './directory/ldap.js';
 import { defaultPoolFqdn } from './config/schema.js';
 import { prepareDataDir } from './config/data-dir.js';
 import { openSqliteStore, SQLITE_FILE_NAME } from './store/sqlite.js';
+import type { CommandRunner } from './http/admin-routes.js';
 import type { Store } from './store/types.js';
 import { InProcessEventBus } from './events/in-process-bus.js';
 import type { EventBus } from './events/bus.js';
@@ -175,7 +176,10 @@ export function readControlFile(dataDir: string): ControlInfo | undefined {
 export async function startServer(
   config: Config,
   print: (text: string) => void = (t) => process.stdout.write(`${t}\n`),
-  options: Pick<RuntimeOptions, 'onStatement'> = {},
+  options: Pick<RuntimeOptions, 'onStatement'> & {
+    /** How forwarded command lines run in this server (the CLI gives its own; main.ts does not import the CLI). */
+    commandRunner?: (runtime: Runtime) => CommandRunner;
+  } = {},
 ): Promise<RunningServer> {
   const [{ pino }, { buildHttpServer }, { Gateway }, { Metrics }, { purgeAbandonedFiles }] = await Promise.all([
     import('pino'),
@@ -188,7 +192,7 @@ export async function startServer(
   const runtime = await openRuntime(config, {
     onBusError: (err) => logger.error({ err }, 'event handler failed'),
     compliance: { log: (level, message, extra) => logger[level](extra ?? {}, message) },
-    ...options,
+    ...(options.onStatement === undefined ? {} : { onStatement: options.onStatement }),
   });
   let gateway: InstanceType<typeof Gateway> | undefined;
   let sip: SipGateway | undefined;
@@ -205,7 +209,7 @@ export async function startServer(
     gateway = new Gateway(runtime.services, logger, metrics, config.limits);
     const controlSecret = randomBytes(32).toString('base64url');
     let listening = '';
-    const app = await buildHttpServer(runtime, logger, { gateway, metrics, controlSecret, limits: config.limits, metricsToken: metricsToken(config, runtime.dataDir), publicUrl: () => config.publicUrl ?? listening });
+    const app = await buildHttpServer(runtime, logger, { gateway, metrics, controlSecret, ...(options.commandRunner === undefined ? {} : { runCommand: options.commandRunner(runtime) }), limits: config.limits, metricsToken: metricsToken(config, runtime.dataDir), publicUrl: () => config.publicUrl ?? listening });
     gateway.attach(app.server);
     await app.listen({ host: config.host, port: config.port });
     // A listener's own errors (accept failing at the file limit, say) are logged; they

@@ -6,8 +6,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
-import type { Runtime } from '../main.js';
-import { SYSTEM_ACTOR, type Actor } from '../actions/context.js';
+import { SYSTEM_ACTOR, type Actor, type Services } from '../actions/context.js';
 import { authenticateAdministrator } from '../actions/auth.js';
 import { AppError } from '../domain/errors.js';
 import { bearerToken } from './auth-hook.js';
@@ -16,7 +15,16 @@ import { ERRORS, int, str } from './schemas.js';
 /** Commands that make no sense inside a server. */
 const LOCAL_COMMANDS = new Set(['serve']);
 
-export const adminRoutes: FastifyPluginAsync<{ runtime: Runtime; controlSecret: string; bodyLimit: number }> = async (app, { runtime, controlSecret, bodyLimit }) => {
+/**
+ * Runs a stoa command line inside the server on behalf of an actor. The CLI provides it
+ * (`stoa serve` hands it to the server): the HTTP layer does not depend on the CLI.
+ */
+export type CommandRunner = (argv: readonly string[], input: { stdin: string; actor: Actor }) => Promise<{ code: number; stdout: string; stderr: string }>;
+
+export const adminRoutes: FastifyPluginAsync<{ services: Services; run: CommandRunner; controlSecret: string; bodyLimit: number }> = async (
+  app,
+  { services, run, controlSecret, bodyLimit },
+) => {
   const secret = Buffer.from(controlSecret);
   const isControlSecret = (token: string) => {
     const given = Buffer.from(token);
@@ -45,24 +53,14 @@ export const adminRoutes: FastifyPluginAsync<{ runtime: Runtime; controlSecret: 
       if (isControlSecret(token)) {
         actor = SYSTEM_ACTOR;
       } else {
-        actor = await authenticateAdministrator(runtime.services, token);
+        actor = await authenticateAdministrator(services, token);
       }
       const { argv, stdin } = request.body;
       const command = argv.find((a) => !a.startsWith('-'));
       if (command !== undefined && LOCAL_COMMANDS.has(command)) throw new AppError('INVALID_INPUT', `'${command}' runs only locally`);
-      const stdout: string[] = [];
-      const stderr: string[] = [];
-      const { main } = await import('../cli/index.js');
-      const code = await main(['node', 'stoa', ...argv], {
-        out: (text) => stdout.push(`${text}\n`),
-        err: (text) => stderr.push(`${text}\n`),
-        readStdin: () => Promise.resolve(stdin ?? ''),
-        stdinIsTTY: false,
-        argv: ['node', 'stoa', ...argv],
-        inServer: { runtime, actor },
-      });
-      request.log.info({ command: argv.filter((a) => !a.startsWith('-')).slice(0, 2).join(' '), code, admin: actor.kind }, 'cli command');
-      return { code, stdout: stdout.join(''), stderr: stderr.join('') };
+      const result = await run(argv, { stdin: stdin ?? '', actor });
+      request.log.info({ command: argv.filter((a) => !a.startsWith('-')).slice(0, 2).join(' '), code: result.code, admin: actor.kind }, 'cli command');
+      return result;
     },
   );
 };

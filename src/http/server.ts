@@ -18,7 +18,7 @@ import { roomRoutes } from './room-routes.js';
 import { meRoutes } from './me-routes.js';
 import { roomManagementRoutes } from './room-management-routes.js';
 import { fileRoutes } from './file-routes.js';
-import { adminRoutes } from './admin-routes.js';
+import { adminRoutes, type CommandRunner } from './admin-routes.js';
 import { webRoutes } from './web-routes.js';
 import { Metrics, metricsRoutes } from './metrics.js';
 import { SHARED_SCHEMAS } from './schemas.js';
@@ -28,6 +28,8 @@ export interface HttpParts {
   metrics?: Metrics;
   /** The secret a CLI on this data dir presents to run commands in the server. */
   controlSecret?: string;
+  /** Runs forwarded command lines (given by the CLI; without it, none are taken). */
+  runCommand?: CommandRunner;
   limits?: Limits;
   /** Who may read /metrics: anyone (undefined), no one (null), or this bearer token. */
   metricsToken?: string | null;
@@ -139,7 +141,9 @@ export async function buildHttpServer(runtime: Runtime, logger: FastifyBaseLogge
   await app.register(meRoutes, { services, auth });
   await app.register(roomManagementRoutes, { services, auth });
   await app.register(fileRoutes, { services, auth });
-  if (parts.controlSecret !== undefined) await app.register(adminRoutes, { runtime, controlSecret: parts.controlSecret, bodyLimit: limits.adminCliBodyBytes });
+  if (parts.controlSecret !== undefined && parts.runCommand !== undefined) {
+    await app.register(adminRoutes, { services, run: parts.runCommand, controlSecret: parts.controlSecret, bodyLimit: limits.adminCliBodyBytes });
+  }
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(webRoutes);
   return app;

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll } from 'vitest';
 import WebSocket from 'ws';
 import { startServer, type RunningServer } from '../../src/main.js';
+import { cliRunner } from '../../src/cli/in-server.js';
 import { configSchema, type ConfigInput } from '../../src/config/schema.js';
 import { SYSTEM_ACTOR, type Services } from '../../src/actions/context.js';
 import { checkSetPassword } from '../../src/actions/principals.js';
@@ -167,7 +168,7 @@ export async function startTestServer(kind: Pick<StoreKind, 'dialect'>, extra: P
     ...extra,
   });
   let recorded: string[] | undefined;
-  const server = await startServer(config, () => {}, { onStatement: (sql) => recorded?.push(sql) });
+  const server = await startServer(config, () => {}, { onStatement: (sql) => recorded?.push(sql), commandRunner: cliRunner });
   const services = server.runtime.services;
   const signIn = async (key: string, password = PASSWORD): Promise<SignedInUser> => {
     const anonymous = new Api(server.url);

@@ -49,7 +49,9 @@ export function registerServe(program: Command): void {
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
       try {
-        const server = await startServer(config);
+        // Forwarded command lines run here (imported lazily: in-server.ts imports the CLI parser).
+        const { cliRunner } = await import('../in-server.js');
+        const server = await startServer(config, undefined, { commandRunner: cliRunner });
         await stopped;
         await server.close();
       } finally {

@@ -146,6 +146,8 @@ async function xmpp(peer: XmppPeer, count: number): Promise<Omit<Outcome, 'peer'
 }
 
 const kB = (bytes: number): string => fmt(bytes / 1000, 1);
+/** Users within the budget; at a small size RSS may not grow at all (Infinity, which JSON from the child turns into null). */
+const users = (within: number | null): string => (within === null || !Number.isFinite(within) ? '∞' : fmt(within));
 
 export async function connectionsBench(options: Options): Promise<void> {
   const count = options.smoke ? 200 : (options.size ?? 15_000);
@@ -156,7 +158,7 @@ export async function connectionsBench(options: Options): Promise<void> {
   for (const r of results) {
     const versus = r.peer === undefined ? '' : `; Stoa / ${r.peer.name} ${fmt(stoaPerUser / r.perUser, 2)}×`;
     console.log(
-      `connections: ${r.label}: ${fmt(r.connections)} users${r.stopped === undefined ? '' : ` (stopped taking sessions: ${r.stopped})`}, RSS ${fmt(r.baselineMiB)} → ${fmt(r.finalMiB)} MiB, ${kB(r.perUser)} kB per user, ~${fmt(r.within)} users within 1.5 GiB; ${fmt(r.perSecond)} connections/s, CPU server ${fmt(r.serverCpu)} %, load generator ${fmt(r.benchCpu)} %${versus}`,
+      `connections: ${r.label}: ${fmt(r.connections)} users${r.stopped === undefined ? '' : ` (stopped taking sessions: ${r.stopped})`}, RSS ${fmt(r.baselineMiB)} → ${fmt(r.finalMiB)} MiB, ${kB(r.perUser)} kB per user, ~${users(r.within)} users within 1.5 GiB; ${fmt(r.perSecond)} connections/s, CPU server ${fmt(r.serverCpu)} %, load generator ${fmt(r.benchCpu)} %${versus}`,
     );
   }
   if (!options.record) return;
@@ -168,7 +170,7 @@ export async function connectionsBench(options: Options): Promise<void> {
         r.stopped === undefined ? fmt(r.connections) : `${fmt(r.connections)} of ${fmt(count)}: then ${r.stopped}`,
         `${fmt(r.baselineMiB)} → ${fmt(r.finalMiB)}`,
         kB(r.perUser),
-        fmt(r.within),
+        users(r.within),
         fmt(r.perSecond),
         `${fmt(r.serverCpu)} % / ${fmt(r.benchCpu)} %`,
         r.peer === undefined ? '—' : `${fmt(stoaPerUser / r.perUser, 2)}×`,

@@ -83,7 +83,7 @@ async function measure(store: 'SQLite' | 'PostgreSQL', options: Options, databas
       const sorted = Float64Array.from(latencies).sort();
       const [p50, p99, max] = [quantile(sorted, 0.5), quantile(sorted, 0.99), sorted[sorted.length - 1]!];
       console.log(
-        `history: ${store}: latest ${PAGE} of ${fmt(messages)} messages, ${readers.length} client(s): ${fmt(latencies.length / took)} requests/s, latency p50 ${fmt(p50, 1)} ms, p99 ${fmt(p99, 1)} ms, max ${fmt(max, 1)} ms; CPU server ${fmt(serverCpu)} %, load generator ${fmt(benchCpu)} %`,
+        `history: ${store}: latest ${PAGE} of ${fmt(messages)} messages, ${readers.length} ${readers.length === 1 ? 'client' : 'clients'}: ${fmt(latencies.length / took)} requests/s, latency p50 ${fmt(p50, 1)} ms, p99 ${fmt(p99, 1)} ms, max ${fmt(max, 1)} ms; CPU server ${fmt(serverCpu)} %, load generator ${fmt(benchCpu)} %`,
       );
       if (options.record) {
         recordResult('history', [store, fmt(messages), String(readers.length), fmt(latencies.length / took), `${fmt(p50, 1)} / ${fmt(p99, 1)} / ${fmt(max, 1)} ms`, `${fmt(serverCpu)} % / ${fmt(benchCpu)} %`], options);

@@ -49,7 +49,17 @@ type Socket = WebSocket & { stoaAlive?: boolean };
 export class Gateway {
   readonly registry = new Registry();
   private readonly wss: WebSocketServer;
+  /**
+   * Housekeeping in event order: re-checks after changes of rights, roster changes, kicks.
+   * Message delivery does not wait here (see `dispatch`).
+   */
   private readonly queue: SerialQueue;
+  /**
+   * Per room, delivery work that later deliveries of the room must wait for (a re-check
+   * of the room after its roles changed, a lookup): kept only while something is pending,
+   * so a room's frames go out in event order and other rooms are not held up.
+   */
+  private readonly roomTails = new Map<number, Promise<void>>();
   /** Commands per second of each user, across their connections. */
   private readonly rate: RateLimiter;
   private readonly large = new Set<number>();
@@ -72,7 +82,7 @@ export class Gateway {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: limits.wsFrameBytes });
     this.rate = new RateLimiter({ perSecond: limits.wsCommandsPerSecond, burst: limits.wsCommandBurst });
     this.queue = new SerialQueue((err) => this.logger.error({ err }, 'realtime event handling failed'));
-    this.unsubscribe = services.bus.subscribe((event) => this.queue.push(() => this.onEvent(event)));
+    this.unsubscribe = services.bus.subscribe((event) => this.dispatch(event));
     services.presence = { participants: (roomId) => this.registry.participantCount(roomId) };
   }
 
@@ -280,13 +290,14 @@ export class Gateway {
       get open() {
         return ws.readyState === ws.OPEN;
       },
-      send(frame) {
+      send(frame, bytes) {
         if (ws.readyState !== ws.OPEN) return;
         if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
           ws.close(CLOSE.slowConsumer, 'too far behind');
           return;
         }
-        ws.send(frame);
+        if (bytes === undefined) ws.send(frame);
+        else ws.send(bytes, { binary: false });
         metrics?.delivered(1);
       },
       close(code, reason) {
@@ -377,40 +388,101 @@ export class Gateway {
     for (const c of this.registry.inRoom(roomId)) if (c.principalId !== principalId) c.send(frame);
   }
 
+  /** Encodes a frame once; every socket of the room is handed the same bytes. */
   private broadcast(roomId: number, frame: object): void {
     const text = JSON.stringify(frame);
-    for (const c of this.registry.inRoom(roomId)) c.send(text);
+    const bytes = Buffer.from(text, 'utf8');
+    for (const c of this.registry.inRoom(roomId)) c.send(text, bytes);
   }
 
-  private async onEvent(event: DomainEvent): Promise<void> {
+  /** Sends each user their own frame (notifications, invitations): on every connection of theirs. */
+  private toPrincipals(items: readonly { principalId: number; frame: object }[]): void {
+    for (const { principalId, frame } of items) {
+      const conns = this.registry.ofPrincipal(principalId);
+      if (conns.length === 0) continue;
+      const text = JSON.stringify(frame);
+      for (const c of conns) c.send(text);
+    }
+  }
+
+  /**
+   * Runs a room's delivery job now, or after the room's pending work. Only a room with
+   * pending work keeps a tail; a job that turns out to be asynchronous becomes the tail.
+   */
+  private inRoomOrder(roomId: number, job: () => void | Promise<void>): void {
+    const tail = this.roomTails.get(roomId);
+    let pending: Promise<void> | void;
+    if (tail !== undefined) pending = tail.then(job);
+    else {
+      try {
+        pending = job();
+      } catch (err) {
+        this.logger.error({ err }, 'realtime delivery failed');
+        return;
+      }
+    }
+    if (pending === undefined) return;
+    const next: Promise<void> = pending.catch((err: unknown) => this.logger.error({ err }, 'realtime delivery failed'));
+    this.roomTails.set(roomId, next);
+    void next.then(() => {
+      if (this.roomTails.get(roomId) === next) this.roomTails.delete(roomId);
+    });
+  }
+
+  /**
+   * Where a committed event goes. Chat traffic (messages, removals, notifications,
+   * invitations) is delivered at once, in event order per room — it never queues behind a
+   * re-check of every connected user after a policy change, nor behind roster work. A
+   * change to one room's roles or settings re-checks that room in the housekeeping queue
+   * and holds that room's later frames until its kicks are out, so nobody it removes sees
+   * what is posted after the change. Changes that reach many users at once (policies,
+   * directory, categories, principals) re-check in the housekeeping queue without holding
+   * delivery: a message committed while such a re-check runs reaches the room as it was,
+   * like one committed just before the change.
+   */
+  private dispatch(event: DomainEvent): void {
     switch (event.type) {
       case 'message.posted':
-        return this.broadcast(event.roomId, { type: 'message', message: event.message });
+        return this.inRoomOrder(event.roomId, () => this.broadcast(event.roomId, { type: 'message', message: event.message }));
       case 'message.replaced':
-        return this.broadcast(event.roomId, { type: 'message.replaced', messages: event.messages });
+        return this.inRoomOrder(event.roomId, () => this.broadcast(event.roomId, { type: 'message.replaced', messages: event.messages }));
       case 'message.removed':
-      case 'room.cleared': {
-        const room = await this.services.store.rooms.getById(event.roomId);
-        if (room === undefined) return;
-        return this.broadcast(
-          event.roomId,
-          event.type === 'message.removed'
-            ? { type: 'message.removed', room: room.guid, messageIds: event.messageIds }
-            : { type: 'room.cleared', room: room.guid, through: event.through },
-        );
-      }
+      case 'room.cleared':
+        return this.inRoomOrder(event.roomId, () => {
+          const guid = this.guids.get(event.roomId);
+          if (guid !== undefined) return this.removed(event, guid);
+          return this.services.store.rooms.getById(event.roomId).then((room) => {
+            if (room !== undefined) this.removed(event, room.guid);
+          });
+        });
       case 'notification.created':
-        for (const n of event.notifications) {
-          const frame = JSON.stringify({ type: 'notification', notification: n.notification });
-          for (const c of this.registry.ofPrincipal(n.principalId)) c.send(frame);
-        }
-        return;
+        return this.toPrincipals(event.notifications.map((n) => ({ principalId: n.principalId, frame: { type: 'notification', notification: n.notification } })));
       case 'invitation.created':
-        for (const i of event.invitations) {
-          const frame = JSON.stringify({ type: 'invitation', invitation: i.invitation });
-          for (const c of this.registry.ofPrincipal(i.principalId)) c.send(frame);
-        }
-        return;
+        return this.toPrincipals(event.invitations.map((i) => ({ principalId: i.principalId, frame: { type: 'invitation', invitation: i.invitation } })));
+      case 'room.removed':
+      case 'room.disabled':
+      case 'room.roles_changed':
+      case 'room.updated':
+      case 'room.moved': {
+        const roomId = event.roomId;
+        const done = this.queue.push(() => this.onEvent(event));
+        return this.inRoomOrder(roomId, () => done);
+      }
+      default:
+        void this.queue.push(() => this.onEvent(event));
+    }
+  }
+
+  private removed(event: Extract<DomainEvent, { type: 'message.removed' | 'room.cleared' }>, guid: string): void {
+    this.broadcast(
+      event.roomId,
+      event.type === 'message.removed' ? { type: 'message.removed', room: guid, messageIds: event.messageIds } : { type: 'room.cleared', room: guid, through: event.through },
+    );
+  }
+
+  /** Housekeeping: what a change of rights, settings or sessions does to live connections. */
+  private async onEvent(event: DomainEvent): Promise<void> {
+    switch (event.type) {
       case 'room.removed':
       case 'room.disabled':
         return this.kickAll(event.roomId, event.type === 'room.removed' ? 'the room was removed' : 'the room was disabled');
@@ -507,11 +579,11 @@ export class Gateway {
     }
   }
 
-  /** Resolves once every event received so far has been handled (tests, shutdown). */
   /** Resolves when every event published so far and every command or disconnect in progress is handled. */
   async idle(): Promise<void> {
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
     await this.queue.idle();
+    while (this.roomTails.size > 0) await Promise.allSettled([...this.roomTails.values()]);
   }
 
   /** Open WebSocket connections on this server. */
@@ -530,6 +602,7 @@ export class Gateway {
       this.logger.error({ err }, 'recording the last PARTs failed'),
     );
     await this.queue.idle();
+    await Promise.allSettled([...this.roomTails.values()]);
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
 }

@@ -9,7 +9,11 @@ export interface Connection {
   readonly rooms: Set<number>;
   /** False once the socket is closing: nothing may be joined on its behalf any more. */
   readonly open: boolean;
-  send(frame: string): void;
+  /**
+   * Sends a frame. `bytes`, when given, is the same text already encoded as UTF-8: a
+   * broadcast encodes a frame once and hands every WebSocket the same buffer.
+   */
+  send(frame: string, bytes?: Buffer): void;
   close(code: number, reason: string): void;
 }
 
@@ -67,7 +71,7 @@ export class Registry {
 
   inRoom(roomId: number): Connection[] {
     const out: Connection[] = [];
-    for (const conns of this.byRoom.get(roomId)?.values() ?? []) out.push(...conns);
+    for (const conns of this.byRoom.get(roomId)?.values() ?? []) for (const c of conns) out.push(c);
     return out;
   }
 

@@ -4,9 +4,10 @@ export class SerialQueue {
 
   constructor(private readonly onError: (err: unknown) => void) {}
 
+  /** Queues the job; the promise settles when it has run (its failure goes to onError). */
   push(job: () => Promise<void> | void): Promise<void> {
     this.tail = this.tail.then(job).catch(this.onError);
-    return Promise.resolve();
+    return this.tail;
   }
 
   idle(): Promise<void> {

@@ -194,6 +194,39 @@ describeEachStore('live chat', (kind) => {
     }
   });
 
+  it('delivers messages while housekeeping is busy, but holds a room whose roles changed until its kicks are out', async () => {
+    const { domain, category } = await openCategory();
+    const [alice, bob] = await Promise.all([t.user({ domain }), t.user({ domain })]);
+    const open = await buildRoom(t.services, category.name, { privacy: 'Open' });
+    const closed = await buildRoom(t.services, category.name, { privacy: 'Closed', members: [alice.key, bob.key] });
+    const [wa, wb] = await Promise.all([alice.ws(), bob.ws()]);
+    for (const ws of [wa, wb]) for (const room of [open, closed]) await ws.ok({ type: 'join', room: room.guid });
+    await t.settle();
+    // Stand-in for a long re-check (a policy change over every connected user): the
+    // gateway's housekeeping queue is held until released.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    void (t.server.gateway as unknown as { queue: { push(job: () => Promise<void>): Promise<void> } }).queue.push(() => held);
+    try {
+      await wa.ok({ type: 'post', room: open.guid, text: 'while housekeeping is busy' });
+      expect((await wb.waitFor((f) => f.type === 'message')).message.text).toBe('while housekeeping is busy');
+      // Bob leaves the Closed room's members: that room's frames now wait for the re-check.
+      await checkUpdateRoom(t.services, SYSTEM_ACTOR, closed.name, { members: { mode: 'edit', add: [], remove: [bob.key] } });
+      await wa.ok({ type: 'post', room: closed.guid, text: 'after bob left' });
+      await wa.ok({ type: 'post', room: open.guid, text: 'other rooms go on' });
+      expect((await wb.waitFor((f) => f.type === 'message' && f.message.text === 'other rooms go on')).message.room).toBe(open.name);
+      expect(wa.of('message').map((f) => f.message.text)).not.toContain('after bob left');
+    } finally {
+      release();
+    }
+    expect(await wb.waitFor((f) => f.type === 'room.kicked')).toMatchObject({ room: closed.guid });
+    expect((await wa.waitFor((f) => f.type === 'message' && f.message.text === 'after bob left')).message.room).toBe(closed.name);
+    await t.settle();
+    expect(wb.of('message').map((f) => f.message.text)).not.toContain('after bob left');
+    wa.close();
+    wb.close();
+  });
+
   it('kicks joined users when the room is disabled and hides it, and when they lose membership', async () => {
     const { domain, category } = await openCategory();
     const [keeper, leaver] = await Promise.all([t.user({ domain }), t.user({ domain })]);

@@ -23,11 +23,14 @@
  * both sides. Presence changes of the model belong to the SIP registrar, not to the chat
  * server, and are not part of it.
  */
+import { fork } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { buildCategory, buildDomain, buildRoom } from '../test/factories.js';
-import { cpuMeter, elapsed, fmt, open, quantile, recordResult, scratchDir, seedTokenUsers, serveChild, stopChild, wsUrlOf, type Options } from './lib.js';
+import { cpuMeter, cpuSeconds, elapsed, fmt, open, quantile, recordResult, scratchDir, seedTokenUsers, serveChild, stopChild, wsUrlOf, type Options } from './lib.js';
 
 /** The model's figures (spec 01 §8.3). */
 const MODEL = {
@@ -92,13 +95,32 @@ interface Client {
   pending: Map<number, (ok: boolean, text: string) => void>;
 }
 
-const stats = () => ({ post: [] as number[], delivery: [] as number[], join: [] as number[], roster: [] as number[], errors: 0 });
+type Samples = { post: number[]; delivery: number[]; join: number[]; roster: number[]; errors: number };
+const stats = (): Samples => ({ post: [], delivery: [], join: [], roster: [], errors: 0 });
+
+/** What a generator process needs: written by the bench to a file in its scratch dir. */
+interface Setup {
+  users: number;
+  url: string;
+  tokens: string[];
+  guids: string[];
+}
+
+/** Messages between the bench and its generator processes (over the IPC channel). */
+type ToGenerator = { run: 'warm-up' | 'measure'; seconds: number };
+type FromGenerator = { online: number; opened: number } | { ran: 'warm-up' } | { ran: 'measure'; samples: Samples } | { failed: string };
+
+/** Users per load-generator process: each holds one socket per user, and a process may have at most 20,000 open files. */
+const USERS_PER_GENERATOR = 10_000;
+
+/** Wall-clock milliseconds with sub-millisecond resolution, comparable between the generator processes of one machine. */
+const now = () => performance.timeOrigin + performance.now();
 
 export async function capacityBench(options: Options): Promise<void> {
   const users = options.smoke ? 300 : (options.size ?? 15_000);
   const seconds = options.smoke ? 3 : 60;
   const scale = users / MODEL.perServer.users;
-  const { rooms, smallRoomsOf } = plan(users);
+  const { rooms } = plan(users);
   const dir = path.join(scratchDir('capacity'), 'data');
   const t0 = process.hrtime.bigint();
   console.log(`capacity-model: seeding ${fmt(users)} users and ${fmt(rooms.length)} rooms (${KINDS.map((k) => `${rooms.filter((r) => r.kind === k).length} ${k}`).join(', ')})…`);
@@ -127,147 +149,35 @@ export async function capacityBench(options: Options): Promise<void> {
   console.log(`capacity-model: seeded in ${fmt(elapsed(t0))} s`);
 
   const { child, url } = await serveChild(dir);
-  const wsUrl = wsUrlOf(url);
-  const clients: Client[] = [];
-  const sentAt = new Map<number, number>();
-  let measuring = stats();
-  let requestId = 0;
-  const request = (c: Client, frame: Record<string, unknown>): Promise<{ ok: boolean; ms: number }> => {
-    const id = ++requestId;
-    const started = performance.now();
-    return new Promise((resolve) => {
-      c.pending.set(id, (ok) => resolve({ ok, ms: performance.now() - started }));
-      c.ws.send(JSON.stringify({ ...frame, id }));
-    });
-  };
+  const setupFile = path.join(path.dirname(dir), 'generators.json');
+  fs.writeFileSync(setupFile, JSON.stringify({ users, url, tokens, guids } satisfies Setup));
+  // The load comes from processes of their own, each holding the sockets of its share of the users.
+  const count = Math.max(1, Math.ceil(users / USERS_PER_GENERATOR));
+  const generators = Array.from({ length: count }, (_, index) => startGenerator(setupFile, index, count));
   try {
-    // Everyone online, then the rooms opened (batches keep the generator's burst bounded).
-    const connect = (u: number) =>
-      new Promise<Client>((resolve, reject) => {
-        const ws = new WebSocket(wsUrl, { headers: { authorization: `Bearer ${tokens[u]}` }, perMessageDeflate: false });
-        const client: Client = { ws, open: new Set(), pending: new Map() };
-        ws.once('error', reject);
-        ws.on('message', (data: Buffer) => {
-          const text = data.toString();
-          if (text.startsWith('{"type":"ready"')) return resolve(client);
-          if (text.startsWith('{"type":"reply"')) {
-            const id = /"id":(\d+)/.exec(text)?.[1];
-            const done = id === undefined ? undefined : client.pending.get(Number(id));
-            if (done !== undefined) {
-              client.pending.delete(Number(id));
-              done(text.includes('"ok":true'), text);
-            }
-            return;
-          }
-          if (!text.startsWith('{"type":"message"')) return;
-          const at = text.indexOf('"text":"model ');
-          if (at < 0) return;
-          const sent = sentAt.get(Number.parseInt(text.slice(at + 14, at + 26), 10));
-          if (sent !== undefined) measuring.delivery.push(performance.now() - sent);
-        });
-      });
-    for (let u = 0; u < users; u += 100) clients.push(...(await Promise.all(Array.from({ length: Math.min(100, users - u) }, (_, k) => connect(u + k)))));
-    const opens = rooms.flatMap((room, r) => room.openers.map((u) => ({ u, r })));
-    for (let i = 0; i < opens.length; i += 200) {
-      await Promise.all(
-        opens.slice(i, i + 200).map(async ({ u, r }) => {
-          const c = clients[u]!;
-          if (!(await request(c, { type: 'join', room: guids[r]! })).ok) throw new Error(`user${u} could not open room ${guids[r]}`);
-          c.open.add(r);
-        }),
-      );
-    }
-    console.log(`capacity-model: ${fmt(users)} users online with ${fmt(opens.length)} rooms open (${fmt(opens.length / users, 2)} per user) at ${url}`);
-
-    // The load: three independent Poisson-like streams at the model's rates, scaled.
-    const rate = {
-      post: MODEL.perServer.messagesPerSecond * scale,
-      join: MODEL.perServer.joinsPerSecond * scale,
-      roster: (users * MODEL.visibleRoomsPerUser) / MODEL.rosterPollSeconds,
-    };
-    const perDay = (k: Kind) => rooms.filter((r) => r.kind === k).length * MODEL.messagesPerRoomPerDay[k];
-    const share = KINDS.map((k) => perDay(k) / KINDS.reduce((sum, kk) => sum + perDay(kk), 0));
-    let seed = 42;
-    const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
-    // Rooms someone can post in: open by a member, and in an auditorium by its presenter.
-    const postable = (r: PlannedRoom) => (r.auditorium ? r.presenter !== undefined && r.openers.includes(r.presenter) : r.openers.length > 0);
-    const ofKind = Object.fromEntries(KINDS.map((k) => [k, rooms.flatMap((r, i) => (r.kind === k ? [i] : []))])) as Record<Kind, number[]>;
-    const pickRoom = (kind: Kind) => {
-      const of = ofKind[kind].filter((i) => postable(rooms[i]!));
-      return of[Math.floor(random() * of.length)]!;
-    };
-    let seq = 0;
-    const inFlight: Promise<unknown>[] = [];
-    const post = () => {
-      const x = random();
-      const kind: Kind = x < share[0]! ? 'small' : x < share[0]! + share[1]! ? 'medium' : 'large';
-      const r = pickRoom(kind);
-      const room = rooms[r]!;
-      // In an auditorium the presenter posts; elsewhere any member with the room open.
-      const u = room.presenter ?? room.openers[Math.floor(random() * room.openers.length)]!;
-      const c = clients[u]!;
-      const id = ++seq;
-      sentAt.set(id, performance.now());
-      const target = measuring;
-      inFlight.push(request(c, { type: 'post', room: guids[r]!, text: `model ${id}` }).then(({ ok, ms }) => (ok ? target.post.push(ms) : target.errors++)));
-    };
-    const move = () => {
-      const u = Math.floor(random() * users);
-      const c = clients[u]!;
-      const mine = smallRoomsOf[u]!.filter((r) => !c.open.has(r));
-      // A presenter stays in its auditorium (its posts there go on).
-      const leaving = [...c.open].find((r) => rooms[r]!.presenter !== u);
-      const to = mine[Math.floor(random() * mine.length)];
-      if (to === undefined || leaving === undefined) return;
-      const target = measuring;
-      c.open.delete(leaving);
-      const left = rooms[leaving]!;
-      left.openers.splice(left.openers.indexOf(u), 1);
-      inFlight.push(
-        request(c, { type: 'part', room: guids[leaving]! }).then(async () => {
-          const { ok, ms } = await request(c, { type: 'join', room: guids[to]! });
-          if (!ok) return target.errors++;
-          c.open.add(to);
-          rooms[to]!.openers.push(u);
-          target.join.push(ms);
-        }),
-      );
-    };
-    const poll = () => {
-      const c = clients[Math.floor(random() * users)]!;
-      const room = [...c.open][Math.floor(random() * c.open.size)];
-      if (room === undefined) return;
-      const target = measuring;
-      inFlight.push(request(c, { type: 'participants', room: guids[room]! }).then(({ ok, ms }) => (ok ? target.roster.push(ms) : target.errors++)));
-    };
-    const run = async (duration: number) => {
-      const started = performance.now();
-      const next = { post: started, join: started, roster: started };
-      const actions = { post, join: move, roster: poll };
-      while (performance.now() - started < duration * 1000) {
-        const now = performance.now();
-        for (const k of ['post', 'join', 'roster'] as const) {
-          while (next[k] <= now) {
-            actions[k]();
-            next[k] += (-Math.log(1 - random()) * 1000) / rate[k];
-          }
-        }
-        await new Promise((r) => setTimeout(r, 2));
-      }
-      await Promise.all(inFlight.splice(0));
-      await new Promise((r) => setTimeout(r, 500)); // the last deliveries
-    };
-    // A short warm-up (JIT, page cache), then the measured run.
-    await run(options.smoke ? 1 : 5);
-    measuring = stats();
+    const online = await Promise.all(generators.map((g) => g.next()));
+    const opened = online.reduce((sum, m) => sum + ('opened' in m ? m.opened : 0), 0);
+    console.log(`capacity-model: ${fmt(users)} users online with ${fmt(opened)} rooms open (${fmt(opened / users, 2)} per user) at ${url}, from ${count} load-generator process${count > 1 ? 'es' : ''}`);
+    // A short warm-up (JIT, page cache), then the measured run, every generator at once.
+    for (const g of generators) g.send({ run: 'warm-up', seconds: options.smoke ? 1 : 5 });
+    await Promise.all(generators.map((g) => g.next()));
     const cpu = cpuMeter(child.pid!);
-    await run(seconds);
-    const { serverCpu, benchCpu } = cpu();
+    const generatorCpu0 = generators.map((g) => cpuSeconds(g.pid));
+    for (const g of generators) g.send({ run: 'measure', seconds });
+    const results = await Promise.all(generators.map((g) => g.next()));
+    const { seconds: took, serverCpu } = cpu();
+    const benchCpu = (generators.reduce((sum, g, i) => sum + cpuSeconds(g.pid) - generatorCpu0[i]!, 0) / took) * 100;
+    const m = stats();
+    for (const r of results) {
+      if (!('samples' in r)) throw new Error(`capacity-model: a load generator answered ${JSON.stringify(r)}`);
+      for (const k of ['post', 'delivery', 'join', 'roster'] as const) for (const x of r.samples[k]) m[k].push(x);
+      m.errors += r.samples.errors;
+    }
+    const rate = ratesFor(users, scale);
     const summary = (samples: number[]) => {
       const sorted = Float64Array.from(samples).sort();
       return `${fmt(quantile(sorted, 0.5), 1)} / ${fmt(quantile(sorted, 0.99), 1)} ms`;
     };
-    const m = measuring;
     console.log(`capacity-model: ${fmt(users)} users, ${fmt(rate.post, 1)} posts/s, ${fmt(rate.join, 1)} joins/s, ${fmt(rate.roster, 1)} roster polls/s for ${seconds} s`);
     console.log(`  post round trip p50 / p99: ${summary(m.post)} (${fmt(m.post.length)} posts)`);
     console.log(`  delivery p50 / p99: ${summary(m.delivery)} (${fmt(m.delivery.length)} deliveries)`);
@@ -293,7 +203,204 @@ export async function capacityBench(options: Options): Promise<void> {
       console.log('recorded in docs/benchmarks.md');
     }
   } finally {
-    for (const c of clients) c.ws.terminate();
+    for (const g of generators) g.kill();
     await stopChild(child);
   }
+}
+
+/** The model's rates for N users. */
+function ratesFor(users: number, scale: number) {
+  return {
+    post: MODEL.perServer.messagesPerSecond * scale,
+    join: MODEL.perServer.joinsPerSecond * scale,
+    roster: (users * MODEL.visibleRoomsPerUser) / MODEL.rosterPollSeconds,
+  };
+}
+
+/** A load-generator process: this file started again with `generator`, talking over IPC. */
+function startGenerator(setupFile: string, index: number, count: number) {
+  const child = fork(fileURLToPath(import.meta.url), ['generator', setupFile, String(index), String(count)], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const inbox: FromGenerator[] = [];
+  const waiting: ((m: FromGenerator) => void)[] = [];
+  const deliver = (m: FromGenerator) => {
+    const w = waiting.shift();
+    if (w === undefined) inbox.push(m);
+    else w(m);
+  };
+  child.on('message', (m: FromGenerator) => deliver(m));
+  child.on('exit', (code) => deliver({ failed: `load generator ${index} exited (${code})` }));
+  return {
+    pid: child.pid!,
+    send: (m: ToGenerator) => child.send(m),
+    next: async (): Promise<FromGenerator> => {
+      const m = inbox.shift() ?? (await new Promise<FromGenerator>((resolve) => waiting.push(resolve)));
+      if ('failed' in m) throw new Error(`capacity-model: ${m.failed}`);
+      return m;
+    },
+    kill: () => child.kill('SIGKILL'),
+  };
+}
+
+/**
+ * One load generator: the users u with u % count === index — their sockets, their rooms
+ * open, and their share of the model's posts, moves and roster polls. Deliveries of every
+ * post to its users are timed from the send time the post carries.
+ */
+async function generator(setupFile: string, index: number, count: number): Promise<void> {
+  const setup = JSON.parse(fs.readFileSync(setupFile, 'utf8')) as Setup;
+  const { users, tokens, guids } = setup;
+  const mine = (u: number) => u % count === index;
+  const scale = users / MODEL.perServer.users;
+  const { rooms, smallRoomsOf } = plan(users);
+  // This process knows only its own users as openers (and presenters).
+  for (const room of rooms) {
+    room.openers = room.openers.filter(mine);
+    if (room.presenter !== undefined && !mine(room.presenter)) room.presenter = undefined;
+  }
+  const ownUsers = Array.from({ length: users }, (_, u) => u).filter(mine);
+  const wsUrl = wsUrlOf(setup.url);
+  const clients = new Map<number, Client>();
+  let measuring = stats();
+  let requestId = 0;
+  const request = (c: Client, frame: Record<string, unknown>): Promise<{ ok: boolean; ms: number }> => {
+    const id = ++requestId;
+    const started = performance.now();
+    return new Promise((resolve) => {
+      c.pending.set(id, (ok) => resolve({ ok, ms: performance.now() - started }));
+      c.ws.send(JSON.stringify({ ...frame, id }));
+    });
+  };
+  const connect = (u: number) =>
+    new Promise<Client>((resolve, reject) => {
+      const ws = new WebSocket(wsUrl, { headers: { authorization: `Bearer ${tokens[u]}` }, perMessageDeflate: false });
+      const client: Client = { ws, open: new Set(), pending: new Map() };
+      ws.once('error', reject);
+      ws.on('message', (data: Buffer) => {
+        const text = data.toString();
+        if (text.startsWith('{"type":"ready"')) return resolve(client);
+        if (text.startsWith('{"type":"reply"')) {
+          const id = /"id":(\d+)/.exec(text)?.[1];
+          const done = id === undefined ? undefined : client.pending.get(Number(id));
+          if (done !== undefined) {
+            client.pending.delete(Number(id));
+            done(text.includes('"ok":true'), text);
+          }
+          return;
+        }
+        if (!text.startsWith('{"type":"message"')) return;
+        // "model <sent at, ms since the epoch>": sent by this or another generator.
+        const at = text.indexOf('"text":"model ');
+        if (at < 0) return;
+        const sent = Number.parseFloat(text.slice(at + 14, at + 34));
+        if (Number.isFinite(sent)) measuring.delivery.push(now() - sent);
+      });
+    });
+  // Everyone online, then the rooms opened (batches keep the generator's burst bounded).
+  for (let i = 0; i < ownUsers.length; i += 100) {
+    const batch = ownUsers.slice(i, i + 100);
+    const connected = await Promise.all(batch.map(connect));
+    batch.forEach((u, k) => clients.set(u, connected[k]!));
+  }
+  const opens = rooms.flatMap((room, r) => room.openers.map((u) => ({ u, r })));
+  for (let i = 0; i < opens.length; i += 200) {
+    await Promise.all(
+      opens.slice(i, i + 200).map(async ({ u, r }) => {
+        const c = clients.get(u)!;
+        if (!(await request(c, { type: 'join', room: guids[r]! })).ok) throw new Error(`user${u} could not open room ${guids[r]}`);
+        c.open.add(r);
+      }),
+    );
+  }
+  process.send!({ online: ownUsers.length, opened: opens.length } satisfies FromGenerator);
+
+  // The load: three independent Poisson-like streams at this process's share of the model's rates.
+  const all = ratesFor(users, scale);
+  const rate = { post: all.post / count, join: all.join / count, roster: all.roster / count };
+  const perDay = (k: Kind) => rooms.filter((r) => r.kind === k).length * MODEL.messagesPerRoomPerDay[k];
+  const share = KINDS.map((k) => perDay(k) / KINDS.reduce((sum, kk) => sum + perDay(kk), 0));
+  let seed = 42 + index;
+  const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  // Rooms someone can post in: open by a member, and in an auditorium by its presenter.
+  const postable = (r: PlannedRoom) => (r.auditorium ? r.presenter !== undefined && r.openers.includes(r.presenter) : r.openers.length > 0);
+  const ofKind = Object.fromEntries(KINDS.map((k) => [k, rooms.flatMap((r, i) => (r.kind === k ? [i] : []))])) as Record<Kind, number[]>;
+  const pickRoom = (kind: Kind) => {
+    const of = ofKind[kind].filter((i) => postable(rooms[i]!));
+    return of[Math.floor(random() * of.length)];
+  };
+  const inFlight: Promise<unknown>[] = [];
+  const post = () => {
+    const x = random();
+    const kind: Kind = x < share[0]! ? 'small' : x < share[0]! + share[1]! ? 'medium' : 'large';
+    const r = pickRoom(kind);
+    if (r === undefined) return;
+    const room = rooms[r]!;
+    // In an auditorium the presenter posts; elsewhere any member with the room open.
+    const u = room.presenter ?? room.openers[Math.floor(random() * room.openers.length)]!;
+    const c = clients.get(u)!;
+    const target = measuring;
+    inFlight.push(request(c, { type: 'post', room: guids[r]!, text: `model ${now().toFixed(3)}` }).then(({ ok, ms }) => (ok ? target.post.push(ms) : target.errors++)));
+  };
+  const move = () => {
+    const u = ownUsers[Math.floor(random() * ownUsers.length)]!;
+    const c = clients.get(u)!;
+    const smalls = smallRoomsOf[u]!.filter((r) => !c.open.has(r));
+    // A presenter stays in its auditorium (its posts there go on).
+    const leaving = [...c.open].find((r) => rooms[r]!.presenter !== u);
+    const to = smalls[Math.floor(random() * smalls.length)];
+    if (to === undefined || leaving === undefined) return;
+    const target = measuring;
+    c.open.delete(leaving);
+    const left = rooms[leaving]!;
+    left.openers.splice(left.openers.indexOf(u), 1);
+    inFlight.push(
+      request(c, { type: 'part', room: guids[leaving]! }).then(async () => {
+        const { ok, ms } = await request(c, { type: 'join', room: guids[to]! });
+        if (!ok) return target.errors++;
+        c.open.add(to);
+        rooms[to]!.openers.push(u);
+        target.join.push(ms);
+      }),
+    );
+  };
+  const poll = () => {
+    const c = clients.get(ownUsers[Math.floor(random() * ownUsers.length)]!)!;
+    const room = [...c.open][Math.floor(random() * c.open.size)];
+    if (room === undefined) return;
+    const target = measuring;
+    inFlight.push(request(c, { type: 'participants', room: guids[room]! }).then(({ ok, ms }) => (ok ? target.roster.push(ms) : target.errors++)));
+  };
+  const run = async (duration: number) => {
+    const started = performance.now();
+    const next = { post: started, join: started, roster: started };
+    const actions = { post, join: move, roster: poll };
+    while (performance.now() - started < duration * 1000) {
+      const t = performance.now();
+      for (const k of ['post', 'join', 'roster'] as const) {
+        while (next[k] <= t) {
+          actions[k]();
+          next[k] += (-Math.log(1 - random()) * 1000) / rate[k];
+        }
+      }
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    await Promise.all(inFlight.splice(0));
+    await new Promise((r) => setTimeout(r, 500)); // the last deliveries
+  };
+  process.on('message', (m: ToGenerator) => {
+    void (async () => {
+      if (m.run === 'measure') measuring = stats();
+      await run(m.seconds);
+      process.send!(m.run === 'measure' ? ({ ran: 'measure', samples: measuring } satisfies FromGenerator) : ({ ran: 'warm-up' } satisfies FromGenerator));
+    })().catch((err: unknown) => {
+      process.send!({ failed: String(err) } satisfies FromGenerator);
+    });
+  });
+}
+
+if (process.argv[2] === 'generator') {
+  const [setupFile, index, count] = process.argv.slice(3);
+  generator(setupFile!, Number(index), Number(count)).catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
 }

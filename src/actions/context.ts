@@ -14,6 +14,7 @@ import { LoginThrottle } from '../auth/throttle.js';
 import { AccessCache } from '../access/cache.js';
 import { ReadRecorder } from './read-records.js';
 import { SubscriptionIndex } from './subscription-index.js';
+import { RecentMessages } from './recent-messages.js';
 
 /** Who is in which room right now (the realtime gateway keeps it; none without a server). */
 export interface Presence {
@@ -41,6 +42,8 @@ export interface Services {
   reads: ReadRecorder;
   /** Keyword alerts and topic feeds, indexed in memory for matching posts. */
   subscriptions: SubscriptionIndex;
+  /** The newest messages of busy rooms, for backchat and the newest history page. */
+  recent: RecentMessages;
   /**
    * Sign-in with directory credentials (docs/directory.md), when configured: the user's
    * SIP address and whether the directory has them enabled, or undefined for an unknown
@@ -72,6 +75,11 @@ export function makeServices(parts: Pick<Services, 'store' | 'bus' | 'poolFqdn'>
     subscriptions = new SubscriptionIndex(parts.store, clock);
     subscriptions.follow(parts.bus);
   }
+  let recent = parts.recent;
+  if (recent === undefined) {
+    recent = new RecentMessages(clock);
+    recent.follow(parts.bus);
+  }
   const services: Services = {
     clock,
     newGuid: () => randomUUID(),
@@ -81,6 +89,7 @@ export function makeServices(parts: Pick<Services, 'store' | 'bus' | 'poolFqdn'>
     ...parts,
     access,
     subscriptions,
+    recent,
     reads: parts.reads ?? new ReadRecorder(() => services),
   };
   return services;

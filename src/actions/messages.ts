@@ -55,7 +55,7 @@ export async function checkPostMessage(services: Services, actor: Actor, roomId:
       content: message.content,
       details: chatDetails(message),
     });
-    tx.emit({ type: 'message.posted', roomId: loaded.room.id, message: view });
+    tx.emit({ type: 'message.posted', roomId: loaded.room.id, message: view, inHistory: message.inHistory });
     return view;
   });
   return outcome.result;
@@ -92,7 +92,12 @@ const HISTORY_PAGE_MAX = 200;
 export async function getBackchat(services: Services, loaded: LoadedRoom): Promise<MessageView[]> {
   if (!loaded.category.chatHistory) return [];
   const config = await services.access.chatConfiguration(() => configurations.effective(services.store, services.poolFqdn));
-  return presentMessages(services.store, await services.store.messages.latest(loaded.room.id, config.defaultChatHistory), known(services, [loaded.room]));
+  return newest(services, loaded.room, config.defaultChatHistory);
+}
+
+/** The newest messages of a room's history, from memory when the node has them (recent-messages.ts). */
+function newest(services: Services, room: RoomRecord, count: number): Promise<MessageView[]> {
+  return services.recent.latest(room.id, count, async (n) => presentMessages(services.store, await services.store.messages.latest(room.id, n), known(services, [room])));
 }
 
 export interface HistoryPage {
@@ -110,6 +115,14 @@ export async function getHistory(
   const facts = await services.access.actorFacts(actor);
   const loaded = await accessRoomById(services.store, facts, roomId, 'readHistory', { categories: await services.access.categorySnapshot() });
   const limit = clampLimit(page.limit, 50);
+  if (page.before === undefined && page.after === undefined) {
+    // The newest page: from memory when the node has it.
+    const views = await newest(services, loaded.room, limit + 1);
+    const more = views.length > limit;
+    const kept = more ? views.slice(1) : views;
+    await services.reads.record(actor, [backchatCapture(loaded.room, 'history', kept)]);
+    return { messages: kept, more };
+  }
   const rows = await services.store.messages.page({
     roomId: loaded.room.id,
     ...(page.before === undefined ? {} : { beforeChatId: page.before }),

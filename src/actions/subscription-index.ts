@@ -70,6 +70,8 @@ export class SubscriptionIndex {
   follow(bus: EventBus): () => void {
     return bus.subscribe((event) => {
       if (event.type === 'subscriptions.changed' || event.type === 'principal.removed') this.stale.add(event.principalId);
+      // An import writes keyword alerts and feeds around the actions: everything is read again.
+      if (event.type === 'data.imported') this.loadedAt = undefined;
     });
   }
 

@@ -1251,6 +1251,10 @@ export async function importArchive(services: Services, actor: Actor, options: I
     } catch (err) {
       if (isAppError(err)) throw new AppError(err.code, `${err.message} (the import stopped part-way: run it again to finish)`);
       throw err;
+    } finally {
+      // The bulk path writes around the actions' events: what the node holds in memory
+      // (access facts, the newest messages of rooms) is read again.
+      await services.bus.publish([{ type: 'data.imported', file: path.resolve(options.file) }]);
     }
     return report(apply, 'completed');
   } finally {

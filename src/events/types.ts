@@ -26,13 +26,16 @@ export type DomainEvent =
   | { type: 'principal.created' | 'principal.updated' | 'principal.removed'; principalId: number; key: string }
   | { type: 'directory.changed'; principalIds: number[] }
   | { type: 'administrator.granted' | 'administrator.revoked'; principalId: number }
-  | { type: 'message.posted'; roomId: number; message: MessageView }
+  /** `inHistory`: kept in the room's history (false where the category has chat history off). */
+  | { type: 'message.posted'; roomId: number; message: MessageView; inHistory: boolean }
   | { type: 'message.removed'; roomId: number; messageIds: number[] }
   | { type: 'message.replaced'; roomId: number; messages: MessageView[] }
   | { type: 'room.cleared'; roomId: number; through: string; removed: number }
   | { type: 'invitation.created'; roomId: number; invitations: { principalId: number; invitation: InvitationView }[] }
   | { type: 'notification.created'; notifications: { principalId: number; notification: NotificationView }[] }
   | { type: 'session.ended'; principalId: number; tokenHashes: string[] | 'all' }
+  /** An archive or legacy import wrote (all or part of) its data: caches read everything again. */
+  | { type: 'data.imported'; file: string }
   /** A user's keyword alerts or topic feeds changed (the matching index follows). */
   | { type: 'subscriptions.changed'; principalId: number; what: 'keywords' | 'feeds' }
   /** A user followed or unfollowed a room, or moved its read mark (their clients update counts). */

@@ -6,6 +6,8 @@ import { buildCategory, buildDomain, buildRoom, unique } from '../factories.js';
 import { configurations } from '../../src/actions/configurations.js';
 import { SYSTEM_ACTOR } from '../../src/actions/context.js';
 import { checkUpdateRoom } from '../../src/actions/rooms.js';
+import { checkClearRoom, checkRemoveMessages } from '../../src/actions/content.js';
+import { checkUpdatePrincipal } from '../../src/actions/principals.js';
 
 describeEachStore('live chat', (kind) => {
   const t = useServer(kind);
@@ -225,6 +227,42 @@ describeEachStore('live chat', (kind) => {
     expect(wb.of('message').map((f) => f.message.text)).not.toContain('after bob left');
     wa.close();
     wb.close();
+  });
+
+  it('answers the newest page from memory and keeps it true after posts, removals, replacements, renames and clears', async () => {
+    const { domain, category } = await openCategory();
+    const alice = await t.user({ domain });
+    const room = await buildRoom(t.services, category.name, { privacy: 'Open' });
+    const post = (text: string) => alice.api.post(`/api/v1/rooms/${room.guid}/messages`, { text });
+    const newest = async (limit = 50) => {
+      const body = (await alice.api.get(`/api/v1/rooms/${room.guid}/messages?limit=${limit}`)).body as { messages: { text: string; authorName: string; chatId: number }[]; more: boolean };
+      // What memory answers is what the store holds.
+      const stored = await t.services.store.messages.latest(room.id, limit);
+      expect(body.messages.map((m) => m.chatId)).toEqual(stored.map((m) => m.chatId));
+      return body;
+    };
+    for (let i = 0; i < 70; i++) await post(`m${i}`);
+    expect((await newest()).more).toBe(true);
+    const hits = t.services.recent.stats.hits;
+    await post('m70');
+    await t.settle();
+    const page = await newest();
+    expect(t.services.recent.stats.hits).toBe(hits + 1);
+    expect(page.messages.at(-1)?.text).toBe('m70');
+    expect(page.messages).toHaveLength(50);
+    expect((await newest(3)).messages.map((m) => m.text)).toEqual(['m68', 'm69', 'm70']);
+    await checkRemoveMessages(t.services, SYSTEM_ACTOR, room.name, { remove: true, filter: 'm69', matchClause: 'Exact' });
+    await t.settle();
+    expect((await newest(3)).messages.map((m) => m.text)).toEqual(['m67', 'm68', 'm70']);
+    await checkRemoveMessages(t.services, SYSTEM_ACTOR, room.name, { replaceMessage: 'gone', filter: 'm70', matchClause: 'Exact' });
+    await t.settle();
+    expect((await newest(1)).messages.map((m) => m.text)).toEqual(['gone']);
+    await checkUpdatePrincipal(t.services, SYSTEM_ACTOR, alice.key, { displayName: 'Alice Renamed' });
+    await t.settle();
+    expect((await newest(1)).messages[0]?.authorName).toBe('Alice Renamed');
+    await checkClearRoom(t.services, SYSTEM_ACTOR, room.name, Date.now() + 86_400_000);
+    await t.settle();
+    expect((await newest()).messages).toEqual([]);
   });
 
   it('kicks joined users when the room is disabled and hides it, and when they lose membership', async () => {

@@ -1,4 +1,5 @@
 /** The room directory, my rooms, following, history, posting and the roster. */
+import { ROSTER_PAGE_DEFAULT, ROSTER_PAGE_MAX } from '../realtime/protocol.js';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Services } from '../actions/context.js';
 import { followRoom, followedRooms, markRead, myRooms, roomsIManage, searchDirectory, unfollowRoom } from '../actions/directory.js';
@@ -98,20 +99,33 @@ export const roomRoutes: FastifyPluginAsync<{ services: Services; auth: AuthHook
     },
   );
 
-  app.get<{ Params: { roomId: string } }>(
+  app.get<{ Params: { roomId: string }; Querystring: { limit?: number; after?: string } }>(
     '/api/v1/rooms/:roomId/participants',
     {
       schema: {
-        summary: 'Who is in the room now (on this server)',
+        summary: 'Who is in the room now (on this server): a page by SIP address',
         tags,
         params: roomParams,
-        response: { 200: { type: 'object', properties: { participants: { type: 'array', items: { type: 'object', properties: { sipUri: str, displayName: nullable(str) } } }, large: bool }, required: ['participants', 'large'] }, ...ERRORS },
+        querystring: {
+          type: 'object',
+          properties: { limit: { type: 'integer', minimum: 1, maximum: ROSTER_PAGE_MAX }, after: { type: 'string', maxLength: 512 } },
+          additionalProperties: false,
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: { participants: { type: 'array', items: { type: 'object', properties: { sipUri: str, displayName: nullable(str) } } }, total: { type: 'integer' }, more: bool, large: bool },
+            required: ['participants', 'total', 'more', 'large'],
+          },
+          ...ERRORS,
+        },
       },
     },
     async (request) => {
       const { loaded } = await describeRoom(services, actorOf(request), request.params.roomId);
-      if (gateway === undefined) return { participants: [], large: false };
-      return { participants: await gateway.roster(loaded.room.id), large: gateway.isLarge(loaded.room.id) };
+      if (gateway === undefined) return { participants: [], total: 0, more: false, large: false };
+      const page = await gateway.rosterPage(loaded.room.id, request.query.limit ?? ROSTER_PAGE_DEFAULT, request.query.after);
+      return { ...page, large: gateway.isLarge(loaded.room.id) };
     },
   );
 

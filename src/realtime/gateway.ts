@@ -17,7 +17,7 @@ import { loadRooms } from '../access/rooms.js';
 import { configurations } from '../actions/configurations.js';
 import { canJoin, canUseService, type ActorFacts } from '../domain/permissions.js';
 import { AppError, isAppError } from '../domain/errors.js';
-import { ClientCommand, CLOSE } from './protocol.js';
+import { ClientCommand, CLOSE, ROSTER_PAGE_DEFAULT } from './protocol.js';
 import { Registry, type Connection } from './registry.js';
 import { SerialQueue } from './serial-queue.js';
 import { CommandQueue } from './command-queue.js';
@@ -26,6 +26,12 @@ import { DEFAULT_LIMITS, type Limits } from '../config/schema.js';
 
 export const WS_PATH = '/api/v1/ws';
 const HEARTBEAT_MS = 30_000;
+/**
+ * Each socket is pinged every HEARTBEAT_MS, at its own phase: the heartbeat ticks this often
+ * and pings the sockets that are due, so 20,000 connections cost a few hundred pings a
+ * second rather than a burst of 20,000 (and their pongs) that stalls every other reply.
+ */
+const HEARTBEAT_TICK_MS = 1_000;
 /** A client that lets this much pile up unread is cut off rather than buffered forever. */
 const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 
@@ -44,7 +50,15 @@ export type GatewayLimits = Pick<
 /** A command as it waits in a connection's queue: parsed, or why it could not be. */
 type Queued = { command: ClientCommand } | { id: string | number | undefined; error: AppError };
 
-type Socket = WebSocket & { stoaAlive?: boolean };
+export interface RosterEntry {
+  sipUri: string;
+  displayName: string | null;
+}
+
+/** A cached roster is rebuilt at least this often (a renamed user shows the new name). */
+const ROSTER_TTL_MS = 10_000;
+
+type Socket = WebSocket & { stoaAlive?: boolean; stoaPingAt?: number };
 
 export class Gateway {
   readonly registry = new Registry();
@@ -60,6 +74,8 @@ export class Gateway {
    * so a room's frames go out in event order and other rooms are not held up.
    */
   private readonly roomTails = new Map<number, Promise<void>>();
+  /** Sorted rosters of rooms with people in them, by the registry's roster version. */
+  private readonly rosters = new Map<number, { version: number; at: number; list: readonly RosterEntry[] }>();
   /** Commands per second of each user, across their connections. */
   private readonly rate: RateLimiter;
   private readonly large = new Set<number>();
@@ -104,17 +120,21 @@ export class Gateway {
       }
       this.wss.handleUpgrade(request, socket, head, (ws) => this.opened(ws, request, url));
     });
-    this.heartbeat = setInterval(() => this.ping(), HEARTBEAT_MS);
+    this.heartbeat = setInterval(() => this.ping(), HEARTBEAT_TICK_MS);
     this.heartbeat.unref();
   }
 
   private ping(): void {
+    const now = Date.now();
+    for (const roomId of this.rosters.keys()) if (this.registry.rosterVersion(roomId) === 0) this.rosters.delete(roomId);
     for (const ws of this.wss.clients as Set<Socket>) {
+      if (ws.stoaPingAt === undefined || ws.stoaPingAt > now) continue;
       if (ws.stoaAlive === false) {
         ws.terminate();
         continue;
       }
       ws.stoaAlive = false;
+      ws.stoaPingAt = now + HEARTBEAT_MS;
       ws.ping();
     }
   }
@@ -131,6 +151,8 @@ export class Gateway {
       this.logger.info({ address, error: err.code ?? err.message }, 'websocket closed: protocol error from the client');
     });
     ws.stoaAlive = true;
+    // The first ping at a random point of the first period spreads the pings over time.
+    ws.stoaPingAt = Date.now() + Math.floor(Math.random() * HEARTBEAT_MS) + HEARTBEAT_TICK_MS;
     ws.on('pong', () => (ws.stoaAlive = true));
     const queue = new CommandQueue<Queued>({ queued: this.limits.wsQueuedCommands, refusalsBeforeClose: this.limits.wsRefusalsBeforeClose }, (err) =>
       this.logger.error({ err }, 'websocket command failed'),
@@ -333,7 +355,8 @@ export class Gateway {
         case 'participants': {
           const room = await this.services.store.rooms.getByGuid(parsed.room);
           if (room === undefined || !conn.rooms.has(room.id)) throw new AppError('NOT_JOINED', 'join the room to see who is in it');
-          return this.reply(conn, parsed.id, { participants: await this.roster(room.id), large: this.large.has(room.id) });
+          const page = await this.rosterPage(room.id, parsed.limit ?? ROSTER_PAGE_DEFAULT, parsed.after);
+          return this.reply(conn, parsed.id, { ...page, large: this.large.has(room.id) });
         }
         case 'post': {
           const message = await checkPostMessage(this.services, actor, parsed.room, {
@@ -355,10 +378,48 @@ export class Gateway {
     return this.large.has(roomId);
   }
 
-  /** The users in a room as the roster shows them. */
-  async roster(roomId: number): Promise<{ sipUri: string; displayName: string | null }[]> {
+  /** The users in a room as the roster shows them, by SIP address. */
+  async roster(roomId: number): Promise<RosterEntry[]> {
+    return (await this.sortedRoster(roomId)).slice();
+  }
+
+  /**
+   * A page of the roster: at most `limit` users after the SIP address `after`, the total,
+   * and whether more follow. A large room's roster is thousands of users; a page of it
+   * costs the same as a small room's.
+   */
+  async rosterPage(roomId: number, limit: number, after?: string): Promise<{ participants: RosterEntry[]; total: number; more: boolean }> {
+    const all = await this.sortedRoster(roomId);
+    let from = 0;
+    if (after !== undefined) {
+      // Binary search: the first address above `after`.
+      let hi = all.length;
+      while (from < hi) {
+        const mid = (from + hi) >>> 1;
+        if (all[mid]!.sipUri <= after) from = mid + 1;
+        else hi = mid;
+      }
+    }
+    const participants = all.slice(from, from + limit);
+    return { participants, total: all.length, more: from + limit < all.length };
+  }
+
+  /**
+   * The sorted roster, built once per change of who is in the room (and at most
+   * ROSTER_TTL_MS old, for renames): polls of a busy room share it.
+   */
+  private async sortedRoster(roomId: number): Promise<readonly RosterEntry[]> {
+    const version = this.registry.rosterVersion(roomId);
+    const cached = this.rosters.get(roomId);
+    if (cached !== undefined && cached.version === version && Date.now() - cached.at < ROSTER_TTL_MS) return cached.list;
+    const at = Date.now();
     const users = await this.services.access.principalsByIds(this.registry.participants(roomId));
-    return users.map((u) => ({ sipUri: u.key, displayName: u.displayName })).sort((a, b) => a.sipUri.localeCompare(b.sipUri));
+    const list = users.map((u) => ({ sipUri: u.key, displayName: u.displayName })).sort((a, b) => (a.sipUri < b.sipUri ? -1 : a.sipUri > b.sipUri ? 1 : 0));
+    if (this.registry.rosterVersion(roomId) === version) {
+      if (version === 0) this.rosters.delete(roomId);
+      else this.rosters.set(roomId, { version, at, list });
+    }
+    return list;
   }
 
   private async limit(): Promise<number> {
@@ -505,10 +566,12 @@ export class Gateway {
         }
         return;
       case 'directory.changed':
+        this.rosters.clear();
         // Everyone whose affiliations the change touched (the event lists them).
         return this.recheckPrincipals(event.principalIds);
       case 'principal.updated':
       case 'principal.removed':
+        this.rosters.clear();
         return this.recheckPrincipals([event.principalId]);
       case 'policy.changed':
       case 'administrator.revoked':

@@ -8,6 +8,10 @@ import { z } from 'zod';
 /** A room as clients name it: its id (printable ASCII, no spaces). */
 const roomRef = z.string().regex(/^[!-~]{1,64}$/, 'a room id');
 
+/** A roster page: 100 users unless asked, at most 1,000 (a large room may hold thousands). */
+export const ROSTER_PAGE_DEFAULT = 100;
+export const ROSTER_PAGE_MAX = 1000;
+
 export const ClientCommand = z.discriminatedUnion('type', [
   z.object({ type: z.literal('join'), id: z.union([z.string(), z.number()]).optional(), room: roomRef }),
   z.object({ type: z.literal('part'), id: z.union([z.string(), z.number()]).optional(), room: roomRef }),
@@ -20,7 +24,14 @@ export const ClientCommand = z.discriminatedUnion('type', [
     story: z.object({ title: z.string() }).nullable().optional(),
     fileId: z.string().optional(),
   }),
-  z.object({ type: z.literal('participants'), id: z.union([z.string(), z.number()]).optional(), room: roomRef }),
+  z.object({
+    type: z.literal('participants'),
+    id: z.union([z.string(), z.number()]).optional(),
+    room: roomRef,
+    /** A page of the roster, by SIP address: at most `limit`, after the address `after`. */
+    limit: z.number().int().min(1).max(ROSTER_PAGE_MAX).optional(),
+    after: z.string().max(512).optional(),
+  }),
   z.object({ type: z.literal('ping'), id: z.union([z.string(), z.number()]).optional() }),
 ]);
 

@@ -21,16 +21,21 @@ export class Registry {
   private readonly byPrincipal = new Map<number, Set<Connection>>();
   /** room → user → that user's joined connections */
   private readonly byRoom = new Map<number, Map<number, Set<Connection>>>();
+  /** Per room, changed whenever a user enters or leaves it (roster caches compare it). */
+  private readonly versions = new Map<number, number>();
+  private connections = 0;
+  private version = 0;
 
   add(conn: Connection): void {
     let set = this.byPrincipal.get(conn.principalId);
     if (set === undefined) this.byPrincipal.set(conn.principalId, (set = new Set<Connection>()));
+    if (!set.has(conn)) this.connections++;
     set.add(conn);
   }
 
   /** Forgets the connection; returns the rooms its user left entirely. */
   remove(conn: Connection): number[] {
-    this.byPrincipal.get(conn.principalId)?.delete(conn);
+    if (this.byPrincipal.get(conn.principalId)?.delete(conn) === true) this.connections--;
     if (this.byPrincipal.get(conn.principalId)?.size === 0) this.byPrincipal.delete(conn.principalId);
     const left: number[] = [];
     for (const roomId of [...conn.rooms]) if (this.part(conn, roomId)) left.push(roomId);
@@ -46,6 +51,7 @@ export class Registry {
     const fresh = conns === undefined;
     if (conns === undefined) users.set(conn.principalId, (conns = new Set<Connection>()));
     conns.add(conn);
+    if (fresh) this.versions.set(roomId, ++this.version);
     return fresh;
   }
 
@@ -57,7 +63,10 @@ export class Registry {
     if (users === undefined || conns === undefined || !conns.delete(conn)) return false;
     if (conns.size > 0) return false;
     users.delete(conn.principalId);
-    if (users.size === 0) this.byRoom.delete(roomId);
+    if (users.size === 0) {
+      this.byRoom.delete(roomId);
+      this.versions.delete(roomId);
+    } else this.versions.set(roomId, ++this.version);
     return true;
   }
 
@@ -87,9 +96,12 @@ export class Registry {
     return [...this.byRoom.keys()];
   }
 
+  /** Who is in the room changes with this number (0: nobody is). */
+  rosterVersion(roomId: number): number {
+    return this.versions.get(roomId) ?? 0;
+  }
+
   get connectionCount(): number {
-    let n = 0;
-    for (const set of this.byPrincipal.values()) n += set.size;
-    return n;
+    return this.connections;
   }
 }

@@ -178,6 +178,17 @@ describeEachStore('live chat', (kind) => {
       const polled = await users[0]!.api.get(`/api/v1/rooms/${room.guid}/participants`);
       expect(polled.body.large).toBe(true);
       expect(polled.body.participants).toHaveLength(6);
+      expect(polled.body).toMatchObject({ total: 6, more: false });
+      // Paged by SIP address: two pages of 4 and 2 make the whole roster, in order.
+      const keys = users.slice(0, 6).map((u) => u.key).sort();
+      const first = await watcher.ok({ type: 'participants', room: room.guid, limit: 4 });
+      expect(first).toMatchObject({ total: 6, more: true, large: true });
+      expect(first.participants.map((p: { sipUri: string }) => p.sipUri)).toEqual(keys.slice(0, 4));
+      const second = await users[0]!.api.get(`/api/v1/rooms/${room.guid}/participants?limit=4&after=${encodeURIComponent(keys[3]!)}`);
+      expect(second.body).toMatchObject({ total: 6, more: false });
+      expect(second.body.participants.map((p: { sipUri: string }) => p.sipUri)).toEqual(keys.slice(4));
+      expect((await users[0]!.api.get(`/api/v1/rooms/${room.guid}/participants?limit=0`)).status).toBe(400);
+      expect((await watcher.call({ type: 'participants', room: room.guid, limit: 1001 })).error.code).toBe('INVALID_INPUT');
       await t.settle();
       expect(watcher.of('participant.joined').map((f) => f.user.sipUri)).not.toContain(users[5]!.key);
       // 6 → 4 users: 4 is not below 80 % of 5; 3 is.
@@ -188,6 +199,8 @@ describeEachStore('live chat', (kind) => {
       const back = await seventh.ok({ type: 'join', room: room.guid });
       expect(back.large).toBe(false);
       expect(back.participants).toHaveLength(4);
+      // A roster read before people left is not served again.
+      expect((await watcher.ok({ type: 'participants', room: room.guid })).total).toBe(4);
       await watcher.waitFor((f) => f.type === 'participant.joined' && f.user.sipUri === users[6]!.key);
       for (const c of [...clients, sixth, seventh]) c.close();
     } finally {

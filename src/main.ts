@@ -237,6 +237,8 @@ export async function startServer(
       void purgeAbandonedFiles(runtime.services, now).catch((err: unknown) => logger.warn({ err }, 'housekeeping failed'));
     }, HOUSEKEEPING_INTERVAL_MS);
     housekeeping.unref();
+    // The word index of search follows the messages in the background.
+    runtime.services.words.start((err) => logger.error({ err }, 'indexing messages for search failed'));
     // Compliance: heartbeat, RunInterval timer; a settings change is looked at at once.
     runtime.compliance.start();
     const unsubscribeCompliance = runtime.services.bus.subscribe((event) => {
@@ -263,6 +265,7 @@ export async function startServer(
         await directorySync?.stop();
         await sip?.close();
         await running.close();
+        await runtime.services.words.stop();
         await runtime.compliance.stop();
         await app.close();
         await runtime.close();

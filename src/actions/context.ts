@@ -15,6 +15,7 @@ import { AccessCache } from '../access/cache.js';
 import { ReadRecorder } from './read-records.js';
 import { SubscriptionIndex } from './subscription-index.js';
 import { RecentMessages } from './recent-messages.js';
+import { WordIndexer } from './word-indexer.js';
 
 /** Who is in which room right now (the realtime gateway keeps it; none without a server). */
 export interface Presence {
@@ -44,6 +45,8 @@ export interface Services {
   subscriptions: SubscriptionIndex;
   /** The newest messages of busy rooms, for backchat and the newest history page. */
   recent: RecentMessages;
+  /** The word index of message search: kept up by the server, and each search's plan. */
+  words: WordIndexer;
   /**
    * Sign-in with directory credentials (docs/directory.md), when configured: the user's
    * SIP address and whether the directory has them enabled, or undefined for an unknown
@@ -80,6 +83,11 @@ export function makeServices(parts: Pick<Services, 'store' | 'bus' | 'poolFqdn'>
     recent = new RecentMessages(clock);
     recent.follow(parts.bus);
   }
+  let words = parts.words;
+  if (words === undefined) {
+    words = new WordIndexer(parts.store);
+    words.follow(parts.bus);
+  }
   const services: Services = {
     clock,
     newGuid: () => randomUUID(),
@@ -90,6 +98,7 @@ export function makeServices(parts: Pick<Services, 'store' | 'bus' | 'poolFqdn'>
     access,
     subscriptions,
     recent,
+    words,
     reads: parts.reads ?? new ReadRecorder(() => services),
   };
   return services;

@@ -198,9 +198,11 @@ export async function searchMessages(
     authorIds = (await store.principals.getManyByKeys(keys)).map((p) => p.id);
   }
   const limit = clampLimit(request.limit, 50);
+  const words = await services.words.plan(query.terms);
   const rows: MessageRecord[] = await store.messages.search({
     rooms,
     terms: query.terms,
+    ...(words === undefined ? {} : { words }),
     ...(authorIds === undefined ? {} : { authorIds }),
     ...(query.from === undefined ? {} : { from: query.from }),
     ...(query.to === undefined ? {} : { to: query.to }),

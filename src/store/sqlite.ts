@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { containsTerm } from '../domain/words.js';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { CamelCasePlugin, Kysely, SqliteAdapter, SqliteDialect, type DialectAdapter, type Driver } from 'kysely';
@@ -38,6 +39,11 @@ class StoaSqliteDialect extends SqliteDialect {
 function openDatabase(file: string, readonly: boolean): BetterSqlite3.Database {
   const db = new BetterSqlite3(file, { readonly });
   db.pragma('busy_timeout = 10000');
+  // Search's last word on a candidate of the word index: the term as a case-insensitive
+  // substring of the text or story title, exactly as topic feeds match it (domain/words.ts).
+  db.function('stoa_contains', { deterministic: true }, (text: unknown, title: unknown, term: unknown) =>
+    containsTerm(typeof text === 'string' ? text : null, typeof title === 'string' ? title : null, String(term)) ? 1 : 0,
+  );
   if (readonly) return db;
   db.pragma('journal_mode = WAL');
   // FULL: a transaction acknowledged to a client survives a power cut, not just a crash.

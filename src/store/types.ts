@@ -199,6 +199,12 @@ export interface MessageSearch {
   /** The rooms searched: a room selection, evaluated in the database. */
   rooms: RoomQuery;
   terms: readonly string[];
+  /**
+   * Searched through the word index (SQLite): for each term, the vocabulary words that
+   * contain it, and the id through which messages are indexed (newer ones, and those
+   * waiting to be indexed again, are matched directly). Absent: the trigram index.
+   */
+  words?: { expansions: readonly (readonly string[])[]; indexedThrough: number };
   authorIds?: readonly number[];
   from?: number;
   to?: number;
@@ -662,6 +668,21 @@ export interface ArchiveStore {
   putFollow(f: FollowRecord): Promise<void>;
 }
 
+/** The word index of message search (SQLite; see migration 0006). */
+export interface WordIndexStore {
+  /** False where the database has none (PostgreSQL: pg_trgm serves every term). */
+  readonly available: boolean;
+  /** How far messages are indexed, the newest message id, and changed messages waiting. */
+  progress(): Promise<{ indexedThrough: number; newest: number; reindex: number }>;
+  /**
+   * Indexes up to `limit` new messages and up to `limit` changed ones with the words
+   * `wordsOf` finds in their text and story title; returns how many. In a transaction.
+   */
+  indexBatch(limit: number, wordsOf: (...texts: (string | null)[]) => string[]): Promise<number>;
+  /** For each term, the vocabulary words containing it: at most `max` + 1 (more means too many). */
+  expand(terms: readonly string[], max: number): Promise<string[][]>;
+}
+
 export interface Store {
   readonly dialect: Dialect;
   /** Runs fn in one transaction (joins the current one when already inside). */
@@ -679,6 +700,7 @@ export interface Store {
   readonly endpoints: EndpointStore;
   readonly administrators: AdministratorStore;
   readonly messages: MessageStore;
+  readonly words: WordIndexStore;
   readonly sessions: SessionStore;
   readonly follows: FollowStore;
   readonly invitations: InvitationStore;

@@ -193,6 +193,9 @@ export async function startTestServer(kind: Pick<StoreKind, 'dialect'>, extra: P
     settle: () => server.gateway.idle(),
     async statements(fn) {
       await server.runtime.compliance.stop();
+      // The search index is brought up to date first, and holds still while counting.
+      await services.words.catchUp();
+      await services.words.stop();
       await server.gateway.idle();
       const out: string[] = [];
       recorded = out;

@@ -1,8 +1,9 @@
-import { sql, type ExpressionBuilder, type Selectable } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type Selectable, type SelectQueryBuilder, type SqlBool } from 'kysely';
 import type { Database, MessagesTable } from '../schema.js';
-import type { MessageRecord, MessageStore } from '../types.js';
+import type { MessageRecord, MessageSearch, MessageStore } from '../types.js';
 import { chunks, containing, fromFlag, likeEscape, must, toFlag, type Executor } from './common.js';
-import { roomConditions } from './room-conditions.js';
+import { roomConditions, type RoomCondition } from './room-conditions.js';
+import { ftsPhrase } from './words.js';
 
 export function messageRecord(row: Selectable<MessagesTable>): MessageRecord {
   return {
@@ -18,8 +19,6 @@ export function messageRecord(row: Selectable<MessagesTable>): MessageRecord {
 
 export const utf8Bytes = (text: string | null | undefined): number => (text ? Buffer.byteLength(text, 'utf8') : 0);
 
-/** FTS5 string literal: the term as one quoted phrase (trigram: any substring). */
-const ftsPhrase = (term: string) => `"${term.replace(/"/g, '""')}"`;
 
 export function messageStore({ db, can }: Executor): MessageStore {
   /** Recomputes what ChatContentExceedsMB counts after messages go or change. */
@@ -50,6 +49,72 @@ export function messageStore({ db, can }: Executor): MessageStore {
       ]);
     }
     return eb.or([eb('messages.content', 'like', containing(term)), eb('messages.storyTitle', 'like', containing(term))]);
+  }
+
+  /** What every arm of a search asks beside the terms: readable rooms, history, author, dates, file, paging. */
+  function narrowed<Q extends SelectQueryBuilder<Database, 'messages', object>>(q: Q, query: MessageSearch, rooms: RoomCondition, byRoom = true): Q {
+    let out = q
+      .where((eb) =>
+        eb(
+          // `+room_id` keeps SQLite off the room index where the walk must go by id, newest first.
+          byRoom ? eb.ref('messages.roomId') : sql<number>`+${eb.ref('messages.roomId')}`,
+          'in',
+          eb.selectFrom('rooms').select('rooms.id').where(rooms),
+        ),
+      )
+      .where('messages.inHistory', '=', 1);
+    if (query.authorIds !== undefined) out = out.where('messages.authorId', 'in', [...query.authorIds]);
+    if (query.from !== undefined) out = out.where('messages.postedAt', '>=', query.from);
+    if (query.to !== undefined) out = out.where('messages.postedAt', '<=', query.to);
+    if (query.hasFile !== undefined) out = out.where('messages.fileId', query.hasFile ? 'is not' : 'is', null);
+    if (query.beforeId !== undefined) out = out.where('messages.id', '<', query.beforeId);
+    return out as Q;
+  }
+
+  /**
+   * Through the word index: messages whose indexed words include, for every term, one of
+   * the vocabulary words containing it, walked newest first until the page is full; and
+   * the messages not indexed yet (newer than the index, or changed since) matched
+   * directly. Both arms check every term on the text itself (stoa_contains), so an index
+   * entry that went stale can only cost time, never return a wrong message.
+   */
+  async function wordSearch(query: MessageSearch, words: NonNullable<MessageSearch['words']>, rooms: RoomCondition) {
+    const contains = (eb: ExpressionBuilder<Database, 'messages'>) =>
+      eb.and(query.terms.map((t) => sql<boolean>`stoa_contains(${eb.ref('messages.content')}, ${eb.ref('messages.storyTitle')}, ${t})`));
+    // Each arm is walked on its own index, newest first, and stops at the page size: the
+    // messages above the index (a range of ids), those waiting to be indexed again (a
+    // short list), and the index's matches.
+    const direct = (pending: (eb: ExpressionBuilder<Database, 'messages'>) => Expression<SqlBool>) =>
+      narrowed(db.selectFrom('messages').selectAll('messages').where(pending).where(contains), query, rooms, false)
+        .orderBy('messages.id', 'desc')
+        .limit(query.limit);
+    const arms = [
+      db.selectFrom(direct((eb) => eb('messages.id', '>', words.indexedThrough)).as('arm')).selectAll(),
+      db.selectFrom(direct((eb) => eb('messages.id', 'in', eb.selectFrom(sql<{ messageId: number }>`search_reindex`.as('r')).select('r.messageId'))).as('arm')).selectAll(),
+    ];
+    if (words.expansions.every((e) => e.length > 0)) {
+      const match = words.expansions.map((e) => `(${e.map(ftsPhrase).join(' OR ')})`).join(' AND ');
+      const indexed = narrowed(
+        // The join only narrows and orders the rows: every column is the messages table's.
+        db
+          .selectFrom('messages')
+          .innerJoin(sql<{ rowid: number }>`message_words`.as('hits'), (join) => join.onRef('hits.rowid', '=', 'messages.id'))
+          .where(sql<boolean>`hits.message_words match ${match}`)
+          .where('messages.id', '<=', words.indexedThrough) as unknown as SelectQueryBuilder<Database, 'messages', object>,
+        query,
+        rooms,
+      )
+        .selectAll('messages')
+        .where(contains)
+        .orderBy(sql.ref('hits.rowid'), 'desc')
+        .limit(query.limit);
+      arms.push(db.selectFrom(indexed.as('arm')).selectAll());
+    }
+    const [first, ...rest] = arms;
+    let all = first!;
+    for (const arm of rest) all = all.union(arm);
+    const rows = await db.selectFrom(all.as('found')).selectAll().orderBy('found.id', 'desc').limit(query.limit).execute();
+    return rows.map(messageRecord);
   }
 
   return {
@@ -121,6 +186,8 @@ export function messageStore({ db, can }: Executor): MessageStore {
     async search(query) {
       const rooms = roomConditions(query.rooms);
       if (rooms === undefined) return [];
+      if (query.authorIds !== undefined && query.authorIds.length === 0) return [];
+      if (query.words !== undefined && can.textSearch === 'fts5-trigram') return wordSearch(query, query.words, rooms);
       // On SQLite, terms of three characters or more go to the FTS5 index, and the index
       // drives the query: its matches are walked newest first and the walk stops once the
       // page is full. (Asking `id in (matches)` instead collects every match first —

@@ -13,6 +13,7 @@ import { complianceConfigurationStore, configurationStore } from './configuratio
 import { endpointStore } from './endpoints.js';
 import { administratorStore } from './administrators.js';
 import { messageStore } from './messages.js';
+import { wordIndexStore } from './words.js';
 import { sessionStore } from './sessions.js';
 import { followStore } from './follows.js';
 import { invitationStore } from './invitations.js';
@@ -37,6 +38,7 @@ export class KyselyStore implements Store {
   readonly endpoints;
   readonly administrators;
   readonly messages;
+  readonly words;
   readonly sessions;
   readonly follows;
   readonly invitations;
@@ -65,6 +67,7 @@ export class KyselyStore implements Store {
     this.endpoints = endpointStore(ex);
     this.administrators = administratorStore(ex);
     this.messages = messageStore(ex);
+    this.words = wordIndexStore(ex);
     this.sessions = sessionStore(ex);
     this.follows = followStore(ex);
     this.invitations = invitationStore(ex);

@@ -1,0 +1,117 @@
+/**
+ * The word index of message search (SQLite) answers exactly what the trigram index
+ * answers: for random messages (mixed case, diacritics, CJK, punctuation, story titles)
+ * and random terms (substrings inside words, across words, whole words, absent ones,
+ * two at once), a search planned on the word index returns the same messages, in the same
+ * order, as the same search on the trigram index — also for messages posted after the
+ * index was last brought up to date, messages an administrator replaced, and removed ones.
+ */
+import fc from 'fast-check';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { useDeployment } from '../harness/services.js';
+import { sqliteStore } from '../harness/stores.js';
+import { buildCategory, buildDomain, buildRoom, buildUser, type BuiltUser } from '../factories.js';
+import { checkPostMessage, searchMessages } from '../../src/actions/messages.js';
+import { checkRemoveMessages } from '../../src/actions/content.js';
+import { SYSTEM_ACTOR } from '../../src/actions/context.js';
+import { isWordTerm, wordsOf } from '../../src/domain/words.js';
+import type { MessageSearch } from '../../src/store/types.js';
+
+const SYLLABLES = ['ka', 'To', 'ri', 'mü', 'SEN', 'lo', 'va', 'dan', 'qui', 'pé', '東京', 'x7', '42'];
+const SEPARATORS = [' ', ' ', ' ', ', ', '-', '.', '/', ' (', ') ', "'"];
+
+describe('search through the word index', () => {
+  const d = useDeployment({ open: () => sqliteStore() });
+  let user: BuiltUser;
+  let room: string;
+  let roomName: string;
+
+  beforeEach(async () => {
+    await buildDomain(d.services, 'contoso.com');
+    const category = await buildCategory(d.services, { allowed: ['contoso.com'] });
+    user = await buildUser(d.services, { domain: 'contoso.com' });
+    const built = await buildRoom(d.services, category.name, { privacy: 'Open' });
+    room = built.guid;
+    roomName = built.name;
+  });
+
+  /** Both plans for one query, straight against the store. */
+  async function both(terms: string[]): Promise<{ word: number[] | undefined; trigram: number[] }> {
+    const roomId = (await d.store.rooms.getByGuid(room))!.id;
+    const base: MessageSearch = { rooms: { ids: [roomId] }, terms, limit: 1000 };
+    const trigram = (await d.store.messages.search(base)).map((m) => m.id);
+    const words = await d.services.words.plan(terms);
+    const word = words === undefined ? undefined : (await d.store.messages.search({ ...base, words })).map((m) => m.id);
+    return { word, trigram };
+  }
+
+  it('returns what the trigram index returns, for any text and any term', async () => {
+    const word = fc.array(fc.constantFrom(...SYLLABLES), { minLength: 1, maxLength: 4 }).map((s) => s.join(''));
+    const text = fc.array(fc.tuple(word, fc.constantFrom(...SEPARATORS)), { minLength: 1, maxLength: 8 }).map((ws) => ws.map(([w, sep]) => w + sep).join('').trim());
+    const texts = fc.sample(text, { numRuns: 300, seed: 21 });
+    for (const [i, t] of texts.entries()) {
+      await checkPostMessage(d.services, user.actor, room, i % 7 === 0 ? { text: 'story body', story: { title: t } } : { text: t });
+    }
+    await d.services.words.catchUp();
+    // Terms: substrings of the texts (inside words and across them), whole words, absent ones.
+    const vocabulary = [...new Set(texts.flatMap((t) => wordsOf(t)))];
+    const termOf = fc.oneof(
+      fc.tuple(fc.constantFrom(...texts), fc.nat(), fc.integer({ min: 3, max: 9 })).map(([t, at, n]) => t.toLowerCase().slice(at % t.length, (at % t.length) + n)),
+      fc.constantFrom(...vocabulary),
+      fc.constantFrom('absent', 'kakakakaka', 'zzz9', '東京東京東京'),
+    );
+    const queries = fc.sample(fc.array(termOf.filter((t) => t.trim().length >= 3 && t === t.trim()), { minLength: 1, maxLength: 2 }), { numRuns: 250, seed: 7 });
+    let planned = 0;
+    for (const terms of queries) {
+      const { word, trigram } = await both(terms);
+      if (word === undefined) {
+        // Only terms the word index cannot answer fall back (or terms in too many words).
+        continue;
+      }
+      planned++;
+      expect(terms.every(isWordTerm)).toBe(true);
+      expect(word, `terms ${JSON.stringify(terms)}`).toEqual(trigram);
+    }
+    // The mix exercises the word index, not only the fallback.
+    expect(planned).toBeGreaterThan(100);
+  });
+
+  it('finds what the index has not reached yet, what an administrator replaced, and forgets what was removed', async () => {
+    await checkPostMessage(d.services, user.actor, room, { text: 'quarterly numbers from Zürich' });
+    await checkPostMessage(d.services, user.actor, room, { text: 'the settlement window' });
+    await d.services.words.catchUp();
+    // Posted after the index: matched directly.
+    await checkPostMessage(d.services, user.actor, room, { text: 'late quarterly draft' });
+    const late = await both(['quarterly']);
+    expect(late.word).toHaveLength(2);
+    expect(late.word).toEqual(late.trigram);
+    // Replaced: the new text is found, the old one no longer, before and after re-indexing.
+    await checkRemoveMessages(d.services, SYSTEM_ACTOR, roomName, { replaceMessage: 'redacted by compliance', filter: 'settlement', matchClause: 'Or' });
+    for (const round of ['before', 'after']) {
+      if (round === 'after') await d.services.words.catchUp();
+      const redacted = await both(['redacted']);
+      expect(redacted.word, round).toHaveLength(1);
+      expect(redacted.word).toEqual(redacted.trigram);
+      expect((await both(['settlement'])).word, round).toEqual([]);
+    }
+    // Removed: gone from both.
+    await checkRemoveMessages(d.services, SYSTEM_ACTOR, roomName, { remove: true, filter: 'zürich', matchClause: 'Or' });
+    const gone = await both(['rich']);
+    expect(gone.word).toEqual([]);
+    expect(gone.trigram).toEqual([]);
+    // Through the action: the same answer as before the index existed.
+    const found = await searchMessages(d.services, user.actor, { q: 'quarterly' });
+    expect(found.messages.map((m) => m.text)).toEqual(['late quarterly draft']);
+  });
+
+  it('leaves terms it cannot answer to the trigram index', async () => {
+    await checkPostMessage(d.services, user.actor, room, { text: 'e-mail the draft to ana@contoso.com' });
+    await d.services.words.catchUp();
+    for (const terms of [['e-mail'], ['ana@contoso'], ['to'], ['draft to']]) expect(await d.services.words.plan(terms), terms[0]).toBeUndefined();
+    expect(await d.services.words.plan(['draft'])).toBeDefined();
+    // A term inside more than 64 different words is walked on the trigram index.
+    for (let i = 0; i < 70; i++) await checkPostMessage(d.services, user.actor, room, { text: `common${i}word` });
+    await d.services.words.catchUp();
+    expect(await d.services.words.plan(['common'])).toBeUndefined();
+  });
+});

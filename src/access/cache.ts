@@ -13,7 +13,8 @@
  * connection — on PostgreSQL, asking the pool for a second connection while holding one
  * would deadlock once every connection is held by such a transaction.
  */
-import type { CategoryLists, CategoryRecord, PrincipalRecord, Store } from '../store/types.js';
+import type { CategoryLists, CategoryRecord, PrincipalRecord, SessionRecord, Store } from '../store/types.js';
+import type { LoadedRoom } from './rooms.js';
 import type { ActorFacts } from '../domain/permissions.js';
 import type { DomainEvent } from '../events/types.js';
 import type { EventBus } from '../events/bus.js';
@@ -53,6 +54,9 @@ interface Entry<T> {
 
 const MAX_USERS = 100_000;
 const MAX_PRINCIPALS = 50_000;
+const MAX_SESSIONS = 100_000;
+/** Rooms as loaded for one reader (the room, its category, the reader's own role entries). */
+const MAX_READER_ROOMS = 100_000;
 
 export class AccessCache {
   private readonly facts = new Map<number, Entry<ActorFacts>>();
@@ -61,6 +65,11 @@ export class AccessCache {
   private readonly principals = new Map<number, Entry<PrincipalRecord>>();
   /** The chat configuration in effect (DefaultChatHistory, MaxFileSizeKB, ...). */
   private configuration: Entry<unknown> | undefined;
+  /** Sessions by token hash (the auth hook of every request). */
+  private readonly sessions = new Map<string, Entry<SessionRecord>>();
+  /** Rooms by `reader:guid`, as loaded for that reader: reads only, never a write's. */
+  private readonly readerRooms = new Map<string, Entry<LoadedRoom>>();
+  private sessionGeneration = 0;
   private generation = 0;
   /** Loads done (misses) and answers from memory (hits), for the metrics and the tests. */
   readonly stats = { hits: 0, misses: 0, invalidations: 0 };
@@ -75,6 +84,7 @@ export class AccessCache {
   follow(bus: EventBus): () => void {
     return bus.subscribe((event) => {
       if (event.type === 'configuration.changed') this.configuration = undefined;
+      if (event.type === 'session.ended') this.forgetSessions();
       if (!CHAT_TRAFFIC.has(event.type)) this.invalidate();
     });
   }
@@ -86,6 +96,63 @@ export class AccessCache {
     this.principals.clear();
     this.categories = undefined;
     this.configuration = undefined;
+    this.readerRooms.clear();
+    this.forgetSessions();
+  }
+
+  /** Sign-outs and revocations: every session is read again (they are rare; a request's read is one statement). */
+  private forgetSessions(): void {
+    this.sessionGeneration++;
+    this.sessions.clear();
+  }
+
+  /** A session by token hash, from memory when fresh; an unknown token is not remembered. */
+  async session(tokenHash: string, load: () => Promise<SessionRecord | undefined>): Promise<SessionRecord | undefined> {
+    const cached = this.sessions.get(tokenHash);
+    if (this.fresh(cached)) {
+      this.stats.hits++;
+      return cached.value;
+    }
+    this.stats.misses++;
+    const generation = this.sessionGeneration;
+    const at = this.clock();
+    const value = await load();
+    if (value !== undefined && generation === this.sessionGeneration) {
+      this.sessions.delete(tokenHash);
+      this.sessions.set(tokenHash, { value, at });
+      if (this.sessions.size > MAX_SESSIONS) this.sessions.delete(this.sessions.keys().next().value as string);
+    }
+    return value;
+  }
+
+  /** The session was used now (its last-used time was written): memory follows. */
+  touched(tokenHash: string, at: number): void {
+    const cached = this.sessions.get(tokenHash);
+    if (cached !== undefined) cached.value = { ...cached.value, lastUsedAt: at };
+  }
+
+  /**
+   * A room as loaded for one reader (history, backchat on join): from memory when fresh.
+   * The checks of what the reader may do run on it every time; a missing room is not
+   * remembered. Writes load their room in their own transaction instead.
+   */
+  async readerRoom(readerId: number, guid: string, load: () => Promise<LoadedRoom | undefined>): Promise<LoadedRoom | undefined> {
+    const key = `${readerId}:${guid}`;
+    const cached = this.readerRooms.get(key);
+    if (this.fresh(cached)) {
+      this.stats.hits++;
+      return cached.value;
+    }
+    this.stats.misses++;
+    const generation = this.generation;
+    const at = this.clock();
+    const value = await load();
+    if (value !== undefined && generation === this.generation) {
+      this.readerRooms.delete(key);
+      this.readerRooms.set(key, { value, at });
+      if (this.readerRooms.size > MAX_READER_ROOMS) this.readerRooms.delete(this.readerRooms.keys().next().value as string);
+    }
+    return value;
   }
 
   /** Principal records by id, from memory where known (one statement for the rest). */

@@ -79,6 +79,11 @@ export interface AccessOptions {
   everyone?: boolean;
   /** The categories from the access cache (saves their statements). */
   categories?: CategorySnapshot;
+  /**
+   * Reads only: where the room as loaded for this actor is kept between requests (the
+   * access cache); `load` reads it from the store when it is not there.
+   */
+  remembered?: (load: () => Promise<LoadedRoom | undefined>) => Promise<LoadedRoom | undefined>;
 }
 
 export type RoomNeed = 'see' | 'manage' | 'join' | 'readHistory' | 'post' | 'delete';
@@ -129,6 +134,14 @@ export async function accessRoomById(
   options: AccessOptions = {},
 ): Promise<LoadedRoom> {
   const notFound = () => new AppError('ROOM_NOT_FOUND', `there is no room with id '${guid}'`);
+  if (options.remembered !== undefined && options.lock !== true && options.everyone !== true) {
+    const loaded = await options.remembered(async () => {
+      const room = await store.rooms.getByGuid(guid);
+      return room === undefined ? undefined : loadRoomFor(store, actor, room, options.categories);
+    });
+    if (loaded === undefined) throw notFound();
+    return check(actor, loaded, need, notFound);
+  }
   return authorize(store, actor, await store.rooms.getByGuid(guid), need, notFound, options);
 }
 
@@ -150,6 +163,10 @@ async function authorize(
   if (room === undefined) throw notFound();
   const everyone = options.lock === true || options.everyone === true;
   const loaded = everyone ? ((await loadRooms(store, [room]))[0] as LoadedRoom) : await loadRoomFor(store, actor, room, options.categories);
+  return check(actor, loaded, need, notFound);
+}
+
+function check(actor: ActorFacts, loaded: LoadedRoom, need: RoomNeed, notFound: () => AppError): LoadedRoom {
   if (!CHECKS.see(actor, loaded.facts)) throw notFound();
   if (!CHECKS[need](actor, loaded.facts)) throw new AppError('PERMISSION_DENIED', REFUSALS[need]);
   return loaded;

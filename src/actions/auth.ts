@@ -193,12 +193,16 @@ export interface Authenticated {
 export async function authenticate(services: Services, token: string | undefined): Promise<Authenticated> {
   if (token === undefined || token === '') throw new AppError('UNAUTHENTICATED', 'sign in first (send Authorization: Bearer <token>)');
   const tokenHash = hashToken(token);
-  const session = await services.store.sessions.get(tokenHash);
+  // Sessions are kept in the access cache; a sign-out or a revocation forgets them.
+  const session = await services.access.session(tokenHash, () => services.store.sessions.get(tokenHash));
   const now = services.clock();
   if (session === undefined || (session.expiresAt !== null && session.expiresAt <= now)) {
     throw new AppError('UNAUTHENTICATED', 'the token is unknown or has expired; sign in again');
   }
-  if (now - session.lastUsedAt > TOUCH_INTERVAL_MS) await write(services, { kind: 'user', principalId: session.principalId }, (tx) => tx.store.sessions.touch(tokenHash, now));
+  if (now - session.lastUsedAt > TOUCH_INTERVAL_MS) {
+    await write(services, { kind: 'user', principalId: session.principalId }, (tx) => tx.store.sessions.touch(tokenHash, now));
+    services.access.touched(tokenHash, now);
+  }
   return { actor: { kind: 'user', principalId: session.principalId }, tokenHash, kind: session.kind };
 }
 
@@ -233,7 +237,14 @@ export async function openSystemSessions(services: Services, actor: Actor, princ
 
 export async function endSessions(services: Services, tokens: readonly string[]): Promise<void> {
   await write(services, SYSTEM_ACTOR, async (tx) => {
-    for (const token of tokens) await tx.store.sessions.delete(hashToken(token));
+    for (const token of tokens) {
+      const tokenHash = hashToken(token);
+      const session = await tx.store.sessions.get(tokenHash);
+      if (session === undefined) continue;
+      await tx.store.sessions.delete(tokenHash);
+      // Live connections close, and every node forgets the session it may hold in memory.
+      tx.emit({ type: 'session.ended', principalId: session.principalId, tokenHashes: [tokenHash] });
+    }
   });
 }
 

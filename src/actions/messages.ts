@@ -113,7 +113,11 @@ export async function getHistory(
   page: { before?: number; after?: number; limit?: number },
 ): Promise<HistoryPage> {
   const facts = await services.access.actorFacts(actor);
-  const loaded = await accessRoomById(services.store, facts, roomId, 'readHistory', { categories: await services.access.categorySnapshot() });
+  // The room as loaded for this reader is kept between pages (a read: nothing is written from it).
+  const loaded = await accessRoomById(services.store, facts, roomId, 'readHistory', {
+    categories: await services.access.categorySnapshot(),
+    ...(actor.kind === 'user' ? { remembered: (load: () => Promise<LoadedRoom | undefined>) => services.access.readerRoom(actor.principalId, roomId, load) } : {}),
+  });
   const limit = clampLimit(page.limit, 50);
   if (page.before === undefined && page.after === undefined) {
     // The newest page: from memory when the node has it.

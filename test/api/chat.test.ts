@@ -285,7 +285,11 @@ describeEachStore('live chat', (kind) => {
     const [wk, wl] = await Promise.all([keeper.ws(), leaver.ws()]);
     await wk.ok({ type: 'join', room: room.guid });
     await wl.ok({ type: 'join', room: room.guid });
+    // History read before the change (the node keeps the room as loaded for this reader)...
+    expect((await leaver.api.get(`/api/v1/rooms/${room.guid}/messages`)).status).toBe(200);
     await checkUpdateRoom(t.services, SYSTEM_ACTOR, room.name, { members: { mode: 'edit', add: [], remove: [leaver.key] } });
+    // ...is refused at once after it (the room stays visible: it is Closed, not Secret).
+    expect((await leaver.api.get(`/api/v1/rooms/${room.guid}/messages`)).status).toBe(403);
     expect(await wl.waitFor((f) => f.type === 'room.kicked')).toMatchObject({ room: room.guid });
     await wk.waitFor((f) => f.type === 'participant.left' && f.user.sipUri === leaver.key);
     await wk.ok({ type: 'post', room: room.guid, text: 'after the kick' });

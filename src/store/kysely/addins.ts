@@ -1,5 +1,5 @@
 import type { AddinStore } from '../types.js';
-import { chunks, must, type Executor } from './common.js';
+import { must, type Executor, idIn, whole } from './common.js';
 
 const num = <T extends { createdAt: number; updatedAt: number }>(r: T): T => ({
   ...r,
@@ -7,7 +7,7 @@ const num = <T extends { createdAt: number; updatedAt: number }>(r: T): T => ({
   updatedAt: Number(r.updatedAt),
 });
 
-export function addinStore({ db }: Executor): AddinStore {
+export function addinStore({ db, dialect }: Executor): AddinStore {
   return {
     async insert(a) {
       return num(await db.insertInto('addins').values(a).returningAll().executeTakeFirstOrThrow());
@@ -24,8 +24,8 @@ export function addinStore({ db }: Executor): AddinStore {
     },
     async getManyByIds(ids) {
       const out = [];
-      for (const part of chunks([...new Set(ids)])) {
-        out.push(...(await db.selectFrom('addins').selectAll().where('id', 'in', part).execute()).map(num));
+      for (const part of whole([...new Set(ids)])) {
+        out.push(...(await db.selectFrom('addins').selectAll().where(idIn(dialect, 'addins.id', part)).execute()).map(num));
       }
       return out;
     },

@@ -1,7 +1,7 @@
 import type { Selectable } from 'kysely';
 import type { CategoriesTable } from '../schema.js';
 import type { CategoryLists, CategoryListName, CategoryRecord, CategoryStore } from '../types.js';
-import { chunks, fromFlag, must, toFlag, type Executor } from './common.js';
+import { chunks, fromFlag, must, toFlag, type Executor, idIn, whole } from './common.js';
 
 function toRecord(row: Selectable<CategoriesTable>): CategoryRecord {
   return {
@@ -32,7 +32,7 @@ const LIST_KEYS: Record<CategoryListName, keyof CategoryLists> = {
   creator: 'creators',
 };
 
-export function categoryStore({ db, can }: Executor): CategoryStore {
+export function categoryStore({ db, can, dialect }: Executor): CategoryStore {
   return {
     async insert(c) {
       const values = { ...c, invitations: toFlag(c.invitations), fileUpload: toFlag(c.fileUpload), chatHistory: toFlag(c.chatHistory) };
@@ -51,8 +51,8 @@ export function categoryStore({ db, can }: Executor): CategoryStore {
     },
     async getManyByIds(ids) {
       const out: CategoryRecord[] = [];
-      for (const part of chunks([...new Set(ids)])) {
-        out.push(...(await db.selectFrom('categories').selectAll().where('id', 'in', part).execute()).map(toRecord));
+      for (const part of whole([...new Set(ids)])) {
+        out.push(...(await db.selectFrom('categories').selectAll().where(idIn(dialect, 'categories.id', part)).execute()).map(toRecord));
       }
       return out;
     },
@@ -72,11 +72,11 @@ export function categoryStore({ db, can }: Executor): CategoryStore {
     },
     async lists(ids) {
       const out = new Map<number, CategoryLists>(ids.map((id) => [id, { allowed: [], denied: [], creators: [] }]));
-      for (const part of chunks([...new Set(ids)])) {
+      for (const part of whole([...new Set(ids)])) {
         const rows = await db
           .selectFrom('categoryPrincipals')
           .select(['categoryId', 'list', 'principalId'])
-          .where('categoryId', 'in', part)
+          .where(idIn(dialect, 'categoryPrincipals.categoryId', part))
           .orderBy('categoryId')
           .orderBy('principalId')
           .execute();

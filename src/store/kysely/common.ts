@@ -29,6 +29,18 @@ export function idIn(dialect: Dialect, column: string, ids: readonly number[]): 
     : sql<boolean>`${sql.ref(column)} = any(${[...ids]}::bigint[])`;
 }
 
+/** `column IN keys` for text keys, as idIn: one parameter, the same SQL text for any length. */
+export function keysIn(dialect: Dialect, column: string, keys: readonly string[]): RawBuilder<boolean> {
+  return dialect === 'sqlite'
+    ? sql<boolean>`${sql.ref(column)} in (select value from json_each(${JSON.stringify(keys)}))`
+    : sql<boolean>`${sql.ref(column)} = any(${[...keys]}::text[])`;
+}
+
+/** A list as one part to run (none when empty): for lookups that take the whole list in one statement (idIn, keysIn). */
+export function whole<T>(items: readonly T[]): T[][] {
+  return items.length === 0 ? [] : [[...items]];
+}
+
 /** Escapes a value for use inside LIKE with ESCAPE '\'. */
 export function likeEscape(value: string): string {
   return value.replace(/[\\%_]/g, (ch) => `\\${ch}`);

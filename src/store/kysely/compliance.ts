@@ -1,7 +1,7 @@
 import type { Selectable } from 'kysely';
 import type { ComplianceBatchesTable, ComplianceEventsTable, ComplianceParticipantsTable, ServerInstancesTable } from '../schema.js';
 import type { ComplianceBatchRecord, ComplianceEventRecord, ComplianceStore, ParticipantRecord, ServerInstanceRecord } from '../types.js';
-import { chunks, type Executor } from './common.js';
+import { type Executor, idIn, whole } from './common.js';
 
 const num = (v: number | null): number | null => (v === null ? null : Number(v));
 
@@ -40,7 +40,7 @@ const instanceRecord = (r: Selectable<ServerInstancesTable>): ServerInstanceReco
 /** Rows per INSERT: 10 columns each keeps a statement under every dialect's parameter limit. */
 const CAPTURE_CHUNK = 500;
 
-export function complianceStore({ db }: Executor): ComplianceStore {
+export function complianceStore({ db, dialect }: Executor): ComplianceStore {
   return {
     async capture(events) {
       for (let i = 0; i < events.length; i += CAPTURE_CHUNK) {
@@ -95,8 +95,8 @@ export function complianceStore({ db }: Executor): ComplianceStore {
 
     async eventsByIds(ids) {
       const out: ComplianceEventRecord[] = [];
-      for (const part of chunks([...ids])) {
-        const rows = await db.selectFrom('complianceEvents').selectAll().where('id', 'in', part).execute();
+      for (const part of whole([...ids])) {
+        const rows = await db.selectFrom('complianceEvents').selectAll().where(idIn(dialect, 'compliance_events.id', part)).execute();
         out.push(...rows.map(eventRecord));
       }
       return out;

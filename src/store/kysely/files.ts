@@ -1,7 +1,7 @@
 import type { Selectable } from 'kysely';
 import type { FilesTable, FileTokensTable } from '../schema.js';
 import type { FileRecord, FileStore, FileTokenRecord } from '../types.js';
-import { chunks, type Executor } from './common.js';
+import { type Executor, idIn, whole } from './common.js';
 
 export const fileRecord = (r: Selectable<FilesTable>): FileRecord => ({
   ...r,
@@ -18,7 +18,7 @@ const tokenRecord = (r: Selectable<FileTokensTable>): FileTokenRecord => ({
   expiresAt: Number(r.expiresAt),
 });
 
-export function fileStore({ db }: Executor): FileStore {
+export function fileStore({ db, dialect }: Executor): FileStore {
   return {
     async insert(f) {
       return fileRecord(await db.insertInto('files').values(f).returningAll().executeTakeFirstOrThrow());
@@ -33,8 +33,8 @@ export function fileStore({ db }: Executor): FileStore {
     },
     async getManyByIds(ids) {
       const out: FileRecord[] = [];
-      for (const part of chunks([...new Set(ids)])) {
-        out.push(...(await db.selectFrom('files').selectAll().where('id', 'in', part).execute()).map(fileRecord));
+      for (const part of whole([...new Set(ids)])) {
+        out.push(...(await db.selectFrom('files').selectAll().where(idIn(dialect, 'files.id', part)).execute()).map(fileRecord));
       }
       return out;
     },
@@ -44,8 +44,8 @@ export function fileStore({ db }: Executor): FileStore {
     },
     async deleteMany(ids) {
       const out: string[] = [];
-      for (const part of chunks([...new Set(ids)])) {
-        out.push(...(await db.deleteFrom('files').where('id', 'in', part).returning('guid').execute()).map((r) => r.guid));
+      for (const part of whole([...new Set(ids)])) {
+        out.push(...(await db.deleteFrom('files').where(idIn(dialect, 'files.id', part)).returning('guid').execute()).map((r) => r.guid));
       }
       return out;
     },

@@ -1,7 +1,7 @@
 import { sql, type Expression, type ExpressionBuilder, type Selectable, type SelectQueryBuilder, type SqlBool } from 'kysely';
 import type { Database, MessagesTable } from '../schema.js';
 import type { MessageRecord, MessageSearch, MessageStore } from '../types.js';
-import { chunks, containing, fromFlag, likeEscape, must, toFlag, type Executor } from './common.js';
+import { chunks, containing, fromFlag, likeEscape, must, toFlag, type Executor, idIn, whole } from './common.js';
 import { roomConditions, type RoomCondition } from './room-conditions.js';
 import { ftsPhrase } from './words.js';
 
@@ -20,7 +20,7 @@ export function messageRecord(row: Selectable<MessagesTable>): MessageRecord {
 export const utf8Bytes = (text: string | null | undefined): number => (text ? Buffer.byteLength(text, 'utf8') : 0);
 
 
-export function messageStore({ db, can }: Executor): MessageStore {
+export function messageStore({ db, can, dialect }: Executor): MessageStore {
   /** Recomputes what ChatContentExceedsMB counts after messages go or change. */
   async function recountContent(roomId: number) {
     await db
@@ -174,8 +174,8 @@ export function messageStore({ db, can }: Executor): MessageStore {
     },
     async getManyByIds(ids) {
       const out: MessageRecord[] = [];
-      for (const part of chunks([...new Set(ids)])) {
-        out.push(...(await db.selectFrom('messages').selectAll().where('id', 'in', part).execute()).map(messageRecord));
+      for (const part of whole([...new Set(ids)])) {
+        out.push(...(await db.selectFrom('messages').selectAll().where(idIn(dialect, 'messages.id', part)).execute()).map(messageRecord));
       }
       return out;
     },
@@ -240,8 +240,8 @@ export function messageStore({ db, can }: Executor): MessageStore {
     },
     async remove(roomId, ids) {
       let n = 0;
-      for (const part of chunks([...ids])) {
-        const r = await db.deleteFrom('messages').where('roomId', '=', roomId).where('id', 'in', part).executeTakeFirst();
+      for (const part of whole([...ids])) {
+        const r = await db.deleteFrom('messages').where('roomId', '=', roomId).where(idIn(dialect, 'messages.id', part)).executeTakeFirst();
         n += Number(r.numDeletedRows);
       }
       if (n > 0) await recountContent(roomId);
@@ -250,12 +250,12 @@ export function messageStore({ db, can }: Executor): MessageStore {
     async replace(roomId, ids, content, now) {
       let n = 0;
       const sizeBytes = utf8Bytes(content);
-      for (const part of chunks([...ids])) {
+      for (const part of whole([...ids])) {
         const r = await db
           .updateTable('messages')
           .set({ content, rtf: null, storyTitle: null, sizeBytes, replacedAt: now })
           .where('roomId', '=', roomId)
-          .where('id', 'in', part)
+          .where(idIn(dialect, 'messages.id', part))
           .executeTakeFirst();
         n += Number(r.numUpdatedRows);
       }

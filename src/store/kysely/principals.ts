@@ -3,7 +3,7 @@ import type { PrincipalsTable } from '../schema.js';
 import type { PrincipalRecord, PrincipalStore } from '../types.js';
 import type { PrincipalKind, PrincipalStatus } from '../../domain/principals.js';
 import { dnAncestorKeys, dnDomain, domainSuffixes } from '../../domain/principals.js';
-import { chunks, containing, fromFlag, likeEscape, likePattern, must, toFlag, type Executor } from './common.js';
+import { chunks, containing, fromFlag, likeEscape, likePattern, must, toFlag, type Executor, idIn, keysIn, whole } from './common.js';
 
 export function principalRecord(row: Selectable<PrincipalsTable>): PrincipalRecord {
   return {
@@ -21,8 +21,8 @@ export function principalStore(ex: Executor): PrincipalStore {
 
   async function getManyByIds(ids: readonly number[]): Promise<PrincipalRecord[]> {
     const out: PrincipalRecord[] = [];
-    for (const part of chunks([...new Set(ids)])) {
-      const rows = await db.selectFrom('principals').selectAll().where('id', 'in', part).execute();
+    for (const part of whole([...new Set(ids)])) {
+      const rows = await db.selectFrom('principals').selectAll().where(idIn(ex.dialect, 'principals.id', part)).execute();
       out.push(...rows.map(principalRecord));
     }
     return out;
@@ -30,13 +30,13 @@ export function principalStore(ex: Executor): PrincipalStore {
 
   async function idsByKeys(kind: PrincipalKind, keys: readonly string[]): Promise<Map<string, number>> {
     const found = new Map<string, number>();
-    for (const part of chunks([...new Set(keys)])) {
+    for (const part of whole([...new Set(keys)])) {
       const rows = await db
         .selectFrom('principals')
         .select(['id', 'key'])
         .where('kind', '=', kind)
         .where('status', '!=', 'deleted')
-        .where('key', 'in', part)
+        .where(keysIn(ex.dialect, 'principals.key', part))
         .execute();
       for (const r of rows) found.set(r.key, r.id);
     }
@@ -107,8 +107,8 @@ export function principalStore(ex: Executor): PrincipalStore {
     },
     async getManyByKeys(keys) {
       const out: PrincipalRecord[] = [];
-      for (const part of chunks([...new Set(keys)])) {
-        const rows = await db.selectFrom('principals').selectAll().where('key', 'in', part).execute();
+      for (const part of whole([...new Set(keys)])) {
+        const rows = await db.selectFrom('principals').selectAll().where(keysIn(ex.dialect, 'principals.key', part)).execute();
         out.push(...rows.map(principalRecord));
       }
       return out;
@@ -137,8 +137,8 @@ export function principalStore(ex: Executor): PrincipalStore {
 
     async groupsOfMany(memberIds) {
       const out = new Map<number, number[]>(memberIds.map((id) => [id, []]));
-      for (const part of chunks([...new Set(memberIds)])) {
-        const rows = await db.selectFrom('groupMembers').select(['memberId', 'groupId']).where('memberId', 'in', part).orderBy('groupId').execute();
+      for (const part of whole([...new Set(memberIds)])) {
+        const rows = await db.selectFrom('groupMembers').select(['memberId', 'groupId']).where(idIn(ex.dialect, 'groupMembers.memberId', part)).orderBy('groupId').execute();
         for (const r of rows) out.get(r.memberId)?.push(r.groupId);
       }
       return out;
@@ -286,8 +286,8 @@ export function principalStore(ex: Executor): PrincipalStore {
 
     async legacySecrets(ids) {
       const out = new Map<number, string>();
-      for (const part of chunks([...new Set(ids)])) {
-        const rows = await db.selectFrom('legacySecrets').select(['principalId', 'ntHash']).where('principalId', 'in', part).execute();
+      for (const part of whole([...new Set(ids)])) {
+        const rows = await db.selectFrom('legacySecrets').select(['principalId', 'ntHash']).where(idIn(ex.dialect, 'legacySecrets.principalId', part)).execute();
         for (const r of rows) out.set(Number(r.principalId), r.ntHash);
       }
       return out;
@@ -312,8 +312,8 @@ export function principalStore(ex: Executor): PrincipalStore {
 
     async principalsByDirectoryIds(source, directoryIds) {
       const out = new Map<string, number>();
-      for (const part of chunks([...new Set(directoryIds)])) {
-        const rows = await db.selectFrom('directoryLinks').select(['directoryId', 'principalId']).where('source', '=', source).where('directoryId', 'in', part).execute();
+      for (const part of whole([...new Set(directoryIds)])) {
+        const rows = await db.selectFrom('directoryLinks').select(['directoryId', 'principalId']).where('source', '=', source).where(keysIn(ex.dialect, 'directoryLinks.directoryId', part)).execute();
         for (const r of rows) out.set(r.directoryId, Number(r.principalId));
       }
       return out;

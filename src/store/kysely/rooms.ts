@@ -2,7 +2,7 @@ import type { Selectable } from 'kysely';
 import type { RoomsTable } from '../schema.js';
 import type { RoomRecord, RoomRoleName, RoomRoles, RoomStore } from '../types.js';
 import type { RoomInvitations, RoomPrivacy, RoomType } from '../../domain/rooms.js';
-import { chunks, fromFlag, idIn, must, toFlag, type Executor } from './common.js';
+import { chunks, fromFlag, idIn, must, toFlag, type Executor, whole } from './common.js';
 import { roomConditions } from './room-conditions.js';
 
 function toRecord(row: Selectable<RoomsTable>): RoomRecord {
@@ -58,8 +58,8 @@ export function roomStore({ db, can, dialect }: Executor): RoomStore {
     },
     async getManyByIds(ids) {
       const out: RoomRecord[] = [];
-      for (const part of chunks([...new Set(ids)])) {
-        out.push(...(await db.selectFrom('rooms').selectAll().where('id', 'in', part).execute()).map(toRecord));
+      for (const part of whole([...new Set(ids)])) {
+        out.push(...(await db.selectFrom('rooms').selectAll().where(idIn(dialect, 'rooms.id', part)).execute()).map(toRecord));
       }
       return out;
     },
@@ -77,11 +77,11 @@ export function roomStore({ db, can, dialect }: Executor): RoomStore {
     },
     async roles(ids) {
       const out = new Map<number, RoomRoles>(ids.map((id) => [id, { members: [], managers: [], presenters: [] }]));
-      for (const part of chunks([...new Set(ids)])) {
+      for (const part of whole([...new Set(ids)])) {
         const rows = await db
           .selectFrom('roomPrincipals')
           .select(['roomId', 'role', 'principalId'])
-          .where('roomId', 'in', part)
+          .where(idIn(dialect, 'roomPrincipals.roomId', part))
           .orderBy('roomId')
           .orderBy('principalId')
           .execute();

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { CamelCasePlugin, Kysely, PostgresDialect, type Driver } from 'kysely';
 import { WatchedDriver, type StatementWatch } from './statement-guard.js';
@@ -24,14 +25,40 @@ const types = {
  * input; the edges refuse control characters before they get this far).
  */
 class GuardedClient extends pg.Client {
+  /** Statements this connection has prepared under a name (see `named`). */
+  private readonly prepared = new Set<string>();
+
   override query(...args: unknown[]): never {
     const values = args[1];
     if (Array.isArray(values) && values.some((v) => typeof v === 'string' && v.includes('\0'))) {
       return Promise.reject(new AppError('INVALID_INPUT', 'text must not contain NUL characters')) as never;
     }
+    const text = args[0];
+    if (typeof text === 'string' && Array.isArray(values) && args.length === 2) {
+      const name = this.named(text);
+      if (name !== undefined) return (super.query as (...a: unknown[]) => never)({ name, text, values });
+    }
     return (super.query as (...a: unknown[]) => never)(...args);
   }
+
+  /**
+   * A name to prepare the statement under on this connection, so it is parsed and planned
+   * once rather than on every call: reads and writes of ordinary size, at most
+   * MAX_PREPARED per connection. Not pattern matches (LIKE/ILIKE): a plan made without the
+   * pattern would miss the trigram indexes, so those are planned with their pattern each time.
+   */
+  private named(text: string): string | undefined {
+    if (text.length > 8192 || !/^(select|insert|update|delete|with)\b/i.test(text) || /\bi?like\b/i.test(text)) return undefined;
+    const name = `stoa_${createHash('sha1').update(text).digest('base64url').slice(0, 20)}`;
+    if (this.prepared.has(name)) return name;
+    if (this.prepared.size >= MAX_PREPARED) return undefined;
+    this.prepared.add(name);
+    return name;
+  }
 }
+
+/** Named statements one connection keeps (PostgreSQL holds their plans per session). */
+const MAX_PREPARED = 1000;
 
 class WatchedPostgresDialect extends PostgresDialect {
   constructor(

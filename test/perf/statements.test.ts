@@ -77,9 +77,10 @@ describeEachStore('statements per hot call', (kind) => {
     console.log(`statements per call [${kind.dialect}]: ${JSON.stringify(summary)}`);
     const show = (name: string) => `${name}:\n  ${counts[name]?.sql.join('\n  ')}`;
     if (process.env.STOA_SHOW_SQL === '1') for (const name of Object.keys(counts)) console.log(show(name));
-    expect(counts.history?.request, show('history')).toBeLessThanOrEqual(3);
+    // From a warm node: the session, the reader's room and the newest messages are in memory (0 today; 1 of slack).
+    expect(counts.history?.request, show('history')).toBeLessThanOrEqual(1);
     expect(counts.history?.recordBatches).toBe(1);
-    expect(counts.post?.request, show('post')).toBeLessThanOrEqual(8);
+    expect(counts.post?.request, show('post')).toBeLessThanOrEqual(7);
     // The JOIN and PART records are writes of their own (begin, the participant, the record, commit).
     expect(counts.join?.request, show('join')).toBeLessThanOrEqual(6);
     expect(counts.part?.request, show('part')).toBeLessThanOrEqual(5);

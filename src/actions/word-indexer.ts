@@ -13,8 +13,14 @@ import type { EventBus } from '../events/bus.js';
 import type { MessageSearch, Store } from '../store/types.js';
 import { isWordTerm, wordsOf } from '../domain/words.js';
 
-/** Messages per indexing transaction. */
-const BATCH = 2_000;
+/**
+ * Messages per indexing transaction: in the background a batch holds the event loop for
+ * some 20 ms, and the indexer rests as long as it worked (half the loop at most), so a
+ * node catching up after an upgrade or an import keeps answering; `catchUp` (startup of
+ * the benches and tests) goes at full speed.
+ */
+const BATCH = 1_000;
+const CATCH_UP_BATCH = 5_000;
 /** How often an idle indexer looks for new messages. */
 const IDLE_MS = 1_000;
 /** Messages not indexed yet that a word-index search still matches directly. */
@@ -28,10 +34,23 @@ interface Progress {
   indexedThrough: number;
   newest: number;
   reindex: number;
+  /** The newest vocabulary id: every word of the messages indexed so far is at or below it. */
+  vocabulary: number;
 }
+
+/** A term's vocabulary words as of a vocabulary id (more than MAX_EXPANSION: undefined). */
+interface Expansion {
+  words: string[] | undefined;
+  through: number;
+}
+
+/** Terms whose expansions a node keeps (the searches people repeat). */
+const MAX_CACHED_TERMS = 10_000;
 
 export class WordIndexer {
   private progress: Progress | undefined;
+  /** Expansions of recent terms, completed with the words added since (not recomputed). */
+  private readonly expansions = new Map<string, Expansion>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = true;
@@ -92,13 +111,15 @@ export class WordIndexer {
   private async work(toTheEnd: boolean): Promise<void> {
     let p = await this.store.words.progress();
     while ((toTheEnd || !this.stopped) && (p.newest > p.indexedThrough || p.reindex > 0)) {
-      const done = await this.store.transaction((tx) => tx.words.indexBatch(BATCH, wordsOf));
+      const started = performance.now();
+      const done = await this.store.transaction((tx) => tx.words.indexBatch(toTheEnd ? CATCH_UP_BATCH : BATCH, wordsOf));
       this.stats.indexed += done;
       p = await this.store.words.progress();
       this.progress = p;
       if (done === 0) break;
-      // Other work (requests, posts) goes between batches.
-      await new Promise((resolve) => setImmediate(resolve));
+      // Other work (requests, posts) goes between batches: in the background, as long as the batch took.
+      const rest = toTheEnd ? 0 : performance.now() - started;
+      await new Promise((resolve) => (rest > 0 ? setTimeout(resolve, rest) : setImmediate(resolve)));
     }
     this.progress = p;
   }
@@ -121,12 +142,56 @@ export class WordIndexer {
       this.stats.trigramSearches++;
       return undefined;
     }
-    const expansions = await via.words.expand(terms, MAX_EXPANSION);
-    if (expansions.some((e) => e.length > MAX_EXPANSION)) {
+    const expansions = await this.expansionsOf(terms, p.vocabulary, via);
+    if (expansions.some((e) => e === undefined)) {
       this.stats.trigramSearches++;
       return undefined;
     }
     this.stats.wordSearches++;
-    return { expansions, indexedThrough: p.indexedThrough };
+    return { expansions: expansions as string[][], indexedThrough: p.indexedThrough };
+  }
+
+  /**
+   * Each term's vocabulary words, complete through vocabulary id `through` (the index's
+   * words of every message it holds): from memory, completed with the words added since,
+   * or looked up; undefined for a term inside too many words. At most one statement for
+   * the stale terms and one for the new ones.
+   */
+  private async expansionsOf(terms: readonly string[], through: number, via: Store): Promise<(string[] | undefined)[]> {
+    const out = new Map<string, Expansion>();
+    const unknown: string[] = [];
+    // Stale terms by the vocabulary id they are complete through.
+    const stale = new Map<number, { term: string; words: string[] }[]>();
+    for (const t of new Set(terms)) {
+      const e = this.expansions.get(t);
+      if (e === undefined) unknown.push(t);
+      else if (e.words === undefined || e.through >= through) out.set(t, e);
+      else stale.set(e.through, [...(stale.get(e.through) ?? []), { term: t, words: e.words }]);
+    }
+    if (unknown.length > 0) {
+      const found = await via.words.expand(unknown, MAX_EXPANSION);
+      unknown.forEach((t, i) => out.set(t, { words: found[i]!.length > MAX_EXPANSION ? undefined : found[i]!, through }));
+    }
+    // Terms seen before: only the words added since are looked at (a term inside too many
+    // words stays so: the vocabulary only grows).
+    for (const [from, group] of stale) {
+      const found = await via.words.expand(
+        group.map((g) => g.term),
+        MAX_EXPANSION,
+        from,
+      );
+      group.forEach((g, i) => {
+        const words = [...new Set([...g.words, ...found[i]!])];
+        out.set(g.term, { words: words.length > MAX_EXPANSION ? undefined : words, through });
+      });
+    }
+    for (const [t, e] of out) this.remember(t, e);
+    return terms.map((t) => out.get(t)!.words);
+  }
+
+  private remember(term: string, e: Expansion): void {
+    this.expansions.delete(term);
+    this.expansions.set(term, e);
+    if (this.expansions.size > MAX_CACHED_TERMS) this.expansions.delete(this.expansions.keys().next().value as string);
   }
 }

@@ -672,15 +672,18 @@ export interface ArchiveStore {
 export interface WordIndexStore {
   /** False where the database has none (PostgreSQL: pg_trgm serves every term). */
   readonly available: boolean;
-  /** How far messages are indexed, the newest message id, and changed messages waiting. */
-  progress(): Promise<{ indexedThrough: number; newest: number; reindex: number }>;
+  /** How far messages are indexed, the newest message id, changed messages waiting, and the newest vocabulary id. */
+  progress(): Promise<{ indexedThrough: number; newest: number; reindex: number; vocabulary: number }>;
   /**
    * Indexes up to `limit` new messages and up to `limit` changed ones with the words
    * `wordsOf` finds in their text and story title; returns how many. In a transaction.
    */
   indexBatch(limit: number, wordsOf: (...texts: (string | null)[]) => string[]): Promise<number>;
-  /** For each term, the vocabulary words containing it: at most `max` + 1 (more means too many). */
-  expand(terms: readonly string[], max: number): Promise<string[][]>;
+  /**
+   * For each term, the vocabulary words containing it: at most `max` + 1 (more means too
+   * many); with `afterId`, only words added to the vocabulary after that id.
+   */
+  expand(terms: readonly string[], max: number, afterId?: number): Promise<string[][]>;
 }
 
 export interface Store {

@@ -104,6 +104,19 @@ describe('search through the word index', () => {
     expect(found.messages.map((m) => m.text)).toEqual(['late quarterly draft']);
   });
 
+  it('completes a term it has looked up with the words the vocabulary gained since', async () => {
+    await checkPostMessage(d.services, user.actor, room, { text: 'the alphabet soup' });
+    await d.services.words.catchUp();
+    expect((await d.services.words.plan(['alph']))?.expansions).toEqual([['alphabet']]);
+    await checkPostMessage(d.services, user.actor, room, { text: 'nothing new here' });
+    await checkPostMessage(d.services, user.actor, room, { text: 'an ALPHA release' });
+    await d.services.words.catchUp();
+    expect((await d.services.words.plan(['alph']))?.expansions.map((e) => [...e].sort())).toEqual([['alpha', 'alphabet']]);
+    const { word, trigram } = await both(['alph']);
+    expect(word).toHaveLength(2);
+    expect(word).toEqual(trigram);
+  });
+
   it('leaves terms it cannot answer to the trigram index', async () => {
     await checkPostMessage(d.services, user.actor, room, { text: 'e-mail the draft to ana@contoso.com' });
     await d.services.words.catchUp();

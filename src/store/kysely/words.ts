@@ -18,13 +18,14 @@ export function wordIndexStore({ db, dialect }: Executor): WordIndexStore {
   return {
     available,
     async progress() {
-      if (!available) return { indexedThrough: 0, newest: 0, reindex: 0 };
-      const { rows } = await sql<{ indexedThrough: number; newest: number; reindex: number }>`
+      if (!available) return { indexedThrough: 0, newest: 0, reindex: 0, vocabulary: 0 };
+      const { rows } = await sql<{ indexedThrough: number; newest: number; reindex: number; vocabulary: number }>`
         select (select indexed_through from search_index_state where id = 1) as indexed_through,
                (select coalesce(max(id), 0) from messages) as newest,
-               (select count(*) from search_reindex) as reindex`.execute(db);
+               (select count(*) from search_reindex) as reindex,
+               (select coalesce(max(id), 0) from search_vocabulary) as vocabulary`.execute(db);
       const row = rows[0]!;
-      return { indexedThrough: Number(row.indexedThrough), newest: Number(row.newest), reindex: Number(row.reindex) };
+      return { indexedThrough: Number(row.indexedThrough), newest: Number(row.newest), reindex: Number(row.reindex), vocabulary: Number(row.vocabulary) };
     },
     async indexBatch(limit, wordsOf) {
       if (!available) return 0;
@@ -52,11 +53,14 @@ export function wordIndexStore({ db, dialect }: Executor): WordIndexStore {
       if (changedIds.length > 0) await sql`delete from search_reindex where message_id in (select value from json_each(${json(changedIds)}))`.execute(db);
       return fresh.length + changedIds.length;
     },
-    async expand(terms, max) {
+    async expand(terms, max, afterId) {
       if (!available || terms.length === 0) return terms.map(() => []);
-      // One statement for every term: the vocabulary's trigram index, at most max + 1 words each.
-      const arms = terms.map(
-        (term, i) => sql`select ${i} as term, word from (select word from search_vocabulary_trigrams where search_vocabulary_trigrams match ${ftsPhrase(term)} limit ${max + 1})`,
+      // One statement for every term, at most max + 1 words each: the vocabulary's trigram
+      // index, or a scan of the words added since `afterId` (a few, newest of the vocabulary).
+      const arms = terms.map((term, i) =>
+        afterId === undefined
+          ? sql`select ${i} as term, word from (select word from search_vocabulary_trigrams where search_vocabulary_trigrams match ${ftsPhrase(term)} limit ${max + 1})`
+          : sql`select ${i} as term, word from (select word from search_vocabulary where id > ${afterId} and instr(word, ${term}) > 0 limit ${max + 1})`,
       );
       const { rows } = await sql<{ term: number; word: string }>`${sql.join(arms, sql` union all `)}`.execute(db);
       const out: string[][] = terms.map(() => []);

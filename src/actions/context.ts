@@ -4,7 +4,7 @@
  * (what `--what-if` prints, and what the compliance capture will record).
  */
 import { randomUUID } from 'node:crypto';
-import type { Store } from '../store/types.js';
+import type { Store, TransactionOptions } from '../store/types.js';
 import type { EventBus } from '../events/bus.js';
 import type { DomainEvent } from '../events/types.js';
 import type { BlobStore } from '../files/blob-store.js';
@@ -142,6 +142,8 @@ export interface Capture {
 export interface WriteOptions {
   /** Do everything, validate everything, then roll back: nothing changes, nothing is published. */
   whatIf?: boolean;
+  /** How the commit survives (TransactionOptions): only the compliance record of reads relaxes it. */
+  durability?: TransactionOptions['durability'];
 }
 
 export interface Outcome<T> {
@@ -234,13 +236,16 @@ export async function runWrite<T>(
 ): Promise<Outcome<T>> {
   let committed: { result: T; tx: Tx };
   try {
-    committed = await services.store.transaction(async (store) => {
-      const tx = new Tx(store, services, actor, services.clock());
-      const result = await fn(tx);
-      if (options.whatIf === true) throw new WhatIfRollback(result, tx.changes);
-      await tx.flushCapture();
-      return { result, tx };
-    });
+    committed = await services.store.transaction(
+      async (store) => {
+        const tx = new Tx(store, services, actor, services.clock());
+        const result = await fn(tx);
+        if (options.whatIf === true) throw new WhatIfRollback(result, tx.changes);
+        await tx.flushCapture();
+        return { result, tx };
+      },
+      options.durability === undefined ? {} : { durability: options.durability },
+    );
   } catch (err) {
     if (err instanceof WhatIfRollback) return { result: err.result as T, changes: err.changes, whatIf: true };
     throw err;

@@ -4,7 +4,9 @@
  * fsync, per read would make every read a write. Records are queued; one writer commits
  * everything queued in one transaction, and every read of that batch is answered once it
  * committed. A batch that fails fails each of its reads (the client is told; nothing
- * unrecorded is answered). While a batch commits, the next one gathers.
+ * unrecorded is answered). While a batch commits, the next one gathers. Batches commit
+ * with `process-crash` durability: in the log before the reads are answered (a killed
+ * server loses none), flushed to disk with the next durable commit.
  */
 import { runWrite, SYSTEM_ACTOR, type Actor, type Capture, type Services } from './context.js';
 
@@ -42,7 +44,9 @@ export class ReadRecorder {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, MAX_BATCH);
         try {
-          await runWrite(this.services(), SYSTEM_ACTOR, {}, (tx) => {
+          // Written to the database's log, not flushed: it survives Stoa being killed
+          // (the durability test), and the next post's durable commit flushes it.
+          await runWrite(this.services(), SYSTEM_ACTOR, { durability: 'process-crash' }, (tx) => {
             for (const w of batch) for (const c of w.captures) tx.capture(c);
             return Promise.resolve();
           });

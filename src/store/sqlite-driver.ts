@@ -14,6 +14,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery, type DatabaseConnection, type Driver, type QueryResult } from 'kysely';
 import { isReadStatement } from './statement-guard.js';
+import { PROCESS_CRASH_DURABILITY } from './durability.js';
 
 const STATEMENT_CACHE_SIZE = 300;
 
@@ -73,6 +74,8 @@ class Mutex {
  */
 class RoutingConnection implements DatabaseConnection {
   release: (() => void) | undefined;
+  /** This transaction commits with synchronous=NORMAL; the writer returns to FULL after it. */
+  relaxed = false;
 
   constructor(private readonly driver: StoaSqliteDriver) {}
 
@@ -123,6 +126,11 @@ export class StoaSqliteDriver implements Driver {
     const c = connection as RoutingConnection;
     c.release = await this.writeLock.lock();
     try {
+      // The safety level can only change outside a transaction: before BEGIN, back after the end.
+      if (PROCESS_CRASH_DURABILITY.getStore() === true) {
+        this.writer.db.pragma('synchronous = NORMAL');
+        c.relaxed = true;
+      }
       this.writer.execute(CompiledQuery.raw('begin immediate'));
     } catch (err) {
       this.unlock(c);
@@ -156,6 +164,10 @@ export class StoaSqliteDriver implements Driver {
   }
 
   private unlock(c: RoutingConnection): void {
+    if (c.relaxed) {
+      c.relaxed = false;
+      this.writer.db.pragma('synchronous = FULL');
+    }
     const release = c.release;
     c.release = undefined;
     release?.();

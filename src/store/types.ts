@@ -668,6 +668,17 @@ export interface ArchiveStore {
   putFollow(f: FollowRecord): Promise<void>;
 }
 
+export interface TransactionOptions {
+  /**
+   * How the commit survives: `power-loss` (the default: on disk before it is acknowledged,
+   * SQLite synchronous=FULL, PostgreSQL synchronous_commit on) or `process-crash` (in the
+   * database's log but not yet flushed to disk: it survives Stoa being killed, and the
+   * next durable commit flushes it; a power cut may lose the last moments). Only records
+   * that no acknowledged change depends on take the second (the compliance record of reads).
+   */
+  durability?: 'power-loss' | 'process-crash';
+}
+
 /** The word index of message search (SQLite; see migration 0006). */
 export interface WordIndexStore {
   /** False where the database has none (PostgreSQL: pg_trgm serves every term). */
@@ -689,7 +700,7 @@ export interface WordIndexStore {
 export interface Store {
   readonly dialect: Dialect;
   /** Runs fn in one transaction (joins the current one when already inside). */
-  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Store) => Promise<T>, options?: TransactionOptions): Promise<T>;
   readonly inTransaction: boolean;
   readonly meta: MetaStore;
   readonly principals: PrincipalStore;

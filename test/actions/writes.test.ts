@@ -7,6 +7,8 @@ import { afterEach, expect, it } from 'vitest';
 import { describeEachStore } from '../harness/each-store.js';
 import { WriteOutsideTransactionError } from '../../src/store/statement-guard.js';
 import type { Store } from '../../src/store/types.js';
+import type { KyselyStore } from '../../src/store/kysely/store.js';
+import { sql } from 'kysely';
 
 describeEachStore('writes outside a transaction', (kind) => {
   let store: Store | undefined;
@@ -25,6 +27,29 @@ describeEachStore('writes outside a transaction', (kind) => {
     expect(await store.meta.get('kept')).toBe('1');
     // Counted: the refused write, two reads, and BEGIN, the write, COMMIT.
     expect(statements.map((s) => s.split(/\s/)[0]?.toLowerCase())).toEqual(['insert', 'select', 'begin', 'insert', 'commit', 'select']);
+  });
+
+  it('commit durably unless asked for process-crash durability, and only that transaction relaxes', async () => {
+    store = await kind.open({ refuseWritesOutsideTransactions: true });
+    const level = (relaxed: boolean) =>
+      store!.transaction(
+        async (tx) => {
+          const db = (tx as KyselyStore).db;
+          if (kind.dialect === 'sqlite') return String((await sql<{ synchronous: number }>`pragma synchronous`.execute(db)).rows[0]?.synchronous);
+          return (await sql<{ synchronousCommit: string }>`show synchronous_commit`.execute(db)).rows[0]?.synchronousCommit;
+        },
+        relaxed ? { durability: 'process-crash' } : {},
+      );
+    // SQLite: 2 = FULL, 1 = NORMAL; PostgreSQL: synchronous_commit, durable as the server is
+    // configured (the test servers run with it off for speed), off in the relaxed transaction.
+    const durable = kind.dialect === 'sqlite' ? '2' : await level(false);
+    const relaxed = kind.dialect === 'sqlite' ? '1' : 'off';
+    expect(await level(false)).toBe(durable);
+    expect(await level(true)).toBe(relaxed);
+    expect(await level(false)).toBe(durable);
+    // A relaxed transaction that fails leaves the next one durable too.
+    await expect(store.transaction(() => Promise.reject(new Error('boom')), { durability: 'process-crash' })).rejects.toThrow('boom');
+    expect(await level(false)).toBe(durable);
   });
 
   it('leave nothing behind when the transaction fails, and the next one runs', async () => {

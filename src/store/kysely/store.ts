@@ -1,7 +1,8 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema.js';
 import { capabilities, type Dialect } from '../dialect.js';
-import type { Store } from '../types.js';
+import type { Store, TransactionOptions } from '../types.js';
+import { PROCESS_CRASH_DURABILITY } from '../durability.js';
 import { metaStore } from './meta.js';
 import { principalStore } from './principals.js';
 import { categoryStore } from './categories.js';
@@ -79,10 +80,18 @@ export class KyselyStore implements Store {
     this.archive = archiveStore(ex);
   }
 
-  async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: Store) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     if (this.inTransaction) return fn(this);
+    const relaxed = options.durability === 'process-crash';
+    const run = () =>
+      this.db.transaction().execute(async (trx) => {
+        // PostgreSQL: this commit does not wait for its WAL flush (the server has it).
+        if (relaxed && this.dialect === 'postgres') await sql`set local synchronous_commit = off`.execute(trx);
+        return fn(new KyselyStore(trx, this.dialect, true));
+      });
     try {
-      return await this.db.transaction().execute((trx) => fn(new KyselyStore(trx, this.dialect, true)));
+      // SQLite: the driver commits this transaction with synchronous=NORMAL (sqlite-driver.ts).
+      return await (relaxed ? PROCESS_CRASH_DURABILITY.run(true, run) : run());
     } catch (err) {
       throw translateDbError(err);
     }

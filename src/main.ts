@@ -181,7 +181,7 @@ export async function startServer(
     commandRunner?: (runtime: Runtime) => CommandRunner;
   } = {},
 ): Promise<RunningServer> {
-  const [{ pino }, { buildHttpServer }, { Gateway }, { Metrics }, { purgeAbandonedFiles }] = await Promise.all([
+  const [{ pino }, { buildHttpServer }, { Gateway }, { Metrics }, { purgeExpired }] = await Promise.all([
     import('pino'),
     import('./http/server.js'),
     import('./realtime/gateway.js'),
@@ -234,7 +234,7 @@ export async function startServer(
     const housekeeping = setInterval(() => {
       const now = Date.now();
       // Expired sessions and file tokens, and uploads never posted, in one transaction.
-      void purgeAbandonedFiles(runtime.services, now).catch((err: unknown) => logger.warn({ err }, 'housekeeping failed'));
+      void purgeExpired(runtime.services, now).catch((err: unknown) => logger.warn({ err }, 'housekeeping failed'));
     }, HOUSEKEEPING_INTERVAL_MS);
     housekeeping.unref();
     // The word index of search follows the messages in the background.

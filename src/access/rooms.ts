@@ -61,7 +61,8 @@ export async function loadRooms(store: Store, rooms: readonly RoomRecord[]): Pro
  * A room as one actor's check needs it: the actor's own role entries (one statement,
  * whatever the room's size) and the category from the access cache when given.
  */
-async function loadRoomFor(store: Store, actor: ActorFacts, room: RoomRecord, categories?: CategorySnapshot): Promise<LoadedRoom> {
+/** A room with its category and the actor's own role entries (all of them for the system): what access checks need. */
+export async function loadRoomForActor(store: Store, actor: ActorFacts, room: RoomRecord, categories?: CategorySnapshot): Promise<LoadedRoom> {
   if (actor.kind !== 'user') return (await loadRooms(store, [room]))[0] as LoadedRoom;
   const [roles, category, lists] = await Promise.all([
     store.rooms.rolesFor(room.id, [...actor.principal.affiliations]),
@@ -137,7 +138,7 @@ export async function accessRoomById(
   if (options.remembered !== undefined && options.lock !== true && options.everyone !== true) {
     const loaded = await options.remembered(async () => {
       const room = await store.rooms.getByGuid(guid);
-      return room === undefined ? undefined : loadRoomFor(store, actor, room, options.categories);
+      return room === undefined ? undefined : loadRoomForActor(store, actor, room, options.categories);
     });
     if (loaded === undefined) throw notFound();
     return check(actor, loaded, need, notFound);
@@ -162,7 +163,7 @@ async function authorize(
   }
   if (room === undefined) throw notFound();
   const everyone = options.lock === true || options.everyone === true;
-  const loaded = everyone ? ((await loadRooms(store, [room]))[0] as LoadedRoom) : await loadRoomFor(store, actor, room, options.categories);
+  const loaded = everyone ? ((await loadRooms(store, [room]))[0] as LoadedRoom) : await loadRoomForActor(store, actor, room, options.categories);
   return check(actor, loaded, need, notFound);
 }
 

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { AppError, isAppError } from '../domain/errors.js';
 import { canUpload } from '../domain/permissions.js';
-import { accessRoomById, loadRooms } from '../access/rooms.js';
+import { accessRoomById, loadRoomForActor } from '../access/rooms.js';
 import { configurations } from './configurations.js';
 import { canDownload } from '../domain/permissions.js';
 import type { FileRecord, FileTokenRecord, RoomRecord } from '../store/types.js';
@@ -28,8 +28,11 @@ export function discardBlobs(tx: Tx, guids: readonly string[]): void {
   });
 }
 
-/** Uploads never posted within a day are deleted, with expired tokens (server housekeeping). */
-export async function purgeAbandonedFiles(services: Services, now: number): Promise<number> {
+/**
+ * The server's housekeeping, in one transaction: expired sessions, expired file tokens,
+ * and uploads never posted within a day (their blobs after commit). Returns the uploads removed.
+ */
+export async function purgeExpired(services: Services, now: number): Promise<number> {
   const outcome = await runWrite(services, SYSTEM_ACTOR, {}, async (tx) => {
     await tx.store.sessions.purgeExpired(now);
     await tx.store.files.purgeExpiredTokens(now);
@@ -110,7 +113,8 @@ export async function receiveUpload(services: Services, token: string, body: Rea
   });
   const facts = await services.access.actorFacts(actor);
   const room = await store.rooms.getById(ticket.roomId);
-  const [loaded] = room === undefined ? [] : await loadRooms(store, [room]);
+  // The uploader's own role entries decide, as for every access check.
+  const loaded = room === undefined ? undefined : await loadRoomForActor(store, facts, room, await services.access.categorySnapshot());
   const config = await services.access.chatConfiguration(() => configurations.effective(store, services.poolFqdn));
   const size = ticket.sizeBytes ?? 0;
   if (loaded === undefined || !canUpload(facts, loaded.facts, size, config.maxFileSizeKB)) {

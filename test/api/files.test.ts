@@ -81,7 +81,7 @@ describeEachStore('files', (kind) => {
     await alice.api.post(`/api/v1/rooms/${room.guid}/messages`, { text: 'with file', fileId: posted.id });
     const { checkRemoveMessages } = await import('../../src/actions/content.js');
     const { checkRemoveRoom } = await import('../../src/actions/rooms.js');
-    const { purgeAbandonedFiles } = await import('../../src/actions/files.js');
+    const { purgeExpired } = await import('../../src/actions/files.js');
     expect(onDisk(posted.id)).toBe(true);
     await checkRemoveMessages(t.services, SYSTEM_ACTOR, room.name, { remove: true, filter: 'with file' });
     expect(onDisk(posted.id)).toBe(false);
@@ -90,8 +90,8 @@ describeEachStore('files', (kind) => {
     const abandoned = await upload(alice, room.guid);
     const kept = await upload(alice, room.guid);
     await alice.api.post(`/api/v1/rooms/${room.guid}/messages`, { text: 'kept', fileId: kept.id });
-    expect(await purgeAbandonedFiles(t.services, Date.now())).toBe(0);
-    expect(await purgeAbandonedFiles(t.services, Date.now() + 25 * 3600_000)).toBeGreaterThanOrEqual(1);
+    expect(await purgeExpired(t.services, Date.now())).toBe(0);
+    expect(await purgeExpired(t.services, Date.now() + 25 * 3600_000)).toBeGreaterThanOrEqual(1);
     expect(onDisk(abandoned.id)).toBe(false);
     expect(onDisk(kept.id)).toBe(true);
 

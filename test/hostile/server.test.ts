@@ -285,6 +285,18 @@ describe('oversized and slow HTTP', () => {
     expect(flag.status).toBe(400);
   });
 
+  it('answers a roster page asked for with nonsense with 400, and hostile cursors with a page', async () => {
+    for (const query of ['limit=0', 'limit=1001', 'limit=abc', 'limit=-1', `after=${'x'.repeat(600)}`, 'colour=red']) {
+      const r = await api(server, ana.token, 'GET', `/api/v1/rooms/${roomId}/participants?${query}`);
+      expect(r.status, query).toBe(400);
+      expect(r.body.error.code, query).toMatch(/^INVALID_/);
+    }
+    for (const after of ['%00', '%F0%9F%92%A9', encodeURIComponent('sip:"quoted"'), '']) {
+      const r = await api(server, ana.token, 'GET', `/api/v1/rooms/${roomId}/participants?after=${after}&limit=1000`);
+      expect([200, 400], after).toContain(r.status);
+    }
+  });
+
   it('answers a search with a NUL or broken Unicode with 400, never 500', async () => {
     // Half a surrogate pair cannot be percent-encoded as UTF-8: sent as the bytes of one.
     for (const q of ['a%00b', 'x%07', '%ED%A0%80abc', '%FF%FE', encodeURIComponent('caf\u00e9 "unterminated'), '%22%22%22', 'from%3A', 'after%3Anonsense']) {

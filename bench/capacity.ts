@@ -228,6 +228,7 @@ function startGenerator(setupFile: string, index: number, count: number) {
     else w(m);
   };
   child.on('message', (m: FromGenerator) => deliver(m));
+  child.on('error', (err) => deliver({ failed: `load generator ${index} failed: ${err.message}` }));
   child.on('exit', (code) => deliver({ failed: `load generator ${index} exited (${code})` }));
   return {
     pid: child.pid!,

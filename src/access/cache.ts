@@ -107,22 +107,8 @@ export class AccessCache {
   }
 
   /** A session by token hash, from memory when fresh; an unknown token is not remembered. */
-  async session(tokenHash: string, load: () => Promise<SessionRecord | undefined>): Promise<SessionRecord | undefined> {
-    const cached = this.sessions.get(tokenHash);
-    if (this.fresh(cached)) {
-      this.stats.hits++;
-      return cached.value;
-    }
-    this.stats.misses++;
-    const generation = this.sessionGeneration;
-    const at = this.clock();
-    const value = await load();
-    if (value !== undefined && generation === this.sessionGeneration) {
-      this.sessions.delete(tokenHash);
-      this.sessions.set(tokenHash, { value, at });
-      if (this.sessions.size > MAX_SESSIONS) this.sessions.delete(this.sessions.keys().next().value as string);
-    }
-    return value;
+  session(tokenHash: string, load: () => Promise<SessionRecord | undefined>): Promise<SessionRecord | undefined> {
+    return this.keyed(this.sessions, tokenHash, MAX_SESSIONS, () => this.sessionGeneration, load);
   }
 
   /** The session was used now (its last-used time was written): memory follows. */
@@ -132,25 +118,33 @@ export class AccessCache {
   }
 
   /**
-   * A room as loaded for one reader (history, backchat on join): from memory when fresh.
+   * A room as loaded for one reader (history pages): from memory when fresh.
    * The checks of what the reader may do run on it every time; a missing room is not
    * remembered. Writes load their room in their own transaction instead.
    */
-  async readerRoom(readerId: number, guid: string, load: () => Promise<LoadedRoom | undefined>): Promise<LoadedRoom | undefined> {
-    const key = `${readerId}:${guid}`;
-    const cached = this.readerRooms.get(key);
+  readerRoom(readerId: number, guid: string, load: () => Promise<LoadedRoom | undefined>): Promise<LoadedRoom | undefined> {
+    return this.keyed(this.readerRooms, `${readerId}:${guid}`, MAX_READER_ROOMS, () => this.generation, load);
+  }
+
+  /**
+   * One entry of a keyed cache: from memory when fresh, else loaded and kept (most
+   * recently used last, the oldest out past `max`) unless it is undefined or an
+   * invalidation (`generation` moved) happened while it loaded.
+   */
+  private async keyed<K, V>(map: Map<K, Entry<V>>, key: K, max: number, generation: () => number, load: () => Promise<V>): Promise<V> {
+    const cached = map.get(key);
     if (this.fresh(cached)) {
       this.stats.hits++;
       return cached.value;
     }
     this.stats.misses++;
-    const generation = this.generation;
+    const before = generation();
     const at = this.clock();
     const value = await load();
-    if (value !== undefined && generation === this.generation) {
-      this.readerRooms.delete(key);
-      this.readerRooms.set(key, { value, at });
-      if (this.readerRooms.size > MAX_READER_ROOMS) this.readerRooms.delete(this.readerRooms.keys().next().value as string);
+    if (value !== undefined && before === generation()) {
+      map.delete(key);
+      map.set(key, { value, at });
+      if (map.size > max) map.delete(map.keys().next().value as K);
     }
     return value;
   }
@@ -197,23 +191,9 @@ export class AccessCache {
     return entry !== undefined && this.clock() - entry.at < this.ttlMs;
   }
 
-  async actorFacts(actor: Actor, via: Store = this.store): Promise<ActorFacts> {
-    if (actor.kind === 'system') return { kind: 'system' };
-    const cached = this.facts.get(actor.principalId);
-    if (this.fresh(cached)) {
-      this.stats.hits++;
-      return cached.value;
-    }
-    this.stats.misses++;
-    const generation = this.generation;
-    const at = this.clock();
-    const value = await loadActorFacts(via, actor);
-    if (generation === this.generation) {
-      this.facts.delete(actor.principalId);
-      this.facts.set(actor.principalId, { value, at });
-      if (this.facts.size > MAX_USERS) this.facts.delete(this.facts.keys().next().value as number);
-    }
-    return value;
+  actorFacts(actor: Actor, via: Store = this.store): Promise<ActorFacts> {
+    if (actor.kind === 'system') return Promise.resolve({ kind: 'system' });
+    return this.keyed(this.facts, actor.principalId, MAX_USERS, () => this.generation, () => loadActorFacts(via, actor));
   }
 
   async categorySnapshot(via: Store = this.store): Promise<CategorySnapshot> {

@@ -57,6 +57,8 @@ const MAX_PRINCIPALS = 50_000;
 const MAX_SESSIONS = 100_000;
 /** Rooms as loaded for one reader (the room, its category, the reader's own role entries). */
 const MAX_READER_ROOMS = 100_000;
+/** Readers whose readable rooms are kept (each set at most MAX_LISTED_ROOMS ids: searchMessages). */
+const MAX_READABLE_SETS = 10_000;
 
 export class AccessCache {
   private readonly facts = new Map<number, Entry<ActorFacts>>();
@@ -69,6 +71,8 @@ export class AccessCache {
   private readonly sessions = new Map<string, Entry<SessionRecord>>();
   /** Rooms by `reader:guid`, as loaded for that reader: reads only, never a write's. */
   private readonly readerRooms = new Map<string, Entry<LoadedRoom>>();
+  /** The ids of the rooms each reader may read history in (search). */
+  private readonly readableSets = new Map<number, Entry<readonly number[]>>();
   private sessionGeneration = 0;
   private generation = 0;
   /** Loads done (misses) and answers from memory (hits), for the metrics and the tests. */
@@ -97,6 +101,7 @@ export class AccessCache {
     this.categories = undefined;
     this.configuration = undefined;
     this.readerRooms.clear();
+    this.readableSets.clear();
     this.forgetSessions();
   }
 
@@ -124,6 +129,15 @@ export class AccessCache {
    */
   readerRoom(readerId: number, guid: string, load: () => Promise<LoadedRoom | undefined>): Promise<LoadedRoom | undefined> {
     return this.keyed(this.readerRooms, `${readerId}:${guid}`, MAX_READER_ROOMS, () => this.generation, load);
+  }
+
+  /**
+   * The ids of the rooms a reader may read history in, from memory when fresh: every
+   * search of that reader runs over them. Forgotten on every change of rights, like the
+   * reader's rooms.
+   */
+  readableRooms(readerId: number, load: () => Promise<readonly number[]>): Promise<readonly number[]> {
+    return this.keyed(this.readableSets, readerId, MAX_READABLE_SETS, () => this.generation, load);
   }
 
   /**

@@ -162,6 +162,9 @@ export interface SearchResult {
  * Searches every room the actor may read (never others): words, "phrases", substrings
  * and CJK text, with room:, category:, from:, after:, before: and has:file.
  */
+/** Readable rooms a search takes as a list of ids (more: as a condition on the rooms). */
+const MAX_LISTED_ROOMS = 10_000;
+
 export async function searchMessages(
   services: Services,
   actor: Actor,
@@ -176,7 +179,7 @@ export async function searchMessages(
     const wanted = new Set(query.categories.map(nameKey));
     categoryIds = categories.all.filter((c) => wanted.has(c.nameKey)).map((c) => c.id);
   }
-  const rooms = await accessibleRoomQuery(
+  let rooms = await accessibleRoomQuery(
     store,
     facts,
     'readHistory',
@@ -186,6 +189,14 @@ export async function searchMessages(
     },
     categories,
   );
+  // A user's readable rooms (not narrowed by in:/category:) are listed once and kept with
+  // the access cache, so a search does not work out its rooms again, room by room of every
+  // allowed category; past MAX_LISTED_ROOMS the selection stays a condition.
+  if (rooms !== undefined && actor.kind === 'user' && categoryIds === undefined && query.rooms.length === 0) {
+    const selection = rooms;
+    const ids = await services.access.readableRooms(actor.principalId, () => store.rooms.listIds(selection, MAX_LISTED_ROOMS));
+    if (ids.length <= MAX_LISTED_ROOMS) rooms = ids.length === 0 ? undefined : { ids };
+  }
   if (rooms === undefined) {
     await services.reads.record(actor, [searchCapture(request.q, [])]);
     return { messages: [], more: false };

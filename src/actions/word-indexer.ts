@@ -1,10 +1,11 @@
 /**
- * Keeps the word index of message search (SQLite, migration 0006) up with the messages,
- * and plans each search: the word index for terms it can answer, the trigram index for
- * the others.
+ * Keeps the word index of message search (migrations 0006 on SQLite, 0007 on PostgreSQL)
+ * up with the messages, and plans each search: the word index for terms it can answer,
+ * the trigram index for the others.
  *
- * The index is written here, after messages commit, in batches of BATCH messages (new
- * ones by id, changed ones from `search_reindex`), each batch its own transaction; a node
+ * The index is written here, after messages commit, in batches of BATCH messages (SQLite:
+ * new ones by id, changed ones from `search_reindex`; PostgreSQL: from `search_pending`,
+ * one indexer of the pool at a time), each batch its own transaction; a node
  * behind (after an upgrade or a bulk import) works through batches back to back, yielding
  * between them. Searches never wait for it: what it has not indexed yet is matched
  * directly by the search, and while that tail is long the trigram index serves instead.
@@ -31,9 +32,11 @@ const MAX_REINDEX = 1_000;
 const MAX_EXPANSION = 64;
 
 interface Progress {
+  /** Messages not indexed yet (counted up to MAX_TAIL + 1). */
+  waiting: number;
+  /** Indexed messages whose text changed since (SQLite). */
+  changed: number;
   indexedThrough: number;
-  newest: number;
-  reindex: number;
   /** The newest vocabulary id: every word of the messages indexed so far is at or below it. */
   vocabulary: number;
 }
@@ -109,12 +112,12 @@ export class WordIndexer {
   }
 
   private async work(toTheEnd: boolean): Promise<void> {
-    let p = await this.store.words.progress();
-    while ((toTheEnd || !this.stopped) && (p.newest > p.indexedThrough || p.reindex > 0)) {
+    let p = await this.store.words.progress(MAX_TAIL + 1);
+    while ((toTheEnd || !this.stopped) && (p.waiting > 0 || p.changed > 0)) {
       const started = performance.now();
       const done = await this.store.transaction((tx) => tx.words.indexBatch(toTheEnd ? CATCH_UP_BATCH : BATCH, wordsOf));
       this.stats.indexed += done;
-      p = await this.store.words.progress();
+      p = await this.store.words.progress(MAX_TAIL + 1);
       this.progress = p;
       if (done === 0) break;
       // Other work (requests, posts) goes between batches: in the background, as long as the batch took.
@@ -134,8 +137,8 @@ export class WordIndexer {
     const usable =
       via.words.available &&
       p !== undefined &&
-      p.newest - p.indexedThrough <= MAX_TAIL &&
-      p.reindex <= MAX_REINDEX &&
+      p.waiting <= MAX_TAIL &&
+      p.changed <= MAX_REINDEX &&
       terms.length > 0 &&
       terms.every((t) => isWordTerm(t) && [...t].length >= 3);
     if (!usable) {

@@ -6,6 +6,7 @@ import * as m0003 from './migrations/0003-compliance.js';
 import * as m0004 from './migrations/0004-legacy-secrets.js';
 import * as m0005 from './migrations/0005-directory-links.js';
 import * as m0006 from './migrations/0006-word-index.js';
+import * as m0007 from './migrations/0007-word-index-postgres.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the migrator works on the untyped schema */
 type Step = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
@@ -18,6 +19,7 @@ const STEPS: Record<string, Step> = {
   '0004-legacy-secrets': m0004,
   '0005-directory-links': m0005,
   '0006-word-index': m0006,
+  '0007-word-index-postgres': m0007,
 };
 
 class InCodeProvider implements MigrationProvider {

@@ -44,11 +44,13 @@ class GuardedClient extends pg.Client {
   /**
    * A name to prepare the statement under on this connection, so it is parsed and planned
    * once rather than on every call: reads and writes of ordinary size, at most
-   * MAX_PREPARED per connection. Not pattern matches (LIKE/ILIKE): a plan made without the
-   * pattern would miss the trigram indexes, so those are planned with their pattern each time.
+   * MAX_PREPARED per connection. Not pattern or text-search matches (LIKE/ILIKE, `@@`): a
+   * plan made without the pattern cannot tell a rare word from a common one (the trigram
+   * and word indexes, or the newest messages first), so those are planned with their
+   * pattern each time.
    */
   private named(text: string): string | undefined {
-    if (text.length > 8192 || !/^(select|insert|update|delete|with)\b/i.test(text) || /\bi?like\b/i.test(text)) return undefined;
+    if (text.length > 8192 || !/^(select|insert|update|delete|with)\b/i.test(text) || /\bi?like\b|@@/i.test(text)) return undefined;
     const name = `stoa_${createHash('sha1').update(text).digest('base64url').slice(0, 20)}`;
     if (this.prepared.has(name)) return name;
     if (this.prepared.size >= MAX_PREPARED) return undefined;

@@ -200,9 +200,10 @@ export interface MessageSearch {
   rooms: RoomQuery;
   terms: readonly string[];
   /**
-   * Searched through the word index (SQLite): for each term, the vocabulary words that
-   * contain it, and the id through which messages are indexed (newer ones, and those
-   * waiting to be indexed again, are matched directly). Absent: the trigram index.
+   * Searched through the word index: for each term, the vocabulary words that contain it,
+   * and (SQLite) the id through which messages are indexed. What the index has not
+   * reached (SQLite: newer ids and those waiting to be indexed again; PostgreSQL: the
+   * pending messages) is matched directly. Absent: the trigram index.
    */
   words?: { expansions: readonly (readonly string[])[]; indexedThrough: number };
   authorIds?: readonly number[];
@@ -392,6 +393,8 @@ export interface RoomStore {
   /** Takes the row lock on PostgreSQL (SQLite transactions already hold the write lock). */
   lock(id: number): Promise<void>;
   list(query: RoomQuery): Promise<RoomRecord[]>;
+  /** The ids of the matching rooms, ascending: at most `max` + 1 (more means too many to list). */
+  listIds(query: RoomQuery, max: number): Promise<number[]>;
   roles(ids: readonly number[]): Promise<Map<number, RoomRoles>>;
   /**
    * The room's role entries held by any of `principalIds` (an actor's affiliations): all
@@ -679,12 +682,19 @@ export interface TransactionOptions {
   durability?: 'power-loss' | 'process-crash';
 }
 
-/** The word index of message search (SQLite; see migration 0006). */
+/** The word index of message search (migrations 0006 on SQLite, 0007 on PostgreSQL). */
 export interface WordIndexStore {
-  /** False where the database has none (PostgreSQL: pg_trgm serves every term). */
+  /** False where the database has none. */
   readonly available: boolean;
-  /** How far messages are indexed, the newest message id, changed messages waiting, and the newest vocabulary id. */
-  progress(): Promise<{ indexedThrough: number; newest: number; reindex: number; vocabulary: number }>;
+  /**
+   * What is not in the index yet, and the newest vocabulary id:
+   * - `waiting`: messages not indexed yet, matched directly by a word search (SQLite: ids
+   *   above `indexedThrough`; PostgreSQL: rows of `search_pending`, counted up to `countUpTo`);
+   * - `changed`: SQLite's indexed messages whose text changed since (PostgreSQL: 0, a
+   *   changed message is pending again);
+   * - `indexedThrough`: SQLite's watermark (PostgreSQL: 0, unused).
+   */
+  progress(countUpTo: number): Promise<{ waiting: number; changed: number; indexedThrough: number; vocabulary: number }>;
   /**
    * Indexes up to `limit` new messages and up to `limit` changed ones with the words
    * `wordsOf` finds in their text and story title; returns how many. In a transaction.

@@ -1,6 +1,6 @@
 /**
- * The word index of message search (SQLite) answers exactly what the trigram index
- * answers: for random messages (mixed case, diacritics, CJK, punctuation, story titles)
+ * The word index of message search (FTS5 on SQLite, tsvector on PostgreSQL) answers
+ * exactly what the trigram index answers: for random messages (mixed case, diacritics, CJK, punctuation, story titles)
  * and random terms (substrings inside words, across words, whole words, absent ones,
  * two at once), a search planned on the word index returns the same messages, in the same
  * order, as the same search on the trigram index — also for messages posted after the
@@ -8,11 +8,15 @@
  */
 import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { describeEachStore } from '../harness/each-store.js';
+import { postgresDatabaseUrl, postgresEnabled } from '../harness/stores.js';
+import { openPostgresStore } from '../../src/store/postgres.js';
+import { WordIndexer } from '../../src/actions/word-indexer.js';
 import { useDeployment } from '../harness/services.js';
-import { sqliteStore } from '../harness/stores.js';
 import { buildCategory, buildDomain, buildRoom, buildUser, type BuiltUser } from '../factories.js';
 import { checkPostMessage, searchMessages } from '../../src/actions/messages.js';
 import { checkRemoveMessages } from '../../src/actions/content.js';
+import { checkUpdateRoom } from '../../src/actions/rooms.js';
 import { SYSTEM_ACTOR } from '../../src/actions/context.js';
 import { isWordTerm, wordsOf } from '../../src/domain/words.js';
 import type { MessageSearch } from '../../src/store/types.js';
@@ -20,8 +24,8 @@ import type { MessageSearch } from '../../src/store/types.js';
 const SYLLABLES = ['ka', 'To', 'ri', 'mü', 'SEN', 'lo', 'va', 'dan', 'qui', 'pé', '東京', 'x7', '42'];
 const SEPARATORS = [' ', ' ', ' ', ', ', '-', '.', '/', ' (', ') ', "'"];
 
-describe('search through the word index', () => {
-  const d = useDeployment({ open: () => sqliteStore() });
+describeEachStore('search through the word index', (kind) => {
+  const d = useDeployment({ open: () => kind.open() });
   let user: BuiltUser;
   let room: string;
   let roomName: string;
@@ -127,4 +131,97 @@ describe('search through the word index', () => {
     await d.services.words.catchUp();
     expect(await d.services.words.plan(['common'])).toBeUndefined();
   });
+
+  it('finds a term inside a very long word, and in a message too large for one index entry', async () => {
+    const roomId = (await d.store.rooms.getByGuid(room))!.id;
+    // A pasted token of 1,500 characters (indexed in overlapping pieces), and a message of
+    // 1.2 MB of distinct words (an imported blob: past PostgreSQL's tsvector limit, kept
+    // out of the index and matched directly).
+    const token = Array.from({ length: 1500 }, (_, i) => 'abcdefghijklmnopqrstuvwxyz'[(i * 7 + (i >> 5)) % 26]).join('');
+    const blob = Array.from({ length: 150_000 }, (_, i) => `w${i.toString(36)}q`).join(' ');
+    await d.store.transaction(async (tx) => {
+      await tx.messages.append({ roomId, authorId: user.id, postedAt: Date.now(), content: `token ${token} end` });
+      await tx.messages.append({ roomId, authorId: user.id, postedAt: Date.now(), content: `${blob} zyxwvutsrq` });
+    });
+    await d.services.words.catchUp();
+    for (const terms of [[token.slice(1234, 1234 + 150)], [token.slice(0, 200)], [token.slice(-180)], ['zyxwvutsrq'], ['w2p9q'], ['w2p9q', 'zyxwvut']]) {
+      const { word, trigram } = await both(terms);
+      expect(word, terms[0]!.slice(0, 20)).toBeDefined();
+      expect(trigram, terms[0]!.slice(0, 20)).toHaveLength(1);
+      expect(word, terms[0]!.slice(0, 20)).toEqual(trigram);
+    }
+    // Longer than a piece: left to the trigram index, which finds it.
+    expect(await d.services.words.plan([token.slice(100, 401)])).toBeUndefined();
+  });
 });
+
+describeEachStore('search over the rooms a reader may read', (kind) => {
+  const d = useDeployment({ open: () => kind.open() });
+
+  it('follows changes of rights at once, though the reader\'s rooms are kept between searches', async () => {
+    await buildDomain(d.services, 'contoso.com');
+    const category = await buildCategory(d.services, { allowed: ['contoso.com'] });
+    const [reader, poster] = [await buildUser(d.services, { domain: 'contoso.com' }), await buildUser(d.services, { domain: 'contoso.com' })];
+    const closed = await buildRoom(d.services, category.name, { privacy: 'Closed', members: [poster.key] });
+    const open = await buildRoom(d.services, category.name, { privacy: 'Open' });
+    await checkPostMessage(d.services, poster.actor, closed.guid, { text: 'budget draft in the closed room' });
+    await checkPostMessage(d.services, poster.actor, open.guid, { text: 'budget notes in the open room' });
+    const rooms = async () => (await searchMessages(d.services, reader.actor, { q: 'budget' })).messages.map((m) => m.room).sort();
+    expect(await rooms()).toEqual([open.name]);
+    // Kept: the second search reads no room list.
+    const misses = d.services.access.stats.misses;
+    expect(await rooms()).toEqual([open.name]);
+    expect(d.services.access.stats.misses).toBe(misses);
+    // Made a member: found at once; removed: gone at once; a new Open room: searched at once.
+    await checkUpdateRoom(d.services, SYSTEM_ACTOR, closed.name, { members: { mode: 'edit', add: [reader.key], remove: [] } });
+    expect(await rooms()).toEqual([closed.name, open.name].sort());
+    await checkUpdateRoom(d.services, SYSTEM_ACTOR, closed.name, { members: { mode: 'edit', add: [], remove: [reader.key] } });
+    expect(await rooms()).toEqual([open.name]);
+    const later = await buildRoom(d.services, category.name, { privacy: 'Open' });
+    await checkPostMessage(d.services, poster.actor, later.guid, { text: 'budget final' });
+    expect(await rooms()).toEqual([open.name, later.name].sort());
+    // A reader who may read nothing finds nothing (and the search is still recorded).
+    await checkUpdateRoom(d.services, SYSTEM_ACTOR, open.name, { privacy: 'Closed' });
+    await checkUpdateRoom(d.services, SYSTEM_ACTOR, later.name, { privacy: 'Closed' });
+    expect(await rooms()).toEqual([]);
+  });
+});
+
+describe.skipIf(!postgresEnabled())('the word index in a pool [postgres]', () => {
+  let url = '';
+  const d = useDeployment({
+    open: async () => {
+      url = await postgresDatabaseUrl();
+      return openPostgresStore(url, 4);
+    },
+  });
+
+  it('is written by the indexers of two nodes at once without a message lost or indexed twice', async () => {
+    await buildDomain(d.services, 'contoso.com');
+    const category = await buildCategory(d.services, { allowed: ['contoso.com'] });
+    const user = await buildUser(d.services, { domain: 'contoso.com' });
+    const roomId = (await d.store.rooms.getByGuid((await buildRoom(d.services, category.name, { privacy: 'Open' })).guid))!.id;
+    const other = await openPostgresStore(url, 4);
+    try {
+      const texts = Array.from({ length: 8_000 }, (_, i) => `message ${i} about topic${i % 97} and subject${i % 13}`);
+      for (let i = 0; i < texts.length; i += 4_000) {
+        await d.store.transaction(async (tx) => {
+          for (const content of texts.slice(i, i + 4_000)) await tx.messages.append({ roomId, authorId: user.id, postedAt: Date.now(), content });
+        });
+      }
+      const second = new WordIndexer(other);
+      await Promise.all([d.services.words.catchUp(), second.catchUp()]);
+      expect(d.services.words.stats.indexed + second.stats.indexed).toBe(texts.length);
+      expect(await d.store.words.progress(100)).toMatchObject({ waiting: 0 });
+      const words = await d.services.words.plan(['topic42', 'subject3']);
+      expect(words).toBeDefined();
+      const found = await d.store.messages.search({ rooms: { ids: [roomId] }, terms: ['topic42', 'subject3'], limit: 1000, words });
+      const expected = texts.filter((t) => t.includes('topic42 ') && t.endsWith('subject3'));
+      expect(found.map((m) => m.content).sort()).toEqual(expected.sort());
+      expect(expected.length).toBeGreaterThan(3);
+    } finally {
+      await other.close();
+    }
+  });
+});
+

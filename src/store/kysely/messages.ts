@@ -3,7 +3,7 @@ import type { Database, MessagesTable } from '../schema.js';
 import type { MessageRecord, MessageSearch, MessageStore } from '../types.js';
 import { chunks, containing, fromFlag, likeEscape, must, toFlag, type Executor, idIn, whole } from './common.js';
 import { roomConditions, type RoomCondition } from './room-conditions.js';
-import { ftsPhrase } from './words.js';
+import { ftsPhrase, tsWordQuery } from './words.js';
 
 export function messageRecord(row: Selectable<MessagesTable>): MessageRecord {
   return {
@@ -15,6 +15,20 @@ export function messageRecord(row: Selectable<MessagesTable>): MessageRecord {
     inHistory: fromFlag(row.inHistory),
     replacedAt: row.replacedAt === null ? null : Number(row.replacedAt),
   };
+}
+
+/**
+ * The rooms a search runs over: a list of ids (a reader's readable rooms, kept by the access
+ * cache: one JSON parameter on SQLite, one array on PostgreSQL), or a condition on the rooms
+ * table (however many rooms it selects).
+ */
+type RoomFilter = { ids: readonly number[]; json: string } | { condition: RoomCondition };
+
+function roomFilter(query: MessageSearch['rooms']): RoomFilter | undefined {
+  const onlyIds = query.ids !== undefined && Object.entries(query).every(([k, v]) => k === 'ids' || v === undefined);
+  if (onlyIds) return query.ids!.length === 0 ? undefined : { ids: query.ids!, json: JSON.stringify(query.ids) };
+  const condition = roomConditions(query);
+  return condition === undefined ? undefined : { condition };
 }
 
 export const utf8Bytes = (text: string | null | undefined): number => (text ? Buffer.byteLength(text, 'utf8') : 0);
@@ -52,16 +66,17 @@ export function messageStore({ db, can, dialect }: Executor): MessageStore {
   }
 
   /** What every arm of a search asks beside the terms: readable rooms, history, author, dates, file, paging. */
-  function narrowed<Q extends SelectQueryBuilder<Database, 'messages', object>>(q: Q, query: MessageSearch, rooms: RoomCondition, byRoom = true): Q {
+  function narrowed<Q extends SelectQueryBuilder<Database, 'messages', object>>(q: Q, query: MessageSearch, rooms: RoomFilter, byRoom = true): Q {
     let out = q
-      .where((eb) =>
-        eb(
-          // `+room_id` keeps SQLite off the room index where the walk must go by id, newest first.
-          byRoom ? eb.ref('messages.roomId') : sql<number>`+${eb.ref('messages.roomId')}`,
-          'in',
-          eb.selectFrom('rooms').select('rooms.id').where(rooms),
-        ),
-      )
+      .where((eb) => {
+        // `+room_id` keeps SQLite off the room index where the walk must go by id, newest first.
+        const roomId = byRoom ? eb.ref('messages.roomId') : sql<number>`+${eb.ref('messages.roomId')}`;
+        return 'ids' in rooms
+          ? dialect === 'sqlite'
+            ? sql<SqlBool>`${roomId} in (select value from json_each(${rooms.json}))`
+            : sql<SqlBool>`${roomId} = any(${[...rooms.ids]}::bigint[])`
+          : eb(roomId, 'in', eb.selectFrom('rooms').select('rooms.id').where(rooms.condition));
+      })
       .where('messages.inHistory', '=', 1);
     if (query.authorIds !== undefined) out = out.where('messages.authorId', 'in', [...query.authorIds]);
     if (query.from !== undefined) out = out.where('messages.postedAt', '>=', query.from);
@@ -72,13 +87,13 @@ export function messageStore({ db, can, dialect }: Executor): MessageStore {
   }
 
   /**
-   * Through the word index: messages whose indexed words include, for every term, one of
-   * the vocabulary words containing it, walked newest first until the page is full; and
-   * the messages not indexed yet (newer than the index, or changed since) matched
+   * Through the word index (SQLite): messages whose indexed words include, for every term,
+   * one of the vocabulary words containing it, walked newest first until the page is full;
+   * and the messages not indexed yet (newer than the index, or changed since) matched
    * directly. Both arms check every term on the text itself (stoa_contains), so an index
    * entry that went stale can only cost time, never return a wrong message.
    */
-  async function wordSearch(query: MessageSearch, words: NonNullable<MessageSearch['words']>, rooms: RoomCondition) {
+  async function sqliteWordSearch(query: MessageSearch, words: NonNullable<MessageSearch['words']>, rooms: RoomFilter) {
     const contains = (eb: ExpressionBuilder<Database, 'messages'>) =>
       eb.and(query.terms.map((t) => sql<boolean>`stoa_contains(${eb.ref('messages.content')}, ${eb.ref('messages.storyTitle')}, ${t})`));
     // Each arm is walked on its own index, newest first, and stops at the page size: the
@@ -88,9 +103,12 @@ export function messageStore({ db, can, dialect }: Executor): MessageStore {
       narrowed(db.selectFrom('messages').selectAll('messages').where(pending).where(contains), query, rooms, false)
         .orderBy('messages.id', 'desc')
         .limit(query.limit);
+    // The arms are disjoint (above the watermark; at or below it and changed; at or below
+    // it, unchanged and indexed), so their rows are simply put together.
+    const changed = (eb: ExpressionBuilder<Database, 'messages'>) => eb.selectFrom(sql<{ messageId: number }>`search_reindex`.as('r')).select('r.messageId');
     const arms = [
-      db.selectFrom(direct((eb) => eb('messages.id', '>', words.indexedThrough)).as('arm')).selectAll(),
-      db.selectFrom(direct((eb) => eb('messages.id', 'in', eb.selectFrom(sql<{ messageId: number }>`search_reindex`.as('r')).select('r.messageId'))).as('arm')).selectAll(),
+      direct((eb) => eb('messages.id', '>', words.indexedThrough)),
+      direct((eb) => eb.and([eb('messages.id', 'in', changed(eb)), eb('messages.id', '<=', words.indexedThrough)])),
     ];
     if (words.expansions.every((e) => e.length > 0)) {
       const match = words.expansions.map((e) => `(${e.map(ftsPhrase).join(' OR ')})`).join(' AND ');
@@ -100,7 +118,8 @@ export function messageStore({ db, can, dialect }: Executor): MessageStore {
           .selectFrom('messages')
           .innerJoin(sql<{ rowid: number }>`message_words`.as('hits'), (join) => join.onRef('hits.rowid', '=', 'messages.id'))
           .where(sql<boolean>`hits.message_words match ${match}`)
-          .where('messages.id', '<=', words.indexedThrough) as unknown as SelectQueryBuilder<Database, 'messages', object>,
+          .where('messages.id', '<=', words.indexedThrough)
+          .where((eb) => eb('messages.id', 'not in', changed(eb))) as unknown as SelectQueryBuilder<Database, 'messages', object>,
         query,
         rooms,
       )
@@ -108,12 +127,70 @@ export function messageStore({ db, can, dialect }: Executor): MessageStore {
         .where(contains)
         .orderBy(sql.ref('hits.rowid'), 'desc')
         .limit(query.limit);
-      arms.push(db.selectFrom(indexed.as('arm')).selectAll());
+      arms.push(indexed);
     }
-    const [first, ...rest] = arms;
+    return newestOf(arms, query.limit, 'disjoint');
+  }
+
+  /**
+   * Through the word index (PostgreSQL): the messages whose words (a tsvector, GIN-indexed)
+   * hold, for every term, one of the vocabulary words containing it; and the messages
+   * pending (new or changed, not indexed yet) or too large to index, matched directly. A
+   * message is pending or indexed, never stale in the index: a change of its text takes
+   * it out in the same transaction (migration 0007).
+   */
+  async function postgresWordSearch(query: MessageSearch, words: NonNullable<MessageSearch['words']>, rooms: RoomFilter) {
+    const arms = [
+      narrowed(
+        db
+          .selectFrom('messages')
+          .selectAll('messages')
+          .where((eb) =>
+            eb(
+              'messages.id',
+              'in',
+              eb
+                .selectFrom(sql<{ messageId: number }>`search_pending`.as('p'))
+                .select('p.messageId')
+                .unionAll(eb.selectFrom(sql<{ messageId: number; words: unknown }>`message_words`.as('w')).select('w.messageId').where('w.words', 'is', null)),
+            ),
+          )
+          .where((eb) => eb.and(query.terms.map((t) => termMatches(eb, t)))),
+        query,
+        rooms,
+      )
+        .orderBy('messages.id', 'desc')
+        .limit(query.limit),
+    ];
+    if (words.expansions.every((e) => e.length > 0)) {
+      const indexed = narrowed(
+        // The join only narrows the rows: every column is the messages table's.
+        db
+          .selectFrom('messages')
+          .innerJoin(sql<{ messageId: number }>`message_words`.as('w'), (join) => join.onRef('w.messageId', '=', 'messages.id'))
+          .where(sql<boolean>`w.words @@ cast(${tsWordQuery(words.expansions)} as tsquery)`) as unknown as SelectQueryBuilder<Database, 'messages', object>,
+        query,
+        rooms,
+      )
+        .selectAll('messages')
+        .orderBy('messages.id', 'desc')
+        .limit(query.limit);
+      arms.push(indexed);
+    }
+    // UNION: pending and indexed are disjoint once committed; the database checks it anyway.
+    return newestOf(arms, query.limit, 'overlapping');
+  }
+
+  /**
+   * The newest `limit` messages of several arms, each already newest first and limited.
+   * Disjoint arms are put together as they are (UNION ALL); others are deduplicated, which
+   * costs SQLite a sort of every arm by every column.
+   */
+  async function newestOf(arms: SelectQueryBuilder<Database, 'messages', Selectable<MessagesTable>>[], limit: number, kind: 'disjoint' | 'overlapping') {
+    const [first, ...rest] = arms.map((arm) => db.selectFrom(arm.as('arm')).selectAll());
     let all = first!;
-    for (const arm of rest) all = all.union(arm);
-    const rows = await db.selectFrom(all.as('found')).selectAll().orderBy('found.id', 'desc').limit(query.limit).execute();
+    for (const arm of rest) all = kind === 'disjoint' ? all.unionAll(arm) : all.union(arm);
+    const rows = await db.selectFrom(all.as('found')).selectAll().orderBy('found.id', 'desc').limit(limit).execute();
     return rows.map(messageRecord);
   }
 
@@ -184,10 +261,12 @@ export function messageStore({ db, can, dialect }: Executor): MessageStore {
       return row && messageRecord(row);
     },
     async search(query) {
-      const rooms = roomConditions(query.rooms);
+      const rooms = roomFilter(query.rooms);
       if (rooms === undefined) return [];
       if (query.authorIds !== undefined && query.authorIds.length === 0) return [];
-      if (query.words !== undefined && can.textSearch === 'fts5-trigram') return wordSearch(query, query.words, rooms);
+      if (query.words !== undefined) {
+        return can.textSearch === 'fts5-trigram' ? sqliteWordSearch(query, query.words, rooms) : postgresWordSearch(query, query.words, rooms);
+      }
       // On SQLite, terms of three characters or more go to the FTS5 index, and the index
       // drives the query: its matches are walked newest first and the walk stops once the
       // page is full. (Asking `id in (matches)` instead collects every match first —
@@ -201,19 +280,8 @@ export function messageStore({ db, can, dialect }: Executor): MessageStore {
             (base
               .innerJoin(sql<{ rowid: number }>`messages_fts`.as('hits'), (join) => join.onRef('hits.rowid', '=', 'messages.id'))
               .where(sql<boolean>`hits.messages_fts match ${indexed.map(ftsPhrase).join(' AND ')}`) as unknown as typeof base);
-      let q = from
-        .selectAll('messages')
-        .where('messages.roomId', 'in', (eb) => eb.selectFrom('rooms').select('rooms.id').where(rooms))
-        .where('messages.inHistory', '=', 1);
+      let q = narrowed(from.selectAll('messages'), query, rooms);
       for (const term of query.terms) if (!indexed.includes(term)) q = q.where((eb) => termMatches(eb, term));
-      if (query.authorIds !== undefined) {
-        if (query.authorIds.length === 0) return [];
-        q = q.where('authorId', 'in', [...query.authorIds]);
-      }
-      if (query.from !== undefined) q = q.where('postedAt', '>=', query.from);
-      if (query.to !== undefined) q = q.where('postedAt', '<=', query.to);
-      if (query.hasFile !== undefined) q = q.where('fileId', query.hasFile ? 'is not' : 'is', null);
-      if (query.beforeId !== undefined) q = q.where('messages.id', '<', query.beforeId);
       const rows = await q.orderBy(indexed.length === 0 ? sql.ref('messages.id') : sql.ref('hits.rowid'), 'desc').limit(query.limit).execute();
       return rows.map(messageRecord);
     },

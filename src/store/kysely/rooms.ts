@@ -75,6 +75,12 @@ export function roomStore({ db, can, dialect }: Executor): RoomStore {
       if (query.limit !== undefined) q = q.limit(query.limit);
       return (await q.execute()).map(toRecord);
     },
+    async listIds(query, max) {
+      const matching = roomConditions(query);
+      if (matching === undefined) return [];
+      const rows = await db.selectFrom('rooms').select('id').where(matching).orderBy('id').limit(max + 1).execute();
+      return rows.map((r) => Number(r.id));
+    },
     async roles(ids) {
       const out = new Map<number, RoomRoles>(ids.map((id) => [id, { members: [], managers: [], presenters: [] }]));
       for (const part of whole([...new Set(ids)])) {

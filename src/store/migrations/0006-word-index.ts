@@ -19,7 +19,7 @@ type Db = Kysely<any>;
  * - `search_reindex`: indexed messages whose text changed since (replaced by an
  *   administrator), indexed again by the indexer and searched directly until then.
  *
- * PostgreSQL keeps its pg_trgm indexes for every term (nothing here).
+ * PostgreSQL has its own (migration 0007).
  */
 export async function up(db: Db, dialect: Dialect): Promise<void> {
   if (dialect !== 'sqlite') return;

@@ -94,6 +94,8 @@ export interface Options {
   record: boolean;
   /** The command as typed, for the results table. */
   command: string;
+  /** --data DIR: keep the seeded deployment there and reuse it next time (scenarios that seed for minutes: search). */
+  data?: string;
 }
 
 export function parseOptions(argv: readonly string[], scenario: string): Options {
@@ -106,6 +108,10 @@ export function parseOptions(argv: readonly string[], scenario: string): Options
       const value = Number(argv[++i]);
       if (!Number.isInteger(value) || value < 1) throw new Error('--size takes a positive whole number');
       options.size = value;
+    } else if (arg === '--data') {
+      const value = argv[++i];
+      if (value === undefined || value.startsWith('--')) throw new Error('--data takes a directory');
+      options.data = path.resolve(value);
     } else throw new Error(`unknown option ${arg}`);
   }
   if (options.smoke) options.record = false;

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- search [--size N] [--smoke] [--no-record]`
+ * `npm run bench -- search [--size N] [--data DIR] [--smoke] [--no-record]`
  *
  * ACL-filtered full-text search over N messages (default 10,000,000) on a `stoa serve`
  * child (embedded SQLite, FTS5 trigram index). The pool: 1,000 rooms holding N/1,000
@@ -13,8 +13,11 @@
  * Seeding writes the messages with one prepared statement in large transactions, with the
  * rollback journal in memory, and builds the full-text index once at the end (FTS5 `rebuild`): the
  * product's per-row index trigger would take several times as long at this size. What is
- * measured is only the searching.
+ * measured is only the searching. With `--data DIR` the seeded deployment is kept in DIR
+ * and a later run of the same size searches it again without seeding (profiling, trying
+ * a change); the deployment's schema must still be the code's (the server refuses otherwise).
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
@@ -109,11 +112,24 @@ export async function seed(dir: string, messages: number): Promise<string[]> {
 export async function searchBench(options: Options): Promise<void> {
   const messages = options.smoke ? 20_000 : (options.size ?? 10_000_000);
   const seconds = options.smoke ? 1 : 10;
-  const dir = path.join(scratchDir('search'), 'data');
-  console.log(`search: seeding ${fmt(messages)} messages in ${fmt(ROOMS)} rooms…`);
-  const t0 = process.hrtime.bigint();
-  const tokens = await seed(dir, messages);
-  console.log(`search: seeded in ${fmt(elapsed(t0))} s`);
+  const dir = options.data ?? path.join(scratchDir('search'), 'data');
+  const seeded = path.join(dir, 'search-bench.json');
+  let tokens: string[];
+  if (options.data !== undefined && fs.existsSync(seeded) && (JSON.parse(fs.readFileSync(seeded, 'utf8')) as { messages: number }).messages === messages) {
+    tokens = (JSON.parse(fs.readFileSync(seeded, 'utf8')) as { tokens: string[] }).tokens;
+    console.log(`search: searching the ${fmt(messages)} messages seeded before in ${dir}`);
+  } else {
+    if (options.data !== undefined && fs.existsSync(dir) && fs.readdirSync(dir).length > 0) {
+      // Only a deployment this bench seeded is replaced, never a directory of something else.
+      if (!fs.existsSync(seeded)) throw new Error(`--data ${dir}: not empty and not seeded by this bench; give an empty or new directory`);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    console.log(`search: seeding ${fmt(messages)} messages in ${fmt(ROOMS)} rooms…`);
+    const t0 = process.hrtime.bigint();
+    tokens = await seed(dir, messages);
+    console.log(`search: seeded in ${fmt(elapsed(t0))} s`);
+    if (options.data !== undefined) fs.writeFileSync(seeded, JSON.stringify({ messages, tokens }));
+  }
   const { child, url } = await serveChild(dir);
   try {
     const mix = queries(corpus());

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- <scenario> [--size N] [--smoke] [--no-record]`: runs one benchmark,
+ * `npm run bench -- <scenario> [--size N] [--store sqlite|postgres] [--data DIR] [--smoke] [--no-record]`: runs one benchmark,
  * prints its summary and appends its rows to docs/benchmarks.md.
  */
 import { archiveBench } from './archive.js';
@@ -23,7 +23,7 @@ const SCENARIOS: Record<string, { about: string; run: (options: Options) => Prom
   history: { about: 'the latest 50 of a room of N messages (default 1,000,000), 50 concurrent HTTP clients for 10 s, on SQLite and on PostgreSQL: requests/s and latency', run: historyBench },
   import: { about: 'both ways in at N messages (default 1,000,000): stoa migrate legacy (as migrate), then stoa data export + import (as archive)', run: importBench },
   migrate: { about: 'stoa migrate legacy of a generated dump of N messages (default 1,000,000): time and peak RSS', run: migrateBench },
-  search: { about: 'ACL-filtered full-text search over N messages (default 10,000,000) in 1,000 rooms, 10 concurrent clients for 10 s: latency per query kind', run: searchBench },
+  search: { about: 'ACL-filtered full-text search over N messages (default 10,000,000; --store postgres: 1,000,000 on PostgreSQL) in 1,000 rooms, 10 concurrent clients for 10 s: latency per query kind', run: searchBench },
 };
 
 /** `import`: both ways in — the legacy migration, then a Stoa archive's export and import (each records its own rows). */
@@ -33,7 +33,7 @@ async function importBench(options: Options): Promise<void> {
 }
 
 function usage(): string {
-  return ['usage: npm run bench -- <scenario> [--size N] [--smoke] [--no-record]', '', ...Object.entries(SCENARIOS).map(([name, s]) => `  ${name.padEnd(14)} ${s.about}`)].join('\n');
+  return ['usage: npm run bench -- <scenario> [--size N] [--store sqlite|postgres] [--data DIR] [--smoke] [--no-record]', '', ...Object.entries(SCENARIOS).map(([name, s]) => `  ${name.padEnd(14)} ${s.about}`)].join('\n');
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -92,17 +92,21 @@ it('runs the history benchmark at smoke size, on SQLite and PostgreSQL', () => {
   expect(r.stdout).not.toMatch(/recorded/);
 });
 
-it('runs the search benchmark at smoke size', () => {
-  const r = bench('search', '--smoke');
-  expect(r.stderr).toBe('');
-  expect(r.status).toBe(0);
-  expect(r.stdout).toMatch(/^ {2}common word \(rank 5\): 50 results; \d+ searches/m);
-  expect(r.stdout).toMatch(/^ {2}no match: 0 results; \d+ searches/m);
-  expect(r.stdout).toMatch(/^search: word index of 20,000 messages built in [\d.,]+ s$/m);
-  for (const clients of ['10 clients', '1 client']) {
-    expect(r.stdout).toMatch(new RegExp(`^search: 20,000 messages, ${clients}: [\\d.,]+ searches/s, latency p50 [\\d.]+ ms, p99 [\\d.]+ ms`, 'm'));
+it('runs the search benchmark at smoke size, on SQLite and on PostgreSQL', () => {
+  const stores: [string, string[]][] = [['SQLite', []]];
+  if (process.env.STOA_TEST_REQUIRE_ALL === '1' || postgresAvailable() !== undefined) stores.push(['PostgreSQL', ['--store', 'postgres']]);
+  for (const [store, args] of stores) {
+    const r = bench('search', '--smoke', ...args);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^ {2}common word \(rank 5\): 50 results; \d+ searches/m);
+    expect(r.stdout).toMatch(/^ {2}no match: 0 results; \d+ searches/m);
+    expect(r.stdout).toMatch(/^search: word index of 20,000 messages built in [\d.,]+ s$/m);
+    for (const clients of ['10 clients', '1 client']) {
+      expect(r.stdout).toMatch(new RegExp(`^search: ${store}: 20,000 messages, ${clients}: [\\d.,]+ searches/s, latency p50 [\\d.]+ ms, p99 [\\d.]+ ms`, 'm'));
+    }
+    expect(r.stdout).not.toMatch(/recorded/);
   }
-  expect(r.stdout).not.toMatch(/recorded/);
 });
 
 it('refuses an unknown scenario or option with the usage', () => {

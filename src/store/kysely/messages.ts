@@ -31,6 +31,9 @@ function roomFilter(query: MessageSearch['rooms']): RoomFilter | undefined {
   return condition === undefined ? undefined : { condition };
 }
 
+/** Messages outside the word index (pending, or too large for it) a PostgreSQL word search still looks up by id. */
+const MAX_DIRECT = 5_000;
+
 export const utf8Bytes = (text: string | null | undefined): number => (text ? Buffer.byteLength(text, 'utf8') : 0);
 
 
@@ -140,28 +143,31 @@ export function messageStore({ db, can, dialect }: Executor): MessageStore {
    * it out in the same transaction (migration 0007).
    */
   async function postgresWordSearch(query: MessageSearch, words: NonNullable<MessageSearch['words']>, rooms: RoomFilter) {
-    const arms = [
-      narrowed(
-        db
-          .selectFrom('messages')
-          .selectAll('messages')
-          .where((eb) =>
-            eb(
-              'messages.id',
-              'in',
-              eb
-                .selectFrom(sql<{ messageId: number }>`search_pending`.as('p'))
-                .select('p.messageId')
-                .unionAll(eb.selectFrom(sql<{ messageId: number; words: unknown }>`message_words`.as('w')).select('w.messageId').where('w.words', 'is', null)),
-            ),
-          )
-          .where((eb) => eb.and(query.terms.map((t) => termMatches(eb, t)))),
-        query,
-        rooms,
-      )
-        .orderBy('messages.id', 'desc')
-        .limit(query.limit),
-    ];
+    // The messages not in the index, listed first (a few: the planner only takes the word
+    // index while few wait), so the search looks them up by id whatever the table
+    // statistics say about a queue that empties and fills all day; past MAX_DIRECT (an
+    // import landed since the plan), the trigram index answers instead.
+    const waiting = (
+      await sql<{ messageId: string }>`(select message_id from search_pending limit ${MAX_DIRECT + 1})
+        union all (select message_id from message_words where words is null limit ${MAX_DIRECT + 1})`.execute(db)
+    ).rows.map((r) => Number(r.messageId));
+    if (waiting.length > MAX_DIRECT) return trigramSearch(query, rooms);
+    const arms: SelectQueryBuilder<Database, 'messages', Selectable<MessagesTable>>[] = [];
+    if (waiting.length > 0) {
+      arms.push(
+        narrowed(
+          db
+            .selectFrom('messages')
+            .selectAll('messages')
+            .where(idIn(dialect, 'messages.id', waiting))
+            .where((eb) => eb.and(query.terms.map((t) => termMatches(eb, t)))),
+          query,
+          rooms,
+        )
+          .orderBy('messages.id', 'desc')
+          .limit(query.limit),
+      );
+    }
     if (words.expansions.every((e) => e.length > 0)) {
       const indexed = narrowed(
         // The join only narrows the rows: every column is the messages table's.
@@ -177,8 +183,32 @@ export function messageStore({ db, can, dialect }: Executor): MessageStore {
         .limit(query.limit);
       arms.push(indexed);
     }
-    // UNION: pending and indexed are disjoint once committed; the database checks it anyway.
+    if (arms.length === 0) return [];
+    // UNION: a message indexed between the two statements is in both arms.
     return newestOf(arms, query.limit, 'overlapping');
+  }
+
+  /**
+   * Through the trigram index: on SQLite, terms of three characters or more go to the FTS5
+   * index, and the index drives the query: its matches are walked newest first and the
+   * walk stops once the page is full. (Asking `id in (matches)` instead collects every
+   * match first — millions for a common word in a large pool — before the first row comes
+   * back.) Shorter terms, and every term on PostgreSQL, match by (I)LIKE.
+   */
+  async function trigramSearch(query: MessageSearch, rooms: RoomFilter) {
+    const indexed = can.textSearch === 'fts5-trigram' ? query.terms.filter((t) => [...t].length >= 3) : [];
+    const base = db.selectFrom('messages');
+    const from =
+      indexed.length === 0
+        ? base
+        : // The join only narrows and orders the rows: every column below is the messages table's, so the builder keeps its type.
+          (base
+            .innerJoin(sql<{ rowid: number }>`messages_fts`.as('hits'), (join) => join.onRef('hits.rowid', '=', 'messages.id'))
+            .where(sql<boolean>`hits.messages_fts match ${indexed.map(ftsPhrase).join(' AND ')}`) as unknown as typeof base);
+    let q = narrowed(from.selectAll('messages'), query, rooms);
+    for (const term of query.terms) if (!indexed.includes(term)) q = q.where((eb) => termMatches(eb, term));
+    const rows = await q.orderBy(indexed.length === 0 ? sql.ref('messages.id') : sql.ref('hits.rowid'), 'desc').limit(query.limit).execute();
+    return rows.map(messageRecord);
   }
 
   /**
@@ -267,23 +297,7 @@ export function messageStore({ db, can, dialect }: Executor): MessageStore {
       if (query.words !== undefined) {
         return can.textSearch === 'fts5-trigram' ? sqliteWordSearch(query, query.words, rooms) : postgresWordSearch(query, query.words, rooms);
       }
-      // On SQLite, terms of three characters or more go to the FTS5 index, and the index
-      // drives the query: its matches are walked newest first and the walk stops once the
-      // page is full. (Asking `id in (matches)` instead collects every match first —
-      // millions for a common word in a large pool — before the first row comes back.)
-      const indexed = can.textSearch === 'fts5-trigram' ? query.terms.filter((t) => [...t].length >= 3) : [];
-      const base = db.selectFrom('messages');
-      const from =
-        indexed.length === 0
-          ? base
-          : // The join only narrows and orders the rows: every column below is the messages table's, so the builder keeps its type.
-            (base
-              .innerJoin(sql<{ rowid: number }>`messages_fts`.as('hits'), (join) => join.onRef('hits.rowid', '=', 'messages.id'))
-              .where(sql<boolean>`hits.messages_fts match ${indexed.map(ftsPhrase).join(' AND ')}`) as unknown as typeof base);
-      let q = narrowed(from.selectAll('messages'), query, rooms);
-      for (const term of query.terms) if (!indexed.includes(term)) q = q.where((eb) => termMatches(eb, term));
-      const rows = await q.orderBy(indexed.length === 0 ? sql.ref('messages.id') : sql.ref('hits.rowid'), 'desc').limit(query.limit).execute();
-      return rows.map(messageRecord);
+      return trigramSearch(query, rooms);
     },
     async countAfter(positions) {
       const out = new Map<number, number>(positions.map((p) => [p.roomId, 0]));

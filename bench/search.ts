@@ -233,12 +233,11 @@ async function measure(run: { dir: string; url?: string; store: string; messages
     // What each query finds for the first searcher (and a warm-up of the page cache).
     const found = new Map<string, number>();
     for (const { kind, q } of mix) found.set(kind, await ask(tokens[0]!, q));
-    // All clients, then one alone (its latency without queueing).
-    for (const clients of [CLIENTS, 1]) {
+    /** `clients` searching back to back for `seconds`: latencies per kind, and the CPU used. */
+    const round = async (clients: number) => {
       const latencies = new Map<string, number[]>(mix.map((m) => [m.kind, []]));
       const cpu = cpuMeter(child.pid!);
-      const started = performance.now();
-      const end = started + seconds * 1000;
+      const end = performance.now() + seconds * 1000;
       await Promise.all(
         Array.from({ length: clients }, async (_, c) => {
           for (let k = c; performance.now() < end; k++) {
@@ -249,7 +248,16 @@ async function measure(run: { dir: string; url?: string; store: string; messages
           }
         }),
       );
-      const { seconds: took, serverCpu, benchCpu } = cpu();
+      return { latencies, ...cpu() };
+    };
+    // A round not measured first: a server that has just started (its JIT, its memory,
+    // the database's pages) runs measurably slower on this machine for a while — up to
+    // twice the CPU per search in the first round after a pause (docs/benchmarks.md).
+    const warm = await round(CLIENTS);
+    console.log(`search: warm-up round: ${fmt([...warm.latencies.values()].flat().length / warm.seconds, 1)} searches/s (not recorded)`);
+    // All clients, then one alone (its latency without queueing).
+    for (const clients of [CLIENTS, 1]) {
+      const { latencies, seconds: took, serverCpu, benchCpu } = await round(clients);
       const all = Float64Array.from([...latencies.values()].flat()).sort();
       for (const { kind } of mix) {
         const sorted = Float64Array.from(latencies.get(kind)!).sort();

@@ -254,7 +254,7 @@ async function measure(run: { dir: string; url?: string; store: string; messages
     // the database's pages) runs measurably slower on this machine for a while — up to
     // twice the CPU per search in the first round after a pause (docs/benchmarks.md).
     const warm = await round(CLIENTS);
-    console.log(`search: warm-up round: ${fmt([...warm.latencies.values()].flat().length / warm.seconds, 1)} searches/s (not recorded)`);
+    console.log(`search: warm-up round: ${fmt([...warm.latencies.values()].flat().length / warm.seconds, 1)} searches/s (left out of the figures)`);
     // All clients, then one alone (its latency without queueing).
     for (const clients of [CLIENTS, 1]) {
       const { latencies, seconds: took, serverCpu, benchCpu } = await round(clients);

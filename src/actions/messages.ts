@@ -158,13 +158,13 @@ export interface SearchResult {
   more: boolean;
 }
 
+/** Readable rooms a search takes as a list of ids (more: as a condition on the rooms). */
+const MAX_LISTED_ROOMS = 10_000;
+
 /**
  * Searches every room the actor may read (never others): words, "phrases", substrings
  * and CJK text, with room:, category:, from:, after:, before: and has:file.
  */
-/** Readable rooms a search takes as a list of ids (more: as a condition on the rooms). */
-const MAX_LISTED_ROOMS = 10_000;
-
 export async function searchMessages(
   services: Services,
   actor: Actor,

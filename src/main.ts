@@ -37,7 +37,8 @@ export interface Runtime {
 /** Every write goes through an action's transaction (runWrite): a stray one fails loudly. */
 const WRITES_IN_TRANSACTIONS = { refuseWritesOutsideTransactions: true };
 
-export async function openStore(config: Config, dataDir: string, onStatement?: (sql: string) => void): Promise<Store> {
+export async function openStore(config: Config, dataDir: string, options: Pick<RuntimeOptions, 'onStatement' | 'onCheckpointError'> = {}): Promise<Store> {
+  const { onStatement, onCheckpointError } = options;
   const watch = onStatement === undefined ? WRITES_IN_TRANSACTIONS : { ...WRITES_IN_TRANSACTIONS, onStatement };
   // PostgreSQL, the HTTP server and the logger load only when used: CLI commands on the
   // embedded database start noticeably faster without them.
@@ -45,7 +46,7 @@ export async function openStore(config: Config, dataDir: string, onStatement?: (
     const { openPostgresStore } = await import('./store/postgres.js');
     return openPostgresStore(config.databaseUrl, undefined, watch);
   }
-  return openSqliteStore(path.join(dataDir, SQLITE_FILE_NAME), watch);
+  return openSqliteStore(path.join(dataDir, SQLITE_FILE_NAME), watch, onCheckpointError === undefined ? {} : { backgroundCheckpoints: { onError: onCheckpointError } });
 }
 
 /**
@@ -78,11 +79,17 @@ export interface RuntimeOptions {
   compliance?: Pick<WorkerOptions, 'log'>;
   /** Sees every SQL statement (the tests that count statements per request). */
   onStatement?: (sql: string) => void;
+  /**
+   * Set by a serving node: the embedded database's log is checkpointed by a worker thread
+   * (store/checkpointer.ts), which reports its failure here (the writer then checkpoints
+   * itself again). CLI commands checkpoint inline.
+   */
+  onCheckpointError?: (err: unknown) => void;
 }
 
 export async function openRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   const dataDir = prepareDataDir(config.dataDir);
-  const store = await openStore(config, dataDir, options.onStatement);
+  const store = await openStore(config, dataDir, options);
   try {
     const deployment = await initialiseDeployment(store, {
       poolFqdn: config.poolFqdn ?? defaultPoolFqdn(),
@@ -192,6 +199,7 @@ export async function startServer(
   const runtime = await openRuntime(config, {
     onBusError: (err) => logger.error({ err }, 'event handler failed'),
     compliance: { log: (level, message, extra) => logger[level](extra ?? {}, message) },
+    onCheckpointError: (err) => logger.warn({ err }, 'WAL checkpoints in the background failed: the writer checkpoints itself again'),
     ...(options.onStatement === undefined ? {} : { onStatement: options.onStatement }),
   });
   let gateway: InstanceType<typeof Gateway> | undefined;

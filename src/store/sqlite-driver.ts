@@ -16,8 +16,19 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery, type DatabaseConnection, type Driver, type QueryResult } from 'kysely';
 import { isReadStatement } from './statement-guard.js';
 import { PROCESS_CRASH_DURABILITY } from './durability.js';
+import { BACKSTOP_PAGES, INLINE_PAGES, WalCheckpointer } from './checkpointer.js';
+
+/** WAL checkpoints by a worker thread (checkpointer.ts): the database file, how often, where errors go. */
+export interface BackgroundCheckpoints {
+  file: string;
+  intervalMs?: number;
+  onError: (err: unknown) => void;
+}
 
 const STATEMENT_CACHE_SIZE = 300;
+/** Prepared once, like every statement (db.pragma() would compile them for each batch of read records). */
+const SYNCHRONOUS_NORMAL = CompiledQuery.raw('pragma synchronous = NORMAL');
+const SYNCHRONOUS_FULL = CompiledQuery.raw('pragma synchronous = FULL');
 
 class CachedConnection {
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
@@ -118,12 +129,28 @@ export class StoaSqliteDriver implements Driver {
   writer!: CachedConnection;
   reader!: CachedConnection;
   readonly writeLock = new Mutex();
+  /** Set while a worker thread checkpoints the log (`stoa serve`). */
+  checkpointer: WalCheckpointer | undefined;
 
-  constructor(readonly open: (readonly: boolean) => BetterSqlite3.Database) {}
+  constructor(
+    readonly open: (readonly: boolean) => BetterSqlite3.Database,
+    private readonly checkpoints?: BackgroundCheckpoints,
+  ) {}
 
   init(): Promise<void> {
     this.writer = new CachedConnection(this.open(false));
     this.reader = new CachedConnection(this.open(true));
+    if (this.checkpoints !== undefined) {
+      const writer = this.writer.db;
+      writer.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
+      this.checkpointer = new WalCheckpointer(this.checkpoints.file, {
+        intervalMs: this.checkpoints.intervalMs ?? 250,
+        inline: () => {
+          if (writer.open) writer.pragma(`wal_autocheckpoint = ${INLINE_PAGES}`);
+        },
+        onError: this.checkpoints.onError,
+      });
+    }
     return Promise.resolve();
   }
 
@@ -137,7 +164,7 @@ export class StoaSqliteDriver implements Driver {
     try {
       // The safety level can only change outside a transaction: before BEGIN, back after the end.
       if (PROCESS_CRASH_DURABILITY.getStore() === true) {
-        this.writer.db.pragma('synchronous = NORMAL');
+        this.writer.execute(SYNCHRONOUS_NORMAL);
         c.relaxed = true;
       }
       this.writer.execute(CompiledQuery.raw('begin immediate'));
@@ -175,7 +202,7 @@ export class StoaSqliteDriver implements Driver {
   private unlock(c: RoutingConnection): void {
     if (c.relaxed) {
       c.relaxed = false;
-      this.writer.db.pragma('synchronous = FULL');
+      this.writer.execute(SYNCHRONOUS_FULL);
     }
     const release = c.release;
     c.release = undefined;
@@ -193,9 +220,10 @@ export class StoaSqliteDriver implements Driver {
     return Promise.resolve();
   }
 
-  destroy(): Promise<void> {
+  async destroy(): Promise<void> {
+    // The worker's connection first: the writer's close then checkpoints what is left.
+    await this.checkpointer?.stop();
     this.reader.db.close();
     this.writer.db.close();
-    return Promise.resolve();
   }
 }

@@ -3,7 +3,7 @@ import { containsTerm } from '../domain/words.js';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { CamelCasePlugin, Kysely, SqliteAdapter, SqliteDialect, type DialectAdapter, type Driver } from 'kysely';
-import { StoaSqliteDriver } from './sqlite-driver.js';
+import { StoaSqliteDriver, type BackgroundCheckpoints } from './sqlite-driver.js';
 import { WatchedDriver, type StatementWatch } from './statement-guard.js';
 import type { Database } from './schema.js';
 import { KyselyStore } from './kysely/store.js';
@@ -23,6 +23,7 @@ class StoaSqliteDialect extends SqliteDialect {
   constructor(
     private readonly file: string,
     private readonly watch: StatementWatch,
+    private readonly checkpoints: BackgroundCheckpoints | undefined,
   ) {
     super({ database: () => Promise.resolve(openDatabase(file, false)) });
   }
@@ -32,7 +33,7 @@ class StoaSqliteDialect extends SqliteDialect {
   }
 
   override createDriver(): Driver {
-    return new WatchedDriver(new StoaSqliteDriver((readonly) => openDatabase(this.file, readonly)), this.watch);
+    return new WatchedDriver(new StoaSqliteDriver((readonly) => openDatabase(this.file, readonly), this.checkpoints), this.watch);
   }
 }
 
@@ -54,12 +55,18 @@ function openDatabase(file: string, readonly: boolean): BetterSqlite3.Database {
 
 export const SQLITE_FILE_NAME = 'stoa.db';
 
+export interface SqliteStoreOptions {
+  /** WAL checkpoints in a worker thread (checkpointer.ts): a serving node; CLI commands checkpoint inline. */
+  backgroundCheckpoints?: { onError: (err: unknown) => void; intervalMs?: number };
+}
+
 /** Opens (creating if needed) and migrates the embedded database in a data dir. */
-export async function openSqliteStore(file: string, watch: StatementWatch = {}): Promise<KyselyStore> {
+export async function openSqliteStore(file: string, watch: StatementWatch = {}, options: SqliteStoreOptions = {}): Promise<KyselyStore> {
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   // Migrations write outside transactions (the migrator's own tables): refusals start after.
   const active: StatementWatch = { ...watch, refuseWritesOutsideTransactions: false };
-  const db = new Kysely<Database>({ dialect: new StoaSqliteDialect(file, active), plugins: [new CamelCasePlugin()] });
+  const checkpoints = options.backgroundCheckpoints === undefined ? undefined : { file, ...options.backgroundCheckpoints };
+  const db = new Kysely<Database>({ dialect: new StoaSqliteDialect(file, active, checkpoints), plugins: [new CamelCasePlugin()] });
   try {
     await migrateToLatest(db, 'sqlite');
   } catch (err) {

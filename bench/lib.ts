@@ -6,6 +6,7 @@
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -311,6 +312,38 @@ export function cpuMeter(serverPid: number): () => { seconds: number; serverCpu:
     const seconds = elapsed(t0);
     const used = process.cpuUsage(bench0);
     return { seconds, serverCpu: ((cpuSeconds(serverPid) - server0) / seconds) * 100, benchCpu: ((used.user + used.system) / 1e6 / seconds) * 100 };
+  };
+}
+
+/**
+ * A load generator's client: GET over one kept-alive connection of its own, the body
+ * parsed as JSON. Node's http module rather than fetch: measured against a trivial Node
+ * server answering a 20 kB JSON page, fetch (undici) adds its own tail — p99 2.3–2.8 ms
+ * against 0.9–1.0 ms for http, at the same p50 of 0.2–0.3 ms — which a single-client row
+ * would count as the server's (docs/benchmarks.md, history).
+ */
+export function jsonClient(bearer: string): { get(url: string): Promise<{ status: number; body: unknown }>; close(): void } {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const headers = { authorization: `Bearer ${bearer}` };
+  return {
+    get: (url) =>
+      new Promise((resolve, reject) => {
+        http
+          .get(url, { agent, headers }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('error', reject);
+            res.on('end', () => {
+              try {
+                resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown });
+              } catch (err) {
+                reject(err instanceof Error ? err : new Error(String(err)));
+              }
+            });
+          })
+          .on('error', reject);
+      }),
+    close: () => agent.destroy(),
   };
 }
 

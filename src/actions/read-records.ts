@@ -46,8 +46,18 @@ export class ReadRecorder {
         try {
           // Written to the database's log, not flushed: it survives Stoa being killed
           // (the durability test), and the next post's durable commit flushes it.
-          await runWrite(this.services(), SYSTEM_ACTOR, { durability: 'process-crash' }, (tx) => {
-            for (const w of batch) for (const c of w.captures) tx.capture(c);
+          const services = this.services();
+          // The readers' SIP addresses from the node's cache, not a query in the batch's
+          // transaction (a record keeps the address as it is at the read).
+          const readers = [...new Set(batch.flatMap((w) => w.captures.map((c) => c.actorId ?? null)).filter((id): id is number => id !== null))];
+          const keys = new Map((await services.access.principalsByIds(readers)).map((p) => [p.id, p.key]));
+          await runWrite(services, SYSTEM_ACTOR, { durability: 'process-crash' }, (tx) => {
+            for (const w of batch) {
+              for (const c of w.captures) {
+                const key = c.actorId == null ? undefined : keys.get(c.actorId);
+                tx.capture(c.actorUri === undefined && key !== undefined ? { ...c, actorUri: key } : c);
+              }
+            }
             return Promise.resolve();
           });
           this.stats.batches++;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { CamelCasePlugin, Kysely, PostgresDialect, type Driver } from 'kysely';
+import { CamelCasePlugin, CompiledQuery, Kysely, PostgresDialect, PostgresDriver, type DatabaseConnection, type Driver, type TransactionSettings } from 'kysely';
+import { PROCESS_CRASH_DURABILITY } from './durability.js';
 import { WatchedDriver, type StatementWatch } from './statement-guard.js';
 import type { Database } from './schema.js';
 import { KyselyStore } from './kysely/store.js';
@@ -62,16 +63,32 @@ class GuardedClient extends pg.Client {
 /** Named statements one connection keeps (PostgreSQL holds their plans per session). */
 const MAX_PREPARED = 1000;
 
+/**
+ * A transaction that asked for `process-crash` durability does not wait for its WAL flush
+ * (`synchronous_commit = off` for it alone), set in the same round trip as its BEGIN: the
+ * group commit of read records is one such transaction per batch, and at one reader a
+ * batch is one read.
+ */
+const RELAXED_BEGIN = CompiledQuery.raw('begin; set local synchronous_commit = off');
+
+class StoaPostgresDriver extends PostgresDriver {
+  override async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    if (PROCESS_CRASH_DURABILITY.getStore() !== true || settings.isolationLevel !== undefined || settings.accessMode !== undefined) return super.beginTransaction(connection, settings);
+    // No parameters: sent as one simple query, which may hold two statements.
+    await connection.executeQuery(RELAXED_BEGIN);
+  }
+}
+
 class WatchedPostgresDialect extends PostgresDialect {
   constructor(
-    config: ConstructorParameters<typeof PostgresDialect>[0],
+    private readonly config: ConstructorParameters<typeof PostgresDialect>[0],
     private readonly watch: StatementWatch,
   ) {
     super(config);
   }
 
   override createDriver(): Driver {
-    return new WatchedDriver(super.createDriver(), this.watch);
+    return new WatchedDriver(new StoaPostgresDriver(this.config), this.watch);
   }
 }
 

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Database } from '../schema.js';
 import { capabilities, type Dialect } from '../dialect.js';
 import type { Store, TransactionOptions } from '../types.js';
@@ -84,13 +84,11 @@ export class KyselyStore implements Store {
     if (this.inTransaction) return fn(this);
     const relaxed = options.durability === 'process-crash';
     const run = () =>
-      this.db.transaction().execute(async (trx) => {
-        // PostgreSQL: this commit does not wait for its WAL flush (the server has it).
-        if (relaxed && this.dialect === 'postgres') await sql`set local synchronous_commit = off`.execute(trx);
-        return fn(new KyselyStore(trx, this.dialect, true));
-      });
+      this.db.transaction().execute(async (trx) => fn(new KyselyStore(trx, this.dialect, true)));
     try {
-      // SQLite: the driver commits this transaction with synchronous=NORMAL (sqlite-driver.ts).
+      // Each driver relaxes the commit of this transaction: SQLite's commits it with
+      // synchronous=NORMAL (sqlite-driver.ts), PostgreSQL's begins it with
+      // synchronous_commit off (postgres.ts).
       return await (relaxed ? PROCESS_CRASH_DURABILITY.run(true, run) : run());
     } catch (err) {
       throw translateDbError(err);

@@ -207,11 +207,27 @@ export class Tx {
         roomUri: c.roomUri ?? (c.room == null ? null : channelUri(this.services.poolFqdn, c.room.guid)),
         messageId: c.messageId ?? null,
         content: c.content ?? '',
-        details: c.details === undefined ? null : JSON.stringify(c.details),
+        details: c.details === undefined ? null : detailsJson(c.details),
       };
     });
     await this.store.compliance.capture(rows);
   }
+}
+
+/**
+ * The JSON of a capture's details; kept for frozen ones, which one capture may share with
+ * many reads (the newest page of a room: messages.ts), so each is serialised once.
+ */
+const frozenDetails = new WeakMap<object, string>();
+
+function detailsJson(details: Record<string, unknown>): string {
+  if (!Object.isFrozen(details)) return JSON.stringify(details);
+  let json = frozenDetails.get(details);
+  if (json === undefined) {
+    json = JSON.stringify(details);
+    frozenDetails.set(details, json);
+  }
+  return json;
 }
 
 /** Thrown inside the transaction to roll a what-if run back; never leaves runWrite. */

@@ -89,21 +89,43 @@ export function backchatCapture(room: { id: number; guid: string }, how: string,
 const HISTORY_PAGE_MAX = 200;
 
 /** The last DefaultChatHistory messages (what a client shows on join); recording the read is the caller's. */
-export async function getBackchat(services: Services, loaded: LoadedRoom): Promise<MessageView[]> {
+export async function getBackchat(services: Services, loaded: LoadedRoom): Promise<readonly MessageView[]> {
   if (!loaded.category.chatHistory) return [];
   const config = await services.access.chatConfiguration(() => configurations.effective(services.store, services.poolFqdn));
   return newest(services, loaded.room, config.defaultChatHistory);
 }
 
 /** The newest messages of a room's history, from memory when the node has them (recent-messages.ts). */
-function newest(services: Services, room: RoomRecord, count: number): Promise<MessageView[]> {
+function newest(services: Services, room: RoomRecord, count: number): Promise<readonly MessageView[]> {
   return services.recent.latest(room.id, count, async (n) => presentMessages(services.store, await services.store.messages.latest(room.id, n), known(services, [room])));
 }
 
 export interface HistoryPage {
-  messages: MessageView[];
+  messages: readonly MessageView[];
   /** More messages exist beyond this page in the direction asked. */
   more: boolean;
+}
+
+/**
+ * The newest page and its compliance record, by the slice of recent messages it came from
+ * (the same array until the room changes): every reader of a room's newest page shares one
+ * page object, so the reply serialised for it (room-routes.ts) and the record's details are
+ * made once per change of the room, not once per read.
+ */
+const newestPages = new WeakMap<readonly MessageView[], { page: HistoryPage; capture: Capture }>();
+
+function newestPage(room: RoomRecord, views: readonly MessageView[], limit: number): { page: HistoryPage; capture: Capture } {
+  let made = newestPages.get(views);
+  if (made === undefined) {
+    const more = views.length > limit;
+    const messages = more ? views.slice(1) : views;
+    const capture = backchatCapture(room, 'history', messages);
+    // Frozen: shared by every read of this page (context.ts serialises frozen details once).
+    if (capture.details !== undefined) Object.freeze(capture.details);
+    made = { page: Object.freeze({ messages, more }), capture: Object.freeze(capture) };
+    newestPages.set(views, made);
+  }
+  return made;
 }
 
 export async function getHistory(
@@ -121,11 +143,9 @@ export async function getHistory(
   const limit = clampLimit(page.limit, 50);
   if (page.before === undefined && page.after === undefined) {
     // The newest page: from memory when the node has it.
-    const views = await newest(services, loaded.room, limit + 1);
-    const more = views.length > limit;
-    const kept = more ? views.slice(1) : views;
-    await services.reads.record(actor, [backchatCapture(loaded.room, 'history', kept)]);
-    return { messages: kept, more };
+    const { page, capture } = newestPage(loaded.room, await newest(services, loaded.room, limit + 1), limit);
+    await services.reads.record(actor, [capture]);
+    return page;
   }
   const rows = await services.store.messages.page({
     roomId: loaded.room.id,

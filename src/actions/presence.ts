@@ -14,7 +14,7 @@ import type { ParticipantRecord } from '../store/types.js';
 export interface Joined {
   loaded: LoadedRoom;
   room: RoomSummary & { canPost: boolean; chatHistory: boolean; fileUpload: boolean; addin: { name: string; url: string } | null };
-  backchat: MessageView[];
+  backchat: readonly MessageView[];
 }
 
 /** One live connection of one process (what a JOIN and its PART belong to). */

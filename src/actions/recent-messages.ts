@@ -18,6 +18,11 @@ import type { MessageView } from './chat-views.js';
 interface Entry {
   /** Ascending by chat id: the newest messages in history. */
   views: MessageView[];
+  /**
+   * The newest `count` as last answered, by count: the same array until the room changes,
+   * so what callers derive from it (a page, its serialised reply) can be kept by identity.
+   */
+  slices: Map<number, readonly MessageView[]>;
   /** The room has no older messages in history than these. */
   complete: boolean;
   /** As many as were loaded: appending trims back to this once DEPTH more have come. */
@@ -28,6 +33,8 @@ interface Entry {
 /** What one room keeps beyond what was asked, so the next post does not force a reload. */
 const DEPTH = 64;
 const DEFAULT_MAX_MESSAGES = 100_000;
+/** Slices kept per room (one per page size asked for). */
+const MAX_SLICES = 8;
 
 export class RecentMessages {
   private readonly rooms = new Map<number, Entry>();
@@ -51,14 +58,21 @@ export class RecentMessages {
    * The newest `count` messages in the room's history, oldest first (fewer when the room
    * has fewer). `load(n)` reads the newest n from the store when memory cannot answer.
    */
-  async latest(roomId: number, count: number, load: (n: number) => Promise<MessageView[]>): Promise<MessageView[]> {
+  async latest(roomId: number, count: number, load: (n: number) => Promise<MessageView[]>): Promise<readonly MessageView[]> {
     const entry = this.rooms.get(roomId);
     if (entry !== undefined && this.clock() - entry.at < this.ttlMs && (entry.views.length >= count || entry.complete)) {
       this.stats.hits++;
       // Most recently used last: the first in the map is evicted first.
       this.rooms.delete(roomId);
       this.rooms.set(roomId, entry);
-      return entry.views.slice(Math.max(0, entry.views.length - count));
+      let slice = entry.slices.get(count);
+      if (slice === undefined) {
+        // A handful of counts per room (the clients' page sizes); never more than MAX_SLICES.
+        if (entry.slices.size >= MAX_SLICES) entry.slices.clear();
+        slice = Object.freeze(entry.views.slice(Math.max(0, entry.views.length - count)));
+        entry.slices.set(count, slice);
+      }
+      return slice;
     }
     this.stats.misses++;
     const generation = this.generationOf(roomId);
@@ -66,7 +80,7 @@ export class RecentMessages {
     const want = Math.max(count, DEPTH);
     const at = this.clock();
     const views = await load(want);
-    if (generation === this.generationOf(roomId) && epoch === this.epoch) this.keep(roomId, { views, complete: views.length < want, keep: Math.max(views.length, DEPTH), at });
+    if (generation === this.generationOf(roomId) && epoch === this.epoch) this.keep(roomId, { views, slices: new Map(), complete: views.length < want, keep: Math.max(views.length, DEPTH), at });
     return views.slice(Math.max(0, views.length - count));
   }
 
@@ -80,6 +94,7 @@ export class RecentMessages {
         const last = entry.views.at(-1);
         if (last !== undefined && last.chatId >= event.message.chatId) return this.drop(event.roomId);
         entry.views.push(event.message);
+        entry.slices.clear();
         this.total++;
         // Keep the room's depth: older messages are read from the store when asked for.
         if (entry.views.length > entry.keep + DEPTH) {

@@ -1,9 +1,9 @@
 /** The room directory, my rooms, following, history, posting and the roster. */
 import { ROSTER_PAGE_DEFAULT, ROSTER_PAGE_MAX } from '../realtime/protocol.js';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { Services } from '../actions/context.js';
 import { followRoom, followedRooms, markRead, myRooms, roomsIManage, searchDirectory, unfollowRoom } from '../actions/directory.js';
-import { checkPostMessage, getHistory } from '../actions/messages.js';
+import { checkPostMessage, getHistory, type HistoryPage } from '../actions/messages.js';
 import { describeRoom } from '../actions/presence.js';
 import type { Gateway } from '../realtime/gateway.js';
 import { actorOf, type AuthHook } from './auth-hook.js';
@@ -74,7 +74,7 @@ export const roomRoutes: FastifyPluginAsync<{ services: Services; auth: AuthHook
         response: { 200: { type: 'object', properties: { messages: listOf('Message'), more: bool }, required: ['messages', 'more'] }, ...ERRORS },
       },
     },
-    async (request) => getHistory(services, actorOf(request), request.params.roomId, request.query),
+    async (request, reply) => reply.type('application/json; charset=utf-8').send(serialisedPage(await getHistory(services, actorOf(request), request.params.roomId, request.query), reply)),
   );
 
   app.post<{ Params: { roomId: string }; Body: { text: string; alert?: boolean; story?: { title: string } | null; fileId?: string } }>(
@@ -161,3 +161,20 @@ export const roomRoutes: FastifyPluginAsync<{ services: Services; auth: AuthHook
     },
   );
 };
+
+/**
+ * A history page as sent, serialised by the route's response schema once per page object:
+ * the newest page of a room is one object shared by its readers until the room changes
+ * (messages.ts), so a busy room's page is serialised once per post, not once per read.
+ */
+const serialisedPages = new WeakMap<HistoryPage, Buffer>();
+
+function serialisedPage(page: HistoryPage, reply: FastifyReply): Buffer {
+  let body = serialisedPages.get(page);
+  if (body === undefined) {
+    const text = reply.serialize(page);
+    body = typeof text === 'string' ? Buffer.from(text) : Buffer.from(text as ArrayBuffer);
+    serialisedPages.set(page, body);
+  }
+  return body;
+}

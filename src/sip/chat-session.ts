@@ -42,7 +42,7 @@ export class ChatSession {
   readonly conn: Connection;
   private readonly actor: Actor;
   /** Backchat delivered with a join, handed out by the bccontext that follows it (read once, recorded once). */
-  private readonly joinedBackchat = new Map<string, MessageView[]>();
+  private readonly joinedBackchat = new Map<string, readonly MessageView[]>();
   /**
    * Texts this session is posting or has posted: the gateway echoes them (possibly before
    * the post's own answer), and the client shows them already. A post from the same user

@@ -8,6 +8,7 @@ import { SYSTEM_ACTOR } from '../../src/actions/context.js';
 import { checkUpdateRoom } from '../../src/actions/rooms.js';
 import { checkClearRoom, checkRemoveMessages } from '../../src/actions/content.js';
 import { checkUpdatePrincipal } from '../../src/actions/principals.js';
+import { pendingEvents } from '../harness/compliance-output.js';
 
 describeEachStore('live chat', (kind) => {
   const t = useServer(kind);
@@ -276,6 +277,33 @@ describeEachStore('live chat', (kind) => {
     await checkClearRoom(t.services, SYSTEM_ACTOR, room.name, Date.now() + 86_400_000);
     await t.settle();
     expect((await newest()).messages).toEqual([]);
+  });
+
+  it('serves one newest page to every reader until the room changes, and records each read with its reader', async () => {
+    const { domain, category } = await openCategory();
+    const [ana, ben] = await Promise.all([t.user({ domain }), t.user({ domain })]);
+    const room = await buildRoom(t.services, category.name, { privacy: 'Open' });
+    for (let i = 0; i < 5; i++) await ana.api.post(`/api/v1/rooms/${room.guid}/messages`, { text: `shared ${i}` });
+    await t.settle();
+    const raw = async (user: typeof ana) => {
+      const r = await fetch(`${t.url}/api/v1/rooms/${room.guid}/messages?limit=3`, { headers: { authorization: `Bearer ${user.token}` } });
+      expect(r.status).toBe(200);
+      expect(r.headers.get('content-type')).toBe('application/json; charset=utf-8');
+      return r.text();
+    };
+    const first = await raw(ana);
+    expect(await raw(ben)).toBe(first);
+    expect(await raw(ana)).toBe(first);
+    expect((JSON.parse(first) as { messages: { text: string }[] }).messages.map((m) => m.text)).toEqual(['shared 2', 'shared 3', 'shared 4']);
+    await ben.api.post(`/api/v1/rooms/${room.guid}/messages`, { text: 'shared 5' });
+    await t.settle();
+    const after = JSON.parse(await raw(ana)) as { messages: { text: string }[]; more: boolean };
+    expect(after.messages.map((m) => m.text)).toEqual(['shared 3', 'shared 4', 'shared 5']);
+    expect(after.more).toBe(true);
+    // Each read is its own BACKCHAT record, with its own reader, though they shared a page.
+    const reads = (await pendingEvents(t.services)).filter((e) => e.type === 'BACKCHAT' && e.roomId === room.id && e.content.startsWith('history'));
+    expect(reads.map((e) => e.actorUri)).toEqual([ana.key, ben.key, ana.key, ana.key]);
+    expect(reads.map((e) => (JSON.parse(e.details ?? '{}') as { chatIds: number[] }).chatIds)).toEqual([[3, 4, 5], [3, 4, 5], [3, 4, 5], [4, 5, 6]]);
   });
 
   it('kicks joined users when the room is disabled and hides it, and when they lose membership', async () => {

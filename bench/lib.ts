@@ -292,6 +292,30 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/**
+ * CPU seconds of a process and its children, living and reaped: a PostgreSQL server's
+ * postmaster with its backends and background workers.
+ */
+export function treeCpuSeconds(rootPid: number): number {
+  const stat = (pid: string | number): string[] | undefined => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    } catch {
+      return undefined; // gone between the listing and the read
+    }
+  };
+  const root = stat(rootPid);
+  if (root === undefined) return 0;
+  // utime, stime, and the reaped children's cutime, cstime.
+  let ticks = Number(root[11]) + Number(root[12]) + Number(root[13]) + Number(root[14]);
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const fields = stat(entry);
+    if (fields !== undefined && Number(fields[1]) === rootPid) ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks / 100;
+}
+
 /** Stops a child started by serveChild and waits for it to exit. */
 export async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
@@ -302,16 +326,23 @@ export async function stopChild(child: ChildProcess): Promise<void> {
 
 /**
  * Starts measuring CPU: the returned function gives, for the time since, the server
- * process's and this load generator's CPU as a share of one core (100 = one core busy).
+ * process's and this load generator's CPU as a share of one core (100 = one core busy),
+ * and a database server's (its postmaster and every backend) when its pid is given.
  */
-export function cpuMeter(serverPid: number): () => { seconds: number; serverCpu: number; benchCpu: number } {
+export function cpuMeter(serverPid: number, databasePid?: number): () => { seconds: number; serverCpu: number; benchCpu: number; databaseCpu?: number } {
   const server0 = cpuSeconds(serverPid);
+  const database0 = databasePid === undefined ? 0 : treeCpuSeconds(databasePid);
   const bench0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   return () => {
     const seconds = elapsed(t0);
     const used = process.cpuUsage(bench0);
-    return { seconds, serverCpu: ((cpuSeconds(serverPid) - server0) / seconds) * 100, benchCpu: ((used.user + used.system) / 1e6 / seconds) * 100 };
+    return {
+      seconds,
+      serverCpu: ((cpuSeconds(serverPid) - server0) / seconds) * 100,
+      benchCpu: ((used.user + used.system) / 1e6 / seconds) * 100,
+      ...(databasePid === undefined ? {} : { databaseCpu: ((treeCpuSeconds(databasePid) - database0) / seconds) * 100 }),
+    };
   };
 }
 

@@ -11,7 +11,7 @@
  * directly by the search, and while that tail is long the trigram index serves instead.
  */
 import type { EventBus } from '../events/bus.js';
-import type { MessageSearch, Store } from '../store/types.js';
+import type { MessageSearch, Store, WordIndexProgress } from '../store/types.js';
 import { isWordTerm, wordsOf } from '../domain/words.js';
 
 /**
@@ -31,16 +31,6 @@ const MAX_REINDEX = 1_000;
 /** A term contained in more vocabulary words than this is a common substring: the trigram index walks it faster. */
 const MAX_EXPANSION = 64;
 
-interface Progress {
-  /** Messages not indexed yet (counted up to MAX_TAIL + 1). */
-  waiting: number;
-  /** Indexed messages whose text changed since (SQLite). */
-  changed: number;
-  indexedThrough: number;
-  /** The newest vocabulary id: every word of the messages indexed so far is at or below it. */
-  vocabulary: number;
-}
-
 /** A term's vocabulary words as of a vocabulary id (more than MAX_EXPANSION: undefined). */
 interface Expansion {
   words: string[] | undefined;
@@ -51,7 +41,7 @@ interface Expansion {
 const MAX_CACHED_TERMS = 10_000;
 
 export class WordIndexer {
-  private progress: Progress | undefined;
+  private progress: WordIndexProgress | undefined;
   /** Expansions of recent terms, completed with the words added since (not recomputed). */
   private readonly expansions = new Map<string, Expansion>();
   private timer: NodeJS.Timeout | undefined;
@@ -75,7 +65,7 @@ export class WordIndexer {
 
   /** Starts indexing in the background (the server does; the CLI does not); failures go to onError and the next tick tries again. */
   start(onError: (err: unknown) => void): void {
-    if (!this.store.words.available || !this.stopped) return;
+    if (!this.stopped) return;
     this.onError = onError;
     this.stopped = false;
     this.timer = setInterval(() => void this.tick(), IDLE_MS);
@@ -135,7 +125,6 @@ export class WordIndexer {
   async plan(terms: readonly string[], via: Store = this.store): Promise<MessageSearch['words'] | undefined> {
     const p = this.progress;
     const usable =
-      via.words.available &&
       p !== undefined &&
       p.waiting <= MAX_TAIL &&
       p.changed <= MAX_REINDEX &&

@@ -682,10 +682,20 @@ export interface TransactionOptions {
   durability?: 'power-loss' | 'process-crash';
 }
 
+/** How far the word index is (WordIndexStore.progress). */
+export interface WordIndexProgress {
+  /** Messages not indexed yet (counted up to the limit asked for). */
+  waiting: number;
+  /** Indexed messages whose text changed since (SQLite; PostgreSQL: 0). */
+  changed: number;
+  /** SQLite's watermark (PostgreSQL: 0). */
+  indexedThrough: number;
+  /** The newest vocabulary id: every word of the messages indexed so far is at or below it. */
+  vocabulary: number;
+}
+
 /** The word index of message search (migrations 0006 on SQLite, 0007 on PostgreSQL). */
 export interface WordIndexStore {
-  /** False where the database has none. */
-  readonly available: boolean;
   /**
    * What is not in the index yet, and the newest vocabulary id:
    * - `waiting`: messages not indexed yet, matched directly by a word search (SQLite: ids
@@ -694,7 +704,7 @@ export interface WordIndexStore {
    *   changed message is pending again);
    * - `indexedThrough`: SQLite's watermark (PostgreSQL: 0, unused).
    */
-  progress(countUpTo: number): Promise<{ waiting: number; changed: number; indexedThrough: number; vocabulary: number }>;
+  progress(countUpTo: number): Promise<WordIndexProgress>;
   /**
    * Indexes up to `limit` new messages and up to `limit` changed ones with the words
    * `wordsOf` finds in their text and story title; returns how many. In a transaction.

@@ -32,7 +32,6 @@ export function wordIndexStore(executor: Executor): WordIndexStore {
 function sqliteWords({ db }: Executor): WordIndexStore {
   const json = (value: unknown) => JSON.stringify(value);
   return {
-    available: true,
     async progress() {
       const { rows } = await sql<{ indexedThrough: number; newest: number; changed: number; vocabulary: number }>`
         select (select indexed_through from search_index_state where id = 1) as indexed_through,
@@ -84,7 +83,6 @@ function sqliteWords({ db }: Executor): WordIndexStore {
 
 function postgresWords({ db }: Executor): WordIndexStore {
   return {
-    available: true,
     async progress(countUpTo) {
       const { rows } = await sql<{ waiting: number; vocabulary: number }>`
         select (select count(*) from (select 1 from search_pending limit ${countUpTo}) p) as waiting,

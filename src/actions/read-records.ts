@@ -50,7 +50,7 @@ export class ReadRecorder {
           // The readers' SIP addresses from the node's cache, not a query in the batch's
           // transaction (a record keeps the address as it is at the read).
           const readers = [...new Set(batch.flatMap((w) => w.captures.map((c) => c.actorId ?? null)).filter((id): id is number => id !== null))];
-          const keys = new Map((await services.access.principalsByIds(readers)).map((p) => [p.id, p.key]));
+          const keys = new Map(readers.length === 0 ? [] : (await services.access.principalsByIds(readers)).map((p) => [p.id, p.key]));
           await runWrite(services, SYSTEM_ACTOR, { durability: 'process-crash' }, (tx) => {
             for (const w of batch) {
               for (const c of w.captures) {

@@ -21,16 +21,10 @@ export const BACKSTOP_PAGES = 10_000;
 /** SQLite's own default, restored when the worker is gone. */
 export const INLINE_PAGES = 1_000;
 
-export interface CheckpointStats {
-  /** PASSIVE checkpoints that found frames to copy. */
-  checkpoints: number;
-  /** Frames copied into the database file, in total. */
-  frames: number;
-}
-
 /**
  * The worker: CommonJS (an eval'd worker has `require`), given the file and the resolved
- * path of better-sqlite3. `log` and `checkpointed` are frames; -1 when not in WAL mode.
+ * path of better-sqlite3. A failure ends it (its 'error' reaches the main thread); any
+ * message stops it.
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -40,8 +34,7 @@ db.pragma('synchronous = FULL');
 const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
 const timer = setInterval(() => {
   try {
-    const { log, checkpointed } = checkpoint.get();
-    if (checkpointed > 0) parentPort.postMessage({ frames: checkpointed, log });
+    checkpoint.get();
   } catch (err) {
     clearInterval(timer);
     db.close();
@@ -56,7 +49,6 @@ parentPort.on('message', () => {
 `;
 
 export class WalCheckpointer {
-  readonly stats: CheckpointStats = { checkpoints: 0, frames: 0 };
   private readonly worker: Worker;
   private readonly exited: Promise<void>;
   private stopping = false;
@@ -69,10 +61,6 @@ export class WalCheckpointer {
     const module = createRequire(import.meta.url).resolve('better-sqlite3');
     this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, module, intervalMs: options.intervalMs } });
     this.worker.unref();
-    this.worker.on('message', (m: { frames: number }) => {
-      this.stats.checkpoints++;
-      this.stats.frames += m.frames;
-    });
     let failed = false;
     const fail = (err: unknown) => {
       if (failed) return;

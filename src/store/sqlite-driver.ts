@@ -10,7 +10,9 @@
  *   statements): in WAL mode it sees the last commit and never waits behind it. While no
  *   transaction is open, reads run on the writer, whose page cache outlives commits;
  * - each connection keeps its **prepared statements** by SQL text (bounded, least
- *   recently used out), so a query runs without being compiled again.
+ *   recently used out), so a query runs without being compiled again;
+ * - on a serving node, **WAL checkpoints** (and their fsyncs) run in a worker thread
+ *   (checkpointer.ts), not in the connection that happened to commit.
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery, type DatabaseConnection, type Driver, type QueryResult } from 'kysely';
@@ -130,7 +132,7 @@ export class StoaSqliteDriver implements Driver {
   reader!: CachedConnection;
   readonly writeLock = new Mutex();
   /** Set while a worker thread checkpoints the log (`stoa serve`). */
-  checkpointer: WalCheckpointer | undefined;
+  private checkpointer: WalCheckpointer | undefined;
 
   constructor(
     readonly open: (readonly: boolean) => BetterSqlite3.Database,

@@ -4,7 +4,7 @@
  * (what `--what-if` prints, and what the compliance capture will record).
  */
 import { randomUUID } from 'node:crypto';
-import type { Store, TransactionOptions } from '../store/types.js';
+import type { Store } from '../store/types.js';
 import type { EventBus } from '../events/bus.js';
 import type { DomainEvent } from '../events/types.js';
 import type { BlobStore } from '../files/blob-store.js';
@@ -139,11 +139,33 @@ export interface Capture {
   at?: number;
 }
 
+/**
+ * The compliance rows of captures: a capture without an actor is `actorId`'s, without a
+ * time `now`'s; an actor's SIP address is the capture's or else from `uris`.
+ */
+export function complianceRows(
+  captures: readonly Capture[],
+  { actorId, now, poolFqdn, uris }: { actorId: number | null; now: number; poolFqdn: string; uris: ReadonlyMap<number, string> },
+): NewComplianceEvent[] {
+  return captures.map((c) => {
+    const who = c.actorId === undefined ? actorId : c.actorId;
+    return {
+      type: c.type,
+      at: c.at ?? now,
+      actorId: who,
+      actorUri: c.actorUri ?? (who === null ? null : (uris.get(who) ?? null)),
+      roomId: c.room?.id ?? null,
+      roomUri: c.roomUri ?? (c.room == null ? null : channelUri(poolFqdn, c.room.guid)),
+      messageId: c.messageId ?? null,
+      content: c.content ?? '',
+      details: c.details === undefined ? null : detailsJson(c.details),
+    };
+  });
+}
+
 export interface WriteOptions {
   /** Do everything, validate everything, then roll back: nothing changes, nothing is published. */
   whatIf?: boolean;
-  /** How the commit survives (TransactionOptions): only the compliance record of reads relaxes it. */
-  durability?: TransactionOptions['durability'];
 }
 
 export interface Outcome<T> {
@@ -196,20 +218,7 @@ export class Tx {
     if (all.length === 0) return;
     const unknown = [...new Set(all.flatMap((c) => (c.actorUri === undefined ? [c.actorId ?? actorId] : [])).filter((id): id is number => id !== null))];
     const uris = new Map((await this.store.principals.getManyByIds(unknown)).map((p) => [p.id, p.key]));
-    const rows: NewComplianceEvent[] = all.map((c) => {
-      const who = c.actorId === undefined ? actorId : c.actorId;
-      return {
-        type: c.type,
-        at: c.at ?? this.now,
-        actorId: who,
-        actorUri: c.actorUri ?? (who === null ? null : (uris.get(who) ?? null)),
-        roomId: c.room?.id ?? null,
-        roomUri: c.roomUri ?? (c.room == null ? null : channelUri(this.services.poolFqdn, c.room.guid)),
-        messageId: c.messageId ?? null,
-        content: c.content ?? '',
-        details: c.details === undefined ? null : detailsJson(c.details),
-      };
-    });
+    const rows = complianceRows(all, { actorId, now: this.now, poolFqdn: this.services.poolFqdn, uris });
     await this.store.compliance.capture(rows);
   }
 }
@@ -252,16 +261,13 @@ export async function runWrite<T>(
 ): Promise<Outcome<T>> {
   let committed: { result: T; tx: Tx };
   try {
-    committed = await services.store.transaction(
-      async (store) => {
-        const tx = new Tx(store, services, actor, services.clock());
-        const result = await fn(tx);
-        if (options.whatIf === true) throw new WhatIfRollback(result, tx.changes);
-        await tx.flushCapture();
-        return { result, tx };
-      },
-      options.durability === undefined ? {} : { durability: options.durability },
-    );
+    committed = await services.store.transaction(async (store) => {
+      const tx = new Tx(store, services, actor, services.clock());
+      const result = await fn(tx);
+      if (options.whatIf === true) throw new WhatIfRollback(result, tx.changes);
+      await tx.flushCapture();
+      return { result, tx };
+    });
   } catch (err) {
     if (err instanceof WhatIfRollback) return { result: err.result as T, changes: err.changes, whatIf: true };
     throw err;

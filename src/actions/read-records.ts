@@ -5,10 +5,11 @@
  * everything queued in one transaction, and every read of that batch is answered once it
  * committed. A batch that fails fails each of its reads (the client is told; nothing
  * unrecorded is answered). While a batch commits, the next one gathers. Batches commit
- * with `process-crash` durability: in the log before the reads are answered (a killed
- * server loses none), flushed to disk with the next durable commit.
+ * through Store.recordReads: in the database's log before the reads are answered (a killed
+ * server loses none), flushed to disk with the next durable commit. A read changes nothing
+ * and publishes nothing, so its record is the one write that does not go through runWrite.
  */
-import { runWrite, SYSTEM_ACTOR, type Actor, type Capture, type Services } from './context.js';
+import { complianceRows, type Actor, type Capture, type Services } from './context.js';
 
 interface Waiting {
   captures: Capture[];
@@ -47,19 +48,12 @@ export class ReadRecorder {
           // Written to the database's log, not flushed: it survives Stoa being killed
           // (the durability test), and the next post's durable commit flushes it.
           const services = this.services();
-          // The readers' SIP addresses from the node's cache, not a query in the batch's
-          // transaction (a record keeps the address as it is at the read).
-          const readers = [...new Set(batch.flatMap((w) => w.captures.map((c) => c.actorId ?? null)).filter((id): id is number => id !== null))];
-          const keys = new Map(readers.length === 0 ? [] : (await services.access.principalsByIds(readers)).map((p) => [p.id, p.key]));
-          await runWrite(services, SYSTEM_ACTOR, { durability: 'process-crash' }, (tx) => {
-            for (const w of batch) {
-              for (const c of w.captures) {
-                const key = c.actorId == null ? undefined : keys.get(c.actorId);
-                tx.capture(c.actorUri === undefined && key !== undefined ? { ...c, actorUri: key } : c);
-              }
-            }
-            return Promise.resolve();
-          });
+          // The readers' SIP addresses from the node's cache, not a query per batch (a
+          // record keeps the address as it is at the read).
+          const captures = batch.flatMap((w) => w.captures);
+          const readers = [...new Set(captures.map((c) => c.actorId ?? null).filter((id): id is number => id !== null))];
+          const uris = new Map(readers.length === 0 ? [] : (await services.access.principalsByIds(readers)).map((p) => [p.id, p.key]));
+          await services.store.recordReads(complianceRows(captures, { actorId: null, now: services.clock(), poolFqdn: services.poolFqdn, uris }));
           this.stats.batches++;
           this.stats.reads += batch.length;
           for (const w of batch) w.resolve();

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { CamelCasePlugin, CompiledQuery, Kysely, PostgresDialect, PostgresDriver, type DatabaseConnection, type Driver, type TransactionSettings } from 'kysely';
-import { PROCESS_CRASH_DURABILITY } from './durability.js';
+import { CamelCasePlugin, Kysely, PostgresDialect, PostgresDriver, type Driver } from 'kysely';
 import { WatchedDriver, type StatementWatch } from './statement-guard.js';
 import type { Database } from './schema.js';
-import { KyselyStore } from './kysely/store.js';
+import { KyselyStore, type ReadRecordCommits } from './kysely/store.js';
+import type { NewComplianceEvent } from './types.js';
 import { migrateToLatest } from './migrate.js';
 import { AppError } from '../domain/errors.js';
 
@@ -25,13 +25,15 @@ const types = {
  * a client sent is refused here with INVALID_INPUT instead (both stores treat it as bad
  * input; the edges refuse control characters before they get this far).
  */
+const hasNul = (v: unknown): boolean => (typeof v === 'string' ? v.includes('\0') : Array.isArray(v) && v.some(hasNul));
+
 class GuardedClient extends pg.Client {
   /** Statements this connection has prepared under a name (see `named`). */
   private readonly prepared = new Set<string>();
 
   override query(...args: unknown[]): never {
     const values = args[1];
-    if (Array.isArray(values) && values.some((v) => typeof v === 'string' && v.includes('\0'))) {
+    if (Array.isArray(values) && values.some(hasNul)) {
       return Promise.reject(new AppError('INVALID_INPUT', 'text must not contain NUL characters')) as never;
     }
     const text = args[0];
@@ -64,18 +66,71 @@ class GuardedClient extends pg.Client {
 const MAX_PREPARED = 1000;
 
 /**
- * A transaction that asked for `process-crash` durability does not wait for its WAL flush
- * (`synchronous_commit = off` for it alone), set in the same round trip as its BEGIN: the
- * group commit of read records is one such transaction per batch, and at one reader a
- * batch is one read.
+ * The compliance record of reads on PostgreSQL (Store.recordReads): one statement per batch,
+ * which is a transaction of its own, on a connection of its own whose commits do not wait
+ * for their WAL flush (`synchronous_commit = off` for its session, set when it connects).
+ * One round trip per batch where BEGIN, INSERT and COMMIT through the pool took three — and
+ * at one reader a batch is one read. The rows go as one array per column, so the statement's
+ * text (and its prepared plan) is the same whatever the batch's size.
  */
-const RELAXED_BEGIN = CompiledQuery.raw('begin; set local synchronous_commit = off');
+const RECORD_READS = `insert into "compliance_events" ("type", "at", "actor_id", "actor_uri", "room_id", "room_uri", "message_id", "content", "details")
+select * from unnest($1::text[], $2::bigint[], $3::integer[], $4::text[], $5::integer[], $6::text[], $7::bigint[], $8::text[], $9::text[])`;
 
-class StoaPostgresDriver extends PostgresDriver {
-  override async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
-    if (PROCESS_CRASH_DURABILITY.getStore() !== true || settings.isolationLevel !== undefined || settings.accessMode !== undefined) return super.beginTransaction(connection, settings);
-    // No parameters: sent as one simple query, which may hold two statements.
-    await connection.executeQuery(RELAXED_BEGIN);
+class ReadRecordConnection implements ReadRecordCommits {
+  private client: Promise<GuardedClient> | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly connectionString: string,
+    private readonly watch: StatementWatch,
+  ) {}
+
+  async append(events: readonly NewComplianceEvent[]): Promise<void> {
+    const client = await this.connect();
+    this.watch.onStatement?.(RECORD_READS);
+    // (GuardedClient's query is typed `never` for its overloads: it returns pg's promise.)
+    const done: Promise<unknown> = client.query(RECORD_READS, [
+      events.map((e) => e.type),
+      events.map((e) => e.at),
+      events.map((e) => e.actorId),
+      events.map((e) => e.actorUri),
+      events.map((e) => e.roomId),
+      events.map((e) => e.roomUri),
+      events.map((e) => e.messageId),
+      events.map((e) => e.content),
+      events.map((e) => e.details),
+    ]);
+    await done;
+  }
+
+  /** The connection, opened on first use and again after it failed (a restart, a network cut). */
+  private connect(): Promise<GuardedClient> {
+    if (this.closed) return Promise.reject(new Error('the store is closed'));
+    if (this.client !== undefined) return this.client;
+    const client = new GuardedClient({ connectionString: this.connectionString, types, options: '-c synchronous_commit=off' });
+    const ready = client.connect().then(() => client);
+    this.client = ready;
+    const forget = () => {
+      if (this.client === ready) this.client = undefined;
+    };
+    // A failure is the batch's (its reads are refused); the next batch connects afresh. It never reaches the process.
+    client.on('error', (err) => {
+      forget();
+      process.emitWarning(`PostgreSQL: the connection of read records failed (${err.message}); the next batch opens a new one`);
+    });
+    client.on('end', forget);
+    ready.catch(forget);
+    return ready;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const client = this.client;
+    this.client = undefined;
+    await client?.then(
+      (c) => c.end(),
+      () => undefined,
+    );
   }
 }
 
@@ -88,7 +143,7 @@ class WatchedPostgresDialect extends PostgresDialect {
   }
 
   override createDriver(): Driver {
-    return new WatchedDriver(new StoaPostgresDriver(this.config), this.watch);
+    return new WatchedDriver(new PostgresDriver(this.config), this.watch);
   }
 }
 
@@ -107,5 +162,5 @@ export async function openPostgresStore(connectionString: string, poolSize = 10,
     throw err;
   }
   active.refuseWritesOutsideTransactions = watch.refuseWritesOutsideTransactions ?? false;
-  return new KyselyStore(db, 'postgres');
+  return new KyselyStore(db, 'postgres', false, new ReadRecordConnection(connectionString, active));
 }

@@ -17,7 +17,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery, type DatabaseConnection, type Driver, type QueryResult } from 'kysely';
 import { isReadStatement } from './statement-guard.js';
-import { PROCESS_CRASH_DURABILITY } from './durability.js';
 import { BACKSTOP_PAGES, INLINE_PAGES, WalCheckpointer } from './checkpointer.js';
 
 /** WAL checkpoints by a worker thread (checkpointer.ts): the database file, how often, where errors go. */
@@ -31,6 +30,8 @@ const STATEMENT_CACHE_SIZE = 300;
 /** Prepared once, like every statement (db.pragma() would compile them for each batch of read records). */
 const SYNCHRONOUS_NORMAL = CompiledQuery.raw('pragma synchronous = NORMAL');
 const SYNCHRONOUS_FULL = CompiledQuery.raw('pragma synchronous = FULL');
+const BEGIN_IMMEDIATE = CompiledQuery.raw('begin immediate');
+const COMMIT = CompiledQuery.raw('commit');
 
 class CachedConnection {
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
@@ -88,8 +89,6 @@ class Mutex {
  */
 class RoutingConnection implements DatabaseConnection {
   release: (() => void) | undefined;
-  /** This transaction commits with synchronous=NORMAL; the writer returns to FULL after it. */
-  relaxed = false;
 
   constructor(private readonly driver: StoaSqliteDriver) {}
 
@@ -164,12 +163,7 @@ export class StoaSqliteDriver implements Driver {
     const c = connection as RoutingConnection;
     c.release = await this.writeLock.lock();
     try {
-      // The safety level can only change outside a transaction: before BEGIN, back after the end.
-      if (PROCESS_CRASH_DURABILITY.getStore() === true) {
-        this.writer.execute(SYNCHRONOUS_NORMAL);
-        c.relaxed = true;
-      }
-      this.writer.execute(CompiledQuery.raw('begin immediate'));
+      this.writer.execute(BEGIN_IMMEDIATE);
     } catch (err) {
       this.unlock(c);
       throw err;
@@ -202,13 +196,39 @@ export class StoaSqliteDriver implements Driver {
   }
 
   private unlock(c: RoutingConnection): void {
-    if (c.relaxed) {
-      c.relaxed = false;
-      this.writer.execute(SYNCHRONOUS_FULL);
-    }
     const release = c.release;
     c.release = undefined;
     release?.();
+  }
+
+  /**
+   * Runs the statements as one transaction of their own, committed with synchronous=NORMAL
+   * (written to the WAL, not fsynced: Store.recordReads), and returns the writer to FULL.
+   * The safety level can only change outside a transaction: before BEGIN, back after the end.
+   */
+  async commitRelaxed(queries: readonly CompiledQuery[], onStatement?: (sql: string) => void): Promise<void> {
+    const release = await this.writeLock.lock();
+    const writer = this.writer;
+    try {
+      writer.execute(SYNCHRONOUS_NORMAL);
+      try {
+        onStatement?.('begin');
+        writer.execute(BEGIN_IMMEDIATE);
+        for (const query of queries) {
+          onStatement?.(query.sql);
+          writer.execute(query);
+        }
+        onStatement?.('commit');
+        writer.execute(COMMIT);
+      } catch (err) {
+        if (writer.db.inTransaction) writer.db.exec('rollback');
+        throw err;
+      } finally {
+        writer.execute(SYNCHRONOUS_FULL);
+      }
+    } finally {
+      release();
+    }
   }
 
   releaseConnection(connection: DatabaseConnection): Promise<void> {

@@ -7,6 +7,7 @@ import { StoaSqliteDriver, type BackgroundCheckpoints } from './sqlite-driver.js
 import { WatchedDriver, type StatementWatch } from './statement-guard.js';
 import type { Database } from './schema.js';
 import { KyselyStore } from './kysely/store.js';
+import { captureQueries } from './kysely/compliance.js';
 import { migrateToLatest } from './migrate.js';
 
 /**
@@ -32,8 +33,12 @@ class StoaSqliteDialect extends SqliteDialect {
     return new TransactionalDdlSqliteAdapter();
   }
 
+  /** Set once Kysely created it (on the first query). */
+  driver: StoaSqliteDriver | undefined;
+
   override createDriver(): Driver {
-    return new WatchedDriver(new StoaSqliteDriver((readonly) => openDatabase(this.file, readonly), this.checkpoints), this.watch);
+    this.driver = new StoaSqliteDriver((readonly) => openDatabase(this.file, readonly), this.checkpoints);
+    return new WatchedDriver(this.driver, this.watch);
   }
 }
 
@@ -66,7 +71,8 @@ export async function openSqliteStore(file: string, watch: StatementWatch = {}, 
   // Migrations write outside transactions (the migrator's own tables): refusals start after.
   const active: StatementWatch = { ...watch, refuseWritesOutsideTransactions: false };
   const checkpoints = options.backgroundCheckpoints === undefined ? undefined : { file, ...options.backgroundCheckpoints };
-  const db = new Kysely<Database>({ dialect: new StoaSqliteDialect(file, active, checkpoints), plugins: [new CamelCasePlugin()] });
+  const dialect = new StoaSqliteDialect(file, active, checkpoints);
+  const db = new Kysely<Database>({ dialect, plugins: [new CamelCasePlugin()] });
   try {
     await migrateToLatest(db, 'sqlite');
   } catch (err) {
@@ -74,5 +80,10 @@ export async function openSqliteStore(file: string, watch: StatementWatch = {}, 
     throw err;
   }
   active.refuseWritesOutsideTransactions = watch.refuseWritesOutsideTransactions ?? false;
-  return new KyselyStore(db, 'sqlite');
+  const driver = dialect.driver;
+  if (driver === undefined) throw new Error('the SQLite driver was not created by the migrations');
+  return new KyselyStore(db, 'sqlite', false, {
+    append: (events) => driver.commitRelaxed(captureQueries(db, events), active.onStatement),
+    close: () => Promise.resolve(),
+  });
 }

@@ -671,17 +671,6 @@ export interface ArchiveStore {
   putFollow(f: FollowRecord): Promise<void>;
 }
 
-export interface TransactionOptions {
-  /**
-   * How the commit survives: `power-loss` (the default: on disk before it is acknowledged,
-   * SQLite synchronous=FULL, PostgreSQL synchronous_commit on) or `process-crash` (in the
-   * database's log but not yet flushed to disk: it survives Stoa being killed, and the
-   * next durable commit flushes it; a power cut may lose the last moments). Only records
-   * that no acknowledged change depends on take the second (the compliance record of reads).
-   */
-  durability?: 'power-loss' | 'process-crash';
-}
-
 /** How far the word index is (WordIndexStore.progress). */
 export interface WordIndexProgress {
   /** Messages not indexed yet (counted up to the limit asked for). */
@@ -719,8 +708,17 @@ export interface WordIndexStore {
 
 export interface Store {
   readonly dialect: Dialect;
-  /** Runs fn in one transaction (joins the current one when already inside). */
-  transaction<T>(fn: (tx: Store) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  /** Runs fn in one transaction (joins the current one when already inside); it commits durably (on disk before it returns). */
+  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
+  /**
+   * Appends the compliance record of reads in a commit of its own, outside any transaction
+   * (only on the root store), with a durability no acknowledged change depends on: the
+   * records are in the database's log before it returns, so they survive Stoa being killed,
+   * and the next durable commit flushes them to disk (a power cut may lose the last
+   * moments). SQLite commits them with synchronous=NORMAL; PostgreSQL in one statement on a
+   * connection whose commits do not wait for their WAL flush.
+   */
+  recordReads(events: readonly NewComplianceEvent[]): Promise<void>;
   readonly inTransaction: boolean;
   readonly meta: MetaStore;
   readonly principals: PrincipalStore;

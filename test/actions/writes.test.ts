@@ -6,7 +6,7 @@
 import { afterEach, expect, it } from 'vitest';
 import { describeEachStore } from '../harness/each-store.js';
 import { WriteOutsideTransactionError } from '../../src/store/statement-guard.js';
-import type { Store } from '../../src/store/types.js';
+import type { NewComplianceEvent, Store } from '../../src/store/types.js';
 import type { KyselyStore } from '../../src/store/kysely/store.js';
 import { sql } from 'kysely';
 
@@ -29,27 +29,37 @@ describeEachStore('writes outside a transaction', (kind) => {
     expect(statements.map((s) => s.split(/\s/)[0]?.toLowerCase())).toEqual(['insert', 'select', 'begin', 'insert', 'commit', 'select']);
   });
 
-  it('commit durably unless asked for process-crash durability, and only that transaction relaxes', async () => {
-    store = await kind.open({ refuseWritesOutsideTransactions: true });
-    const level = (relaxed: boolean) =>
-      store!.transaction(
-        async (tx) => {
-          const db = (tx as KyselyStore).db;
-          if (kind.dialect === 'sqlite') return String((await sql<{ synchronous: number }>`pragma synchronous`.execute(db)).rows[0]?.synchronous);
-          return (await sql<{ synchronousCommit: string }>`show synchronous_commit`.execute(db)).rows[0]?.synchronousCommit;
-        },
-        relaxed ? { durability: 'process-crash' } : {},
-      );
-    // SQLite: 2 = FULL, 1 = NORMAL; PostgreSQL: synchronous_commit, durable as the server is
-    // configured (the test servers run with it off for speed), off in the relaxed transaction.
-    const durable = kind.dialect === 'sqlite' ? '2' : await level(false);
-    const relaxed = kind.dialect === 'sqlite' ? '1' : 'off';
-    expect(await level(false)).toBe(durable);
-    expect(await level(true)).toBe(relaxed);
-    expect(await level(false)).toBe(durable);
-    // A relaxed transaction that fails leaves the next one durable too.
-    await expect(store.transaction(() => Promise.reject(new Error('boom')), { durability: 'process-crash' })).rejects.toThrow('boom');
-    expect(await level(false)).toBe(durable);
+  it('commit durably; the record of reads commits on its own, all or nothing, and leaves the writer durable', async () => {
+    const statements: string[] = [];
+    store = await kind.open({ refuseWritesOutsideTransactions: true, onStatement: (sql) => statements.push(sql) });
+    const level = () =>
+      store!.transaction(async (tx) => {
+        const db = (tx as KyselyStore).db;
+        if (kind.dialect === 'sqlite') return String((await sql<{ synchronous: number }>`pragma synchronous`.execute(db)).rows[0]?.synchronous);
+        return (await sql<{ synchronousCommit: string }>`show synchronous_commit`.execute(db)).rows[0]?.synchronousCommit;
+      });
+    // SQLite: 2 = FULL; PostgreSQL: synchronous_commit as the server is configured (the test
+    // servers run with it off for speed; the record's own connection always does).
+    const durable = kind.dialect === 'sqlite' ? '2' : await level();
+    const read = (content: string): NewComplianceEvent => ({ type: 'SEARCH', at: 1, actorId: 7, actorUri: 'sip:ana@contoso.com', roomId: null, roomUri: null, messageId: null, content, details: '{"hits":3}' });
+
+    statements.length = 0;
+    await store.recordReads([read('first'), read('second')]);
+    // One transaction of its own: BEGIN, INSERT, COMMIT on SQLite; on PostgreSQL one statement.
+    if (kind.dialect === 'sqlite') expect(statements.map((s) => s.split(/\s/)[0])).toEqual(['begin', 'insert', 'commit']);
+    else expect(statements).toEqual([expect.stringMatching(/^insert into "compliance_events" .* from unnest\(/s)]);
+    expect((await store.compliance.pending()).events).toBe(2);
+    expect(await level()).toBe(durable);
+
+    // A batch with a bad row writes none of its rows, and the next one runs.
+    await expect(store.recordReads([read('kept out'), { ...read('bad'), type: null as unknown as string }])).rejects.toThrow();
+    if (kind.dialect === 'postgres') await expect(store.recordReads([read('nul \0 here')])).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    expect((await store.compliance.pending()).events).toBe(2);
+    await store.recordReads([read('third')]);
+    expect((await store.compliance.pending()).events).toBe(3);
+    expect(await level()).toBe(durable);
+    // Only the root store commits them, never inside another transaction.
+    await expect(store.transaction((tx) => tx.recordReads([read('inside')]))).rejects.toThrow(/outside a transaction/);
   });
 
   it('leave nothing behind when the transaction fails, and the next one runs', async () => {

@@ -1,6 +1,6 @@
-import type { Selectable } from 'kysely';
-import type { ComplianceBatchesTable, ComplianceEventsTable, ComplianceParticipantsTable, ServerInstancesTable } from '../schema.js';
-import type { ComplianceBatchRecord, ComplianceEventRecord, ComplianceStore, ParticipantRecord, ServerInstanceRecord } from '../types.js';
+import type { CompiledQuery, Kysely, Selectable } from 'kysely';
+import type { ComplianceBatchesTable, ComplianceEventsTable, Database, ComplianceParticipantsTable, ServerInstancesTable } from '../schema.js';
+import type { ComplianceBatchRecord, ComplianceEventRecord, ComplianceStore, NewComplianceEvent, ParticipantRecord, ServerInstanceRecord } from '../types.js';
 import { type Executor, idIn, whole } from './common.js';
 
 const num = (v: number | null): number | null => (v === null ? null : Number(v));
@@ -40,12 +40,17 @@ const instanceRecord = (r: Selectable<ServerInstancesTable>): ServerInstanceReco
 /** Rows per INSERT: 10 columns each keeps a statement under every dialect's parameter limit. */
 const CAPTURE_CHUNK = 500;
 
+/** The INSERTs that append compliance events (in chunks of CAPTURE_CHUNK rows). */
+export function captureQueries(db: Kysely<Database>, events: readonly NewComplianceEvent[]): CompiledQuery[] {
+  const queries: CompiledQuery[] = [];
+  for (let i = 0; i < events.length; i += CAPTURE_CHUNK) queries.push(db.insertInto('complianceEvents').values(events.slice(i, i + CAPTURE_CHUNK)).compile());
+  return queries;
+}
+
 export function complianceStore({ db, dialect }: Executor): ComplianceStore {
   return {
     async capture(events) {
-      for (let i = 0; i < events.length; i += CAPTURE_CHUNK) {
-        await db.insertInto('complianceEvents').values(events.slice(i, i + CAPTURE_CHUNK)).execute();
-      }
+      for (const query of captureQueries(db, events)) await db.executeQuery(query);
     },
 
     async pending() {

@@ -1,8 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../schema.js';
 import { capabilities, type Dialect } from '../dialect.js';
-import type { Store, TransactionOptions } from '../types.js';
-import { PROCESS_CRASH_DURABILITY } from '../durability.js';
+import type { NewComplianceEvent, Store } from '../types.js';
 import { metaStore } from './meta.js';
 import { principalStore } from './principals.js';
 import { categoryStore } from './categories.js';
@@ -24,6 +23,13 @@ import { fileStore } from './files.js';
 import { complianceStore } from './compliance.js';
 import { archiveStore } from './archive.js';
 import { translateDbError } from '../db-errors.js';
+
+/** How a dialect commits the compliance record of reads (Store.recordReads). */
+export interface ReadRecordCommits {
+  append(events: readonly NewComplianceEvent[]): Promise<void>;
+  /** Before the store's connections close. */
+  close(): Promise<void>;
+}
 
 /** The one Store implementation, over a connection pool or bound to a transaction. */
 export class KyselyStore implements Store {
@@ -54,6 +60,8 @@ export class KyselyStore implements Store {
     readonly db: Kysely<Database>,
     readonly dialect: Dialect,
     readonly inTransaction = false,
+    /** The dialect's relaxed commit of read records (Store.recordReads); the root store only. */
+    private readonly records?: ReadRecordCommits,
   ) {
     const ex = { db, dialect, can: capabilities(dialect) };
     this.meta = metaStore(ex);
@@ -80,22 +88,28 @@ export class KyselyStore implements Store {
     this.archive = archiveStore(ex);
   }
 
-  async transaction<T>(fn: (tx: Store) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+  async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this);
-    const relaxed = options.durability === 'process-crash';
-    const run = () =>
-      this.db.transaction().execute(async (trx) => fn(new KyselyStore(trx, this.dialect, true)));
     try {
-      // Each driver relaxes the commit of this transaction: SQLite's commits it with
-      // synchronous=NORMAL (sqlite-driver.ts), PostgreSQL's begins it with
-      // synchronous_commit off (postgres.ts).
-      return await (relaxed ? PROCESS_CRASH_DURABILITY.run(true, run) : run());
+      return await this.db.transaction().execute(async (trx) => fn(new KyselyStore(trx, this.dialect, true)));
+    } catch (err) {
+      throw translateDbError(err);
+    }
+  }
+
+  async recordReads(events: readonly NewComplianceEvent[]): Promise<void> {
+    if (this.records === undefined) throw new Error('read records are committed by the root store, outside a transaction');
+    if (events.length === 0) return;
+    try {
+      await this.records.append(events);
     } catch (err) {
       throw translateDbError(err);
     }
   }
 
   async close(): Promise<void> {
-    if (!this.inTransaction) await this.db.destroy();
+    if (this.inTransaction) return;
+    await this.records?.close();
+    await this.db.destroy();
   }
 }

@@ -8,7 +8,7 @@ import { isAppError } from '../domain/errors.js';
 import { ConfigError } from '../config/load.js';
 import { DataDirError } from '../config/data-dir.js';
 import { UsageError } from './options.js';
-import { cliEnvironment, processEnvironment, runInEnvironment, type CliEnvironment } from './environment.js';
+import { cliEnvironment, processEnvironment, runInEnvironment, setProcessEnvironment, type CliEnvironment } from './environment.js';
 import { ForwardedExit } from './forward.js';
 import { registerCategory } from './commands/category.js';
 import { registerRoom } from './commands/room.js';
@@ -95,7 +95,8 @@ export async function main(argv: string[], env?: CliEnvironment): Promise<number
   if (env === undefined) {
     process.umask(0o077);
     quietOnClosedOutput();
-    return runInEnvironment(processEnvironment(argv), () => run(argv));
+    setProcessEnvironment(processEnvironment(argv));
+    return run(argv);
   }
   return runInEnvironment(env, () => run(argv));
 }

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Config, LdapConfig } from './config/schema.js';
 import type { LdapDirectory } from './directory/ldap.js';
-import { defaultPoolFqdn } from './config/schema.js';
+import { defaultNodeName, defaultPoolFqdn } from './config/schema.js';
+import { checkNodeName } from './actions/nodes.js';
 import { prepareDataDir } from './config/data-dir.js';
 import { openSqliteStore, SQLITE_FILE_NAME } from './store/sqlite.js';
 import type { CommandRunner } from './http/admin-routes.js';
@@ -212,6 +213,9 @@ export async function startServer(
       now: Date.now(),
       newGuid: randomUUID,
     });
+    // A node's name is unique among the running nodes of the deployment.
+    const nodeName = runtime.config.nodeName ?? defaultNodeName();
+    await checkNodeName(runtime.services, nodeName);
     const passwordFile = writeInitialPassword(runtime.dataDir, admin);
     const metrics = new Metrics();
     gateway = new Gateway(runtime.services, logger, metrics, config.limits);
@@ -233,7 +237,7 @@ export async function startServer(
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
     listening = url;
     const controlFile = writeControlFile(runtime.dataDir, { url, pid: process.pid, secret: controlSecret });
-    print(bannerLines(url, runtime, admin, passwordFile).join('\n'));
+    print(bannerLines(url, nodeName, runtime, admin, passwordFile).join('\n'));
     if (sipAddress !== undefined) {
       print(`Legacy Group Chat clients (SIP over TCP): ${sipAddress.host}:${sipAddress.port}${sipAddress.tlsPort === undefined ? '' : `, TLS: ${sipAddress.host}:${sipAddress.tlsPort}`}`);
     }
@@ -247,7 +251,9 @@ export async function startServer(
     housekeeping.unref();
     // The word index of search follows the messages in the background.
     runtime.services.words.start((err) => logger.error({ err }, 'indexing messages for search failed'));
-    // Compliance: heartbeat, RunInterval timer; a settings change is looked at at once.
+    // Compliance: heartbeat (this node in `stoa pool node get`), RunInterval timer; a
+    // settings change is looked at at once.
+    runtime.compliance.describeNode({ name: nodeName, version: VERSION, address: url, connections: () => running.connections });
     runtime.compliance.start();
     const unsubscribeCompliance = runtime.services.bus.subscribe((event) => {
       if (event.type === 'compliance_configuration.changed') void runtime.compliance.tick().catch((err: unknown) => logger.error({ err }, 'compliance run failed'));
@@ -318,10 +324,10 @@ function writeInitialPassword(dataDir: string, admin: BootstrapResult | undefine
 }
 
 /** What an operator needs after `npm start`, printed in one piece. */
-function bannerLines(url: string, runtime: Runtime, admin: BootstrapResult | undefined, passwordFile: string | undefined): string[] {
+function bannerLines(url: string, nodeName: string, runtime: Runtime, admin: BootstrapResult | undefined, passwordFile: string | undefined): string[] {
   const target = runtime.config.databaseUrl === undefined ? ` --data-dir ${runtime.dataDir}` : ' --database-url <the same URL>';
   const lines = [
-    `Stoa ${VERSION} is running at ${url} (pool ${runtime.deployment.poolFqdn}, data in ${runtime.dataDir})`,
+    `Stoa ${VERSION} is running at ${url} (pool ${runtime.deployment.poolFqdn}, node ${nodeName}, data in ${runtime.dataDir})`,
     `  web client: ${url}/  (sign in with a SIP address and password)`,
     `  health: ${url}/healthz`,
   ];

@@ -26,6 +26,7 @@ import { registerMessage } from './commands/message.js';
 import { registerData } from './commands/data.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerDirectory } from './commands/directory.js';
+import { registerPool } from './commands/pool.js';
 
 export function buildProgram(): Command {
   const program = new Command('stoa')
@@ -61,6 +62,7 @@ export function buildProgram(): Command {
     registerMessage,
     registerData,
     registerMigrate,
+    registerPool,
     registerDirectory,
   ]) {
     register(program);

@@ -4,8 +4,8 @@
  * complete (with that batch's own settings), then claims the events captured since,
  * oldest first, in batches; each batch is written atomically by the adapter and then
  * marked done and its events deleted — exactly once across crashes and servers.
- * It also keeps this server's heartbeat, and gives the participants of a server that
- * died their PART.
+ * It also keeps this server's heartbeat (the node registry: `stoa pool node get`), and
+ * gives the participants of a server that died their PART.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -20,6 +20,7 @@ import { recordInstanceParts } from '../actions/presence.js';
 import type { ComplianceAdapter, ComplianceBatch, ComplianceEvent, ComplianceRoom, ComplianceUser, CreateAdapter } from './adapter.js';
 import { AtomicDirectory } from './output.js';
 import { XmlAdapter } from './xml-adapter.js';
+import { VERSION } from '../version.js';
 import { JsonLinesAdapter } from './jsonl-adapter.js';
 
 export const COMPLIANCE_DIR = 'compliance';
@@ -49,6 +50,18 @@ export interface RunReport {
   note?: string;
 }
 
+/** What a node's heartbeat says about it (`stoa serve` describes itself once it listens). */
+export interface NodeDescription {
+  /** Unique among running nodes (--node-name; default the host name). */
+  name: string;
+  version: string;
+  address: string | null;
+  connections(): number;
+}
+
+/** How often a serving node beats (the timer's default tick). */
+export const HEARTBEAT_MS = 15_000;
+
 const DEFAULT_BATCH = 5000;
 const PAGE = 500;
 
@@ -61,6 +74,7 @@ export class ComplianceWorker {
   private running: Promise<RunReport> | undefined;
   private readonly startedAt: number;
   private stopped = false;
+  private node: NodeDescription = { name: os.hostname().toLowerCase(), version: VERSION, address: null, connections: () => 0 };
 
   constructor(
     private readonly services: Services,
@@ -70,7 +84,7 @@ export class ComplianceWorker {
     this.holder = options.holder ?? `${os.hostname()}/${process.pid}/${services.instanceId}`;
     this.batchSize = options.batchSize ?? DEFAULT_BATCH;
     this.leaseMs = options.leaseMs ?? 60_000;
-    this.tickMs = options.tickMs ?? 15_000;
+    this.tickMs = options.tickMs ?? HEARTBEAT_MS;
     this.startedAt = services.clock();
   }
 
@@ -234,6 +248,11 @@ export class ComplianceWorker {
 
   // ------------------------------------------------------------ the timer
 
+  /** Which node this is, for its heartbeat (before start). */
+  describeNode(node: NodeDescription): void {
+    this.node = node;
+  }
+
   /** Starts the heartbeat and the RunInterval timer (in `stoa serve`). */
   start(): void {
     const tick = (): void => {
@@ -258,7 +277,9 @@ export class ComplianceWorker {
 
   private async heartbeat(): Promise<void> {
     const now = this.services.clock();
-    await this.write((s) => s.compliance.heartbeat({ id: this.services.instanceId, host: os.hostname(), pid: process.pid, startedAt: this.startedAt, heartbeatAt: now }));
+    const { name, version, address } = this.node;
+    const connections = this.node.connections();
+    await this.write((s) => s.compliance.heartbeat({ id: this.services.instanceId, name, host: os.hostname(), pid: process.pid, version, address, connections, startedAt: this.startedAt, heartbeatAt: now }));
   }
 
   /**
@@ -293,7 +314,8 @@ export class ComplianceWorker {
   }
 }
 
-function processAlive(pid: number): boolean {
+/** Whether a process of this host runs (another user's counts). */
+export function processAlive(pid: number): boolean {
   if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);

@@ -6,6 +6,7 @@
 import { isIP } from 'node:net';
 import os from 'node:os';
 import { z } from 'zod';
+import { NODE_NAME, NODE_NAME_RULE } from '../domain/nodes.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -154,6 +155,14 @@ export const configSchema = z
       .optional(),
     /** The pool's FQDN, printed in identities; fixed when the deployment is created. */
     poolFqdn: z.string().min(1).optional(),
+    /**
+     * This node's name among the running nodes of the deployment (`stoa pool node get`);
+     * default the host name. Two running nodes cannot share one.
+     */
+    nodeName: z
+      .string()
+      .regex(NODE_NAME, NODE_NAME_RULE)
+      .optional(),
     logLevel: z.enum(LOG_LEVELS).default('info'),
     /**
      * Custom compliance adapter modules by name (AdapterType `module:<name>`): paths of
@@ -240,10 +249,17 @@ export const ENVIRONMENT: Record<string, keyof Config> = {
   STOA_PORT: 'port',
   STOA_DATABASE_URL: 'databaseUrl',
   STOA_POOL_FQDN: 'poolFqdn',
+  STOA_NODE_NAME: 'nodeName',
   STOA_LOG_LEVEL: 'logLevel',
   STOA_ADMIN_PASSWORD: 'adminPassword',
   STOA_COMPLIANCE_BATCH_SIZE: 'complianceBatchSize',
 };
+
+/** The host name when it makes a node name, else `node`. */
+export function defaultNodeName(): string {
+  const host = os.hostname().toLowerCase();
+  return NODE_NAME.test(host) ? host : 'node';
+}
 
 export function defaultPoolFqdn(): string {
   return os.hostname().toLowerCase();

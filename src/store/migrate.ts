@@ -7,6 +7,7 @@ import * as m0004 from './migrations/0004-legacy-secrets.js';
 import * as m0005 from './migrations/0005-directory-links.js';
 import * as m0006 from './migrations/0006-word-index.js';
 import * as m0007 from './migrations/0007-word-index-postgres.js';
+import * as m0008 from './migrations/0008-nodes.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the migrator works on the untyped schema */
 type Step = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
@@ -20,6 +21,7 @@ const STEPS: Record<string, Step> = {
   '0005-directory-links': m0005,
   '0006-word-index': m0006,
   '0007-word-index-postgres': m0007,
+  '0008-nodes': m0008,
 };
 
 class InCodeProvider implements MigrationProvider {

@@ -322,6 +322,10 @@ export interface ServerInstancesTable {
   pid: number;
   startedAt: number;
   heartbeatAt: number;
+  name: Generated<string>;
+  version: Generated<string>;
+  address: string | null;
+  connections: Generated<number>;
 }
 
 export interface Database {

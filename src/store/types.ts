@@ -583,10 +583,18 @@ export interface ParticipantRecord {
   joinedAt: number;
 }
 
+/** A running node (`stoa serve`) as its heartbeat left it. */
 export interface ServerInstanceRecord {
   id: string;
+  /** The node's name, unique among running nodes (--node-name; default the host name). */
+  name: string;
   host: string;
   pid: number;
+  version: string;
+  /** Where it listens (its HTTP URL), once it does. */
+  address: string | null;
+  /** Clients connected to it (WebSocket and SIP) at its last heartbeat. */
+  connections: number;
   startedAt: number;
   heartbeatAt: number;
 }

@@ -33,10 +33,10 @@ describe('the command line at its edges', () => {
   });
 
   it('refuses an unknown command with exit 2, with --help too', async () => {
-    for (const args of [['pool', '--help'], ['pool'], ['--json', 'frobnicate', '--help'], ['room', 'frob', '--help'], ['--data-dir', '/tmp/x', 'pool', 'state', 'get']]) {
+    for (const args of [['frobnicate', '--help'], ['frobnicate'], ['--json', 'frobnicate', '--help'], ['room', 'frob', '--help'], ['pool', 'frob'], ['--data-dir', '/tmp/x', 'pool', 'node', 'frob', 'get']]) {
       const run = await runStoa(args);
       expect(run.code, args.join(' ')).toBe(2);
-      expect(run.stderr, args.join(' ')).toMatch(/unknown command '(room )?(pool|frobnicate|frob)'/);
+      expect(run.stderr, args.join(' ')).toMatch(/unknown command '(room |pool |node )?(frobnicate|frob)'/);
       expect(run.stdout).toBe('');
     }
     // Known commands still show their help.
@@ -48,7 +48,7 @@ describe('the command line at its edges', () => {
   it('lists every server option in `stoa serve --help`', async () => {
     const help = await runStoa(['serve', '--help']);
     expect(help.code).toBe(0);
-    for (const option of ['--host', '--port', '--log-level', '--sip-port', '--sip-trusted-networks', '--data-dir', '--database-url', '--pool-fqdn', '--config', 'STOA_SIP_PORT', 'STOA_ADMIN_PASSWORD']) {
+    for (const option of ['--host', '--port', '--log-level', '--sip-port', '--sip-trusted-networks', '--node-name', 'STOA_NODE_NAME', '--data-dir', '--database-url', '--pool-fqdn', '--config', 'STOA_SIP_PORT', 'STOA_ADMIN_PASSWORD']) {
       expect(help.stdout).toContain(option);
     }
   });

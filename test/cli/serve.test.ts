@@ -80,6 +80,42 @@ describe('stoa serve', () => {
     expect(second.stderr).toMatch(/databaseUrl: must be a postgres/);
   });
 
+  it('names its node: listed by `pool node get`, refused to a second process while it runs', async () => {
+    const dataDir = path.join(tempDir(), 'data');
+    const server = await serve(['--data-dir', dataDir, '--node-name', 'alpha']);
+    expect(server.output()).toMatch(/is running at \S+ \(pool \S+, node alpha, data in /);
+    const nodes = ok(await runStoa(['--data-dir', dataDir, '--json', 'pool', 'node', 'get'])).json<{ name: string; state: string; address: string; pid: number }[]>();
+    expect(nodes).toEqual([expect.objectContaining({ name: 'alpha', state: 'Running', address: server.url })]);
+    expect(ok(await runStoa(['--data-dir', dataDir, 'pool', 'node', 'get', 'alpha'])).stdout).toMatch(/^Name\s+: alpha\nState\s+: Running\n/);
+    const unknown = await runStoa(['--data-dir', dataDir, 'pool', 'node', 'get', 'gamma']);
+    expect([unknown.code, unknown.stderr]).toEqual([1, "stoa: no running node is named 'gamma' (stoa pool node get lists them) [NODE_NOT_FOUND]\n"]);
+    // The same name (in any case) from another process while alpha runs: refused, alpha unharmed.
+    const twin = await runStoa(['serve', '--data-dir', dataDir, '--port', '0'], { env: { STOA_NODE_NAME: 'ALPHA' } });
+    expect(twin.code).toBe(1);
+    expect(twin.stderr).toMatch(/the node name 'ALPHA' is in use by a running node \(host \S+, pid \d+, .*--node-name \(or STOA_NODE_NAME\) \[NAME_TAKEN\]/);
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    const bad = await runStoa(['serve', '--data-dir', dataDir, '--node-name', 'two words']);
+    expect([bad.code, bad.stderr]).toEqual([2, expect.stringMatching(/nodeName: a node name is 1-63 letters, digits/)]);
+    // A node that stops leaves the list.
+    expect(await stop(server)).toBe(0);
+    expect(ok(await runStoa(['--data-dir', dataDir, 'pool', 'node', 'get'])).stdout).toBe('no node is running (stoa serve starts one)\n');
+  });
+
+  it.skipIf(!postgresEnabled())('lists every node on one PostgreSQL database', async () => {
+    const url = await postgresDatabaseUrl();
+    const [alpha, beta] = [await serve(['--data-dir', path.join(tempDir(), 'a'), '--database-url', url, '--node-name', 'alpha']), await serve(['--data-dir', path.join(tempDir(), 'b'), '--database-url', url], { STOA_NODE_NAME: 'beta' })];
+    const nodes = ok(await runStoa(['--database-url', url, '--data-dir', path.join(tempDir(), 'c'), '--json', 'pool', 'node', 'get'])).json<{ name: string; state: string; address: string }[]>();
+    expect(nodes.map((n) => [n.name, n.state, n.address])).toEqual([
+      ['alpha', 'Running', alpha.url],
+      ['beta', 'Running', beta.url],
+    ]);
+    const twin = await runStoa(['serve', '--data-dir', path.join(tempDir(), 'd'), '--database-url', url, '--port', '0', '--node-name', 'beta']);
+    expect([twin.code, twin.stderr]).toEqual([1, expect.stringMatching(/'beta' is in use by a running node .*\[NAME_TAKEN\]/)]);
+    expect(await stop(beta)).toBe(0);
+    expect(ok(await runStoa(['--database-url', url, '--data-dir', path.join(tempDir(), 'c'), '--json', 'pool', 'node', 'get'])).json<{ name: string }[]>().map((n) => n.name)).toEqual(['alpha']);
+    expect(await stop(alpha)).toBe(0);
+  });
+
   it.skipIf(!postgresEnabled())('runs on PostgreSQL with --database-url, and so does the CLI', async () => {
     const url = await postgresDatabaseUrl();
     const dataDir = path.join(tempDir(), 'data');

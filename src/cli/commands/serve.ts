@@ -10,6 +10,7 @@ export function registerServe(program: Command): void {
     .summary('start the server')
     .option('--host <host>', 'address to listen on (STOA_HOST; default 127.0.0.1)')
     .option('--port <port>', 'HTTP port (STOA_PORT; default 8080; 0 picks a free one)')
+    .option('--node-name <name>', "this node's name among the deployment's running nodes (STOA_NODE_NAME; default the host name)")
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (STOA_LOG_LEVEL; default info)')
     .option('--sip-port <port>', 'turn on the SIP endpoint for legacy Group Chat clients on this port (STOA_SIP_PORT; default off)')
     .option('--sip-trusted-networks <cidr,...>', 'networks whose SIP clients sign in without credentials (STOA_SIP_TRUSTED_NETWORKS; default none)')
@@ -37,6 +38,7 @@ export function registerServe(program: Command): void {
           poolFqdn: all.poolFqdn,
           host: all.host,
           port: all.port,
+          nodeName: all.nodeName,
           logLevel: all.logLevel as never,
           ...(sip === undefined ? {} : { sip: sip }),
         },

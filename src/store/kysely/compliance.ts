@@ -33,6 +33,7 @@ const participantRecord = (r: Selectable<ComplianceParticipantsTable>): Particip
 const instanceRecord = (r: Selectable<ServerInstancesTable>): ServerInstanceRecord => ({
   ...r,
   pid: Number(r.pid),
+  connections: Number(r.connections),
   startedAt: Number(r.startedAt),
   heartbeatAt: Number(r.heartbeatAt),
 });
@@ -176,7 +177,7 @@ export function complianceStore({ db, dialect }: Executor): ComplianceStore {
       await db
         .insertInto('serverInstances')
         .values(instance)
-        .onConflict((oc) => oc.column('id').doUpdateSet({ heartbeatAt: instance.heartbeatAt }))
+        .onConflict((oc) => oc.column('id').doUpdateSet({ heartbeatAt: instance.heartbeatAt, name: instance.name, version: instance.version, address: instance.address, connections: instance.connections }))
         .execute();
     },
 

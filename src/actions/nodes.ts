@@ -1,0 +1,78 @@
+/**
+ * The nodes of a deployment (the legacy tblServerIdentity; `stoa pool node get`): every
+ * running `stoa serve` beats in the database every HEARTBEAT_MS with its name, version,
+ * address and connections (compliance/worker.ts writes it), and the compliance worker of
+ * any node removes one that stopped beating, giving its users their PART.
+ */
+import os from 'node:os';
+import { requireAdministrator } from '../access/categories.js';
+import { loadActorFacts } from '../access/actor.js';
+import { AppError } from '../domain/errors.js';
+import { NODE_NAME, NODE_NAME_RULE } from '../domain/nodes.js';
+import { HEARTBEAT_MS, processAlive } from '../compliance/worker.js';
+import type { ServerInstanceRecord } from '../store/types.js';
+import type { Actor, Services } from './context.js';
+
+/** A node whose last heartbeat is older than this is listed as not responding (three beats missed). */
+export const NODE_SILENT_MS = 3 * HEARTBEAT_MS;
+
+export interface NodeView {
+  name: string;
+  /** `Running`, or `NotResponding` once three heartbeats are missed (removed after four). */
+  state: 'Running' | 'NotResponding';
+  version: string;
+  address: string | null;
+  connections: number;
+  lastHeartbeat: string;
+  started: string;
+  host: string;
+  pid: number;
+}
+
+function running(node: ServerInstanceRecord, now: number): boolean {
+  if (now - node.heartbeatAt > NODE_SILENT_MS) return false;
+  // A process of this host that is gone stopped beating for good, whatever its last beat says.
+  return node.host !== os.hostname() || processAlive(node.pid);
+}
+
+function view(node: ServerInstanceRecord, now: number): NodeView {
+  return {
+    name: node.name,
+    state: running(node, now) ? 'Running' : 'NotResponding',
+    version: node.version,
+    address: node.address,
+    connections: node.connections,
+    lastHeartbeat: new Date(node.heartbeatAt).toISOString(),
+    started: new Date(node.startedAt).toISOString(),
+    host: node.host,
+    pid: node.pid,
+  };
+}
+
+/** The deployment's nodes by name, or the one named (administrators). */
+export async function listNodes(services: Services, actor: Actor, identity?: string): Promise<NodeView[]> {
+  requireAdministrator(await loadActorFacts(services.store, actor), 'list the nodes');
+  const now = services.clock();
+  const nodes = (await services.store.compliance.instances()).map((n) => view(n, now)).sort((a, b) => a.name.localeCompare(b.name) || a.started.localeCompare(b.started));
+  if (identity === undefined) return nodes;
+  if (!NODE_NAME.test(identity)) throw new AppError('INVALID_IDENTITY', NODE_NAME_RULE);
+  const named = nodes.filter((n) => n.name.toLowerCase() === identity.toLowerCase());
+  if (named.length === 0) throw new AppError('NODE_NOT_FOUND', `no running node is named '${identity}' (stoa pool node get lists them)`);
+  return named;
+}
+
+/**
+ * Refuses to start a node under a name a running node has (names tell nodes apart in the
+ * listing, the logs and the active-server list). A node that stopped beating, or whose
+ * process on this host is gone, leaves its name free.
+ */
+export async function checkNodeName(services: Services, name: string): Promise<void> {
+  const now = services.clock();
+  for (const other of await services.store.compliance.instances()) {
+    if (other.id === services.instanceId || other.name.toLowerCase() !== name.toLowerCase() || !running(other, now)) continue;
+    throw new AppError(
+      'NAME_TAKEN',
+      `the node name '${name}' is in use by a running node (host ${other.host}, pid ${other.pid}, last heartbeat ${new Date(other.heartbeatAt).toISOString()}); start this node with another --node-name (or STOA_NODE_NAME)`,
+    );
+  }
+}

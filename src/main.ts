@@ -18,7 +18,7 @@ import type { EventBus } from './events/bus.js';
 import { makeServices, type Services } from './actions/context.js';
 import { bootstrapAdministrator, checkDeploymentPool, initialiseDeployment, type BootstrapResult, type Deployment } from './actions/deployment.js';
 import { VERSION } from './version.js';
-import { BlobStore } from './files/blob-store.js';
+import { DirectoryBlobStore } from './files/blob-store.js';
 import type { Gateway } from './realtime/gateway.js';
 import type { SipGateway } from './sip/gateway.js';
 import { ComplianceWorker, type WorkerOptions } from './compliance/worker.js';
@@ -99,7 +99,8 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     });
     checkDeploymentPool(deployment, config.poolFqdn);
     const bus: EventBus = new InProcessEventBus(options.onBusError);
-    const blobs = BlobStore.open(path.join(dataDir, FILES_DIR));
+    // Every node of a pool mounts the same file store (fileStore); one node's default is in its data dir.
+    const blobs = DirectoryBlobStore.open(config.fileStore === undefined ? path.join(dataDir, FILES_DIR) : path.resolve(config.fileStore), deployment);
     const limits = config.limits;
     const services = makeServices({
       store,

@@ -12,6 +12,7 @@ export interface GlobalOptions {
   dataDir?: string;
   databaseUrl?: string;
   poolFqdn?: string;
+  fileStore?: string;
   config?: string;
   json?: boolean;
   server?: string;
@@ -60,7 +61,7 @@ export async function withDeployment(cmd: Command, fn: (ctx: CliContext) => Prom
   }
   const config = loadConfig({
     ...(globals.config === undefined ? {} : { file: globals.config }),
-    overrides: { dataDir: globals.dataDir, databaseUrl: globals.databaseUrl, poolFqdn: globals.poolFqdn },
+    overrides: { dataDir: globals.dataDir, databaseUrl: globals.databaseUrl, poolFqdn: globals.poolFqdn, fileStore: globals.fileStore },
   });
   const running = readControlFile(path.resolve(config.dataDir));
   if (running !== undefined && options.direct !== undefined) {

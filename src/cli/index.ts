@@ -35,6 +35,7 @@ export function buildProgram(): Command {
     .option('--data-dir <dir>', 'the deployment (default ./stoa-data, or STOA_DATA_DIR)')
     .option('--database-url <url>', 'postgres://... for a pool on PostgreSQL (or STOA_DATABASE_URL)')
     .option('--pool-fqdn <fqdn>', 'pool FQDN of a new deployment (default: the host name)')
+    .option('--file-store <dir>', 'where uploaded files live: in a pool, the directory every node mounts (default <data dir>/files, or STOA_FILE_STORE)')
     .option('--config <file>', 'JSON configuration file')
     .option('--json', 'machine-readable output')
     .option('--server <url>', 'send the command to a running Stoa server (with --token)')
@@ -104,7 +105,7 @@ export async function main(argv: string[], env?: CliEnvironment): Promise<number
 }
 
 /** Global options that take a value (skipped when looking for the command's name). */
-const VALUE_OPTIONS = new Set(['--data-dir', '--database-url', '--pool-fqdn', '--config', '--server', '--token']);
+const VALUE_OPTIONS = new Set(['--data-dir', '--database-url', '--pool-fqdn', '--file-store', '--config', '--server', '--token']);
 
 /**
  * The command words as given (`room`, `get`), checked before commander runs: with

@@ -153,6 +153,12 @@ export const configSchema = z
       .string()
       .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
       .optional(),
+    /**
+     * Where uploaded files live: default `<dataDir>/files`. In a pool, one directory every
+     * node mounts (the legacy file share), so a file uploaded through one node downloads
+     * through any other; a store that belongs to another deployment is refused.
+     */
+    fileStore: z.string().min(1).optional(),
     /** The pool's FQDN, printed in identities; fixed when the deployment is created. */
     poolFqdn: z.string().min(1).optional(),
     /**
@@ -250,6 +256,7 @@ export const ENVIRONMENT: Record<string, keyof Config> = {
   STOA_DATABASE_URL: 'databaseUrl',
   STOA_POOL_FQDN: 'poolFqdn',
   STOA_NODE_NAME: 'nodeName',
+  STOA_FILE_STORE: 'fileStore',
   STOA_LOG_LEVEL: 'logLevel',
   STOA_ADMIN_PASSWORD: 'adminPassword',
   STOA_COMPLIANCE_BATCH_SIZE: 'complianceBatchSize',

@@ -1,7 +1,10 @@
 /**
- * Uploaded files on disk: outside any web root, under the data dir, owner-only, named by
- * the server's id for them (never a client-chosen path), written to a temporary name and
- * renamed once complete, with size and sha256 computed while streaming.
+ * Where uploaded files live. DirectoryBlobStore keeps them in a directory: by default
+ * `<data dir>/files`; in a pool, a directory every node mounts (`fileStore`, the legacy
+ * file share), so a file uploaded through one node downloads through any other. Files
+ * are outside any web root, owner-only, named by the server's id for them (never a
+ * client-chosen path), written to a temporary name and renamed once complete, with size
+ * and sha256 computed while streaming.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,18 +21,44 @@ export interface StoredBlob {
 /** File systems that cannot enforce owner-only permissions (statfs magic numbers). */
 const NO_PERMISSIONS: Record<number, string> = { 0x4d44: 'vfat/FAT', 0x2011bab0: 'exFAT' };
 
-export class BlobStore {
+export interface BlobStore {
+  /**
+   * Streams `input` into the store under `guid`. Refuses (and leaves nothing behind) when
+   * more than `maxBytes` arrive.
+   */
+  write(guid: string, input: Readable, maxBytes: number): Promise<StoredBlob>;
+  /** Removes a file (none there: nothing to do). */
+  remove(guid: string): void;
+  /** Reads a file (a missing one fails the stream with ENOENT). */
+  open(guid: string): Readable;
+}
+
+/** The deployment a file store belongs to (its marker file). */
+export interface StoreOwner {
+  poolFqdn: string;
+  createdAt: number;
+}
+
+/** Names the deployment a file store belongs to, so no node of another one writes into it. */
+export const OWNER_FILE = 'stoa-file-store.json';
+
+export class DirectoryBlobStore implements BlobStore {
   constructor(readonly root: string) {}
 
-  /** Creates the store (0700) and refuses a file system that cannot keep it private. */
-  static open(root: string): BlobStore {
+  /**
+   * Creates the store (0700), refuses a file system that cannot keep it private, and one
+   * that belongs to another deployment (a pool's nodes pointed at different shares, or a
+   * share reused): its marker names the deployment that first opened it.
+   */
+  static open(root: string, owner?: StoreOwner): DirectoryBlobStore {
     fs.mkdirSync(root, { recursive: true, mode: 0o700 });
     fs.chmodSync(root, 0o700);
     const kind = NO_PERMISSIONS[Number(fs.statfsSync(root).type)];
     if (kind !== undefined) {
-      throw new Error(`the file store ${root} is on a ${kind} file system, which cannot enforce owner-only permissions; put the data dir on another file system`);
+      throw new Error(`the file store ${root} is on a ${kind} file system, which cannot enforce owner-only permissions; put it on another file system`);
     }
-    return new BlobStore(root);
+    if (owner !== undefined) claim(root, owner);
+    return new DirectoryBlobStore(root);
   }
 
   pathOf(guid: string): string {
@@ -37,10 +66,6 @@ export class BlobStore {
     return path.join(this.root, guid.slice(0, 2), guid);
   }
 
-  /**
-   * Streams `input` into the store under `guid`. Refuses (and leaves nothing behind) when
-   * more than `maxBytes` arrive.
-   */
   async write(guid: string, input: Readable, maxBytes: number): Promise<StoredBlob> {
     const final = this.pathOf(guid);
     fs.mkdirSync(path.dirname(final), { recursive: true, mode: 0o700 });
@@ -81,5 +106,27 @@ export class BlobStore {
 
   open(guid: string): fs.ReadStream {
     return fs.createReadStream(this.pathOf(guid));
+  }
+}
+
+/** Writes the owner marker, or checks the one there (written once, by whichever node came first). */
+function claim(root: string, owner: StoreOwner): void {
+  const file = path.join(root, OWNER_FILE);
+  const mine = { poolFqdn: owner.poolFqdn, createdAt: owner.createdAt };
+  try {
+    fs.writeFileSync(file, `${JSON.stringify(mine)}\n`, { mode: 0o600, flag: 'wx' });
+    return;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  let theirs: Partial<StoreOwner> = {};
+  try {
+    theirs = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<StoreOwner>;
+  } catch (err) {
+    throw new AppError('DEPLOYMENT_MISMATCH', `the file store ${root} has an unreadable ${OWNER_FILE} (${(err as Error).message}); check the directory, or remove the file if the store is this deployment's`);
+  }
+  if (theirs.poolFqdn !== mine.poolFqdn || theirs.createdAt !== mine.createdAt) {
+    const when = typeof theirs.createdAt === 'number' ? new Date(theirs.createdAt).toISOString() : 'unknown';
+    throw new AppError('DEPLOYMENT_MISMATCH', `the file store ${root} belongs to another deployment (pool ${String(theirs.poolFqdn)}, created ${when}), not to this one (pool ${mine.poolFqdn}, created ${new Date(mine.createdAt).toISOString()}); give every node of a pool the same fileStore, and each deployment its own`);
   }
 }

@@ -18,7 +18,7 @@ import { checkRemoveMessages } from '../../src/actions/content.js';
 import { receiveUpload, requestUpload } from '../../src/actions/files.js';
 import { followRoom } from '../../src/actions/directory.js';
 import { addKeywordAlert, addTopicFeed } from '../../src/actions/subscriptions.js';
-import { BlobStore } from '../../src/files/blob-store.js';
+import { DirectoryBlobStore } from '../../src/files/blob-store.js';
 import type { Store } from '../../src/store/types.js';
 import { openDeployment, type TestDeployment } from './services.js';
 import { tempDir } from './stores.js';
@@ -26,7 +26,7 @@ import { buildAdmin, buildCategory, buildGroup, buildRoom, buildUser, buildConta
 
 export async function openArchiveDeployment(store: Store): Promise<TestDeployment> {
   const d = await openDeployment(store);
-  d.services.blobs = BlobStore.open(path.join(tempDir('stoa-blobs-'), 'files'));
+  d.services.blobs = DirectoryBlobStore.open(path.join(tempDir('stoa-blobs-'), 'files'));
   return d;
 }
 
@@ -155,7 +155,7 @@ export async function snapshot(d: TestDeployment): Promise<Record<string, unknow
     const fileGuid = new Map(fileRecords.map((f) => [f.id, f.guid]));
     messages[r.guid] = all.map(({ id: _id, roomId: _room, authorId, fileId, ...m }) => ({ ...m, author: keyOf.get(authorId), file: fileId === null ? null : fileGuid.get(fileId) }));
     for (const { id: _id, roomId: _room, uploaderId, ...f } of fileRecords) {
-      const bytes = fs.readFileSync(d.services.blobs!.pathOf(f.guid));
+      const bytes = fs.readFileSync((d.services.blobs as DirectoryBlobStore).pathOf(f.guid));
       files.push({ ...f, room: r.guid, uploader: keyOf.get(uploaderId), bytes: sha(bytes), length: bytes.length });
     }
     for (const i of await store.archive.invitations(r.id)) invitations.push({ principal: keyOf.get(i.principalId), room: r.guid, createdAt: i.createdAt });

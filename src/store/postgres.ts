@@ -6,7 +6,7 @@ import type { Database } from './schema.js';
 import { KyselyStore, type ReadRecordCommits } from './kysely/store.js';
 import type { NewComplianceEvent } from './types.js';
 import { migrateToLatest } from './migrate.js';
-import { AppError } from '../domain/errors.js';
+import { AppError, isAppError } from '../domain/errors.js';
 
 const INT8 = 20;
 const NUMERIC = 1700;
@@ -86,21 +86,35 @@ class ReadRecordConnection implements ReadRecordCommits {
   ) {}
 
   async append(events: readonly NewComplianceEvent[]): Promise<void> {
-    const client = await this.connect();
+    const ready = this.connect();
+    const client = await ready;
     this.watch.onStatement?.(RECORD_READS);
-    // (GuardedClient's query is typed `never` for its overloads: it returns pg's promise.)
-    const done: Promise<unknown> = client.query(RECORD_READS, [
-      events.map((e) => e.type),
-      events.map((e) => e.at),
-      events.map((e) => e.actorId),
-      events.map((e) => e.actorUri),
-      events.map((e) => e.roomId),
-      events.map((e) => e.roomUri),
-      events.map((e) => e.messageId),
-      events.map((e) => e.content),
-      events.map((e) => e.details),
-    ]);
-    await done;
+    try {
+      // (GuardedClient's query is typed `never` for its overloads: it returns pg's promise.)
+      const done: Promise<unknown> = client.query(RECORD_READS, [
+        events.map((e) => e.type),
+        events.map((e) => e.at),
+        events.map((e) => e.actorId),
+        events.map((e) => e.actorUri),
+        events.map((e) => e.roomId),
+        events.map((e) => e.roomUri),
+        events.map((e) => e.messageId),
+        events.map((e) => e.content),
+        events.map((e) => e.details),
+      ]);
+      await done;
+    } catch (err) {
+      // The server refused the statement (a constraint, bad input): the connection is fine.
+      // Anything else — a reset, a FATAL such as "terminating connection due to
+      // administrator command", a protocol error — leaves it unusable: the next batch opens
+      // a new one, whether or not the client has noticed yet.
+      const refused = isAppError(err) || (err instanceof pg.DatabaseError && err.severity !== 'FATAL' && err.severity !== 'PANIC');
+      if (!refused && this.client === ready) {
+        this.client = undefined;
+        client.end().catch(() => undefined);
+      }
+      throw err;
+    }
   }
 
   /** The connection, opened on first use and again after it failed (a restart, a network cut). */

@@ -62,6 +62,28 @@ describeEachStore('writes outside a transaction', (kind) => {
     await expect(store.transaction((tx) => tx.recordReads([read('inside')]))).rejects.toThrow(/outside a transaction/);
   });
 
+  it.runIf(kind.dialect === 'postgres')('record reads again on a new connection after theirs was cut', async () => {
+    store = await kind.open({});
+    const read = (content: string): NewComplianceEvent => ({ type: 'SEARCH', at: 1, actorId: null, actorUri: null, roomId: null, roomUri: null, messageId: null, content, details: null });
+    await store.recordReads([read('before')]);
+    // Every other connection to the database cut (a restart, a network cut, an administrator).
+    const db = (store as KyselyStore).db;
+    await sql`select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`.execute(db);
+    // pg_terminate_backend only signals: wait until the backends are gone.
+    for (let i = 0; i < 100; i++) {
+      const left = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`.execute(db);
+      if (left.rows[0]?.n === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    // The batch that meets the cut connection may fail (its reads are refused); the next one reconnects.
+    const cut = await store.recordReads([read('during')]).then(
+      () => 1,
+      () => 0,
+    );
+    await store.recordReads([read('after')]);
+    expect((await store.compliance.pending()).events).toBe(2 + cut);
+  });
+
   it('leave nothing behind when the transaction fails, and the next one runs', async () => {
     store = await kind.open({ refuseWritesOutsideTransactions: true });
     await expect(

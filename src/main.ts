@@ -208,15 +208,15 @@ export async function startServer(
   let sip: SipGateway | undefined;
   let sipAddress: { host: string; port: number; tlsPort?: number } | undefined;
   try {
+    // A node's name is unique among the running nodes of the deployment: checked before anything is written.
+    const nodeName = runtime.config.nodeName ?? defaultNodeName();
+    await checkNodeName(runtime.services, nodeName);
     const admin = await bootstrapAdministrator(runtime.services.store, {
       poolFqdn: runtime.deployment.poolFqdn,
       ...(config.adminPassword === undefined ? {} : { password: config.adminPassword }),
       now: Date.now(),
       newGuid: randomUUID,
     });
-    // A node's name is unique among the running nodes of the deployment.
-    const nodeName = runtime.config.nodeName ?? defaultNodeName();
-    await checkNodeName(runtime.services, nodeName);
     const passwordFile = writeInitialPassword(runtime.dataDir, admin);
     const metrics = new Metrics();
     gateway = new Gateway(runtime.services, logger, metrics, config.limits);

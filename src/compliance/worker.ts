@@ -21,6 +21,7 @@ import type { ComplianceAdapter, ComplianceBatch, ComplianceEvent, ComplianceRoo
 import { AtomicDirectory } from './output.js';
 import { XmlAdapter } from './xml-adapter.js';
 import { VERSION } from '../version.js';
+import { defaultNodeName } from '../config/schema.js';
 import { JsonLinesAdapter } from './jsonl-adapter.js';
 
 export const COMPLIANCE_DIR = 'compliance';
@@ -74,7 +75,7 @@ export class ComplianceWorker {
   private running: Promise<RunReport> | undefined;
   private readonly startedAt: number;
   private stopped = false;
-  private node: NodeDescription = { name: os.hostname().toLowerCase(), version: VERSION, address: null, connections: () => 0 };
+  private node: NodeDescription = { name: defaultNodeName(), version: VERSION, address: null, connections: () => 0 };
 
   constructor(
     private readonly services: Services,

@@ -20,13 +20,14 @@ const types = {
   }) as typeof pg.types.getTypeParser,
 };
 
+/** A NUL anywhere in a parameter, arrays (read records' columns) included. */
+const hasNul = (v: unknown): boolean => (typeof v === 'string' ? v.includes('\0') : Array.isArray(v) && v.some(hasNul));
+
 /**
  * PostgreSQL refuses a NUL in text with a driver error, where SQLite stores it: a value
  * a client sent is refused here with INVALID_INPUT instead (both stores treat it as bad
  * input; the edges refuse control characters before they get this far).
  */
-const hasNul = (v: unknown): boolean => (typeof v === 'string' ? v.includes('\0') : Array.isArray(v) && v.some(hasNul));
-
 class GuardedClient extends pg.Client {
   /** Statements this connection has prepared under a name (see `named`). */
   private readonly prepared = new Set<string>();
@@ -109,8 +110,8 @@ class ReadRecordConnection implements ReadRecordCommits {
       // administrator command", a protocol error — leaves it unusable: the next batch opens
       // a new one, whether or not the client has noticed yet.
       const refused = isAppError(err) || (err instanceof pg.DatabaseError && err.severity !== 'FATAL' && err.severity !== 'PANIC');
-      if (!refused && this.client === ready) {
-        this.client = undefined;
+      if (!refused) {
+        this.forget(ready);
         client.end().catch(() => undefined);
       }
       throw err;
@@ -124,17 +125,19 @@ class ReadRecordConnection implements ReadRecordCommits {
     const client = new GuardedClient({ connectionString: this.connectionString, types, options: '-c synchronous_commit=off' });
     const ready = client.connect().then(() => client);
     this.client = ready;
-    const forget = () => {
-      if (this.client === ready) this.client = undefined;
-    };
     // A failure is the batch's (its reads are refused); the next batch connects afresh. It never reaches the process.
     client.on('error', (err) => {
-      forget();
+      this.forget(ready);
       process.emitWarning(`PostgreSQL: the connection of read records failed (${err.message}); the next batch opens a new one`);
     });
-    client.on('end', forget);
-    ready.catch(forget);
+    client.on('end', () => this.forget(ready));
+    ready.catch(() => this.forget(ready));
     return ready;
+  }
+
+  /** The next batch opens a new connection (unless this one was already replaced). */
+  private forget(ready: Promise<GuardedClient>): void {
+    if (this.client === ready) this.client = undefined;
   }
 
   async close(): Promise<void> {

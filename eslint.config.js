@@ -22,7 +22,7 @@ export default tseslint.config(
     // API and compliance tests read JSON and XML off the wire or disk and assert its shape:
     // `any` is what arrives there; browser tests evaluate code in the page, where the DOM's
     // types are not those of this Node project.
-    files: ['test/api/**/*.ts', 'test/web/**/*.ts', 'test/sip/**/*.ts', 'test/hostile/**/*.ts', 'test/harness/server.ts', 'test/harness/hostile.ts', 'test/authz/**/*.ts', 'test/compliance/**/*.ts', 'test/harness/compliance-output.ts'],
+    files: ['test/api/**/*.ts', 'test/pool/**/*.ts', 'test/web/**/*.ts', 'test/sip/**/*.ts', 'test/hostile/**/*.ts', 'test/harness/server.ts', 'test/harness/hostile.ts', 'test/authz/**/*.ts', 'test/compliance/**/*.ts', 'test/harness/compliance-output.ts'],
     rules: {
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',

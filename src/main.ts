@@ -15,6 +15,8 @@ import type { CommandRunner } from './http/admin-routes.js';
 import type { Store } from './store/types.js';
 import { InProcessEventBus } from './events/in-process-bus.js';
 import type { EventBus } from './events/bus.js';
+import type { DomainEvent } from './events/types.js';
+import { decodeEvents, OutboxRelay } from './events/outbox.js';
 import { makeServices, type Services } from './actions/context.js';
 import { bootstrapAdministrator, checkDeploymentPool, initialiseDeployment, type BootstrapResult, type Deployment } from './actions/deployment.js';
 import { VERSION } from './version.js';
@@ -32,6 +34,8 @@ export interface Runtime {
   deployment: Deployment;
   /** The compliance worker (started by `stoa serve`; run on demand by `stoa compliance run`). */
   compliance: ComplianceWorker;
+  /** A node on PostgreSQL without Redis: relays the events CLI commands leave in the outbox. */
+  relay?: OutboxRelay;
   close(): Promise<void>;
 }
 
@@ -75,7 +79,68 @@ function directorySignIn(ldap: LdapConfig): NonNullable<Services['directoryAuth'
   };
 }
 
+/**
+ * How this process hears and is heard by the others of its deployment (docs/pool.md):
+ * - a node with a Redis URL publishes through the pool's stream, its writes' events kept
+ *   in the outbox until Redis has them (RedisEventBus);
+ * - a node on PostgreSQL without Redis keeps its events in process and relays those that
+ *   CLI commands left in the outbox;
+ * - a CLI command on PostgreSQL leaves its events in the outbox for the serving nodes;
+ * - on SQLite (one node; CLI commands reach it through its control file) nothing is kept.
+ */
+async function poolEvents(
+  config: Config,
+  store: Store,
+  deployment: Deployment,
+  instanceId: string,
+  options: RuntimeOptions,
+): Promise<{ bus: EventBus; outbox?: { published: boolean }; relay?: OutboxRelay }> {
+  const onPostgres = store.dialect === 'postgres';
+  if (options.role === 'node' && config.redisUrl !== undefined) {
+    const { RedisEventBus } = await import('./events/redis-bus.js');
+    const bus = await RedisEventBus.connect({
+      url: config.redisUrl,
+      stream: `stoa:${deployment.poolFqdn}:${deployment.createdAt}:events`,
+      origin: instanceId,
+      store,
+      ...(options.onBusError === undefined ? {} : { onHandlerError: options.onBusError }),
+      log: options.poolLog ?? (() => {}),
+    });
+    return { bus, outbox: { published: true } };
+  }
+  const bus = new InProcessEventBus(options.onBusError);
+  if (onPostgres && options.role === 'command') return { bus, outbox: { published: false } };
+  if (onPostgres && options.role === 'node') {
+    const relay = new OutboxRelay(
+      store,
+      async (rows) => {
+        for (const row of rows) {
+          let events: DomainEvent[];
+          try {
+            events = decodeEvents(row.events);
+          } catch (err) {
+            options.poolLog?.('error', 'an outbox row is not events: dropped', { err, outboxId: row.id });
+            continue;
+          }
+          await bus.publish(events);
+        }
+      },
+      (err) => options.poolLog?.('warn', 'relaying the outbox failed: the next round tries again', { err }),
+    );
+    relay.start();
+    return { bus, relay };
+  }
+  return { bus };
+}
+
 export interface RuntimeOptions {
+  /**
+   * What this process is to the others of its deployment: a serving node, a CLI command
+   * (on PostgreSQL its writes' events go through the outbox), or neither (tests, benches).
+   */
+  role?: 'node' | 'command';
+  /** Where a node's event bus reports trouble with the pool (Redis, the outbox). */
+  poolLog?: (level: 'warn' | 'error', message: string, extra?: Record<string, unknown>) => void;
   onBusError?: (err: unknown) => void;
   compliance?: Pick<WorkerOptions, 'log'>;
   /** Sees every SQL statement (the tests that count statements per request). */
@@ -98,13 +163,17 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       newGuid: randomUUID,
     });
     checkDeploymentPool(deployment, config.poolFqdn);
-    const bus: EventBus = new InProcessEventBus(options.onBusError);
+    const instanceId = randomUUID();
+    const pool = await poolEvents(config, store, deployment, instanceId, options);
     // Every node of a pool mounts the same file store (fileStore); one node's default is in its data dir.
     const blobs = DirectoryBlobStore.open(config.fileStore === undefined ? path.join(dataDir, FILES_DIR) : path.resolve(config.fileStore), deployment);
     const limits = config.limits;
+    const bus = pool.bus;
     const services = makeServices({
       store,
       bus,
+      instanceId,
+      ...(pool.outbox === undefined ? {} : { outbox: pool.outbox }),
       poolFqdn: deployment.poolFqdn,
       blobs,
       throttle: new LoginThrottle({ maxFailures: limits.signInFailuresPerUser, maxAddressFailures: limits.signInFailuresPerAddress, windowMs: limits.signInWindowMs }),
@@ -118,7 +187,9 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       services,
       deployment,
       compliance,
+      ...(pool.relay === undefined ? {} : { relay: pool.relay }),
       async close() {
+        await pool.relay?.stop();
         await bus.close();
         await store.close();
       },
@@ -199,6 +270,8 @@ export async function startServer(
   ]);
   const logger = pino({ level: config.logLevel, base: { service: 'stoa' } });
   const runtime = await openRuntime(config, {
+    role: 'node',
+    poolLog: (level, message, extra) => logger[level](extra ?? {}, message),
     onBusError: (err) => logger.error({ err }, 'event handler failed'),
     compliance: { log: (level, message, extra) => logger[level](extra ?? {}, message) },
     onCheckpointError: (err) => logger.warn({ err }, 'WAL checkpoints in the background failed: the writer checkpoints itself again'),

@@ -33,6 +33,13 @@ export interface Services {
   presence: Presence;
   /** This process, as compliance knows who was in which room (random per start). */
   instanceId: string;
+  /**
+   * Set where other processes must hear this one's writes (a pool on PostgreSQL): each
+   * write's events go into the outbox in its transaction (events/outbox.ts). `published`:
+   * this process publishes them itself (a node on Redis); a CLI command leaves them to the
+   * serving nodes.
+   */
+  outbox?: { published: boolean };
   /** Where uploaded files live (absent: this entry point handles no files). */
   blobs?: BlobStore;
   /** Failed sign-ins per account and address: one budget for every way of signing in. */
@@ -259,20 +266,21 @@ export async function runWrite<T>(
   options: WriteOptions,
   fn: (tx: Tx) => Promise<T>,
 ): Promise<Outcome<T>> {
-  let committed: { result: T; tx: Tx };
+  let committed: { result: T; tx: Tx; outboxId: number | undefined };
   try {
     committed = await services.store.transaction(async (store) => {
       const tx = new Tx(store, services, actor, services.clock());
       const result = await fn(tx);
       if (options.whatIf === true) throw new WhatIfRollback(result, tx.changes);
       await tx.flushCapture();
-      return { result, tx };
+      const outboxId = await keepEvents(services, store, tx.events, tx.now);
+      return { result, tx, outboxId };
     });
   } catch (err) {
     if (err instanceof WhatIfRollback) return { result: err.result as T, changes: err.changes, whatIf: true };
     throw err;
   }
-  await services.bus.publish(committed.tx.events);
+  await services.bus.publish(committed.tx.events, committed.outboxId === undefined ? undefined : { outboxId: committed.outboxId });
   for (const job of committed.tx.afterCommit) {
     try {
       job();
@@ -281,6 +289,21 @@ export async function runWrite<T>(
     }
   }
   return { result: committed.result, changes: committed.tx.changes, whatIf: false };
+}
+
+/** The outbox row of these events, in the caller's transaction, where the process keeps one (Services.outbox). */
+async function keepEvents(services: Services, store: Store, events: readonly DomainEvent[], now: number): Promise<number | undefined> {
+  if (services.outbox === undefined || events.length === 0) return undefined;
+  return store.outbox.append({ origin: services.instanceId, publishedByOrigin: services.outbox.published, events: JSON.stringify(events), createdAt: now });
+}
+
+/**
+ * Publishes events of a change made outside runWrite (an import's bulk writes): kept in the
+ * outbox first where the process keeps one, so the pool hears of them however this ends.
+ */
+export async function publishChange(services: Services, events: readonly DomainEvent[]): Promise<void> {
+  const outboxId = await services.store.transaction((store) => keepEvents(services, store, events, services.clock()));
+  await services.bus.publish(events, outboxId === undefined ? undefined : { outboxId });
 }
 
 /** Field-by-field differences between two presented objects (for change records). */

@@ -100,6 +100,16 @@ function newest(services: Services, room: RoomRecord, count: number): Promise<re
   return services.recent.latest(room.id, count, async (n) => presentMessages(services.store, await services.store.messages.latest(room.id, n), known(services, [room])));
 }
 
+/**
+ * A room's history strictly between two chat ids, oldest first, at most HISTORY_PAGE_MAX
+ * (the live delivery's fill of a gap, realtime/sequencer.ts). No read is recorded: the
+ * messages reach people already in the room, as live messages do.
+ */
+export async function messagesBetween(services: Services, roomId: number, afterChatId: number, beforeChatId: number): Promise<MessageView[]> {
+  const found = await services.store.messages.page({ roomId, afterChatId, beforeChatId, limit: HISTORY_PAGE_MAX });
+  return presentMessages(services.store, found, { principals: (ids) => services.access.principalsByIds(ids) });
+}
+
 export interface HistoryPage {
   messages: readonly MessageView[];
   /** More messages exist beyond this page in the direction asked. */

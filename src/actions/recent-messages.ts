@@ -92,7 +92,9 @@ export class RecentMessages {
         if (entry === undefined) return;
         if (!event.inHistory) return;
         const last = entry.views.at(-1);
-        if (last !== undefined && last.chatId >= event.message.chatId) return this.drop(event.roomId);
+        // Only the next message extends the room's newest: a copy, or one that arrives ahead
+        // of another (in a pool, from a node whose publish overtook), makes it read again.
+        if (last !== undefined && last.chatId + 1 !== event.message.chatId) return this.drop(event.roomId);
         entry.views.push(event.message);
         entry.slices.clear();
         this.total++;
@@ -119,6 +121,7 @@ export class RecentMessages {
       case 'principal.removed':
       case 'directory.changed':
       case 'data.imported':
+      case 'events.lost':
         return this.clear();
       default:
         return;

@@ -71,7 +71,7 @@ export class SubscriptionIndex {
     return bus.subscribe((event) => {
       if (event.type === 'subscriptions.changed' || event.type === 'principal.removed') this.stale.add(event.principalId);
       // An import writes keyword alerts and feeds around the actions: everything is read again.
-      if (event.type === 'data.imported') this.loadedAt = undefined;
+      if (event.type === 'data.imported' || event.type === 'events.lost') this.loadedAt = undefined;
     });
   }
 

@@ -57,7 +57,7 @@ export class WordIndexer {
   /** An import wrote around the posting path: the tail is unknown until the next look. */
   follow(bus: EventBus): () => void {
     return bus.subscribe((event) => {
-      if (event.type !== 'data.imported') return;
+      if (event.type !== 'data.imported' && event.type !== 'events.lost') return;
       this.progress = undefined;
       if (!this.stopped) setImmediate(() => void this.tick());
     });

@@ -22,7 +22,7 @@ import { nameKey, normaliseDescription, normaliseName, LIMITS, codePointLength }
 import { dnKey, formOfKind, parsePrincipalRef, type PrincipalKind } from '../domain/principals.js';
 import { normaliseKeyword } from '../domain/messages.js';
 import { normaliseAddinUrl } from '../domain/addins.js';
-import { runWrite, type Actor, type Services, type Tx } from '../actions/context.js';
+import { publishChange, runWrite, type Actor, type Services, type Tx } from '../actions/context.js';
 import { loadActorFacts } from '../access/actor.js';
 import { requireAdministrator } from '../access/categories.js';
 import type { AddinRecord, CategoryRecord, ImportedMessage, PrincipalRecord, RoomRecord, Store } from '../store/types.js';
@@ -1254,7 +1254,7 @@ export async function importArchive(services: Services, actor: Actor, options: I
     } finally {
       // The bulk path writes around the actions' events: what the node holds in memory
       // (access facts, the newest messages of rooms) is read again.
-      await services.bus.publish([{ type: 'data.imported', file: path.resolve(options.file) }]);
+      await publishChange(services, [{ type: 'data.imported', file: path.resolve(options.file) }]);
     }
     return report(apply, 'completed');
   } finally {

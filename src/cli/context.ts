@@ -74,7 +74,7 @@ export async function withDeployment(cmd: Command, fn: (ctx: CliContext) => Prom
       printer.err(`stoa: warning: the server on this data dir (pid ${running.pid}) does not answer (${err.message}); working on the data dir directly`);
     }
   }
-  const runtime = await openRuntime(config);
+  const runtime = await openRuntime(config, { role: 'command' });
   try {
     if (runtime.deployment.created) {
       printer.err(`stoa: created a new deployment in ${runtime.dataDir} (pool ${runtime.deployment.poolFqdn})`);

@@ -154,6 +154,14 @@ export const configSchema = z
       .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
       .optional(),
     /**
+     * `redis://...`: the pool's Redis, through which every node hears the events of the
+     * others (docs/pool.md). Only with databaseUrl: SQLite runs one node.
+     */
+    redisUrl: z
+      .string()
+      .regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL')
+      .optional(),
+    /**
      * Where uploaded files live: default `<dataDir>/files`. In a pool, one directory every
      * node mounts (the legacy file share), so a file uploaded through one node downloads
      * through any other; a store that belongs to another deployment is refused.
@@ -243,7 +251,11 @@ export const configSchema = z
       .strict()
       .default({ enabled: false, host: '127.0.0.1', port: 5060, trustedNetworks: [] }),
   })
-  .strict();
+  .strict()
+  .refine((c) => c.redisUrl === undefined || c.databaseUrl !== undefined, {
+    path: ['redisUrl'],
+    message: 'a pool of nodes shares one PostgreSQL database: give --database-url postgres://... with --redis-url (the embedded SQLite database runs one node, which needs no Redis)',
+  });
 
 export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
@@ -257,6 +269,7 @@ export const ENVIRONMENT: Record<string, keyof Config> = {
   STOA_POOL_FQDN: 'poolFqdn',
   STOA_NODE_NAME: 'nodeName',
   STOA_FILE_STORE: 'fileStore',
+  STOA_REDIS_URL: 'redisUrl',
   STOA_LOG_LEVEL: 'logLevel',
   STOA_ADMIN_PASSWORD: 'adminPassword',
   STOA_COMPLIANCE_BATCH_SIZE: 'complianceBatchSize',

@@ -34,6 +34,11 @@ export type DomainEvent =
   | { type: 'invitation.created'; roomId: number; invitations: { principalId: number; invitation: InvitationView }[] }
   | { type: 'notification.created'; notifications: { principalId: number; notification: NotificationView }[] }
   | { type: 'session.ended'; principalId: number; tokenHashes: string[] | 'all' }
+  /**
+   * This node may have missed events of the pool (Redis lost its stream): caches read
+   * everything again, live sessions are checked again. Never leaves the node.
+   */
+  | { type: 'events.lost' }
   /** An archive or legacy import wrote (all or part of) its data: caches read everything again. */
   | { type: 'data.imported'; file: string }
   /** A user's keyword alerts or topic feeds changed (the matching index follows). */

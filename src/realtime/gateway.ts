@@ -11,7 +11,8 @@ import type { Services } from '../actions/context.js';
 import type { DomainEvent } from '../events/types.js';
 import { authenticate } from '../actions/auth.js';
 import { checkJoinRoom, recordInstanceParts, recordParts, type Joined } from '../actions/presence.js';
-import { checkPostMessage } from '../actions/messages.js';
+import { checkPostMessage, messagesBetween } from '../actions/messages.js';
+import { RoomSequencer } from './sequencer.js';
 import { loadActorFactsMany } from '../access/actor.js';
 import { loadRooms } from '../access/rooms.js';
 import { configurations } from '../actions/configurations.js';
@@ -25,6 +26,8 @@ import { RateLimiter } from '../auth/rate-limit.js';
 import { DEFAULT_LIMITS, type Limits } from '../config/schema.js';
 
 export const WS_PATH = '/api/v1/ws';
+/** How a legacy client's SIP dialog marks its connection: it has no session of the API (signed in by SIP). */
+export const SIP_SESSION = 'sip:';
 const HEARTBEAT_MS = 30_000;
 /**
  * Each socket is pinged every HEARTBEAT_MS, at its own phase: the heartbeat ticks this often
@@ -79,6 +82,8 @@ export class Gateway {
   /** Commands per second of each user, across their connections. */
   private readonly rate: RateLimiter;
   private readonly large = new Set<number>();
+  /** Each room's messages in chat-id order, once each (in a pool they come from every node). */
+  readonly sequencer: RoomSequencer;
   /** Room ids as clients know them, kept so a removed room can still be named in a kick. */
   private readonly guids = new Map<number, string>();
   private participantLimit: number | undefined;
@@ -98,6 +103,12 @@ export class Gateway {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: limits.wsFrameBytes });
     this.rate = new RateLimiter({ perSecond: limits.wsCommandsPerSecond, burst: limits.wsCommandBurst });
     this.queue = new SerialQueue((err) => this.logger.error({ err }, 'realtime event handling failed'));
+    this.sequencer = new RoomSequencer({
+      fill: (roomId, after, before) => messagesBetween(services, roomId, after, before),
+      deliver: (roomId, message) => this.inRoomOrder(roomId, () => this.broadcast(roomId, { type: 'message', message })),
+      active: (roomId) => this.registry.participantCount(roomId) > 0,
+      onError: (err) => this.logger.error({ err }, 'filling a gap in live messages failed'),
+    });
     this.unsubscribe = services.bus.subscribe((event) => this.dispatch(event));
     services.presence = { participants: (roomId) => this.registry.participantCount(roomId) };
   }
@@ -504,7 +515,7 @@ export class Gateway {
   private dispatch(event: DomainEvent): void {
     switch (event.type) {
       case 'message.posted':
-        return this.inRoomOrder(event.roomId, () => this.broadcast(event.roomId, { type: 'message', message: event.message }));
+        return this.sequencer.push(event.roomId, event.message);
       case 'message.replaced':
         return this.inRoomOrder(event.roomId, () => this.broadcast(event.roomId, { type: 'message.replaced', messages: event.messages }));
       case 'message.removed':
@@ -526,9 +537,18 @@ export class Gateway {
       case 'room.updated':
       case 'room.moved': {
         const roomId = event.roomId;
+        if (event.type === 'room.removed' || event.type === 'room.disabled') this.sequencer.forget(roomId);
         const done = this.queue.push(() => this.onEvent(event));
         return this.inRoomOrder(roomId, () => done);
       }
+      case 'data.imported':
+        // An import wrote history around the live path (chat ids moved on without events).
+        this.sequencer.reset();
+        return;
+      case 'events.lost':
+        this.sequencer.reset();
+        void this.queue.push(() => this.onEvent(event));
+        return;
       default:
         void this.queue.push(() => this.onEvent(event));
     }
@@ -573,6 +593,13 @@ export class Gateway {
       case 'principal.removed':
         this.rosters.clear();
         return this.recheckPrincipals([event.principalId]);
+      case 'events.lost':
+        // Whatever was missed (a kick, a revocation) is found by checking everyone again.
+        this.rosters.clear();
+        this.participantLimit = undefined;
+        await this.recheckRooms([...this.guids.keys()].filter((id) => this.registry.participantCount(id) > 0));
+        await this.recheckSessions();
+        return this.recheckPrincipals(this.registry.principals());
       case 'policy.changed':
       case 'administrator.revoked':
         // Policies reach users through sites and tags, the role through groups: check all.
@@ -639,6 +666,18 @@ export class Gateway {
         if (canJoin(facts, loaded.facts)) continue;
         for (const c of conns) if (c.rooms.has(loaded.room.id)) await this.kick(c, loaded.room.id, loaded.room.guid, 'you may no longer be in this room');
       }
+    }
+  }
+
+  /**
+   * Every connection's session must still exist (a sign-out or revocation this node may
+   * have missed). One read per connected user: only after the pool lost events, a rare
+   * recovery, never on a request's path.
+   */
+  private async recheckSessions(): Promise<void> {
+    for (const principalId of this.registry.principals()) {
+      const live = new Set((await this.services.store.sessions.list(principalId)).map((s) => s.tokenHash));
+      for (const c of this.registry.ofPrincipal(principalId)) if (!c.tokenHash.startsWith(SIP_SESSION) && !live.has(c.tokenHash)) c.close(CLOSE.signedOut, 'signed out');
     }
   }
 

@@ -12,7 +12,7 @@ import type { MessageView } from '../actions/chat-views.js';
 import { channelUri, channelValue } from '../domain/compliance.js';
 import { isAppError } from '../domain/errors.js';
 import { MESSAGE_LIMITS } from '../domain/messages.js';
-import type { Gateway } from '../realtime/gateway.js';
+import { SIP_SESSION, type Gateway } from '../realtime/gateway.js';
 import type { Connection } from '../realtime/registry.js';
 import { VERSION } from '../version.js';
 import { attrs, envelope, esc, find, findAll, reply, type RespKind, type XmlElement } from './xccos.js';
@@ -60,7 +60,7 @@ export class ChatSession {
     private readonly host: ChatSessionHost,
   ) {
     this.actor = { kind: 'user', principalId };
-    this.conn = gateway.connect(principalId, `sip:${serverUri}:${Math.random()}`, {
+    this.conn = gateway.connect(principalId, `${SIP_SESSION}${serverUri}:${Math.random()}`, {
       get open() {
         return host.open;
       },

@@ -8,6 +8,7 @@ import * as m0005 from './migrations/0005-directory-links.js';
 import * as m0006 from './migrations/0006-word-index.js';
 import * as m0007 from './migrations/0007-word-index-postgres.js';
 import * as m0008 from './migrations/0008-nodes.js';
+import * as m0009 from './migrations/0009-event-outbox.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the migrator works on the untyped schema */
 type Step = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
@@ -22,6 +23,7 @@ const STEPS: Record<string, Step> = {
   '0006-word-index': m0006,
   '0007-word-index-postgres': m0007,
   '0008-nodes': m0008,
+  '0009-event-outbox': m0009,
 };
 
 class InCodeProvider implements MigrationProvider {

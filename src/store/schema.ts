@@ -328,6 +328,16 @@ export interface ServerInstancesTable {
   connections: Generated<number>;
 }
 
+/** A write's events until they are published across the pool (migration 0009). */
+export interface EventOutboxTable {
+  id: Generated<number>;
+  origin: string;
+  publishedByOrigin: Flag;
+  /** The events, as JSON. */
+  events: string;
+  createdAt: number;
+}
+
 export interface Database {
   meta: MetaTable;
   principals: PrincipalsTable;
@@ -359,4 +369,5 @@ export interface Database {
   complianceState: ComplianceStateTable;
   complianceParticipants: ComplianceParticipantsTable;
   serverInstances: ServerInstancesTable;
+  eventOutbox: EventOutboxTable;
 }

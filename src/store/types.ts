@@ -413,6 +413,29 @@ export interface NodeNameStore {
   release(nameKey: string): Promise<void>;
 }
 
+/** A row of the pool's transactional outbox: one write's events, as JSON. */
+export interface OutboxRow {
+  id: number;
+  origin: string;
+  events: string;
+  createdAt: number;
+}
+
+/**
+ * The transactional outbox (migration 0009): a write appends its events in its own
+ * transaction; they are deleted once published across the pool.
+ */
+export interface OutboxStore {
+  append(row: { origin: string; publishedByOrigin: boolean; events: string; createdAt: number }): Promise<number>;
+  /**
+   * Rows to relay, oldest first: those their origin does not publish, and those it does
+   * but left over from before `staleBefore`. Inside a transaction, PostgreSQL locks them
+   * (skipping rows another node is relaying).
+   */
+  due(staleBefore: number, limit: number): Promise<OutboxRow[]>;
+  remove(ids: readonly number[]): Promise<void>;
+}
+
 export interface AddinStore {
   insert(a: Omit<AddinRecord, 'id'>): Promise<AddinRecord>;
   update(id: number, patch: Partial<Pick<AddinRecord, 'name' | 'nameKey' | 'url' | 'updatedAt'>>): Promise<AddinRecord>;
@@ -733,6 +756,7 @@ export interface Store {
   readonly categories: CategoryStore;
   readonly rooms: RoomStore;
   readonly nodeNames: NodeNameStore;
+  readonly outbox: OutboxStore;
   readonly addins: AddinStore;
   readonly policies: PolicyStore;
   readonly configurations: ScopedSettingsStore<ChatConfiguration>;

@@ -11,6 +11,7 @@ export function registerServe(program: Command): void {
     .option('--host <host>', 'address to listen on (STOA_HOST; default 127.0.0.1)')
     .option('--port <port>', 'HTTP port (STOA_PORT; default 8080; 0 picks a free one)')
     .option('--node-name <name>', "this node's name among the deployment's running nodes (STOA_NODE_NAME; default the host name)")
+    .option('--redis-url <url>', "the pool's Redis, through which nodes on one PostgreSQL database hear each other's events (STOA_REDIS_URL; docs/pool.md)")
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (STOA_LOG_LEVEL; default info)')
     .option('--sip-port <port>', 'turn on the SIP endpoint for legacy Group Chat clients on this port (STOA_SIP_PORT; default off)')
     .option('--sip-trusted-networks <cidr,...>', 'networks whose SIP clients sign in without credentials (STOA_SIP_TRUSTED_NETWORKS; default none)')
@@ -41,6 +42,7 @@ export function registerServe(program: Command): void {
           host: all.host,
           port: all.port,
           nodeName: all.nodeName,
+          redisUrl: all.redisUrl,
           logLevel: all.logLevel as never,
           ...(sip === undefined ? {} : { sip: sip }),
         },

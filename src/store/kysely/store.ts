@@ -7,6 +7,7 @@ import { principalStore } from './principals.js';
 import { categoryStore } from './categories.js';
 import { roomStore } from './rooms.js';
 import { nodeNameStore } from './node-names.js';
+import { outboxStore } from './outbox.js';
 import { addinStore } from './addins.js';
 import { policyStore } from './policies.js';
 import { complianceConfigurationStore, configurationStore } from './configurations.js';
@@ -38,6 +39,7 @@ export class KyselyStore implements Store {
   readonly categories;
   readonly rooms;
   readonly nodeNames;
+  readonly outbox;
   readonly addins;
   readonly policies;
   readonly configurations;
@@ -69,6 +71,7 @@ export class KyselyStore implements Store {
     this.categories = categoryStore(ex);
     this.rooms = roomStore(ex);
     this.nodeNames = nodeNameStore(ex);
+    this.outbox = outboxStore(ex);
     this.addins = addinStore(ex);
     this.policies = policyStore(ex);
     this.configurations = configurationStore(ex);

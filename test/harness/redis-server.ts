@@ -1,0 +1,72 @@
+/**
+ * A throwaway Redis for the pool tests, from Debian's `redis-server`: on a free loopback
+ * port, nothing saved. Under STOA_TEST_REQUIRE_ALL=1 (CI) a missing redis-server fails
+ * the tests that need it; locally they skip with a loud message.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import { freePort } from './postgres-server.js';
+
+export interface RedisServer {
+  url: string;
+  port: number;
+  /** Stops it (SIGKILL: what the tests of a lost Redis need; nothing is saved anyway). */
+  stop(): Promise<void>;
+}
+
+let warned = false;
+
+export function redisEnabled(): boolean {
+  const found = spawnSync('redis-server', ['--version']).error === undefined;
+  if (found) return true;
+  if (process.env.STOA_TEST_REQUIRE_ALL === '1') throw new Error('STOA_TEST_REQUIRE_ALL=1 but redis-server is not installed (apt-get install -y redis-server)');
+  if (!warned) console.warn('\n*** redis-server not found: the pool tests are SKIPPED (apt-get install -y redis-server) ***\n');
+  warned = true;
+  return false;
+}
+
+function answers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.setTimeout(500);
+    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (d) => {
+      socket.destroy();
+      resolve(d.toString().startsWith('+PONG'));
+    });
+    socket.on('error', () => resolve(false));
+    socket.on('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
+
+/** Starts redis-server on `port` (a free one by default) and waits until it answers. */
+export async function startRedis(port?: number): Promise<RedisServer> {
+  const at = port ?? (await freePort());
+  const child: ChildProcess = spawn('redis-server', ['--port', String(at), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const deadline = Date.now() + 10_000;
+  while (!(await answers(at))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`redis-server did not start on port ${at}:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return {
+    url: `redis://127.0.0.1:${at}`,
+    port: at,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.on('exit', () => resolve());
+        child.kill('SIGKILL');
+      }),
+  };
+}

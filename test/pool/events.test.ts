@@ -1,0 +1,180 @@
+/**
+ * The events of a pool: three nodes on one PostgreSQL database and one Redis, each with
+ * its own clients. What is done through one node reaches the clients of every node —
+ * messages in chat-id order, kicks, policy changes, room disables, sign-outs — and so do
+ * the changes of a CLI command run on the database from anywhere. Events survive a node
+ * dying between commit and publish (the outbox) and Redis going away.
+ */
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Api, startTestServer, type SignedInUser, type TestServer, type WsClient } from '../harness/server.js';
+import { postgresDatabaseUrl, postgresEnabled, tempDir } from '../harness/stores.js';
+import { redisEnabled, startRedis, type RedisServer } from '../harness/redis-server.js';
+import { assertBuilt, cliFor, expectOk, runStoa } from '../harness/cli.js';
+import { freePort } from '../harness/postgres-server.js';
+import { Redis } from 'ioredis';
+import { buildCategory, buildDomain, buildRoom, unique } from '../factories.js';
+import { POOL } from '../harness/services.js';
+import type { RedisEventBus } from '../../src/events/redis-bus.js';
+import { CLOSE } from '../../src/realtime/protocol.js';
+
+const enabled = postgresEnabled() && redisEnabled();
+
+describe.skipIf(!enabled)('events across the nodes of a pool [postgres, redis]', () => {
+  let redis: RedisServer;
+  let databaseUrl: string;
+  const nodes: TestServer[] = [];
+  let a: TestServer;
+  let b: TestServer;
+  let c: TestServer;
+
+  beforeAll(async () => {
+    assertBuilt();
+    redis = await startRedis();
+    databaseUrl = await postgresDatabaseUrl();
+    for (const name of ['a', 'b', 'c']) nodes.push(await startTestServer({ dialect: 'postgres' }, { nodeName: name, databaseUrl, redisUrl: redis.url }));
+    [a, b, c] = nodes as [TestServer, TestServer, TestServer];
+  });
+  afterAll(async () => {
+    for (const n of nodes.reverse()) await n.close();
+    await redis?.stop();
+  });
+
+  /** A room with three members, each connected (and joined) through a different node. */
+  async function world(opts: { privacy?: 'Open' | 'Closed' } = {}) {
+    const domain = `${unique('d')}.example`;
+    await buildDomain(a.services, domain);
+    const category = await buildCategory(a.services, { allowed: [domain] });
+    const users = [await a.user({ domain }), await a.user({ domain }), await a.user({ domain })];
+    const room = await buildRoom(a.services, category.name, { privacy: opts.privacy ?? 'Closed', members: users.map((u) => u.key) });
+    const signedIn = [users[0]!, await b.signIn(users[1]!.key), await c.signIn(users[2]!.key)];
+    const sockets: WsClient[] = [];
+    for (const u of signedIn) {
+      const ws = await u.ws();
+      await ws.ok({ type: 'join', room: room.guid });
+      sockets.push(ws);
+    }
+    return { domain, category, room, users: signedIn as [SignedInUser, SignedInUser, SignedInUser], sockets: sockets as [WsClient, WsClient, WsClient] };
+  }
+
+  const texts = (ws: WsClient, room: string) => ws.of('message').filter((f) => f.message.roomId === room).map((f) => f.message.text as string);
+
+  it('delivers a post through one node to the members on every node, in chat-id order, once', async () => {
+    const { room, users, sockets } = await world();
+    // Each member posts through their own node, all at once, many times.
+    const sent: string[] = [];
+    await Promise.all(
+      users.map(async (u, i) => {
+        for (let k = 0; k < 15; k++) {
+          const text = `m${i}-${k}`;
+          sent.push(text);
+          expect((await u.api.post(`/api/v1/rooms/${room.guid}/messages`, { text })).status).toBe(201);
+        }
+      }),
+    );
+    for (const ws of sockets) await ws.waitFor(() => ws.of('message').length === 45, 10_000);
+    const history = (await users[0].api.get(`/api/v1/rooms/${room.guid}/messages?limit=100`)).body.messages as { text: string; chatId: number }[];
+    expect(history.map((m) => m.text).sort()).toEqual([...sent].sort());
+    for (const ws of sockets) {
+      // Every message, each once, in the order of the room's chat ids.
+      expect(ws.of('message').map((f) => f.message.chatId as number)).toEqual(history.map((m) => m.chatId));
+      expect(texts(ws, room.guid)).toEqual(history.map((m) => m.text));
+    }
+    for (const ws of sockets) ws.close();
+  });
+
+  it('kicks on every node when a member is removed, the room disabled, or a policy switched off through another node', async () => {
+    const { room, users, sockets } = await world();
+    // Through node c's API: remove the member connected to a.
+    const admin = await c.signIn(`sip:admin@${POOL}`, 'admin-password-1');
+    const removed = await admin.api.call('PATCH', `/api/v1/rooms/${room.guid}`, { members: { remove: [users[0].key] } });
+    expect(removed.status, JSON.stringify(removed.body)).toBe(200);
+    expect(await sockets[0].waitFor((f) => f.type === 'room.kicked', 1_000)).toMatchObject({ room: room.guid });
+    // Disabled through c: the member on b is kicked (and the one on c).
+    expect((await admin.api.call('PATCH', `/api/v1/rooms/${room.guid}`, { disabled: true })).status).toBe(200);
+    expect(await sockets[1].waitFor((f) => f.type === 'room.kicked', 1_000)).toMatchObject({ reason: 'the room was disabled' });
+    expect(await sockets[2].waitFor((f) => f.type === 'room.kicked', 1_000)).toMatchObject({ reason: 'the room was disabled' });
+    for (const ws of sockets) ws.close();
+  });
+
+  it('signs a user out on every node, and applies a CLI command run on the database from elsewhere', async () => {
+    const { room, users, sockets } = await world();
+    // The session whose socket is on a, signed out through b: the socket closes.
+    expect((await new Api(b.url, users[0].token).post('/api/v1/auth/sign-out')).status).toBe(204);
+    expect((await sockets[0].waitClosed(1_000)).code).toBe(CLOSE.signedOut);
+    // A CLI on another machine: only the database URL, no server to forward to.
+    const cli = cliFor(path.join(tempDir('stoa-cli-'), 'data'), ['--database-url', databaseUrl]);
+    expectOk(await cli.run(['room', 'set', room.name, '--disabled', 'true']));
+    for (const ws of sockets.slice(1)) expect(await ws.waitFor((f) => f.type === 'room.kicked', 3_000)).toMatchObject({ reason: 'the room was disabled' });
+    const policy = unique('Off');
+    expectOk(await cli.run(['policy', 'new', policy, '--enable-persistent-chat', 'false']));
+    expectOk(await cli.run(['policy', 'grant', users[2].key, '--policy-name', policy]));
+    expect((await sockets[2].waitClosed(3_000)).code).toBe(CLOSE.serviceDisabled);
+    sockets[1].close();
+  });
+
+  it('relays the events a node left in the outbox when it died between commit and publish', async () => {
+    const { room, users, sockets } = await world();
+    // What a node killed right after its commit leaves behind: the row, never published.
+    const posted = await users[0].api.post(`/api/v1/rooms/${room.guid}/messages`, { text: 'before' });
+    expect(posted.status).toBe(201);
+    for (const ws of sockets) await ws.waitFor((f) => f.type === 'message' && f.message.text === 'before');
+    const view = { ...posted.body, chatId: posted.body.chatId + 1, id: posted.body.id + 1_000_000, text: 'from a dead node' };
+    const roomId = (await a.services.store.rooms.getByGuid(room.guid))!.id;
+    await a.services.store.transaction((tx) =>
+      tx.outbox.append({
+        origin: 'a-node-that-died',
+        publishedByOrigin: true,
+        events: JSON.stringify([{ type: 'message.posted', roomId, message: view, inHistory: false }]),
+        createdAt: Date.now() - 60_000,
+      }),
+    );
+    for (const ws of sockets) expect((await ws.waitFor((f) => f.type === 'message' && f.message.text === 'from a dead node', 5_000)).message.chatId).toBe(view.chatId);
+    await expect.poll(async () => (await a.services.store.outbox.due(Date.now() + 60_000, 10)).length).toBe(0);
+    for (const ws of sockets) ws.close();
+  });
+
+  it('loses nothing while Redis is away, and checks everyone again when Redis lost its events', async () => {
+    const { room, users, sockets } = await world();
+    await redis.stop();
+    // Posted through a while Redis is down: a's own member has it at once.
+    expect((await users[0].api.post(`/api/v1/rooms/${room.guid}/messages`, { text: 'while Redis was away' })).status).toBe(201);
+    await sockets[0].waitFor((f) => f.type === 'message' && f.message.text === 'while Redis was away');
+    // And a sign-out through a of the session whose socket is on c.
+    expect((await new Api(a.url, users[2].token).post('/api/v1/auth/sign-out')).status).toBe(204);
+    redis = await startRedis(redis.port);
+    // Redis came back empty: b and c read the left-over rows relayed from the outbox.
+    await sockets[1].waitFor((f) => f.type === 'message' && f.message.text === 'while Redis was away', 15_000);
+    expect((await sockets[2].waitClosed(15_000)).code).toBe(CLOSE.signedOut);
+    // b and c had read past what the new Redis holds: they said so and checked everyone again.
+    for (const n of [b, c]) expect((n.services.bus as RedisEventBus).stats.lost).toBeGreaterThan(0);
+    // Every row of the outbox is gone once published (by its node, or relayed).
+    await expect.poll(async () => (await a.services.store.outbox.due(Date.now() + 60_000, 10)).length).toBe(0);
+    for (const ws of sockets) ws.close();
+  });
+
+  it('skips what is not events in the stream, and goes on', async () => {
+    const { room, users, sockets } = await world();
+    const raw = new Redis(redis.url);
+    const stream = `stoa:${a.server.runtime.deployment.poolFqdn}:${a.server.runtime.deployment.createdAt}:events`;
+    await raw.xadd(stream, '*', 'o', 'someone', 'i', '', 'e', 'not json');
+    await raw.xadd(stream, '*', 'o', 'someone', 'i', '', 'e', '[{"no":"type"}]');
+    await raw.xadd(stream, '*', 'junk', 'x');
+    await raw.xadd(stream, '*', 'o', 'someone', 'i', '', 'e', JSON.stringify([{ type: 'a.type.from.a.newer.node' }]));
+    raw.disconnect();
+    expect((await users[1].api.post(`/api/v1/rooms/${room.guid}/messages`, { text: 'still here' })).status).toBe(201);
+    for (const ws of sockets) await ws.waitFor((f) => f.type === 'message' && f.message.text === 'still here');
+    for (const ws of sockets) ws.close();
+  });
+
+  it('refuses --redis-url without PostgreSQL, and a Redis it cannot reach', async () => {
+    const sqlite = await runStoa(['--data-dir', path.join(tempDir('stoa-cli-'), 'data'), 'serve', '--port', '0', '--redis-url', redis.url]);
+    expect(sqlite.code).not.toBe(0);
+    expect(sqlite.stderr).toContain('a pool of nodes shares one PostgreSQL database: give --database-url postgres://... with --redis-url');
+    const nowhere = `redis://:secret@127.0.0.1:${await freePort()}`;
+    const unreachable = await runStoa(['--data-dir', path.join(tempDir('stoa-cli-'), 'data'), '--database-url', databaseUrl, 'serve', '--port', '0', '--node-name', 'd', '--redis-url', nowhere], { timeoutMs: 30_000 });
+    expect(unreachable.code).not.toBe(0);
+    expect(unreachable.stderr).toMatch(/cannot reach the pool's Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\/?: .*ECONNREFUSED/);
+    expect(unreachable.stderr).not.toContain('secret');
+  });
+});

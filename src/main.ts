@@ -139,6 +139,8 @@ export interface RuntimeOptions {
    * (on PostgreSQL its writes' events go through the outbox), or neither (tests, benches).
    */
   role?: 'node' | 'command';
+  /** A serving node's name (the active-server list names nodes). */
+  nodeName?: string;
   /** Where a node's event bus reports trouble with the pool (Redis, the outbox). */
   poolLog?: (level: 'warn' | 'error', message: string, extra?: Record<string, unknown>) => void;
   onBusError?: (err: unknown) => void;
@@ -173,6 +175,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       store,
       bus,
       instanceId,
+      ...(options.nodeName === undefined ? {} : { nodeName: options.nodeName }),
       ...(pool.outbox === undefined ? {} : { outbox: pool.outbox }),
       poolFqdn: deployment.poolFqdn,
       blobs,
@@ -269,8 +272,11 @@ export async function startServer(
     import('./actions/files.js'),
   ]);
   const logger = pino({ level: config.logLevel, base: { service: 'stoa' } });
+  // A node's name is unique among the running nodes of the deployment (checked below, before anything is written).
+  const nodeName = config.nodeName ?? defaultNodeName();
   const runtime = await openRuntime(config, {
     role: 'node',
+    nodeName,
     poolLog: (level, message, extra) => logger[level](extra ?? {}, message),
     onBusError: (err) => logger.error({ err }, 'event handler failed'),
     compliance: { log: (level, message, extra) => logger[level](extra ?? {}, message) },
@@ -281,8 +287,6 @@ export async function startServer(
   let sip: SipGateway | undefined;
   let sipAddress: { host: string; port: number; tlsPort?: number } | undefined;
   try {
-    // A node's name is unique among the running nodes of the deployment: checked before anything is written.
-    const nodeName = runtime.config.nodeName ?? defaultNodeName();
     await checkNodeName(runtime.services, nodeName);
     const admin = await bootstrapAdministrator(runtime.services.store, {
       poolFqdn: runtime.deployment.poolFqdn,

@@ -113,6 +113,7 @@ export async function signIn(services: Services, user: string, password: string,
  * Connect provider): Persistent Chat must be enabled for them.
  */
 export async function openSession(services: Services, principal: PrincipalRecord, name: string): Promise<SignedIn> {
+  await services.activeServers.admit();
   const facts = await loadActorFacts(services.store, { kind: 'user', principalId: principal.id });
   if (!canUseService(facts)) {
     throw new AppError('SERVICE_DISABLED', 'this account may not use Persistent Chat (disabled, federated, or switched off by policy)');
@@ -150,8 +151,9 @@ async function legacyUser(services: Services, user: string) {
   return principal;
 }
 
-/** The same checks as a password sign-in: Persistent Chat must be enabled for the user. */
+/** The same checks as a password sign-in: this node is active, and Persistent Chat is enabled for the user. */
 async function requireService(services: Services, principalId: number): Promise<void> {
+  await services.activeServers.admit();
   if (!canUseService(await loadActorFacts(services.store, { kind: 'user', principalId }))) {
     throw new AppError('SERVICE_DISABLED', 'this account may not use Persistent Chat');
   }

@@ -16,6 +16,7 @@ import { ReadRecorder } from './read-records.js';
 import { SubscriptionIndex } from './subscription-index.js';
 import { RecentMessages } from './recent-messages.js';
 import { WordIndexer } from './word-indexer.js';
+import { ActiveServerGate } from './active-servers.js';
 
 /** Who is in which room right now (the realtime gateway keeps it; none without a server). */
 export interface Presence {
@@ -33,6 +34,10 @@ export interface Services {
   presence: Presence;
   /** This process, as compliance knows who was in which room (random per start). */
   instanceId: string;
+  /** A serving node's name (`--node-name`); undefined in CLI commands. */
+  nodeName?: string;
+  /** Whether this node is on the pool's active-server list (only those accept new connections). */
+  activeServers: ActiveServerGate;
   /**
    * Set where other processes must hear this one's writes (a pool on PostgreSQL): each
    * write's events go into the outbox in its transaction (events/outbox.ts). `published`:
@@ -95,6 +100,8 @@ export function makeServices(parts: Pick<Services, 'store' | 'bus' | 'poolFqdn'>
     words = new WordIndexer(parts.store);
     words.follow(parts.bus);
   }
+  const activeServers = parts.activeServers ?? new ActiveServerGate(parts.store, parts.nodeName, clock);
+  if (parts.activeServers === undefined) activeServers.follow(parts.bus);
   const services: Services = {
     clock,
     newGuid: () => randomUUID(),
@@ -103,6 +110,7 @@ export function makeServices(parts: Pick<Services, 'store' | 'bus' | 'poolFqdn'>
     throttle: new LoginThrottle(),
     ...parts,
     access,
+    activeServers,
     subscriptions,
     recent,
     words,

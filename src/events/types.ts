@@ -23,6 +23,8 @@ export type DomainEvent =
   | { type: 'configuration.changed'; identity: string }
   | { type: 'compliance_configuration.changed'; identity: string }
   | { type: 'endpoint.created' | 'endpoint.removed'; sipUri: string }
+  /** The pool's active-server list changed (every node reads it again). */
+  | { type: 'pool.active_servers_changed' }
   | { type: 'principal.created' | 'principal.updated' | 'principal.removed'; principalId: number; key: string }
   | { type: 'directory.changed'; principalIds: number[] }
   | { type: 'administrator.granted' | 'administrator.revoked'; principalId: number }

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Runtime } from '../main.js';
 import { VERSION } from '../version.js';
 
-/** `/healthz`: 200 when the database answers, 503 when it does not. */
+/** `/healthz`: 200 when the database answers and the node is active, 503 when not. */
 export const healthRoutes: FastifyPluginAsync<{ runtime: Runtime }> = async (app, { runtime }) => {
   app.get(
     '/healthz',
@@ -16,7 +16,7 @@ export const healthRoutes: FastifyPluginAsync<{ runtime: Runtime }> = async (app
           },
           503: {
             type: 'object',
-            properties: { status: { const: 'unavailable' }, reason: { type: 'string' } },
+            properties: { status: { enum: ['unavailable', 'inactive'] }, reason: { type: 'string' } },
             required: ['status', 'reason'],
           },
         },
@@ -25,6 +25,11 @@ export const healthRoutes: FastifyPluginAsync<{ runtime: Runtime }> = async (app
     async (request, reply) => {
       try {
         await runtime.services.store.meta.get('pool_fqdn');
+        // Off the pool's active-server list: the load balancer sends new clients elsewhere
+        // (this node keeps the connections it has).
+        if (!(await runtime.services.activeServers.accepting())) {
+          return reply.code(503).send({ status: 'inactive' as const, reason: 'not an active server of the pool (stoa pool active-server get)' });
+        }
         return { status: 'ok' as const, pool: runtime.deployment.poolFqdn, version: VERSION };
       } catch (err) {
         request.log.error({ err }, 'health check: database unreachable');

@@ -129,7 +129,19 @@ export class Gateway {
         socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
         return;
       }
-      this.wss.handleUpgrade(request, socket, head, (ws) => this.opened(ws, request, url));
+      // Only an active server of the pool takes new connections (docs/pool.md).
+      this.services.activeServers.accepting().then(
+        (active) => {
+          if (active) return this.wss.handleUpgrade(request, socket, head, (ws) => this.opened(ws, request, url));
+          this.metrics?.refused?.('inactive node');
+          const body = JSON.stringify({ error: { code: 'NODE_INACTIVE', message: 'this node is not an active server of the pool: connect through another node' } });
+          socket.end(`HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+        },
+        (err: unknown) => {
+          this.logger.error({ err }, 'reading the active-server list failed');
+          socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n');
+        },
+      );
     });
     this.heartbeat = setInterval(() => this.ping(), HEARTBEAT_TICK_MS);
     this.heartbeat.unref();

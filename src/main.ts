@@ -25,6 +25,9 @@ import type { Gateway } from './realtime/gateway.js';
 import type { SipGateway } from './sip/gateway.js';
 import { ComplianceWorker, type WorkerOptions } from './compliance/worker.js';
 import { LoginThrottle } from './auth/throttle.js';
+import { PoolLoginThrottle, PoolRateShare } from './auth/pool-limits.js';
+import type { RateLimiter } from './auth/rate-limit.js';
+import type { Redis } from 'ioredis';
 import { isAppError } from './domain/errors.js';
 
 export interface Runtime {
@@ -36,6 +39,8 @@ export interface Runtime {
   compliance: ComplianceWorker;
   /** A node on PostgreSQL without Redis: relays the events CLI commands leave in the outbox. */
   relay?: OutboxRelay;
+  /** A per-user rate limit of this node, shared with the pool's other nodes when there is a pool (auth/pool-limits.ts). */
+  shareRate(name: 'http' | 'ws', limiter: RateLimiter): void;
   close(): Promise<void>;
 }
 
@@ -94,19 +99,20 @@ async function poolEvents(
   deployment: Deployment,
   instanceId: string,
   options: RuntimeOptions,
-): Promise<{ bus: EventBus; outbox?: { published: boolean }; relay?: OutboxRelay }> {
+): Promise<{ bus: EventBus; outbox?: { published: boolean }; relay?: OutboxRelay; redis?: { client: Redis; prefix: string } }> {
   const onPostgres = store.dialect === 'postgres';
   if (options.role === 'node' && config.redisUrl !== undefined) {
     const { RedisEventBus } = await import('./events/redis-bus.js');
+    const prefix = `stoa:${deployment.poolFqdn}:${deployment.createdAt}:`;
     const bus = await RedisEventBus.connect({
       url: config.redisUrl,
-      stream: `stoa:${deployment.poolFqdn}:${deployment.createdAt}:events`,
+      stream: `${prefix}events`,
       origin: instanceId,
       store,
       ...(options.onBusError === undefined ? {} : { onHandlerError: options.onBusError }),
       log: options.poolLog ?? (() => {}),
     });
-    return { bus, outbox: { published: true } };
+    return { bus, outbox: { published: true }, redis: { client: bus.client, prefix } };
   }
   const bus = new InProcessEventBus(options.onBusError);
   if (onPostgres && options.role === 'command') return { bus, outbox: { published: false } };
@@ -170,6 +176,9 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     // Every node of a pool mounts the same file store (fileStore); one node's default is in its data dir.
     const blobs = DirectoryBlobStore.open(config.fileStore === undefined ? path.join(dataDir, FILES_DIR) : path.resolve(config.fileStore), deployment);
     const limits = config.limits;
+    const throttling = { maxFailures: limits.signInFailuresPerUser, maxAddressFailures: limits.signInFailuresPerAddress, windowMs: limits.signInWindowMs };
+    const poolLog = options.poolLog ?? (() => {});
+    const shares: PoolRateShare[] = [];
     const bus = pool.bus;
     const services = makeServices({
       store,
@@ -179,7 +188,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       ...(pool.outbox === undefined ? {} : { outbox: pool.outbox }),
       poolFqdn: deployment.poolFqdn,
       blobs,
-      throttle: new LoginThrottle({ maxFailures: limits.signInFailuresPerUser, maxAddressFailures: limits.signInFailuresPerAddress, windowMs: limits.signInWindowMs }),
+      throttle: pool.redis === undefined ? new LoginThrottle(throttling) : new PoolLoginThrottle(pool.redis.client, pool.redis.prefix, throttling, poolLog),
       paths: { dataDir, outputDirectories: config.complianceOutputDirectories.map((d) => path.resolve(d)) },
       ...(config.directory.ldap?.signIn === true ? { directoryAuth: directorySignIn(config.directory.ldap) } : {}),
     });
@@ -191,7 +200,14 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       deployment,
       compliance,
       ...(pool.relay === undefined ? {} : { relay: pool.relay }),
+      shareRate(name, limiter) {
+        if (pool.redis === undefined) return;
+        const share = new PoolRateShare(pool.redis.client, `${pool.redis.prefix}rate:${name}:`, limiter, poolLog);
+        share.start();
+        shares.push(share);
+      },
       async close() {
+        for (const share of shares.splice(0)) await share.stop();
         await pool.relay?.stop();
         await bus.close();
         await store.close();
@@ -297,6 +313,7 @@ export async function startServer(
     const passwordFile = writeInitialPassword(runtime.dataDir, admin);
     const metrics = new Metrics();
     gateway = new Gateway(runtime.services, logger, metrics, config.limits);
+    runtime.shareRate('ws', gateway.rate);
     const controlSecret = randomBytes(32).toString('base64url');
     let listening = '';
     const app = await buildHttpServer(runtime, logger, { gateway, metrics, controlSecret, ...(options.commandRunner === undefined ? {} : { runCommand: options.commandRunner(runtime) }), limits: config.limits, metricsToken: metricsToken(config, runtime.dataDir), publicUrl: () => config.publicUrl ?? listening });

@@ -58,16 +58,16 @@ export async function throttled<T>(services: Services, typed: string, from: Sign
   }
   const principal = key === undefined ? undefined : await services.store.principals.getByKey(key);
   const subject = subjectKey(principal?.id, key, typed);
-  const wait = services.throttle.retryAfter(subject, from.address);
+  const wait = await services.throttle.retryAfter(subject, from.address);
   if (wait > 0) {
     throw new AppError('TOO_MANY_ATTEMPTS', `too many failed sign-ins; try again in ${Math.ceil(wait / 60_000)} minute(s)`, { retryAfterMs: wait });
   }
   try {
     const result = await attempt(key, principal);
-    services.throttle.succeed(subject);
+    await services.throttle.succeed(subject);
     return result;
   } catch (err) {
-    if (isAppError(err) && err.code === 'INVALID_CREDENTIALS') services.throttle.fail(subject, from.address);
+    if (isAppError(err) && err.code === 'INVALID_CREDENTIALS') await services.throttle.fail(subject, from.address);
     throw err;
   }
 }

@@ -10,7 +10,7 @@ import type { DomainEvent } from '../events/types.js';
 import type { BlobStore } from '../files/blob-store.js';
 import type { NewComplianceEvent } from '../store/types.js';
 import { channelUri, type ComplianceEventType } from '../domain/compliance.js';
-import { LoginThrottle } from '../auth/throttle.js';
+import { LoginThrottle, type SignInThrottle } from '../auth/throttle.js';
 import { AccessCache } from '../access/cache.js';
 import { ReadRecorder } from './read-records.js';
 import { SubscriptionIndex } from './subscription-index.js';
@@ -48,7 +48,7 @@ export interface Services {
   /** Where uploaded files live (absent: this entry point handles no files). */
   blobs?: BlobStore;
   /** Failed sign-ins per account and address: one budget for every way of signing in. */
-  throttle: LoginThrottle;
+  throttle: SignInThrottle;
   /** Users' facts and the categories between requests, emptied by the bus's events. */
   access: AccessCache;
   /** The compliance record of reads, written by group commit (read-records.ts). */

@@ -1,6 +1,7 @@
 /**
  * Request rates per key (a user, a connection): a token bucket that holds `burst`
- * tokens and gains `perSecond` a second. Kept in memory per server process; keys that
+ * tokens and gains `perSecond` a second. Kept in memory per server process (a pool
+ * shares the counts through Redis: auth/pool-limits.ts); keys that
  * are full again are forgotten, so memory follows the keys active in the last minute.
  */
 export interface RateOptions {
@@ -24,6 +25,23 @@ export class RateLimiter {
     this.lastSweep = this.clock();
   }
 
+  /** Told of every token taken (a pool shares the counts: auth/pool-limits.ts). */
+  onTake: ((key: string | number) => void) | undefined;
+
+  /**
+   * Takes `count` tokens the key spent elsewhere (on other nodes of a pool): the bucket
+   * may go below zero, and refuses until it has refilled.
+   */
+  charge(key: string | number, count: number): void {
+    const now = this.clock();
+    const bucket = this.buckets.get(key) ?? { tokens: this.options.burst, at: now };
+    bucket.tokens = Math.min(this.options.burst, bucket.tokens + ((now - bucket.at) * this.options.perSecond) / 1000) - count;
+    // Never more debt than one burst: a flood elsewhere does not lock a user out for long.
+    bucket.tokens = Math.max(bucket.tokens, -this.options.burst);
+    bucket.at = now;
+    this.buckets.set(key, bucket);
+  }
+
   /** Takes one token: 0 when allowed, else the milliseconds until one is available. */
   take(key: string | number): number {
     const now = this.clock();
@@ -34,6 +52,7 @@ export class RateLimiter {
     this.buckets.set(key, bucket);
     if (bucket.tokens >= 1) {
       bucket.tokens -= 1;
+      this.onTake?.(key);
       return 0;
     }
     return Math.ceil(((1 - bucket.tokens) * 1000) / this.options.perSecond);

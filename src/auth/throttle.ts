@@ -2,8 +2,9 @@
  * Login throttling: after `maxFailures` failed sign-ins for one account (from any
  * address), or `maxAddressFailures` from one address (for any users: guessing across
  * accounts; higher, as many people can share an address), further attempts are refused
- * until the window has passed. Kept in memory per server process, one for every way of
- * signing in (the sign-in actions hold it). The account is a key the caller resolves
+ * until the window has passed. Kept in memory per server process (a pool shares it
+ * through Redis: auth/pool-limits.ts), one for every way of signing in (the sign-in
+ * actions hold it). The account is a key the caller resolves
  * (`subjectKey`): however a name is written, one account has one budget.
  */
 export interface ThrottleOptions {
@@ -15,7 +16,15 @@ export interface ThrottleOptions {
 
 const MAX_KEYS = 100_000;
 
-export class LoginThrottle {
+/** Failed sign-ins, one budget per account and per address: this node's (LoginThrottle) or the pool's (PoolLoginThrottle). */
+export interface SignInThrottle {
+  /** Milliseconds until another attempt is allowed, or 0. */
+  retryAfter(subject: string, address: string): number | Promise<number>;
+  fail(subject: string, address: string): void | Promise<void>;
+  succeed(subject: string): void | Promise<void>;
+}
+
+export class LoginThrottle implements SignInThrottle {
   private readonly failures = new Map<string, number[]>();
   private readonly clock: () => number;
 

@@ -112,6 +112,11 @@ export class RedisEventBus implements EventBus {
     await this.local.publish(events);
   }
 
+  /** The connection for the pool's other shared state (limits: auth/pool-limits.ts); never blocked. */
+  get client(): Redis {
+    return this.writer;
+  }
+
   subscribe(handler: EventHandler): () => void {
     return this.local.subscribe(handler);
   }

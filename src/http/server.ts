@@ -77,7 +77,9 @@ export async function buildHttpServer(runtime: Runtime, logger: FastifyBaseLogge
   });
   const metrics = parts.metrics ?? new Metrics();
   limitConnectionsPerAddress(app.server, limits.connectionsPerAddress, () => metrics.refused('connections_per_address'));
-  const auth = requireAuth(services, new RateLimiter({ perSecond: limits.httpRequestsPerSecond, burst: limits.httpRequestBurst }));
+  const requests = new RateLimiter({ perSecond: limits.httpRequestsPerSecond, burst: limits.httpRequestBurst });
+  runtime.shareRate('http', requests);
+  const auth = requireAuth(services, requests);
   app.decorateRequest('auth', null);
   app.addHook('onSend', async (request, reply) => {
     // An answer before the body was read (a body announced over the limit): Node would

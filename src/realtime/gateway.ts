@@ -79,8 +79,8 @@ export class Gateway {
   private readonly roomTails = new Map<number, Promise<void>>();
   /** Sorted rosters of rooms with people in them, by the registry's roster version. */
   private readonly rosters = new Map<number, { version: number; at: number; list: readonly RosterEntry[] }>();
-  /** Commands per second of each user, across their connections. */
-  private readonly rate: RateLimiter;
+  /** Commands per second of each user, across their connections (in a pool, across nodes). */
+  readonly rate: RateLimiter;
   private readonly large = new Set<number>();
   /** Each room's messages in chat-id order, once each (in a pool they come from every node). */
   readonly sequencer: RoomSequencer;

@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Api, startTestServer, type SignedInUser, type TestServer, type WsClient } from '../harness/server.js';
+import { Api, PASSWORD, startTestServer, WsClient, type SignedInUser, type TestServer } from '../harness/server.js';
 import { postgresDatabaseUrl, postgresEnabled, tempDir } from '../harness/stores.js';
 import { redisEnabled, startRedis, type RedisServer } from '../harness/redis-server.js';
 import { assertBuilt, cliFor, expectOk, runStoa } from '../harness/cli.js';
@@ -176,5 +176,37 @@ describe.skipIf(!enabled)('events across the nodes of a pool [postgres, redis]',
     expect(unreachable.code).not.toBe(0);
     expect(unreachable.stderr).toMatch(/cannot reach the pool's Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\/?: .*ECONNREFUSED/);
     expect(unreachable.stderr).not.toContain('secret');
+  });
+
+  it('shares the sign-in throttle and the command rate limit across nodes', async () => {
+    const domain = `${unique('d')}.example`;
+    await buildDomain(a.services, domain);
+    const user = await a.user({ domain });
+    // Ten wrong passwords through a: the account's budget is spent on b too.
+    for (let i = 0; i < 10; i++) expect((await a.anonymous.post('/api/v1/auth/sign-in', { user: user.key, password: 'wrong wrong wrong' })).status).toBe(401);
+    const refused = await b.anonymous.post('/api/v1/auth/sign-in', { user: user.key, password: PASSWORD });
+    expect(refused.status).toBe(429);
+    expect(refused.body).toMatchObject({ error: { code: 'TOO_MANY_ATTEMPTS' } });
+
+    // One user on a and on b: commands through a spend the budget b gives.
+    const other = await a.user({ domain });
+    const onA = await other.ws();
+    const onB = await WsClient.connect(b.url, other.token);
+    await onB.ok({ type: 'ping' });
+    await new Promise((r) => setTimeout(r, 400));
+    // In batches the command queue takes (32 at most waiting).
+    const pings = async (ws: WsClient, n: number) => {
+      const out = [];
+      for (let i = 0; i < n; i += 20) out.push(...(await Promise.all(Array.from({ length: Math.min(20, n - i) }, () => ws.call({ type: 'ping' })))));
+      return out;
+    };
+    const burst = await pings(onA, 60);
+    expect(burst.filter((r) => r.ok !== true)).toEqual([]);
+    await new Promise((r) => setTimeout(r, 600));
+    const after = await pings(onB, 40);
+    // Alone, b would take all 40 (its burst is 60): shared, most are over the user's limit.
+    expect(after.filter((r) => r.ok === false && r.error.code === 'RATE_LIMITED').length).toBeGreaterThanOrEqual(15);
+    onA.close();
+    onB.close();
   });
 });

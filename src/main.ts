@@ -39,6 +39,8 @@ export interface Runtime {
   compliance: ComplianceWorker;
   /** A node on PostgreSQL without Redis: relays the events CLI commands leave in the outbox. */
   relay?: OutboxRelay;
+  /** A node of a pool: its Redis connection and this deployment's keys there. */
+  poolRedis?: { client: Redis; prefix: string };
   /** A per-user rate limit of this node, shared with the pool's other nodes when there is a pool (auth/pool-limits.ts). */
   shareRate(name: 'http' | 'ws', limiter: RateLimiter): void;
   close(): Promise<void>;
@@ -200,6 +202,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       deployment,
       compliance,
       ...(pool.relay === undefined ? {} : { relay: pool.relay }),
+      ...(pool.redis === undefined ? {} : { poolRedis: pool.redis }),
       shareRate(name, limiter) {
         if (pool.redis === undefined) return;
         const share = new PoolRateShare(pool.redis.client, `${pool.redis.prefix}rate:${name}:`, limiter, poolLog);
@@ -314,6 +317,11 @@ export async function startServer(
     const metrics = new Metrics();
     gateway = new Gateway(runtime.services, logger, metrics, config.limits);
     runtime.shareRate('ws', gateway.rate);
+    if (runtime.poolRedis !== undefined) {
+      const { PoolRoster } = await import('./realtime/pool-roster.js');
+      const log = (level: 'warn' | 'error', message: string, extra?: Record<string, unknown>) => logger[level](extra ?? {}, message);
+      await gateway.usePool(new PoolRoster(runtime.poolRedis.client, runtime.poolRedis.prefix, runtime.services.instanceId, log));
+    }
     const controlSecret = randomBytes(32).toString('base64url');
     let listening = '';
     const app = await buildHttpServer(runtime, logger, { gateway, metrics, controlSecret, ...(options.commandRunner === undefined ? {} : { runCommand: options.commandRunner(runtime) }), limits: config.limits, metricsToken: metricsToken(config, runtime.dataDir), publicUrl: () => config.publicUrl ?? listening });

@@ -13,6 +13,7 @@ import { authenticate } from '../actions/auth.js';
 import { checkJoinRoom, recordInstanceParts, recordParts, type Joined } from '../actions/presence.js';
 import { checkPostMessage, messagesBetween } from '../actions/messages.js';
 import { RoomSequencer } from './sequencer.js';
+import type { PoolRoster, RosterChange } from './pool-roster.js';
 import { loadActorFactsMany } from '../access/actor.js';
 import { loadRooms } from '../access/rooms.js';
 import { configurations } from '../actions/configurations.js';
@@ -60,6 +61,8 @@ export interface RosterEntry {
 
 /** A cached roster is rebuilt at least this often (a renamed user shows the new name). */
 const ROSTER_TTL_MS = 10_000;
+/** How often a node of a pool takes back what stopped nodes counted in the rosters. */
+const RECONCILE_MS = 15_000;
 
 type Socket = WebSocket & { stoaAlive?: boolean; stoaPingAt?: number };
 
@@ -87,6 +90,11 @@ export class Gateway {
   /** Room ids as clients know them, kept so a removed room can still be named in a kick. */
   private readonly guids = new Map<number, string>();
   private participantLimit: number | undefined;
+  /** In a pool: who is in which room on every node (realtime/pool-roster.ts). */
+  private pool: PoolRoster | undefined;
+  /** In a pool: each room's participant count on every node, as last heard. */
+  private readonly poolCounts = new Map<number, number>();
+  private reconciler: NodeJS.Timeout | undefined;
   private nextId = 1;
   private heartbeat: NodeJS.Timeout | undefined;
   private closing = false;
@@ -110,7 +118,7 @@ export class Gateway {
       onError: (err) => this.logger.error({ err }, 'filling a gap in live messages failed'),
     });
     this.unsubscribe = services.bus.subscribe((event) => this.dispatch(event));
-    services.presence = { participants: (roomId) => this.registry.participantCount(roomId) };
+    services.presence = { participants: (roomId) => this.countOf(roomId) };
   }
 
   attach(server: Server): void {
@@ -286,7 +294,7 @@ export class Gateway {
     this.metrics?.connections(this.registry.connectionCount);
     if (this.closing) return;
     void this.track(recordParts(this.services, { connection: conn.id }, undefined, 'disconnected'));
-    for (const roomId of left) void this.queue.push(() => this.rosterChanged(roomId, conn.principalId, 'left'));
+    for (const roomId of left) void this.queue.push(() => this.exited(roomId, conn.principalId));
   }
 
   /** Joins a connection to a room (guid): the room, its backchat and, unless the room is large, who is in it. */
@@ -301,10 +309,11 @@ export class Gateway {
     }
     const fresh = this.registry.join(conn, roomId);
     this.guids.set(roomId, joined.loaded.room.guid);
+    const announce = fresh && (await this.inPool(roomId, conn.principalId, 'joined'));
     const large = await this.updateLarge(roomId);
     const participants = large ? null : await this.roster(roomId);
-    if (fresh) void this.queue.push(() => this.rosterChanged(roomId, conn.principalId, 'joined'));
-    return { ...joined, room: { ...joined.room, participants: this.registry.participantCount(roomId) }, participants, large };
+    if (announce) void this.queue.push(() => this.rosterChanged(roomId, conn.principalId, 'joined'));
+    return { ...joined, room: { ...joined.room, participants: this.countOf(roomId) }, participants, large };
   }
 
   /** The connection leaves a room it joined (PART recorded). */
@@ -313,7 +322,7 @@ export class Gateway {
     if (room === undefined || !conn.rooms.has(room.id)) throw new AppError('NOT_JOINED', 'you have not joined that room');
     const left = this.registry.part(conn, room.id);
     await recordParts(this.services, { connection: conn.id }, [room.id], 'left');
-    if (left) await this.rosterChanged(room.id, conn.principalId, 'left');
+    if (left) await this.exited(room.id, conn.principalId);
   }
 
   /** Work the shutdown must wait for before the store closes. */
@@ -436,7 +445,8 @@ export class Gateway {
     const cached = this.rosters.get(roomId);
     if (cached !== undefined && cached.version === version && Date.now() - cached.at < ROSTER_TTL_MS) return cached.list;
     const at = Date.now();
-    const users = await this.services.access.principalsByIds(this.registry.participants(roomId));
+    const ids = this.pool === undefined ? this.registry.participants(roomId) : await this.poolMembers(roomId);
+    const users = await this.services.access.principalsByIds(ids);
     const list = users.map((u) => ({ sipUri: u.key, displayName: u.displayName })).sort((a, b) => (a.sipUri < b.sipUri ? -1 : a.sipUri > b.sipUri ? 1 : 0));
     if (this.registry.rosterVersion(roomId) === version) {
       if (version === 0) this.rosters.delete(roomId);
@@ -455,11 +465,81 @@ export class Gateway {
    * roster for newcomers); it returns to normal below 80 % of the limit.
    */
   private async updateLarge(roomId: number): Promise<boolean> {
-    const count = this.registry.participantCount(roomId);
+    const count = this.countOf(roomId);
     const limit = await this.limit();
     if (count > limit) this.large.add(roomId);
     else if (count < 0.8 * limit) this.large.delete(roomId);
     return this.large.has(roomId);
+  }
+
+  /** The room's participants: on every node of a pool, else here. */
+  private countOf(roomId: number): number {
+    const local = this.registry.participantCount(roomId);
+    return this.pool === undefined ? local : Math.max(local, this.poolCounts.get(roomId) ?? 0);
+  }
+
+  /**
+   * Makes this node the pool's roster keeper for its own users (startServer, with Redis):
+   * entries and exits are counted pool-wide, and the other nodes' reach this node's clients.
+   */
+  async usePool(roster: PoolRoster): Promise<void> {
+    this.pool = roster;
+    await roster.start((change) => this.rosterHeard(change));
+    this.reconciler = setInterval(() => void this.reconcile(), RECONCILE_MS);
+    this.reconciler.unref();
+  }
+
+  /** Another node's user entered or left a room: this node's clients in it are told. */
+  private rosterHeard(change: RosterChange): void {
+    if (change.count > 0) this.poolCounts.set(change.roomId, change.count);
+    else this.poolCounts.delete(change.roomId);
+    this.rosters.delete(change.roomId);
+    if (this.registry.participantCount(change.roomId) === 0) return;
+    void this.queue.push(() => this.rosterChanged(change.roomId, change.principalId, change.change));
+  }
+
+  /** What nodes that stopped counted is taken back (their users left every room). */
+  private async reconcile(): Promise<void> {
+    try {
+      const running = new Set((await this.services.store.compliance.instances()).map((i) => i.id));
+      running.add(this.services.instanceId);
+      await this.pool?.reconcile(running);
+    } catch (err) {
+      this.logger.warn({ err }, "reconciling the pool's rosters failed");
+    }
+  }
+
+  /** The pool's members of a room; this node's alone when Redis does not answer. */
+  private async poolMembers(roomId: number): Promise<number[]> {
+    try {
+      return [...new Set([...(await this.pool!.members(roomId)), ...this.registry.participants(roomId)])];
+    } catch (err) {
+      this.logger.warn({ err }, "reading a room's roster from the pool failed: this node's users only");
+      return this.registry.participants(roomId);
+    }
+  }
+
+  /**
+   * The user entered or left the room here: whether the roster changed (in a pool: they
+   * were on no node before, or are on none any more). Redis silent: as on one node.
+   */
+  private async inPool(roomId: number, principalId: number, change: 'joined' | 'left'): Promise<boolean> {
+    if (this.pool === undefined) return true;
+    try {
+      const { changed, count } = await this.pool.change(roomId, principalId, change);
+      if (count > 0) this.poolCounts.set(roomId, count);
+      else this.poolCounts.delete(roomId);
+      this.rosters.delete(roomId);
+      return changed;
+    } catch (err) {
+      this.logger.warn({ err }, "counting a room's participants in the pool failed");
+      return true;
+    }
+  }
+
+  /** The user left the room here: the roster and the room's other clients follow. */
+  private async exited(roomId: number, principalId: number): Promise<void> {
+    if (await this.inPool(roomId, principalId, 'left')) await this.rosterChanged(roomId, principalId, 'left');
   }
 
   private async rosterChanged(roomId: number, principalId: number, change: 'joined' | 'left'): Promise<void> {
@@ -609,6 +689,8 @@ export class Gateway {
         // Whatever was missed (a kick, a revocation) is found by checking everyone again.
         this.rosters.clear();
         this.participantLimit = undefined;
+        // The pool's rosters may be gone with the events: this node counts its users in again.
+        for (const roomId of this.registry.rooms()) for (const principalId of this.registry.participants(roomId)) await this.inPool(roomId, principalId, 'joined');
         await this.recheckRooms([...this.guids.keys()].filter((id) => this.registry.participantCount(id) > 0));
         await this.recheckSessions();
         return this.recheckPrincipals(this.registry.principals());
@@ -624,9 +706,11 @@ export class Gateway {
   private async kickAll(roomId: number, reason: string): Promise<void> {
     const frame = JSON.stringify({ type: 'room.kicked', room: this.guids.get(roomId) ?? null, reason });
     for (const c of this.registry.inRoom(roomId)) {
-      this.registry.part(c, roomId);
+      const left = this.registry.part(c, roomId);
       c.send(frame);
       await recordParts(this.services, { connection: c.id }, [roomId], `kicked: ${reason}`);
+      // Everyone here goes: nobody here is told; the pool's count follows.
+      if (left) await this.inPool(roomId, c.principalId, 'left');
     }
   }
 
@@ -634,7 +718,7 @@ export class Gateway {
     const left = this.registry.part(conn, roomId);
     await recordParts(this.services, { connection: conn.id }, [roomId], `kicked: ${reason}`);
     conn.send(JSON.stringify({ type: 'room.kicked', room: guid, reason }));
-    if (left) await this.rosterChanged(roomId, conn.principalId, 'left');
+    if (left) await this.exited(roomId, conn.principalId);
   }
 
   /** Actor facts for many users in a constant number of queries; missing users may do nothing. */
@@ -717,6 +801,10 @@ export class Gateway {
     );
     await this.queue.idle();
     await Promise.allSettled([...this.roomTails.values()]);
+    if (this.reconciler !== undefined) clearInterval(this.reconciler);
+    // This node's users leave every room of the pool's rosters with it.
+    await this.pool?.forget().catch((err: unknown) => this.logger.warn({ err }, "taking this node's users out of the pool's rosters failed"));
+    await this.pool?.close();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
 }

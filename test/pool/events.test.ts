@@ -17,6 +17,7 @@ import { buildCategory, buildDomain, buildRoom, unique } from '../factories.js';
 import { POOL } from '../harness/services.js';
 import type { RedisEventBus } from '../../src/events/redis-bus.js';
 import { CLOSE } from '../../src/realtime/protocol.js';
+import { PoolRoster } from '../../src/realtime/pool-roster.js';
 
 const enabled = postgresEnabled() && redisEnabled();
 
@@ -208,5 +209,37 @@ describe.skipIf(!enabled)('events across the nodes of a pool [postgres, redis]',
     expect(after.filter((r) => r.ok === false && r.error.code === 'RATE_LIMITED').length).toBeGreaterThanOrEqual(15);
     onA.close();
     onB.close();
+  });
+
+  it('shows a room’s roster with the members of every node, and tells every node who comes and goes', async () => {
+    const { room, users, sockets } = await world();
+    // a's member joined first: they hear of the members who joined through b and c.
+    for (const u of [users[1], users[2]]) await sockets[0].waitFor((f) => f.type === 'participant.joined' && f.user.sipUri === u.key);
+    for (const ws of sockets) {
+      const page = await ws.ok({ type: 'participants', room: room.guid });
+      expect(page.participants.map((p: { sipUri: string }) => p.sipUri).sort()).toEqual(users.map((u) => u.key).sort());
+      expect(page.total).toBe(3);
+    }
+    // A second connection of c's member, through a: no one is told (still in the room).
+    const again = await WsClient.connect(a.url, users[2].token);
+    await again.ok({ type: 'join', room: room.guid });
+    await sockets[2].ok({ type: 'part', room: room.guid });
+    again.close();
+    for (const ws of [sockets[0], sockets[1]]) await ws.waitFor((f) => f.type === 'participant.left' && f.user.sipUri === users[2].key);
+    expect(sockets[0].of('participant.joined').filter((f) => f.user.sipUri === users[2].key)).toHaveLength(1);
+    expect((await sockets[0].ok({ type: 'participants', room: room.guid })).participants.map((p: { sipUri: string }) => p.sipUri).sort()).toEqual([users[0].key, users[1].key].sort());
+
+    // A node that stopped without saying so (its process killed): another takes its users out of the rosters.
+    const ghost = new PoolRoster(new Redis(redis.url), `stoa:${a.server.runtime.deployment.poolFqdn}:${a.server.runtime.deployment.createdAt}:`, 'a-node-killed', () => undefined);
+    await ghost.start(() => undefined);
+    await ghost.change((await a.services.store.rooms.getByGuid(room.guid))!.id, users[2].id, 'joined');
+    await sockets[0].waitFor((f) => f.type === 'participant.joined' && f.user.sipUri === users[2].key && sockets[0].of('participant.joined').length >= 3);
+    const observer = new PoolRoster(new Redis(redis.url), `stoa:${a.server.runtime.deployment.poolFqdn}:${a.server.runtime.deployment.createdAt}:`, 'observer', () => undefined);
+    await observer.reconcile(new Set(nodes.map((n) => n.services.instanceId)));
+    await sockets[1].waitFor((f) => f.type === 'participant.left' && f.user.sipUri === users[2].key && sockets[1].of('participant.left').length >= 2);
+    expect((await sockets[1].ok({ type: 'participants', room: room.guid })).total).toBe(2);
+    await ghost.close();
+    await observer.close();
+    for (const ws of sockets) ws.close();
   });
 });

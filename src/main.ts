@@ -166,6 +166,7 @@ export interface RuntimeOptions {
 export async function openRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   const dataDir = prepareDataDir(config.dataDir);
   const store = await openStore(config, dataDir, options);
+  let pool: Awaited<ReturnType<typeof poolEvents>> | undefined;
   try {
     const deployment = await initialiseDeployment(store, {
       poolFqdn: config.poolFqdn ?? defaultPoolFqdn(),
@@ -174,7 +175,8 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     });
     checkDeploymentPool(deployment, config.poolFqdn);
     const instanceId = randomUUID();
-    const pool = await poolEvents(config, store, deployment, instanceId, options);
+    pool = await poolEvents(config, store, deployment, instanceId, options);
+    const { relay, redis } = pool;
     // Every node of a pool mounts the same file store (fileStore); one node's default is in its data dir.
     const blobs = DirectoryBlobStore.open(config.fileStore === undefined ? path.join(dataDir, FILES_DIR) : path.resolve(config.fileStore), deployment);
     const limits = config.limits;
@@ -190,7 +192,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       ...(pool.outbox === undefined ? {} : { outbox: pool.outbox }),
       poolFqdn: deployment.poolFqdn,
       blobs,
-      throttle: pool.redis === undefined ? new LoginThrottle(throttling) : new PoolLoginThrottle(pool.redis.client, pool.redis.prefix, throttling, poolLog),
+      throttle: redis === undefined ? new LoginThrottle(throttling) : new PoolLoginThrottle(redis.client, redis.prefix, throttling, poolLog),
       paths: { dataDir, outputDirectories: config.complianceOutputDirectories.map((d) => path.resolve(d)) },
       ...(config.directory.ldap?.signIn === true ? { directoryAuth: directorySignIn(config.directory.ldap) } : {}),
     });
@@ -201,22 +203,25 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       services,
       deployment,
       compliance,
-      ...(pool.relay === undefined ? {} : { relay: pool.relay }),
-      ...(pool.redis === undefined ? {} : { poolRedis: pool.redis }),
+      ...(relay === undefined ? {} : { relay }),
+      ...(redis === undefined ? {} : { poolRedis: redis }),
       shareRate(name, limiter) {
-        if (pool.redis === undefined) return;
-        const share = new PoolRateShare(pool.redis.client, `${pool.redis.prefix}rate:${name}:`, limiter, poolLog);
+        if (redis === undefined) return;
+        const share = new PoolRateShare(redis.client, `${redis.prefix}rate:${name}:`, limiter, poolLog);
         share.start();
         shares.push(share);
       },
       async close() {
         for (const share of shares.splice(0)) await share.stop();
-        await pool.relay?.stop();
+        await relay?.stop();
         await bus.close();
         await store.close();
       },
     };
   } catch (err) {
+    // Nothing of a runtime that failed to open is left running (the relay's timer, Redis).
+    await pool?.relay?.stop();
+    await pool?.bus.close();
     await store.close();
     throw err;
   }

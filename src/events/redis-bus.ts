@@ -173,7 +173,8 @@ export class RedisEventBus implements EventBus {
   private async checkPlace(place: string): Promise<void> {
     if (place === '0-0') return;
     try {
-      if ((await this.writer.xrange(this.options.stream, place, place)).length > 0) return;
+      // On the reader: it has just reconnected (the writer may still be on its way back).
+      if ((await this.reader.xrange(this.options.stream, place, place)).length > 0) return;
     } catch (err) {
       this.options.log('warn', "checking the place in the pool's events after a reconnection failed", { err });
       return;

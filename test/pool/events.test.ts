@@ -148,7 +148,7 @@ describe.skipIf(!enabled)('events across the nodes of a pool [postgres, redis]',
     await sockets[1].waitFor((f) => f.type === 'message' && f.message.text === 'while Redis was away', 15_000);
     expect((await sockets[2].waitClosed(15_000)).code).toBe(CLOSE.signedOut);
     // b and c had read past what the new Redis holds: they said so and checked everyone again.
-    for (const n of [b, c]) expect((n.services.bus as RedisEventBus).stats.lost).toBeGreaterThan(0);
+    for (const n of [b, c]) await expect.poll(() => (n.services.bus as RedisEventBus).stats.lost).toBeGreaterThan(0);
     // Every row of the outbox is gone once published (by its node, or relayed).
     await expect.poll(async () => (await a.services.store.outbox.due(Date.now() + 60_000, 10)).length).toBe(0);
     for (const ws of sockets) ws.close();
@@ -204,9 +204,10 @@ describe.skipIf(!enabled)('events across the nodes of a pool [postgres, redis]',
     const burst = await pings(onA, 60);
     expect(burst.filter((r) => r.ok !== true)).toEqual([]);
     await new Promise((r) => setTimeout(r, 600));
-    const after = await pings(onB, 40);
-    // Alone, b would take all 40 (its burst is 60): shared, most are over the user's limit.
-    expect(after.filter((r) => r.ok === false && r.error.code === 'RATE_LIMITED').length).toBeGreaterThanOrEqual(15);
+    const after = await pings(onB, 60);
+    // Alone, b would take 59 of these 60 (its burst is 60, one spent): shared, the user's
+    // budget is mostly gone (the bucket refills 20 a second meanwhile).
+    expect(after.filter((r) => r.ok === false && r.error.code === 'RATE_LIMITED').length).toBeGreaterThanOrEqual(10);
     onA.close();
     onB.close();
   });

@@ -19,13 +19,13 @@ import WebSocket from 'ws';
 import { cpuMeter, scratchDir, fmt, open, quantile, recordResult, seedOpenRoom, serveChild, stopChild, wsUrlOf, type Options } from './lib.js';
 import { groupchat, installedPeers, joinRoom, xmppSession, type XmppPeer } from './xmpp.js';
 
-const POSTERS = 10;
+export const POSTERS = 10;
 /** At low rates a step still posts this many messages, so its p99 is not the latency of one or two messages. */
 const MIN_STEP_MESSAGES = 12;
-const P99_LIMIT_MS = 100;
+export const P99_LIMIT_MS = 100;
 const MARK = 'fanout ';
 
-interface Step {
+export interface Step {
   rate: number;
   posted: number;
   delivered: number;
@@ -38,9 +38,11 @@ interface Step {
 }
 
 /** One server under load: its members joined, the first POSTERS of them able to post. */
-interface Side {
+export interface Side {
   label: string;
   pid: number;
+  /** Starts measuring the CPU of what serves (default: the process `pid`). */
+  meter?: () => () => { serverCpu: number; benchCpu: number };
   members: { post(seq: number): void }[];
   close(): Promise<void>;
 }
@@ -50,6 +52,25 @@ function sequenceAt(text: string, at: number): number {
   return Number.parseInt(text.slice(at + MARK.length, at + MARK.length + 12), 10);
 }
 
+/** A member of the room on a Stoa node: joined over its WebSocket, each message's sequence number handed to `deliver`. */
+export function stoaMember(wsUrl: string, token: string, room: string, deliver: (seq: number) => void): Promise<WebSocket> {
+  return new Promise<WebSocket>((resolve, reject) => {
+    const ws = new WebSocket(wsUrl, { headers: { authorization: `Bearer ${token}` }, perMessageDeflate: false });
+    ws.once('error', reject);
+    ws.on('message', (data: Buffer) => {
+      const text = data.toString();
+      if (text.startsWith('{"type":"ready"')) return ws.send(JSON.stringify({ type: 'join', room, id: 'join' }));
+      if (text.includes('"id":"join"')) return resolve(ws);
+      if (!text.startsWith('{"type":"message"')) return;
+      const at = text.indexOf(`"text":"${MARK}`);
+      if (at >= 0) deliver(sequenceAt(text, at + 8));
+    });
+  });
+}
+
+/** A member's post of message `seq`. */
+export const stoaPost = (ws: WebSocket, room: string) => (seq: number) => ws.send(`{"type":"post","room":"${room}","text":"${MARK}${seq}","id":${seq}}`);
+
 async function stoaSide(members: number, deliver: (seq: number) => void): Promise<Side> {
   const dir = path.join(scratchDir('fanout'), 'data');
   const runtime = await open(dir);
@@ -57,21 +78,8 @@ async function stoaSide(members: number, deliver: (seq: number) => void): Promis
   const { child, url } = await serveChild(dir);
   const wsUrl = wsUrlOf(url);
   const sockets: WebSocket[] = [];
-  const connect = (token: string) =>
-    new Promise<WebSocket>((resolve, reject) => {
-      const ws = new WebSocket(wsUrl, { headers: { authorization: `Bearer ${token}` }, perMessageDeflate: false });
-      ws.once('error', reject);
-      ws.on('message', (data: Buffer) => {
-        const text = data.toString();
-        if (text.startsWith('{"type":"ready"')) return ws.send(JSON.stringify({ type: 'join', room, id: 'join' }));
-        if (text.includes('"id":"join"')) return resolve(ws);
-        if (!text.startsWith('{"type":"message"')) return;
-        const at = text.indexOf(`"text":"${MARK}`);
-        if (at >= 0) deliver(sequenceAt(text, at + 8));
-      });
-    });
   try {
-    for (let i = 0; i < users.length; i += 50) sockets.push(...(await Promise.all(users.slice(i, i + 50).map((u) => connect(u.token)))));
+    for (let i = 0; i < users.length; i += 50) sockets.push(...(await Promise.all(users.slice(i, i + 50).map((u) => stoaMember(wsUrl, u.token, room, deliver)))));
   } catch (err) {
     for (const ws of sockets) ws.terminate();
     await stopChild(child);
@@ -80,7 +88,7 @@ async function stoaSide(members: number, deliver: (seq: number) => void): Promis
   return {
     label: 'Stoa (SQLite)',
     pid: child.pid!,
-    members: sockets.map((ws) => ({ post: (seq: number) => ws.send(`{"type":"post","room":"${room}","text":"${MARK}${seq}","id":${seq}}`) })),
+    members: sockets.map((ws) => ({ post: stoaPost(ws, room) })),
     async close() {
       for (const ws of sockets) ws.terminate();
       await stopChild(child);
@@ -129,7 +137,7 @@ async function xmppSide(peer: XmppPeer, members: number, deliver: (seq: number) 
  * behind. A step over the limit is run once more before the climb ends, so one stall (a
  * garbage collection, a scheduler hiccup on the shared cores) does not decide the result.
  */
-async function climb(open: (deliver: (seq: number) => void) => Promise<Side>, options: Options): Promise<{ label: string; steps: Step[] }> {
+export async function climb(open: (deliver: (seq: number) => void) => Promise<Side>, options: Options): Promise<{ label: string; steps: Step[] }> {
   const stepSeconds = options.smoke ? 1 : 4;
   const maxSteps = options.smoke ? 2 : 16;
   const firstRate = options.smoke ? 10 : 1;
@@ -153,7 +161,7 @@ async function climb(open: (deliver: (seq: number) => void) => Promise<Side>, op
       latencies = [];
       delivered = 0;
       const total = Math.max(options.smoke ? 1 : MIN_STEP_MESSAGES, Math.round(rate * stepSeconds));
-      const cpu = cpuMeter(side.pid);
+      const cpu = side.meter?.() ?? cpuMeter(side.pid);
       const t0 = performance.now();
       for (let k = 0; k < total; k++) {
         const wait = t0 + (k * 1000) / rate - performance.now();
@@ -199,7 +207,7 @@ async function climb(open: (deliver: (seq: number) => void) => Promise<Side>, op
 const holds = (s: Step): boolean => s.p99 <= P99_LIMIT_MS && s.delivered === s.expected;
 
 /** The highest step within the limit, and the one that passed it. */
-function outcome(steps: Step[]): { best?: Step; over?: Step } {
+export function outcome(steps: Step[]): { best?: Step; over?: Step } {
   const within = steps.filter(holds);
   const last = steps[steps.length - 1];
   return { best: within[within.length - 1], over: last !== undefined && !holds(last) ? last : undefined };

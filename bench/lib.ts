@@ -256,7 +256,7 @@ export const BENCH_LIMITS = {
 };
 
 /** `stoa serve` on the data dir (and the database, if a URL is given), on a free port; resolves with its URL once it listens. */
-export function serveChild(dir: string, databaseUrl?: string): Promise<{ child: ChildProcess; url: string }> {
+export function serveChild(dir: string, databaseUrl?: string, extra: readonly string[] = []): Promise<{ child: ChildProcess; url: string }> {
   const bin = path.join(ROOT, 'bin', 'stoa.js');
   if (!fs.existsSync(path.join(ROOT, 'dist', 'cli', 'index.js'))) throw new Error('the server is not built: run npm run build first');
   const database = databaseUrl === undefined ? [] : ['--database-url', databaseUrl];
@@ -268,7 +268,7 @@ export function serveChild(dir: string, databaseUrl?: string): Promise<{ child: 
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const config = path.join(dir, 'bench-config.json');
   fs.writeFileSync(config, JSON.stringify({ limits: BENCH_LIMITS }), { mode: 0o600 });
-  const child = spawn(process.execPath, [...nodeArgs, bin, 'serve', '--data-dir', dir, '--config', config, ...database, '--port', '0', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, bin, 'serve', '--data-dir', dir, '--config', config, ...database, '--port', '0', '--log-level', 'warn', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`stoa serve did not start: ${out}`)), 60_000);

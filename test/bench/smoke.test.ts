@@ -60,6 +60,17 @@ it('runs the fanout benchmark at smoke size, against Prosody and ejabberd too', 
   expect(r.stdout).not.toMatch(/recorded/);
 });
 
+it.skipIf(postgresAvailable() === undefined)('runs the pool-fanout benchmark at smoke size: one node, then three, on PostgreSQL and Redis', () => {
+  const r = bench('pool-fanout', '--smoke');
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  expect(r.stdout).toMatch(/^fanout: one node: 30 members joined; 10 of them post$/m);
+  expect(r.stdout).toMatch(/^fanout: 3 nodes: 30 members joined; 10 of them post$/m);
+  expect(r.stdout).toMatch(/^ {2}10\.0 msg\/s → 300 deliveries\/s \(300 of 300\)/m);
+  expect(r.stdout).toMatch(/^pool-fanout: 3 nodes: up to [\d.]+ msg\/s .*; CPU nodes \d+ %, PostgreSQL \d+ %, Redis \d+ %; \d+ % of one node's rate$/m);
+  expect(r.stdout).not.toMatch(/recorded/);
+});
+
 it('runs the connections benchmark at smoke size, against Prosody and ejabberd too', () => {
   const r = bench('connections', '--smoke');
   expect(r.stderr).toBe('');

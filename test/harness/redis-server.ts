@@ -10,6 +10,8 @@ import { freePort } from './postgres-server.js';
 export interface RedisServer {
   url: string;
   port: number;
+  /** The redis-server process (benches read its CPU). */
+  pid: number;
   /** Stops it (SIGKILL: what the tests of a lost Redis need; nothing is saved anyway). */
   stop(): Promise<void>;
 }
@@ -62,6 +64,7 @@ export async function startRedis(port?: number): Promise<RedisServer> {
   return {
     url: `redis://127.0.0.1:${at}`,
     port: at,
+    pid: child.pid!,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();

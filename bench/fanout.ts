@@ -213,6 +213,19 @@ export function outcome(steps: Step[]): { best?: Step; over?: Step } {
   return { best: within[within.length - 1], over: last !== undefined && !holds(last) ? last : undefined };
 }
 
+/** A climb's cells of a results row: members, posters, rate, deliveries, latencies, CPU (as `cpu` gives it), the step over. */
+export function climbCells(members: number, best: Step | undefined, over: Step | undefined, cpu: (best: Step) => string): string[] {
+  return [
+    fmt(members),
+    String(POSTERS),
+    best === undefined ? '—' : fmt(best.rate, 1),
+    best === undefined ? '—' : fmt(best.rate * members),
+    best === undefined ? '—' : `${fmt(best.p50, 1)} / ${fmt(best.p99, 1)} / ${fmt(best.max, 1)} ms`,
+    best === undefined ? '—' : cpu(best),
+    over === undefined ? '—' : `${fmt(over.rate, 1)} msg/s: p99 ${fmt(over.p99, 1)} ms${over.delivered < over.expected ? `, ${fmt(over.expected - over.delivered)} not delivered` : ''}`,
+  ];
+}
+
 /** "3.4×"; with no step within the limit on one side, a bound ("≥ 10×") or "—". */
 function ratio(stoa: Step | undefined, peer: Step | undefined, peerFirstRate: number): string {
   if (stoa === undefined) return '—';
@@ -237,17 +250,7 @@ export async function fanoutBench(options: Options): Promise<void> {
     const { best, over } = outcome(r.steps);
     recordResult(
       'fanout',
-      [
-        r.label,
-        fmt(members),
-        String(POSTERS),
-        best === undefined ? '—' : fmt(best.rate, 1),
-        best === undefined ? '—' : fmt(best.rate * members),
-        best === undefined ? '—' : `${fmt(best.p50, 1)} / ${fmt(best.p99, 1)} / ${fmt(best.max, 1)} ms`,
-        best === undefined ? '—' : `${fmt(best.serverCpu)} % / ${fmt(best.benchCpu)} %`,
-        over === undefined ? '—' : `${fmt(over.rate, 1)} msg/s: p99 ${fmt(over.p99, 1)} ms${over.delivered < over.expected ? `, ${fmt(over.expected - over.delivered)} not delivered` : ''}`,
-        r.peer === undefined ? '—' : ratio(stoa, best, r.steps[0]!.rate),
-      ],
+      [r.label, ...climbCells(members, best, over, (b) => `${fmt(b.serverCpu)} % / ${fmt(b.benchCpu)} %`), r.peer === undefined ? '—' : ratio(stoa, best, r.steps[0]!.rate)],
       options,
     );
   }

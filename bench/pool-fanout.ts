@@ -16,7 +16,7 @@ import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import type WebSocket from 'ws';
 import { cpuSeconds, elapsed, fmt, open, recordResult, scratchDir, seedOpenRoom, serveChild, stopChild, treeCpuSeconds, wsUrlOf, type Options } from './lib.js';
-import { climb, outcome, P99_LIMIT_MS, POSTERS, stoaMember, stoaPost, type Side, type Step } from './fanout.js';
+import { climb, climbCells, outcome, P99_LIMIT_MS, stoaMember, stoaPost, type Side, type Step } from './fanout.js';
 import { postgresAvailable, startPostgres } from '../test/harness/postgres-server.js';
 import { startRedis, type RedisServer } from '../test/harness/redis-server.js';
 import { spawnSync } from 'node:child_process';
@@ -122,19 +122,10 @@ export async function poolFanoutBench(options: Options): Promise<void> {
       const versus = r.nodes === 1 || single === undefined || best === undefined ? '' : `; ${fmt((best.rate / single.rate) * 100)} % of one node's rate`;
       console.log(`pool-fanout: ${r.label}: ${summary}${versus}`);
       if (!options.record) continue;
-      const over = r.steps.at(-1) !== best ? r.steps.at(-1) : undefined;
+      const { over } = outcome(r.steps);
       recordResult(
         'pool-fanout',
-        [
-          r.label,
-          fmt(members),
-          String(POSTERS),
-          best === undefined ? '—' : fmt(best.rate, 1),
-          best === undefined ? '—' : fmt(best.rate * members),
-          best === undefined ? '—' : `${fmt(best.p50, 1)} / ${fmt(best.p99, 1)} / ${fmt(best.max, 1)} ms`,
-          best === undefined ? '—' : `${fmt(best.serverCpu)} % / ${fmt(b?.postgres ?? NaN)} % / ${fmt(b?.redis ?? NaN)} % / ${fmt(best.benchCpu)} %`,
-          over === undefined ? '—' : `${fmt(over.rate, 1)} msg/s: p99 ${fmt(over.p99, 1)} ms${over.delivered < over.expected ? `, ${fmt(over.expected - over.delivered)} not delivered` : ''}`,
-        ],
+        [r.label, ...climbCells(members, best, over, (x) => `${fmt(x.serverCpu)} % / ${fmt(b?.postgres ?? NaN)} % / ${fmt(b?.redis ?? NaN)} % / ${fmt(x.benchCpu)} %`)],
         options,
       );
     }

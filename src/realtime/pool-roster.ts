@@ -70,7 +70,7 @@ export class PoolRoster {
     private readonly log: Log,
   ) {
     this.subscriber = redis.duplicate();
-    this.subscriber.on('error', () => undefined);
+    this.subscriber.on('error', (err: Error) => this.log('warn', `the pool's Redis (rosters): ${err.message}`));
     this.subscriber.on('message', (_channel: string, text: string) => this.received(text));
   }
 

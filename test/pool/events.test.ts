@@ -230,6 +230,12 @@ describe.skipIf(!enabled)('events across the nodes of a pool [postgres, redis]',
     expect(sockets[0].of('participant.joined').filter((f) => f.user.sipUri === users[2].key)).toHaveLength(1);
     expect((await sockets[0].ok({ type: 'participants', room: room.guid })).participants.map((p: { sipUri: string }) => p.sipUri).sort()).toEqual([users[0].key, users[1].key].sort());
 
+    // What is not a roster change on the channel is ignored; nodes go on.
+    const raw = new Redis(redis.url);
+    const prefix = `stoa:${a.server.runtime.deployment.poolFqdn}:${a.server.runtime.deployment.createdAt}:`;
+    for (const junk of ['not json', '{"roomId":"x","principalId":1,"change":"joined","count":1}', JSON.stringify({ roomId: 1, principalId: 2, change: 'exploded', count: 1 }), '[]']) await raw.publish(`${prefix}roster`, junk);
+    raw.disconnect();
+    expect((await sockets[0].ok({ type: 'participants', room: room.guid })).total).toBe(2);
     // A node that stopped without saying so (its process killed): another takes its users out of the rosters.
     const ghost = new PoolRoster(new Redis(redis.url), `stoa:${a.server.runtime.deployment.poolFqdn}:${a.server.runtime.deployment.createdAt}:`, 'a-node-killed', () => undefined);
     await ghost.start(() => undefined);

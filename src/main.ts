@@ -28,6 +28,8 @@ import { LoginThrottle } from './auth/throttle.js';
 import { PoolLoginThrottle, PoolRateShare } from './auth/pool-limits.js';
 import type { RateLimiter } from './auth/rate-limit.js';
 import type { Redis } from 'ioredis';
+import type { PostgresTarget } from './store/postgres.js';
+import type { DatabaseRole, FailoverWatch } from './store/failover.js';
 import { isAppError } from './domain/errors.js';
 
 export interface Runtime {
@@ -39,6 +41,11 @@ export interface Runtime {
   compliance: ComplianceWorker;
   /** A node on PostgreSQL without Redis: relays the events CLI commands leave in the outbox. */
   relay?: OutboxRelay;
+  /**
+   * With a backup database: which of the pool's databases this process uses, and (a
+   * serving node) the watch that switches it when the pool state changes (store/failover.ts).
+   */
+  failover?: { using(): DatabaseRole; watch?: FailoverWatch };
   /** A node of a pool: its Redis connection and this deployment's keys there. */
   poolRedis?: { client: Redis; prefix: string };
   /** A per-user rate limit of this node, shared with the pool's other nodes when there is a pool (auth/pool-limits.ts). */
@@ -49,16 +56,32 @@ export interface Runtime {
 /** Every write goes through an action's transaction (runWrite): a stray one fails loudly. */
 const WRITES_IN_TRANSACTIONS = { refuseWritesOutsideTransactions: true };
 
+/** A store on the pool's primary or backup database, and which one (a process with a backup database). */
+interface OpenedStore {
+  store: Store;
+  failover?: { target: PostgresTarget; using: DatabaseRole };
+}
+
 export async function openStore(config: Config, dataDir: string, options: Pick<RuntimeOptions, 'onStatement' | 'onCheckpointError'> = {}): Promise<Store> {
+  return (await openDeploymentStore(config, dataDir, options)).store;
+}
+
+async function openDeploymentStore(config: Config, dataDir: string, options: Pick<RuntimeOptions, 'onStatement' | 'onCheckpointError'> = {}): Promise<OpenedStore> {
   const { onStatement, onCheckpointError } = options;
   const watch = onStatement === undefined ? WRITES_IN_TRANSACTIONS : { ...WRITES_IN_TRANSACTIONS, onStatement };
   // PostgreSQL, the HTTP server and the logger load only when used: CLI commands on the
   // embedded database start noticeably faster without them.
   if (config.databaseUrl !== undefined) {
-    const { openPostgresStore } = await import('./store/postgres.js');
-    return openPostgresStore(config.databaseUrl, undefined, watch);
+    const [{ openPostgresStore, PostgresTarget }, failover] = await Promise.all([import('./store/postgres.js'), import('./store/failover.js')]);
+    if (config.backupDatabaseUrl === undefined) return { store: await openPostgresStore(config.databaseUrl, undefined, watch) };
+    // With a backup database: the one the pool state names (store/failover.ts).
+    const [primary, backup] = await failover.probeBoth(config.databaseUrl, config.backupDatabaseUrl);
+    failover.checkSameDeployment(primary, backup);
+    const chosen = failover.chooseDatabase(primary, backup);
+    const target = new PostgresTarget(chosen.url);
+    return { store: await openPostgresStore(target, undefined, watch), failover: { target, using: chosen.role } };
   }
-  return openSqliteStore(path.join(dataDir, SQLITE_FILE_NAME), watch, onCheckpointError === undefined ? {} : { backgroundCheckpoints: { onError: onCheckpointError } });
+  return { store: await openSqliteStore(path.join(dataDir, SQLITE_FILE_NAME), watch, onCheckpointError === undefined ? {} : { backgroundCheckpoints: { onError: onCheckpointError } }) };
 }
 
 /**
@@ -141,6 +164,23 @@ async function poolEvents(
   return { bus };
 }
 
+/**
+ * A serving node with a backup database follows the pool state: when it names the other
+ * database, the store's connections go there, and everything this node holds from the
+ * old one (caches, live connections' rights and sessions) is checked again, as after
+ * missed events.
+ */
+async function followPoolState(config: Config, failover: NonNullable<OpenedStore['failover']>, bus: EventBus, log: NonNullable<RuntimeOptions['poolLog']>): Promise<FailoverWatch> {
+  const { FailoverWatch } = await import('./store/failover.js');
+  const urls = { primary: config.databaseUrl as string, backup: config.backupDatabaseUrl as string };
+  const watch = new FailoverWatch(urls, failover.using, async (to) => {
+    failover.target.switchTo(to.url);
+    await bus.announce([{ type: 'events.lost' }]);
+  }, log);
+  watch.start();
+  return watch;
+}
+
 export interface RuntimeOptions {
   /**
    * What this process is to the others of its deployment: a serving node, a CLI command
@@ -165,8 +205,9 @@ export interface RuntimeOptions {
 
 export async function openRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   const dataDir = prepareDataDir(config.dataDir);
-  const store = await openStore(config, dataDir, options);
+  const { store, failover } = await openDeploymentStore(config, dataDir, options);
   let pool: Awaited<ReturnType<typeof poolEvents>> | undefined;
+  let watch: FailoverWatch | undefined;
   try {
     const deployment = await initialiseDeployment(store, {
       poolFqdn: config.poolFqdn ?? defaultPoolFqdn(),
@@ -197,6 +238,8 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       ...(config.directory.ldap?.signIn === true ? { directoryAuth: directorySignIn(config.directory.ldap) } : {}),
     });
     const compliance = new ComplianceWorker(services, { dataDir, modules: config.complianceAdapters, batchSize: config.complianceBatchSize, ...options.compliance });
+    watch = failover === undefined || options.role !== 'node' ? undefined : await followPoolState(config, failover, bus, poolLog);
+    const using = failover === undefined ? undefined : failover.using;
     return {
       config,
       dataDir,
@@ -205,6 +248,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       compliance,
       ...(relay === undefined ? {} : { relay }),
       ...(redis === undefined ? {} : { poolRedis: redis }),
+      ...(using === undefined ? {} : { failover: { using: () => watch?.using ?? using, ...(watch === undefined ? {} : { watch }) } }),
       shareRate(name, limiter) {
         if (redis === undefined) return;
         const share = new PoolRateShare(redis.client, `${redis.prefix}rate:${name}:`, limiter, poolLog);
@@ -213,6 +257,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       },
       async close() {
         for (const share of shares.splice(0)) await share.stop();
+        await watch?.stop();
         await relay?.stop();
         await bus.close();
         await store.close();
@@ -220,6 +265,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     };
   } catch (err) {
     // Nothing of a runtime that failed to open is left running (the relay's timer, Redis).
+    await watch?.stop();
     await pool?.relay?.stop();
     await pool?.bus.close();
     await store.close();

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
 import path from 'node:path';
 import { openRuntime, readControlFile, type Runtime } from '../main.js';
 import { cliEnvironment } from './environment.js';
@@ -11,6 +12,7 @@ import type { Printer } from './output.js';
 export interface GlobalOptions {
   dataDir?: string;
   databaseUrl?: string;
+  backupDatabaseUrl?: string;
   poolFqdn?: string;
   fileStore?: string;
   config?: string;
@@ -42,39 +44,55 @@ export interface DeploymentOptions {
   direct?: string;
 }
 
-/** Opens the deployment named by the global options and runs one command against it. */
-export async function withDeployment(cmd: Command, fn: (ctx: CliContext) => Promise<void>, options: DeploymentOptions = {}): Promise<void> {
+/**
+ * Where a command runs: in a server it was forwarded to (that server's runtime and the
+ * actor its request authenticated as), or here on the configuration the global options
+ * name. Undefined when it was forwarded to a server from here (the server answered).
+ */
+type Place = { inServer: { runtime: Runtime; actor: Actor } } | { config: Config };
+
+async function locate(cmd: Command, printer: Printer, options: DeploymentOptions): Promise<Place | undefined> {
   const globals = cmd.optsWithGlobals<GlobalOptions>();
-  const printer = makePrinter(globals.json === true);
   const env = cliEnvironment();
   if (options.direct !== undefined && (env.inServer !== undefined || globals.server !== undefined)) {
     throw new UsageError(`${options.direct} works on the data dir or database itself; run it on a machine that reaches them, without --server`);
   }
-  if (env.inServer !== undefined) {
-    // Forwarded to a running server: its runtime, the actor the request authenticated as.
-    return fn({ services: env.inServer.runtime.services, runtime: env.inServer.runtime, actor: env.inServer.actor, printer, opts: cmd.opts() });
-  }
+  if (env.inServer !== undefined) return { inServer: env.inServer };
   if (globals.server !== undefined) {
     const token = globals.token ?? process.env.STOA_TOKEN;
     if (token === undefined || token === '') throw new UsageError('--server needs an administrator\'s API token: --token or STOA_TOKEN');
-    return forwardCommand({ url: globals.server, token });
+    await forwardCommand({ url: globals.server, token });
+    return undefined;
   }
   const config = loadConfig({
     ...(globals.config === undefined ? {} : { file: globals.config }),
-    overrides: { dataDir: globals.dataDir, databaseUrl: globals.databaseUrl, poolFqdn: globals.poolFqdn, fileStore: globals.fileStore },
+    overrides: { dataDir: globals.dataDir, databaseUrl: globals.databaseUrl, backupDatabaseUrl: globals.backupDatabaseUrl, poolFqdn: globals.poolFqdn, fileStore: globals.fileStore },
   });
   const running = readControlFile(path.resolve(config.dataDir));
   if (running !== undefined && options.direct !== undefined) {
     printer.err(`stoa: note: a server (pid ${running.pid}) runs on this data dir; ${options.direct} works on the data dir directly, and clients connected to that server see its changes when they next load them`);
   } else if (running !== undefined) {
     try {
-      return await forwardCommand({ url: running.url, token: running.secret });
+      await forwardCommand({ url: running.url, token: running.secret });
+      return undefined;
     } catch (err) {
       if (!(err instanceof ServerUnreachable)) throw err;
       printer.err(`stoa: warning: the server on this data dir (pid ${running.pid}) does not answer (${err.message}); working on the data dir directly`);
     }
   }
-  const runtime = await openRuntime(config, { role: 'command' });
+  return { config };
+}
+
+/** Opens the deployment named by the global options and runs one command against it. */
+export async function withDeployment(cmd: Command, fn: (ctx: CliContext) => Promise<void>, options: DeploymentOptions = {}): Promise<void> {
+  const printer = makePrinter(cmd.optsWithGlobals<GlobalOptions>().json === true);
+  const place = await locate(cmd, printer, options);
+  if (place === undefined) return;
+  if ('inServer' in place) {
+    // Forwarded to a running server: its runtime, the actor the request authenticated as.
+    return fn({ services: place.inServer.runtime.services, runtime: place.inServer.runtime, actor: place.inServer.actor, printer, opts: cmd.opts() });
+  }
+  const runtime = await openRuntime(place.config, { role: 'command' });
   try {
     if (runtime.deployment.created) {
       printer.err(`stoa: created a new deployment in ${runtime.dataDir} (pool ${runtime.deployment.poolFqdn})`);
@@ -83,4 +101,23 @@ export async function withDeployment(cmd: Command, fn: (ctx: CliContext) => Prom
   } finally {
     await runtime.close();
   }
+}
+
+/**
+ * Runs a command that must not open the deployment's database the usual way (`pool state`:
+ * the primary may be lost): with the configuration, and the administrator's check when
+ * the command was forwarded to a server.
+ */
+export async function withConfiguration(
+  cmd: Command,
+  fn: (ctx: { config: Config; actor: Actor; printer: Printer; opts: Record<string, unknown>; runtime?: Runtime }) => Promise<void>,
+): Promise<void> {
+  const printer = makePrinter(cmd.optsWithGlobals<GlobalOptions>().json === true);
+  const place = await locate(cmd, printer, {});
+  if (place === undefined) return;
+  if ('inServer' in place) {
+    const { runtime, actor } = place.inServer;
+    return fn({ config: runtime.config, actor, printer, opts: cmd.opts(), runtime });
+  }
+  return fn({ config: place.config, actor: SYSTEM_ACTOR, printer, opts: cmd.opts() });
 }

@@ -11,7 +11,7 @@ import { UsageError } from './options.js';
 import { promptPassword } from './password-input.js';
 
 /** Global options that choose a deployment: the server uses its own. */
-const LOCAL_ONLY = ['--data-dir', '--database-url', '--pool-fqdn', '--file-store', '--config', '--server', '--token'];
+const LOCAL_ONLY = ['--data-dir', '--database-url', '--backup-database-url', '--pool-fqdn', '--file-store', '--config', '--server', '--token'];
 
 export function forwardableArgv(argv: readonly string[]): string[] {
   const out: string[] = [];

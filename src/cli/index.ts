@@ -34,6 +34,7 @@ export function buildProgram(): Command {
     .version(VERSION)
     .option('--data-dir <dir>', 'the deployment (default ./stoa-data, or STOA_DATA_DIR)')
     .option('--database-url <url>', 'postgres://... for a pool on PostgreSQL (or STOA_DATABASE_URL)')
+    .option('--backup-database-url <url>', "the pool's backup database, a streaming standby used after `pool state set FailedOver` (or STOA_BACKUP_DATABASE_URL)")
     .option('--pool-fqdn <fqdn>', 'pool FQDN of a new deployment (default: the host name)')
     .option('--file-store <dir>', 'where uploaded files live: in a pool, the directory every node mounts (default <data dir>/files, or STOA_FILE_STORE)')
     .option('--config <file>', 'JSON configuration file')
@@ -105,7 +106,7 @@ export async function main(argv: string[], env?: CliEnvironment): Promise<number
 }
 
 /** Global options that take a value (skipped when looking for the command's name). */
-const VALUE_OPTIONS = new Set(['--data-dir', '--database-url', '--pool-fqdn', '--file-store', '--config', '--server', '--token']);
+const VALUE_OPTIONS = new Set(['--data-dir', '--database-url', '--backup-database-url', '--pool-fqdn', '--file-store', '--config', '--server', '--token']);
 
 /**
  * The command words as given (`room`, `get`), checked before commander runs: with

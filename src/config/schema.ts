@@ -162,6 +162,15 @@ export const configSchema = z
       .regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL')
       .optional(),
     /**
+     * The pool's backup database (`postgres://...`): a streaming standby of databaseUrl that
+     * every node switches to when an administrator sets the pool state FailedOver, after
+     * promoting it (docs/pool.md, "Failover"). Only with databaseUrl.
+     */
+    backupDatabaseUrl: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+    /**
      * Where uploaded files live: default `<dataDir>/files`. In a pool, one directory every
      * node mounts (the legacy file share), so a file uploaded through one node downloads
      * through any other; a store that belongs to another deployment is refused.
@@ -255,6 +264,14 @@ export const configSchema = z
   .refine((c) => c.redisUrl === undefined || c.databaseUrl !== undefined, {
     path: ['redisUrl'],
     message: 'a pool of nodes shares one PostgreSQL database: give --database-url postgres://... with --redis-url (the embedded SQLite database runs one node, which needs no Redis)',
+  })
+  .refine((c) => c.backupDatabaseUrl === undefined || c.databaseUrl !== undefined, {
+    path: ['backupDatabaseUrl'],
+    message: 'a backup database is a standby of the PostgreSQL database: give --database-url postgres://... with --backup-database-url (the embedded SQLite database has no standby)',
+  })
+  .refine((c) => c.backupDatabaseUrl === undefined || c.backupDatabaseUrl !== c.databaseUrl, {
+    path: ['backupDatabaseUrl'],
+    message: 'the backup database must be another server than --database-url (a streaming standby of it)',
   });
 
 export type Config = z.infer<typeof configSchema>;
@@ -270,6 +287,7 @@ export const ENVIRONMENT: Record<string, keyof Config> = {
   STOA_NODE_NAME: 'nodeName',
   STOA_FILE_STORE: 'fileStore',
   STOA_REDIS_URL: 'redisUrl',
+  STOA_BACKUP_DATABASE_URL: 'backupDatabaseUrl',
   STOA_LOG_LEVEL: 'logLevel',
   STOA_ADMIN_PASSWORD: 'adminPassword',
   STOA_COMPLIANCE_BATCH_SIZE: 'complianceBatchSize',

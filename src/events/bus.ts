@@ -14,6 +14,11 @@ export interface PublishReceipt {
  */
 export interface EventBus {
   publish(events: readonly DomainEvent[], receipt?: PublishReceipt): Promise<void>;
+  /**
+   * Delivers events to this process's handlers only: what it concluded about itself (it
+   * may have missed events; it switched databases), which the other nodes need not hear.
+   */
+  announce(events: readonly DomainEvent[]): Promise<void>;
   subscribe(handler: EventHandler): () => void;
   close(): Promise<void>;
 }

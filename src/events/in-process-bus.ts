@@ -23,6 +23,10 @@ export class InProcessEventBus implements EventBus {
     }
   }
 
+  announce(events: readonly DomainEvent[]): Promise<void> {
+    return this.publish(events);
+  }
+
   subscribe(handler: EventHandler): () => void {
     this.handlers.add(handler);
     return () => this.handlers.delete(handler);

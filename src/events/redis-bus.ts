@@ -10,6 +10,7 @@
  * its data), a node says so with `events.lost`: caches read everything again and live
  * sessions are checked again.
  */
+import { redactUrl } from '../config/redact.js';
 import { Redis } from 'ioredis';
 import type { EventBus, EventHandler, PublishReceipt } from './bus.js';
 import type { DomainEvent } from './types.js';
@@ -90,7 +91,7 @@ export class RedisEventBus implements EventBus {
       bus.closed = true;
       bus.writer.disconnect();
       bus.reader.disconnect();
-      throw new AppError('POOL_UNAVAILABLE', `cannot reach the pool's Redis at ${redact(options.url)}: ${bus.lastError ?? (err as Error).message}`);
+      throw new AppError('POOL_UNAVAILABLE', `cannot reach the pool's Redis at ${redactUrl(options.url)}: ${bus.lastError ?? (err as Error).message}`);
     }
     bus.reading = bus.read();
     bus.relay.start();
@@ -115,6 +116,10 @@ export class RedisEventBus implements EventBus {
   /** The connection for the pool's other shared state (limits: auth/pool-limits.ts); never blocked. */
   get client(): Redis {
     return this.writer;
+  }
+
+  announce(events: readonly DomainEvent[]): Promise<void> {
+    return this.local.publish(events);
   }
 
   subscribe(handler: EventHandler): () => void {
@@ -219,16 +224,5 @@ export class RedisEventBus implements EventBus {
     await this.reading;
     await this.writer.quit().catch(() => undefined);
     await this.local.close();
-  }
-}
-
-/** A URL as it may be logged: without its password. */
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password !== '') u.password = '***';
-    return u.toString();
-  } catch {
-    return '(unparsable URL)';
   }
 }

@@ -11,7 +11,7 @@ export const healthRoutes: FastifyPluginAsync<{ runtime: Runtime }> = async (app
         response: {
           200: {
             type: 'object',
-            properties: { status: { const: 'ok' }, pool: { type: 'string' }, version: { type: 'string' } },
+            properties: { status: { const: 'ok' }, pool: { type: 'string' }, version: { type: 'string' }, database: { enum: ['primary', 'backup'] } },
             required: ['status', 'pool', 'version'],
           },
           503: {
@@ -30,7 +30,9 @@ export const healthRoutes: FastifyPluginAsync<{ runtime: Runtime }> = async (app
         if (!(await runtime.services.activeServers.accepting())) {
           return reply.code(503).send({ status: 'inactive' as const, reason: 'not an active server of the pool (stoa pool active-server get)' });
         }
-        return { status: 'ok' as const, pool: runtime.deployment.poolFqdn, version: VERSION };
+        // With a backup database: which one this node uses (the pool state, docs/pool.md).
+        const database = runtime.failover?.using();
+        return { status: 'ok' as const, pool: runtime.deployment.poolFqdn, version: VERSION, ...(database === undefined ? {} : { database }) };
       } catch (err) {
         request.log.error({ err }, 'health check: database unreachable');
         return reply.code(503).send({ status: 'unavailable' as const, reason: 'database unreachable' });

@@ -22,6 +22,7 @@ import { adminRoutes, type CommandRunner } from './admin-routes.js';
 import { webRoutes } from './web-routes.js';
 import { Metrics, metricsRoutes } from './metrics.js';
 import { SHARED_SCHEMAS } from './schemas.js';
+import { databaseUnavailable } from '../store/db-errors.js';
 
 export interface HttpParts {
   gateway?: Gateway;
@@ -110,6 +111,11 @@ export async function buildHttpServer(runtime: Runtime, logger: FastifyBaseLogge
     if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
       const [status, code, message] = frameworkError(err);
       return reply.code(status).send({ error: { code, message } });
+    }
+    const unavailable = databaseUnavailable(err);
+    if (unavailable !== undefined) {
+      request.log.warn({ err }, 'request failed: the database does not answer');
+      return reply.code(unavailable.status).send({ error: { code: unavailable.code, message: unavailable.message } });
     }
     request.log.error({ err }, 'request failed');
     return reply.code(500).send({ error: { code: 'INTERNAL', message: 'internal error' } });

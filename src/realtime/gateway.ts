@@ -25,6 +25,7 @@ import { SerialQueue } from './serial-queue.js';
 import { CommandQueue } from './command-queue.js';
 import { RateLimiter } from '../auth/rate-limit.js';
 import { DEFAULT_LIMITS, type Limits } from '../config/schema.js';
+import { databaseUnavailable } from '../store/db-errors.js';
 
 export const WS_PATH = '/api/v1/ws';
 /** How a legacy client's SIP dialog marks its connection: it has no session of the API (signed in by SIP). */
@@ -810,6 +811,8 @@ export class Gateway {
 }
 
 function errorBody(err: unknown): { code: string; message: string; retryAfterMs?: number } {
+  const unavailable = databaseUnavailable(err);
+  if (unavailable !== undefined) return { code: unavailable.code, message: unavailable.message };
   if (!isAppError(err)) return { code: 'INTERNAL', message: 'internal error' };
   const wait = err.details?.retryAfterMs;
   return { code: err.code, message: err.message, ...(typeof wait === 'number' ? { retryAfterMs: wait } : {}) };

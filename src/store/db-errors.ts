@@ -30,3 +30,27 @@ export function translateDbError(err: unknown): unknown {
   }
   return err;
 }
+
+/** Network errors of a connection to the database server. */
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+/**
+ * PostgreSQL's: a connection exception (class 08), the server shutting down or not yet
+ * accepting connections (57P01–57P03), a write sent to a standby (25006: read-only).
+ */
+const SERVER_CODES = /^(08...|57P0[123]|25006)$/;
+
+/**
+ * The database did not answer or cannot take writes now (it died, restarts, or the pool
+ * is failing over to its backup): a retryable DATABASE_UNAVAILABLE for the caller, where
+ * any other driver error is an INTERNAL one. Undefined for anything else.
+ */
+export function databaseUnavailable(err: unknown): AppError | undefined {
+  if (typeof err !== 'object' || err === null || isAppError(err)) return undefined;
+  const raw = (err as { code?: unknown }).code;
+  const code = typeof raw === 'string' ? raw : '';
+  const message = err instanceof Error ? err.message : '';
+  if (CONNECTION_CODES.has(code) || SERVER_CODES.test(code) || /^Connection terminated|^timeout exceeded when trying to connect|connection error and is not queryable|Client was closed and is not queryable/.test(message)) {
+    return new AppError('DATABASE_UNAVAILABLE', 'the database does not answer just now: retry in a moment');
+  }
+  return undefined;
+}

@@ -32,6 +32,15 @@ class GuardedClient extends pg.Client {
   /** Statements this connection has prepared under a name (see `named`). */
   private readonly prepared = new Set<string>();
 
+  constructor(config?: string | pg.ClientConfig) {
+    super(config);
+    // The connection lost while in use (the server killed, a network cut): the pool listens
+    // only to idle connections, and pg reports it as an 'error' event besides failing the
+    // query in flight. The query's caller has the error; the pool drops the connection when
+    // it comes back. Without this listener, the event would reach the process.
+    this.on('error', () => undefined);
+  }
+
   override query(...args: unknown[]): never {
     const values = args[1];
     if (Array.isArray(values) && values.some(hasNul)) {
@@ -63,6 +72,12 @@ class GuardedClient extends pg.Client {
   }
 }
 
+/**
+ * How long opening a connection may take: a server that is gone (its machine lost, a
+ * network cut) fails a request after this rather than holding it until TCP gives up.
+ */
+const CONNECT_TIMEOUT_MS = 10_000;
+
 /** Named statements one connection keeps (PostgreSQL holds their plans per session). */
 const MAX_PREPARED = 1000;
 
@@ -77,14 +92,73 @@ const MAX_PREPARED = 1000;
 const RECORD_READS = `insert into "compliance_events" ("type", "at", "actor_id", "actor_uri", "room_id", "room_uri", "message_id", "content", "details")
 select * from unnest($1::text[], $2::bigint[], $3::integer[], $4::text[], $5::integer[], $6::text[], $7::bigint[], $8::text[], $9::text[])`;
 
+/**
+ * Which PostgreSQL server a store's connections go to: the primary, or the backup once the
+ * pool state is FailedOver (store/failover.ts). A switch sends every new connection to the
+ * other server at once and closes the old server's (a transaction still on one fails, and
+ * is rolled back with it).
+ */
+export class PostgresTarget {
+  private readonly listeners = new Set<(url: string) => void>();
+
+  constructor(private current: string) {}
+
+  get url(): string {
+    return this.current;
+  }
+
+  switchTo(url: string): void {
+    if (url === this.current) return;
+    this.current = url;
+    for (const listener of this.listeners) listener(url);
+  }
+
+  onSwitch(listener: (url: string) => void): void {
+    this.listeners.add(listener);
+  }
+}
+
+/** The connection pool of the target's server: a new pg.Pool after each switch. */
+class SwitchingPool {
+  private pool: pg.Pool;
+
+  constructor(open: (url: string) => pg.Pool, target: PostgresTarget) {
+    this.pool = open(target.url);
+    target.onSwitch((url) => {
+      const old = this.pool;
+      this.pool = open(url);
+      // Its connections close as they are released; one on a dead server errors out first.
+      old.end().catch(() => undefined);
+    });
+  }
+
+  connect(): Promise<pg.PoolClient> {
+    return this.pool.connect();
+  }
+
+  end(): Promise<void> {
+    return this.pool.end();
+  }
+}
+
 class ReadRecordConnection implements ReadRecordCommits {
   private client: Promise<GuardedClient> | undefined;
   private closed = false;
 
   constructor(
-    private readonly connectionString: string,
+    private readonly target: PostgresTarget,
     private readonly watch: StatementWatch,
-  ) {}
+  ) {
+    // The next batch connects to the server the store now uses.
+    target.onSwitch(() => {
+      const client = this.client;
+      this.client = undefined;
+      void client?.then(
+        (c) => c.end(),
+        () => undefined,
+      );
+    });
+  }
 
   async append(events: readonly NewComplianceEvent[]): Promise<void> {
     const ready = this.connect();
@@ -122,7 +196,7 @@ class ReadRecordConnection implements ReadRecordCommits {
   private connect(): Promise<GuardedClient> {
     if (this.closed) return Promise.reject(new Error('the store is closed'));
     if (this.client !== undefined) return this.client;
-    const client = new GuardedClient({ connectionString: this.connectionString, types, options: '-c synchronous_commit=off' });
+    const client = new GuardedClient({ connectionString: this.target.url, types, options: '-c synchronous_commit=off' });
     const ready = client.connect().then(() => client);
     this.client = ready;
     // A failure is the batch's (its reads are refused); the next batch connects afresh. It never reaches the process.
@@ -164,11 +238,19 @@ class WatchedPostgresDialect extends PostgresDialect {
   }
 }
 
-export async function openPostgresStore(connectionString: string, poolSize = 10, watch: StatementWatch = {}): Promise<KyselyStore> {
-  const pool = new pg.Pool({ connectionString, max: poolSize, types, Client: GuardedClient });
-  // A pooled connection that fails while idle (the server restarted, a network cut) is
-  // dropped by the pool; the next query opens a fresh one. The error never reaches the process.
-  pool.on('error', (err) => process.emitWarning(`PostgreSQL: an idle connection failed (${err.message}); it is replaced on next use`));
+/**
+ * A store on PostgreSQL: on one server (a URL), or on whichever of the pool's primary and
+ * backup the target names (a node or command with a backup database, store/failover.ts).
+ */
+export async function openPostgresStore(server: string | PostgresTarget, poolSize = 10, watch: StatementWatch = {}): Promise<KyselyStore> {
+  const target = typeof server === 'string' ? new PostgresTarget(server) : server;
+  const pool = new SwitchingPool((connectionString) => {
+    const opened = new pg.Pool({ connectionString, max: poolSize, types, Client: GuardedClient, keepAlive: true, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+    // A pooled connection that fails while idle (the server restarted, a network cut) is
+    // dropped by the pool; the next query opens a fresh one. The error never reaches the process.
+    opened.on('error', (err) => process.emitWarning(`PostgreSQL: an idle connection failed (${err.message}); it is replaced on next use`));
+    return opened;
+  }, target);
   // Migrations write outside transactions (the migrator's own tables): refusals start after.
   const active: StatementWatch = { ...watch, refuseWritesOutsideTransactions: false };
   const db = new Kysely<Database>({ dialect: new WatchedPostgresDialect({ pool }, active), plugins: [new CamelCasePlugin()] });
@@ -179,5 +261,5 @@ export async function openPostgresStore(connectionString: string, poolSize = 10,
     throw err;
   }
   active.refuseWritesOutsideTransactions = watch.refuseWritesOutsideTransactions ?? false;
-  return new KyselyStore(db, 'postgres', false, new ReadRecordConnection(connectionString, active));
+  return new KyselyStore(db, 'postgres', false, new ReadRecordConnection(target, active));
 }

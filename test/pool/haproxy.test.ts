@@ -9,7 +9,8 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { WsClient, PASSWORD, Api } from '../harness/server.js';
+import { PASSWORD, Api } from '../harness/server.js';
+import { PostingClient as Client } from '../harness/posting-client.js';
 import { postgresDatabaseUrl, postgresEnabled, tempDir } from '../harness/stores.js';
 import { redisEnabled, startRedis, type RedisServer } from '../harness/redis-server.js';
 import { haproxyEnabled, startHaproxy, type Haproxy } from '../harness/haproxy.js';
@@ -31,67 +32,6 @@ interface Node {
   port: number;
   dataDir: string;
   server: Server | undefined;
-}
-
-/** One WebSocket client of a user, through HAProxy: posts, and reconnects when cut. */
-class Client {
-  ws: WsClient | undefined;
-  /** Connected without a break since the round began. */
-  steady = true;
-  acknowledged: { text: string; chatId: number }[] = [];
-  /** Posts acknowledged after this client reconnected, and when the first was. */
-  afterReconnect = 0;
-  backAt: number | undefined;
-  /** How the connection was cut, each time. */
-  cuts: { code: number; reason: string; at: number }[] = [];
-  private reconnected = false;
-
-  constructor(
-    readonly url: string,
-    readonly token: string,
-    readonly room: string,
-  ) {}
-
-  /** A round begins: what it measures starts again. */
-  newRound(): void {
-    this.steady = this.ws?.closed === undefined;
-    this.acknowledged = [];
-    this.afterReconnect = 0;
-    this.backAt = undefined;
-    this.reconnected = false;
-  }
-
-  async connect(): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const ws = await WsClient.connect(this.url, this.token);
-        await ws.ok({ type: 'join', room: this.room });
-        this.ws = ws;
-        return;
-      } catch (err) {
-        if (attempt > 100) throw err;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-  }
-
-  async post(text: string): Promise<void> {
-    if (this.ws === undefined || this.ws.closed !== undefined) {
-      if (this.ws?.closed !== undefined) this.cuts.push({ ...this.ws.closed, at: Date.now() });
-      this.steady = false;
-      this.reconnected = true;
-      await this.connect();
-    }
-    try {
-      const reply = await this.ws!.call({ type: 'post', room: this.room, text });
-      if (reply.ok === true) {
-        this.acknowledged.push({ text, chatId: reply.result.message.chatId as number });
-        if (this.reconnected && this.afterReconnect++ === 0) this.backAt = Date.now();
-      }
-    } catch {
-      // Cut while waiting for the reply: not acknowledged.
-    }
-  }
 }
 
 describe.skipIf(!enabled)('a pool behind HAProxy survives a node killed [postgres, redis, haproxy]', () => {

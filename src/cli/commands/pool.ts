@@ -5,12 +5,31 @@
 import type { Command } from 'commander';
 import { listNodes } from '../../actions/nodes.js';
 import { getActiveServers, MAX_ACTIVE_SERVERS, setActiveServers, type ActiveServersEdit } from '../../actions/active-servers.js';
-import { withDeployment } from '../context.js';
+import { getPoolState, planPoolState, setPoolState, type PoolDatabases } from '../../actions/pool-state.js';
+import { POOL_STATES, type PoolStateName } from '../../store/failover.js';
+import { AppError } from '../../domain/errors.js';
+import type { Config } from '../../config/schema.js';
+import { openRuntime } from '../../main.js';
+import { withConfiguration, withDeployment } from '../context.js';
 import { parseList, UsageError, whatIfOption } from '../options.js';
 import { printList, printOutcome } from '../output.js';
 
+/** The pool's databases: the pool state is a PostgreSQL pool's (the embedded database has no standby). */
+function poolDatabases(config: Config): PoolDatabases {
+  if (config.databaseUrl === undefined) {
+    throw new AppError('INVALID_CONFIG', 'the pool state chooses between a PostgreSQL primary and its backup database: give --database-url postgres://... and --backup-database-url postgres://... (the embedded SQLite database has no standby)');
+  }
+  return { primary: config.databaseUrl, ...(config.backupDatabaseUrl === undefined ? {} : { backup: config.backupDatabaseUrl }) };
+}
+
+function parseState(raw: string): PoolStateName {
+  const state = POOL_STATES.find((s) => s.toLowerCase() === raw.toLowerCase());
+  if (state === undefined) throw new UsageError(`the pool state is ${POOL_STATES.join(' or ')}, not '${raw}'`);
+  return state;
+}
+
 export function registerPool(program: Command): void {
-  const pool = program.command('pool').description('the nodes of the deployment, its active servers');
+  const pool = program.command('pool').description('the nodes of the deployment, its active servers, its pool state');
   const node = pool.command('node').description('running nodes (stoa serve processes) and their heartbeats');
 
   node
@@ -54,6 +73,45 @@ export function registerPool(program: Command): void {
       const edit: ActiveServersEdit =
         opts.clear === true ? { clear: true } : opts.swap === true ? { swap: true } : { ...(add === undefined ? {} : { add }), ...(remove === undefined ? {} : { remove }) };
       printOutcome(printer, await setActiveServers(services, actor, edit, { whatIf: opts.whatIf === true }));
+    }),
+  );
+
+  const state = pool.command('state').description('which database the pool uses: Normal (the primary) or FailedOver (the backup; Get/Set-CsPersistentChatState)');
+  state
+    .command('get')
+    .description("show the pool state and what each of the pool's databases is doing")
+    .action((_opts, cmd: Command) =>
+      withConfiguration(cmd, async ({ config, actor, printer, runtime }) => {
+        const view = await getPoolState(poolDatabases(config), { actor, ...(runtime === undefined ? {} : { services: runtime.services }), ...(config.poolFqdn === undefined ? {} : { poolFqdn: config.poolFqdn }) });
+        if (printer.json) return printer.out(JSON.stringify(view, null, 2));
+        const db = (d: typeof view.primary) => (d.status === 'not configured' ? '(none configured: --backup-database-url)' : `${d.url}: ${d.status}${d.error === undefined ? '' : ` (${d.error})`}`);
+        printer.out(`Identity  : ${view.identity}`);
+        printer.out(`PoolState : ${view.poolState}`);
+        printer.out(`Epoch     : ${view.epoch}`);
+        printer.out(`ChangedAt : ${view.changedAt ?? '(never set)'}`);
+        printer.out(`Primary   : ${db(view.primary)}`);
+        printer.out(`Backup    : ${db(view.backup)}`);
+        if (view.problem !== undefined) printer.out(`Problem   : ${view.problem}`);
+      }),
+    );
+  whatIfOption(
+    state
+      .command('set')
+      .description('switch every node to the backup database (FailedOver: promote the standby first) or back to the primary (Normal); docs/pool.md, "Failover"')
+      .argument('<state>', POOL_STATES.join(' or '))
+      .option('--force', 'switch even though the database being left still accepts writes'),
+  ).action((raw: string, _opts, cmd: Command) =>
+    withConfiguration(cmd, async ({ config, actor, printer, opts, runtime }) => {
+      const to = parseState(raw);
+      const plan = await planPoolState(poolDatabases(config), { to, force: opts.force === true }, { actor, now: Date.now(), ...(runtime === undefined ? {} : { services: runtime.services }) });
+      // The record goes into the database the new state names, as a change of the deployment there.
+      const { backupDatabaseUrl: _backup, redisUrl: _redis, ...rest } = config;
+      const there = await openRuntime({ ...rest, databaseUrl: plan.target.url }, { role: 'command' });
+      try {
+        printOutcome(printer, await setPoolState(there.services, actor, plan, { whatIf: opts.whatIf === true }));
+      } finally {
+        await there.close();
+      }
     }),
   );
 }

@@ -22,6 +22,7 @@ export function registerServe(program: Command): void {
         'Also (options of every command, before or after "serve"):',
         '  --data-dir <dir>        SQLite database, file store, compliance output (STOA_DATA_DIR; default ./stoa-data)',
         '  --database-url <url>    postgres://... instead of SQLite (STOA_DATABASE_URL)',
+        "  --backup-database-url <url>  the pool's backup database, a streaming standby (STOA_BACKUP_DATABASE_URL)",
         '  --pool-fqdn <fqdn>      the pool FQDN of a new deployment (STOA_POOL_FQDN; default the host name)',
         '  --file-store <dir>      uploaded files; in a pool the directory every node mounts (STOA_FILE_STORE)',
         '  --config <file>         a JSON configuration file: every setting, including limits,',
@@ -37,6 +38,7 @@ export function registerServe(program: Command): void {
         overrides: {
           dataDir: all.dataDir,
           databaseUrl: all.databaseUrl,
+          backupDatabaseUrl: all.backupDatabaseUrl,
           poolFqdn: all.poolFqdn,
           fileStore: all.fileStore,
           host: all.host,

@@ -9,6 +9,7 @@ import { connectionsBench } from './connections.js';
 import { directorySyncBench } from './directory-sync.js';
 import { fanoutBench } from './fanout.js';
 import { poolFanoutBench } from './pool-fanout.js';
+import { poolFailoverBench } from './pool-failover.js';
 import { historyBench } from './history.js';
 import { parseOptions, type Options } from './lib.js';
 import { migrateBench } from './migrate.js';
@@ -21,6 +22,10 @@ const SCENARIOS: Record<string, { about: string; run: (options: Options) => Prom
   connections: { about: 'N idle signed-in users (default 15,000) on Stoa, Prosody and ejabberd: RSS per user, users within 1.5 GiB', run: connectionsBench },
   'directory-sync': { about: 'stoa directory sync of N users (default 50,000) in N/10 groups from a real slapd: the first full pass, then an incremental one after 1 % changed (time, peak RSS)', run: directorySyncBench },
   fanout: { about: 'one room of N joined members (default 1,000), 10 posters, rising post rate, on Stoa, Prosody and ejabberd: delivery latency p50/p99/max until p99 > 100 ms', run: fanoutBench },
+  'pool-failover': {
+    about: 'N clients (default 300) of a 3-node pool behind HAProxy: back and posting after a node is killed, and after the primary database is lost and the pool fails over to its promoted standby',
+    run: poolFailoverBench,
+  },
   'pool-fanout': { about: 'one room of N members (default 1,000) on a pool (PostgreSQL + Redis): all on one node vs spread over three, same climb as fanout: the cost of the cross-node hop', run: poolFanoutBench },
   history: { about: 'the latest 50 of a room of N messages (default 1,000,000), 50 concurrent HTTP clients for 10 s, on SQLite and on PostgreSQL: requests/s and latency', run: historyBench },
   import: { about: 'both ways in at N messages (default 1,000,000): stoa migrate legacy (as migrate), then stoa data export + import (as archive)', run: importBench },

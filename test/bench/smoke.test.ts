@@ -130,3 +130,12 @@ it('refuses an unknown scenario or option with the usage', () => {
   expect(badSize.status).toBe(2);
   expect(badSize.stderr).toMatch(/--size takes a positive whole number/);
 });
+
+it.skipIf(postgresAvailable() === undefined)('runs the pool-failover benchmark at smoke size: a node killed behind HAProxy, then the primary database lost', () => {
+  const r = bench('pool-failover', '--smoke');
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  expect(r.stdout).toMatch(/^pool-failover: node killed \(1 rounds\): \d+ clients cut, back and posting after [\d,]+ \/ [\d,]+ \/ [\d,]+ ms \(p50 \/ p99 \/ max\); \d+ acknowledged posts all in history$/m);
+  expect(r.stdout).toMatch(/^pool-failover: primary lost: \d+ clients refused, back and posting after [\d,]+ \/ [\d,]+ \/ [\d,]+ ms from the kill; promotion \d+ ms, pool state set FailedOver \d+ ms, the last client back -?\d+ ms after the set; \d+ acknowledged posts all on the backup$/m);
+  expect(r.stdout).not.toMatch(/recorded/);
+});

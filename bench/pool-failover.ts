@@ -46,6 +46,8 @@ class Poster {
   /** When it was first cut or refused in this round, and its first acknowledged post after that. */
   cutAt: number | undefined;
   backAt: number | undefined;
+  /** Refusals by code, and posts with no answer within 5 s ('timeout'). */
+  readonly failures = new Map<string, number>();
   private running = true;
   private n = 0;
   private loop: Promise<void> | undefined;
@@ -94,6 +96,8 @@ class Poster {
       const reply = await this.ws!.call({ type: 'post', room: this.room, text });
       if (reply.ok !== true) {
         // Refused (the database does not answer): out of service from here.
+        const code = String((reply.error as { code?: unknown } | undefined)?.code);
+        this.failures.set(code, (this.failures.get(code) ?? 0) + 1);
         this.cutAt ??= Date.now();
         return false;
       }
@@ -103,6 +107,7 @@ class Poster {
       return true;
     } catch {
       // Cut, or no answer within 5 s.
+      this.failures.set('no answer', (this.failures.get('no answer') ?? 0) + 1);
       this.cutAt ??= Date.now();
       return false;
     }
@@ -147,6 +152,13 @@ async function startPool(label: string, databaseUrl: string, redis: RedisServer,
     const node = nodes[i]!;
     // Fixed ports (HAProxy's configuration names them): the later --port wins over serveChild's 0.
     node.child = (await serveChild(node.dir, databaseUrl, ['--port', String(node.port), '--redis-url', redis.url, '--node-name', node.name, ...extra])).child;
+    // STOA_BENCH_LOG_DIR: keep each node's log there (what went wrong during a failover).
+    const logDir = process.env.STOA_BENCH_LOG_DIR;
+    if (logDir !== undefined) {
+      const log = fs.createWriteStream(path.join(logDir, `${node.name}.log`), { flags: 'a' });
+      node.child.stdout?.pipe(log);
+      node.child.stderr?.pipe(log);
+    }
   };
   for (let i = 0; i < 3; i++) await start(i);
   const haproxy = await startHaproxy(nodes);
@@ -280,7 +292,7 @@ async function nodeKills(clients: number, rounds: number, windowMs: number): Pro
   }
 }
 
-async function primaryLoss(clients: number): Promise<{ back: number[]; promoteMs: number; cliMs: number; switchedMs: number; acknowledged: number }> {
+export async function primaryLoss(clients: number): Promise<{ back: number[]; promoteMs: number; cliMs: number; switchedMs: number; acknowledged: number }> {
   const pgs = await startReplicatedPostgres();
   const redis = await startRedis();
   let pool: Pool | undefined;
@@ -311,6 +323,9 @@ async function primaryLoss(clients: number): Promise<{ back: number[]; promoteMs
       if (Date.now() > deadline) throw new Error('not every client posted again within 30 s of the failover');
       await new Promise((r) => setTimeout(r, 50));
     }
+    const failures = new Map<string, number>();
+    for (const p of pool.posters) for (const [code, n] of p.failures) failures.set(code, (failures.get(code) ?? 0) + n);
+    console.log(`pool-failover: posts refused during the failover: ${[...failures].map(([code, n]) => `${code} ×${n}`).join(', ')}`);
     // Each client refused during the outage: from the kill to its first acknowledged post after that.
     const back = pool.posters.filter((p) => p.backAt !== undefined).map((p) => p.backAt! - killedAt);
     await Promise.all(pool.posters.map((p) => p.stop()));

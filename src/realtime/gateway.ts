@@ -361,12 +361,24 @@ export class Gateway {
     };
   }
 
+  /** Commands refused since the database stopped answering, logged once per UNAVAILABLE_LOG_MS (not once per command). */
+  private unavailable = { refused: 0, loggedAt: 0 };
+
+  private noteUnavailable(err: unknown): void {
+    this.unavailable.refused++;
+    const now = Date.now();
+    if (now - this.unavailable.loggedAt < UNAVAILABLE_LOG_MS) return;
+    this.logger.warn({ err, refused: this.unavailable.refused }, 'websocket commands refused: the database does not answer');
+    this.unavailable = { refused: 0, loggedAt: now };
+  }
+
   private reply(conn: Connection, id: string | number | undefined, result: unknown): void {
     conn.send(JSON.stringify({ type: 'reply', id: id ?? null, ok: true, result }));
   }
 
   private fail(conn: Connection, id: string | number | undefined, err: unknown): void {
-    if (!isAppError(err)) this.logger.error({ err }, 'websocket command failed');
+    if (databaseUnavailable(err) !== undefined) this.noteUnavailable(err);
+    else if (!isAppError(err)) this.logger.error({ err }, 'websocket command failed');
     conn.send(JSON.stringify({ type: 'reply', id: id ?? null, ok: false, error: errorBody(err) }));
   }
 
@@ -809,6 +821,8 @@ export class Gateway {
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
 }
+
+const UNAVAILABLE_LOG_MS = 10_000;
 
 function errorBody(err: unknown): { code: string; message: string; retryAfterMs?: number } {
   const unavailable = databaseUnavailable(err);

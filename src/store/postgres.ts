@@ -121,19 +121,57 @@ export class PostgresTarget {
 /** The connection pool of the target's server: a new pg.Pool after each switch. */
 class SwitchingPool {
   private pool: pg.Pool;
+  /** Settled at the next switch: a wait for a connection of the old pool moves to the new one. */
+  private switched: Promise<void>;
+  private onSwitched!: () => void;
 
   constructor(open: (url: string) => pg.Pool, target: PostgresTarget) {
     this.pool = open(target.url);
+    this.switched = this.nextSwitch();
     target.onSwitch((url) => {
       const old = this.pool;
       this.pool = open(url);
+      const wake = this.onSwitched;
+      this.switched = this.nextSwitch();
+      wake();
       // Its connections close as they are released; one on a dead server errors out first.
       old.end().catch(() => undefined);
     });
   }
 
+  private nextSwitch(): Promise<void> {
+    return new Promise((resolve) => (this.onSwitched = resolve));
+  }
+
+  /**
+   * A connection of the current server. One still waiting when the store switches (the old
+   * pool was full of attempts at a dead server; an ended pool would leave it waiting until
+   * its timeout) asks the new pool instead; the old pool's connection, if it comes after
+   * all, goes straight back.
+   */
   connect(): Promise<pg.PoolClient> {
-    return this.pool.connect();
+    const pool = this.pool;
+    const switched = this.switched;
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      pool.connect().then(
+        (client) => {
+          if (settled) return client.release();
+          settled = true;
+          resolve(client);
+        },
+        (err: unknown) => {
+          if (settled) return;
+          settled = true;
+          reject(err as Error);
+        },
+      );
+      void switched.then(() => {
+        if (settled) return;
+        settled = true;
+        this.connect().then(resolve, reject);
+      });
+    });
   }
 
   end(): Promise<void> {

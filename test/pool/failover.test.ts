@@ -7,6 +7,7 @@
  * — and again nothing acknowledged is lost. A backup that comes back as it was afterwards
  * is not used, and `set` refuses what would split the pool.
  */
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
@@ -20,6 +21,7 @@ import { buildCategory, buildDomain, buildRoom, buildUser, unique } from '../fac
 import { checkSetPassword } from '../../src/actions/principals.js';
 import { SYSTEM_ACTOR } from '../../src/actions/context.js';
 import type { KyselyStore } from '../../src/store/kysely/store.js';
+import { openPostgresStore, PostgresTarget } from '../../src/store/postgres.js';
 
 const enabled = postgresEnabled() && redisEnabled();
 const DATABASE = 'stoa';
@@ -229,4 +231,31 @@ describe.skipIf(!postgresEnabled())('pool state refusals [postgres]', () => {
     expect(node.code).not.toBe(0);
     expect(node.stderr).toContain('the backup database holds another deployment');
   }, 60_000);
+});
+
+describe.skipIf(!postgresEnabled())('a store switching servers [postgres]', () => {
+  it('moves a wait for a connection to the new server, not leaving it to time out on the old one', async () => {
+    // A "server" that accepts connections and never answers: attempts at it hang.
+    const silent = net.createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as net.AddressInfo).port;
+    const url = await postgresDatabaseUrl();
+    const target = new PostgresTarget(url);
+    const store = await openPostgresStore(target, 2);
+    try {
+      target.switchTo(`postgres://stoa@127.0.0.1:${port}/stoa`);
+      // More reads than the pool has connections: two hang connecting, the rest wait in the pool.
+      const reads = Array.from({ length: 5 }, () => store.meta.get('pool_fqdn'));
+      await new Promise((r) => setTimeout(r, 300));
+      target.switchTo(url);
+      const answered = await Promise.race([Promise.allSettled(reads), new Promise<'waiting'>((r) => setTimeout(() => r('waiting'), 5_000))]);
+      expect(answered, 'the waits moved to the new server at once (the old pool would have held them 10 s)').not.toBe('waiting');
+      // The two caught connecting to the silent server fail; the ones that waited for a connection moved.
+      const outcomes = (answered as PromiseSettledResult<unknown>[]).map((o) => o.status);
+      expect(outcomes.filter((s) => s === 'fulfilled').length).toBeGreaterThanOrEqual(3);
+    } finally {
+      await store.close();
+      silent.close();
+    }
+  }, 30_000);
 });

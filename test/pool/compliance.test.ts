@@ -2,7 +2,8 @@
  * One compliance writer per pool (D2, docs/pool.md): the node that holds the database's
  * lease writes to the output directory the nodes share; killed with SIGKILL in the middle
  * of its output, another node takes the lease over and finishes, and every event is in
- * the output exactly once.
+ * the output exactly once. A node killed with SIGKILL leaves its users in their rooms:
+ * the survivor records their PARTs and takes them out of the pool's rosters.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,7 +13,9 @@ import { redisEnabled, startRedis, type RedisServer } from '../harness/redis-ser
 import { assertBuilt } from '../harness/cli.js';
 import { killAllServers, serve, stop } from '../harness/serve-process.js';
 import { listOutput, readJsonLines } from '../harness/compliance-output.js';
-import { buildCategory, buildRoom, buildUser } from '../factories.js';
+import { buildCategory, buildDomain, buildRoom, buildUser, unique } from '../factories.js';
+import { Api, PASSWORD, WsClient } from '../harness/server.js';
+import { checkSetPassword } from '../../src/actions/principals.js';
 import { openRuntime, type Runtime } from '../../src/main.js';
 import { configSchema } from '../../src/config/schema.js';
 import { SYSTEM_ACTOR } from '../../src/actions/context.js';
@@ -94,4 +97,46 @@ describe.skipIf(!enabled)('the compliance writer of a pool [postgres, redis]', (
     expect(await stop(second)).toBe(0);
     console.log(`compliance takeover: ${total} events; the first node was killed with ${left} not yet written; the second wrote the rest, each event once`);
   });
+
+  it("records the PART of every user of a node killed with SIGKILL, and takes them out of the pool's rosters", async () => {
+    const s = control.services;
+    const domain = `${unique('d')}.example`;
+    await buildDomain(s, domain);
+    const category = await buildCategory(s, { allowed: [domain] });
+    const [ana, ben, eve] = [await buildUser(s, { domain }), await buildUser(s, { domain }), await buildUser(s, { domain })];
+    for (const u of [ana, ben, eve]) await checkSetPassword(s, SYSTEM_ACTOR, u.key, PASSWORD);
+    const room = await buildRoom(s, category.name, { privacy: 'Closed', members: [ana.key, ben.key, eve.key] });
+    const node = (name: string) => serve(['--data-dir', path.join(tempDir('stoa-node-'), 'data'), '--database-url', databaseUrl, '--pool-fqdn', POOL, '--node-name', name, '--redis-url', redis.url]);
+    const [doomed, survivor] = [await node('p1'), await node('p2')];
+    const connect = async (url: string, key: string) => {
+      const signed = await new Api(url).post('/api/v1/auth/sign-in', { user: key, password: PASSWORD });
+      expect(signed.status).toBe(200);
+      const ws = await WsClient.connect(url, signed.body.token as string);
+      await ws.ok({ type: 'join', room: room.guid });
+      return ws;
+    };
+    // Ana and Ben through the node that dies (Ana twice), Eve through the one that stays.
+    const sockets = [await connect(doomed.url, ana.key), await connect(doomed.url, ana.key), await connect(doomed.url, ben.key)];
+    const eves = await connect(survivor.url, eve.key);
+    const roster = async () => ((await eves.ok({ type: 'participants', room: room.guid })) as { participants: { sipUri: string }[] }).participants.map((p) => p.sipUri).sort();
+    expect(await roster()).toEqual([ana.key, ben.key, eve.key].sort());
+    doomed.child.kill('SIGKILL');
+    await new Promise((r) => doomed.child.once('exit', r));
+    // The survivor's compliance worker finds the dead node (a process of this host that is gone) at its next beat.
+    const events = async (type: 'JOIN' | 'PART') =>
+      (await sql<{ actorId: number; details: string }>`select actor_id as "actorId", details from compliance_events where type = ${type} and room_id = ${room.id} order by id`.execute((s.store as KyselyStore).db)).rows;
+    await expect.poll(async () => (await events('PART')).length, { timeout: 40_000, interval: 250 }).toBe(3);
+    // A PART for every JOIN of the dead node's connections (Ana's two, Ben's one), explained; none for Eve.
+    const ids = (rows: { actorId: number }[]) => rows.map((r) => Number(r.actorId)).sort((x, y) => x - y);
+    const parted = await events('PART');
+    expect(ids(parted)).toEqual([ana.id, ana.id, ben.id].sort((x, y) => x - y));
+    expect(ids((await events('JOIN')).filter((j) => Number(j.actorId) !== eve.id))).toEqual(ids(parted));
+    for (const p of parted) expect(JSON.parse(p.details)).toMatchObject({ reason: 'server stopped' });
+    // Eve hears both leave, and the roster is hers alone.
+    // Each node reconciles the pool's rosters with the running nodes every 15 s.
+    for (const u of [ana, ben]) await eves.waitFor((f) => f.type === 'participant.left' && f.user?.sipUri === u.key, 20_000);
+    expect(await roster()).toEqual([eve.key]);
+    for (const ws of [...sockets, eves]) ws.close();
+    expect(await stop(survivor)).toBe(0);
+  }, 90_000);
 });

@@ -8,7 +8,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Config, LdapConfig } from './config/schema.js';
 import type { LdapDirectory } from './directory/ldap.js';
 import { defaultNodeName, defaultPoolFqdn } from './config/schema.js';
-import { checkNodeName } from './actions/nodes.js';
+import { claimNodeName } from './actions/nodes.js';
 import { prepareDataDir } from './config/data-dir.js';
 import { openSqliteStore, SQLITE_FILE_NAME } from './store/sqlite.js';
 import type { CommandRunner } from './http/admin-routes.js';
@@ -357,7 +357,7 @@ export async function startServer(
   let sip: SipGateway | undefined;
   let sipAddress: { host: string; port: number; tlsPort?: number } | undefined;
   try {
-    await checkNodeName(runtime.services, nodeName);
+    await claimNodeName(runtime.services, { name: nodeName, version: VERSION });
     const admin = await bootstrapAdministrator(runtime.services.store, {
       poolFqdn: runtime.deployment.poolFqdn,
       ...(config.adminPassword === undefined ? {} : { password: config.adminPassword }),
@@ -442,6 +442,8 @@ export async function startServer(
   } catch (err) {
     await sip?.close();
     await gateway?.close();
+    // A node that claimed its name and then failed to start frees it.
+    await runtime.services.store.transaction((tx) => tx.compliance.removeInstance(runtime.services.instanceId)).catch(() => undefined);
     await runtime.close();
     throw err;
   }

@@ -67,12 +67,33 @@ export async function listNodes(services: Services, actor: Actor, identity?: str
  * process on this host is gone, leaves its name free.
  */
 export async function checkNodeName(services: Services, name: string): Promise<void> {
-  const now = services.clock();
-  for (const other of await services.store.compliance.instances()) {
-    if (other.id === services.instanceId || other.name.toLowerCase() !== name.toLowerCase() || !running(other, now)) continue;
+  refuseTakenName(await services.store.compliance.instances(), services.instanceId, name, services.clock());
+}
+
+function refuseTakenName(instances: readonly ServerInstanceRecord[], self: string, name: string, now: number): void {
+  for (const other of instances) {
+    if (other.id === self || other.name.toLowerCase() !== name.toLowerCase() || !running(other, now)) continue;
     throw new AppError(
       'NAME_TAKEN',
       `the node name '${name}' is in use by a running node (host ${other.host}, pid ${other.pid}, last heartbeat ${new Date(other.heartbeatAt).toISOString()}); start this node with another --node-name (or STOA_NODE_NAME)`,
     );
   }
+}
+
+/** Two nodes starting under one name take this row's lock in turn. */
+const NAME_CLAIM = 'node_name_claim';
+
+/**
+ * Checks the name and writes this node's first heartbeat in one transaction, so that of
+ * two nodes started under one name at the same moment, the second sees the first's
+ * heartbeat and is refused (it waits on the claim row until the first commits). The
+ * compliance worker's heartbeats then keep the row.
+ */
+export async function claimNodeName(services: Services, node: { name: string; version: string }): Promise<void> {
+  await services.store.transaction(async (tx) => {
+    await tx.meta.set(NAME_CLAIM, node.name.toLowerCase());
+    const now = services.clock();
+    refuseTakenName(await tx.compliance.instances(), services.instanceId, node.name, now);
+    await tx.compliance.heartbeat({ id: services.instanceId, name: node.name, host: os.hostname(), pid: process.pid, version: node.version, address: '', connections: 0, startedAt: now, heartbeatAt: now });
+  });
 }

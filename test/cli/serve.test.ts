@@ -111,6 +111,12 @@ describe('stoa serve', () => {
     ]);
     const twin = await runStoa(['serve', '--data-dir', path.join(tempDir(), 'd'), '--database-url', url, '--port', '0', '--node-name', 'beta']);
     expect([twin.code, twin.stderr]).toEqual([1, expect.stringMatching(/'beta' is in use by a running node .*\[NAME_TAKEN\]/)]);
+    // Two processes started under one name at the same moment: one runs, the other is refused.
+    const twins = await Promise.allSettled([1, 2].map((i) => serve(['--data-dir', path.join(tempDir(), `t${i}`), '--database-url', url, '--node-name', 'gamma'])));
+    expect(twins.map((t) => t.status).sort()).toEqual(['fulfilled', 'rejected']);
+    const refused = twins.find((t) => t.status === 'rejected') as PromiseRejectedResult;
+    expect(String(refused.reason)).toMatch(/'gamma' is in use by a running node .*\[NAME_TAKEN\]/);
+    await stop((twins.find((t) => t.status === 'fulfilled') as PromiseFulfilledResult<Awaited<ReturnType<typeof serve>>>).value);
     expect(await stop(beta)).toBe(0);
     expect(ok(await runStoa(['--database-url', url, '--data-dir', path.join(tempDir(), 'c'), '--json', 'pool', 'node', 'get'])).json<{ name: string }[]>().map((n) => n.name)).toEqual(['alpha']);
     expect(await stop(alpha)).toBe(0);

@@ -168,7 +168,10 @@ export async function startReplicatedPostgres(): Promise<ReplicatedPostgres> {
   };
   await waitForSyncStandby(primaryPort);
   let backupRunning = true;
-  return {
+  // Neither server outlives a test process that ends without stopping them (a failure in beforeAll, say).
+  const onExit = () => pair.stop();
+  process.once('exit', onExit);
+  const pair: ReplicatedPostgres = {
     primaryUrl: (database) => url(primaryPort, database),
     backupUrl: (database) => url(backupPort, database),
     killPrimary() {
@@ -208,6 +211,7 @@ export async function startReplicatedPostgres(): Promise<ReplicatedPostgres> {
       ctl(current.primary, ['promote']);
     },
     stop() {
+      process.removeListener('exit', onExit);
       for (const [dir, up] of [
         [current.primary, true],
         [current.backup, backupRunning],
@@ -221,4 +225,5 @@ export async function startReplicatedPostgres(): Promise<ReplicatedPostgres> {
       for (const dir of [current.primary, current.backup, ...current.old]) fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+  return pair;
 }

@@ -44,11 +44,42 @@ function answers(port: number): Promise<boolean> {
   });
 }
 
+/**
+ * A shell that runs redis-server and kills it when the process that started it is gone,
+ * however it ended (a test worker killed on a timeout runs no exit handler): no Redis
+ * outlives its test run.
+ */
+const WATCHED = `redis-server "$@" & r=$!
+( while kill -0 "$STOA_PARENT" 2>/dev/null; do sleep 1; done; kill -9 "$r" 2>/dev/null ) & w=$!
+wait "$r"
+kill "$w" 2>/dev/null`;
+
+/** Its process id, from Redis itself (the child is the watching shell). */
+function serverPid(port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let text = '';
+    socket.setTimeout(2_000, () => socket.destroy(new Error('no answer to INFO')));
+    socket.on('connect', () => socket.write('INFO server\r\n'));
+    socket.on('data', (d: Buffer) => {
+      text += d.toString();
+      const m = /process_id:(\d+)/.exec(text);
+      if (m !== null) {
+        socket.destroy();
+        resolve(Number(m[1]));
+      }
+    });
+    socket.on('error', reject);
+  });
+}
+
 /** Starts redis-server on `port` (a free one by default) and waits until it answers. */
 export async function startRedis(port?: number): Promise<RedisServer> {
   const at = port ?? (await freePort());
-  const child: ChildProcess = spawn('redis-server', ['--port', String(at), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'], {
+  const args = ['--port', String(at), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'];
+  const child: ChildProcess = spawn('sh', ['-c', WATCHED, 'redis-server', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, STOA_PARENT: String(process.pid) },
   });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
@@ -61,15 +92,21 @@ export async function startRedis(port?: number): Promise<RedisServer> {
     }
     await new Promise((r) => setTimeout(r, 20));
   }
+  const pid = await serverPid(at);
   return {
     url: `redis://127.0.0.1:${at}`,
     port: at,
-    pid: child.pid!,
+    pid,
+    // SIGKILL to Redis itself; the shell sees it gone and ends, and then the port is free.
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
         child.on('exit', () => resolve());
-        child.kill('SIGKILL');
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          child.kill('SIGKILL');
+        }
       }),
   };
 }

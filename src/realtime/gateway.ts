@@ -621,10 +621,22 @@ export class Gateway {
     switch (event.type) {
       case 'message.posted':
         return this.sequencer.push(event.roomId, event.message);
-      case 'message.replaced':
+      case 'message.replaced': {
+        // A message still held for its turn goes out as it now is.
+        const now = new Map(event.messages.map((m) => [m.id, m]));
+        this.sequencer.amend(event.roomId, (m) => now.get(m.id) ?? m);
         return this.inRoomOrder(event.roomId, () => this.broadcast(event.roomId, { type: 'message.replaced', messages: event.messages }));
+      }
       case 'message.removed':
       case 'room.cleared':
+        // A message still held for its turn that this removes never goes out.
+        if (event.type === 'message.removed') {
+          const gone = new Set(event.messageIds);
+          this.sequencer.amend(event.roomId, (m) => (gone.has(m.id) ? null : m));
+        } else {
+          const through = Date.parse(event.through);
+          this.sequencer.amend(event.roomId, (m) => (Date.parse(m.postedAt) <= through ? null : m));
+        }
         return this.inRoomOrder(event.roomId, () => {
           const guid = this.guids.get(event.roomId);
           if (guid !== undefined) return this.removed(event, guid);

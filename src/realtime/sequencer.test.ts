@@ -86,4 +86,31 @@ describe('RoomSequencer', () => {
     await settle();
     expect(delivered).toEqual([1, 9]);
   });
+
+  it('never delivers a held message removed meanwhile, delivers a replaced one as it now is, and keeps counting their chat ids', async () => {
+    const { s, delivered } = sequencer();
+    const texts: string[] = [];
+    const seq = new RoomSequencer({ waitMs: 1_000, fill: () => Promise.resolve([]), deliver: (_r, m) => texts.push(`${m.chatId}:${m.text}`), active: () => true, onError: () => undefined });
+    seq.push(1, view(1));
+    // 3 and 4 overtake 2; 3 is removed and 4 replaced while they wait.
+    seq.push(1, view(3));
+    seq.push(1, view(4));
+    seq.amend(1, (m) => (m.id === 3 ? null : m));
+    seq.amend(1, (m) => (m.id === 4 ? { ...m, text: 'redacted', replaced: true } : m));
+    seq.push(1, view(2));
+    expect(texts).toEqual(['1:m1', '2:m2', '4:redacted']);
+    // The removed one's chat id was passed: 5 follows at once, a late copy of 3 is dropped.
+    seq.push(1, view(5));
+    seq.push(1, view(3));
+    expect(texts.at(-1)).toBe('5:m5');
+    expect(seq.stats.copies).toBe(1);
+    // Held through a fill from history: the removed one stays out.
+    s.push(1, view(10));
+    s.push(1, view(12));
+    s.amend(1, (m) => (m.id === 12 ? null : m));
+    await settle();
+    expect(delivered).toEqual([10]);
+    s.push(1, view(13));
+    expect(delivered).toEqual([10, 13]);
+  });
 });

@@ -25,7 +25,8 @@ export interface SequencerParts {
 
 interface RoomState {
   last: number;
-  held: Map<number, MessageView>;
+  /** Messages ahead of a gap; null: removed while held (its chat id still counts, nothing goes out). */
+  held: Map<number, MessageView | null>;
   timer: NodeJS.Timeout | undefined;
 }
 
@@ -68,6 +69,18 @@ export class RoomSequencer {
     }
   }
 
+  /**
+   * A change to messages that may be held here (removed, replaced, cleared): held ones
+   * change with it, so that none goes out after the change as it was before (the change
+   * itself goes out at once; a removal of a message a client has not seen yet is harmless).
+   * `change` returns the message as it is now, or null when it is gone.
+   */
+  amend(roomId: number, change: (message: MessageView) => MessageView | null): void {
+    const room = this.rooms.get(roomId);
+    if (room === undefined) return;
+    for (const [chatId, message] of room.held) if (message !== null) room.held.set(chatId, change(message));
+  }
+
   /** The room's order starts again from its next message (nobody left in it, the room removed). */
   forget(roomId: number): void {
     const room = this.rooms.get(roomId);
@@ -87,10 +100,11 @@ export class RoomSequencer {
   }
 
   private drain(roomId: number, room: RoomState): void {
-    for (let next = room.held.get(room.last + 1); next !== undefined; next = room.held.get(room.last + 1)) {
-      room.held.delete(next.chatId);
-      room.last = next.chatId;
-      this.parts.deliver(roomId, next);
+    while (room.held.has(room.last + 1)) {
+      const next = room.held.get(room.last + 1);
+      room.held.delete(room.last + 1);
+      room.last++;
+      if (next != null) this.parts.deliver(roomId, next);
     }
     if (room.held.size === 0) this.stopTimer(room);
   }
@@ -108,7 +122,7 @@ export class RoomSequencer {
     }
     if (this.rooms.get(roomId) !== room) return;
     this.stats.fills++;
-    const all = new Map<number, MessageView>();
+    const all = new Map<number, MessageView | null>();
     for (const m of found) if (m.chatId > room.last) all.set(m.chatId, m);
     this.stats.filled += all.size;
     for (const [chatId, m] of room.held) all.set(chatId, m);
@@ -116,7 +130,8 @@ export class RoomSequencer {
     for (const chatId of [...all.keys()].sort((a, b) => a - b)) {
       if (chatId <= room.last) continue;
       room.last = chatId;
-      this.parts.deliver(roomId, all.get(chatId)!);
+      const message = all.get(chatId);
+      if (message != null) this.parts.deliver(roomId, message);
     }
   }
 }

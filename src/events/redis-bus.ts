@@ -36,6 +36,8 @@ export interface RedisBusOptions {
   store: Store;
   onHandlerError?: (err: unknown, event: DomainEvent) => void;
   log: (level: 'warn' | 'error', message: string, extra?: Record<string, unknown>) => void;
+  /** Entries per read (default READ_COUNT; tests make it small). */
+  readCount?: number;
 }
 
 export class RedisEventBus implements EventBus {
@@ -156,8 +158,14 @@ export class RedisEventBus implements EventBus {
   private async read(): Promise<void> {
     while (!this.closed) {
       try {
-        const answer = await this.reader.xread('COUNT', READ_COUNT, 'BLOCK', READ_BLOCK_MS, 'STREAMS', this.options.stream, this.lastId);
-        for (const [id, fields] of answer?.[0]?.[1] ?? []) {
+        const count = this.options.readCount ?? READ_COUNT;
+        const from = this.lastId;
+        const answer = await this.reader.xread('COUNT', count, 'BLOCK', READ_BLOCK_MS, 'STREAMS', this.options.stream, from);
+        const entries = answer?.[0]?.[1] ?? [];
+        // A full read: this node is behind. If the stream no longer holds where it was, it
+        // was trimmed past entries this node had not read yet (STREAM_LENGTH behind).
+        if (entries.length >= count) await this.checkPlace(from);
+        for (const [id, fields] of entries) {
           this.lastId = id;
           await this.receive(fields);
         }
@@ -170,7 +178,7 @@ export class RedisEventBus implements EventBus {
   }
 
   /**
-   * After a reconnection: the stream still holds the entry the node had read last, or
+   * After a reconnection, or a full read: the stream still holds the entry the node had read last, or
    * Redis lost (restarted empty) or trimmed entries the node may not have read. Reading
    * goes on from the same place either way (entry ids grow with time: all the stream
    * holds now lies after it), and on a loss everything is checked again (`events.lost`).

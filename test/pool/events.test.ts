@@ -168,6 +168,32 @@ describe.skipIf(!enabled)('events across the nodes of a pool [postgres, redis]',
     for (const ws of sockets) ws.close();
   });
 
+  it('checks everyone again when it fell so far behind that the stream was trimmed past its place', async () => {
+    const stream = `stoa:test:${unique('behind')}:events`;
+    const raw = new Redis(redis.url);
+    await raw.xadd(stream, '*', 'o', 'someone', 'i', '', 'e', JSON.stringify([{ type: 'a.type.from.a.newer.node' }]));
+    const logged: string[] = [];
+    const { RedisEventBus: Bus } = await import('../../src/events/redis-bus.js');
+    const bus = await Bus.connect({ url: redis.url, stream, origin: unique('slow'), store: a.services.store, readCount: 10, log: (_level, message) => logged.push(message) });
+    let lost = 0;
+    // A node whose handlers are slow: 20 ms an event.
+    bus.subscribe(async (event) => {
+      if (event.type === 'events.lost') lost++;
+      await new Promise((r) => setTimeout(r, 20));
+    });
+    try {
+      // 200 entries while the stream keeps only 30: the node cannot keep up.
+      for (let i = 0; i < 200; i++) await raw.xadd(stream, 'MAXLEN', '=', 30, '*', 'o', 'someone', 'i', '', 'e', JSON.stringify([{ type: 'a.type.from.a.newer.node', i }]));
+      await expect.poll(() => bus.stats.lost, { timeout: 10_000 }).toBeGreaterThan(0);
+      expect(lost).toBeGreaterThan(0);
+      expect(logged.some((m) => m.includes('no longer holds the events this node had read up to'))).toBe(true);
+    } finally {
+      await bus.close();
+      await raw.del(stream);
+      raw.disconnect();
+    }
+  });
+
   it('refuses --redis-url without PostgreSQL, and a Redis it cannot reach', async () => {
     const sqlite = await runStoa(['--data-dir', path.join(tempDir('stoa-cli-'), 'data'), 'serve', '--port', '0', '--redis-url', redis.url]);
     expect(sqlite.code).not.toBe(0);

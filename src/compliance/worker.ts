@@ -73,6 +73,8 @@ export class ComplianceWorker {
   private readonly tickMs: number;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<RunReport> | undefined;
+  /** The timer's tick in progress (heartbeat, sweep, run). */
+  private ticking: Promise<void> | undefined;
   private readonly startedAt: number;
   private stopped = false;
   private node: NodeDescription = { name: defaultNodeName(), version: VERSION, address: null, connections: () => 0 };
@@ -257,7 +259,13 @@ export class ComplianceWorker {
   /** Starts the heartbeat and the RunInterval timer (in `stoa serve`). */
   start(): void {
     const tick = (): void => {
-      void this.tick().catch((err: unknown) => this.log('error', 'compliance run failed', { err }));
+      // Kept, so that stop() waits for a heartbeat in flight: one landing after stop removed this node would list it again.
+      const ticking: Promise<void> = this.tick()
+        .catch((err: unknown) => this.log('error', 'compliance run failed', { err }))
+        .finally(() => {
+          if (this.ticking === ticking) this.ticking = undefined;
+        });
+      this.ticking = ticking;
     };
     tick();
     this.timer = setInterval(tick, this.tickMs);
@@ -305,6 +313,7 @@ export class ComplianceWorker {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer !== undefined) clearInterval(this.timer);
+    await this.ticking;
     await this.running?.catch(() => undefined);
     await this.write((s) => s.compliance.releaseLease(this.holder)).catch(() => undefined);
     await this.write((s) => s.compliance.removeInstance(this.services.instanceId)).catch(() => undefined);

@@ -357,7 +357,7 @@ export async function startServer(
   let sip: SipGateway | undefined;
   let sipAddress: { host: string; port: number; tlsPort?: number } | undefined;
   try {
-    await claimNodeName(runtime.services, { name: nodeName, version: VERSION });
+    await claimNodeName(runtime.services, { name: nodeName, version: VERSION, pooled: runtime.poolRedis !== undefined });
     const admin = await bootstrapAdministrator(runtime.services.store, {
       poolFqdn: runtime.deployment.poolFqdn,
       ...(config.adminPassword === undefined ? {} : { password: config.adminPassword }),

@@ -89,11 +89,21 @@ const NAME_CLAIM = 'node_name_claim';
  * heartbeat and is refused (it waits on the claim row until the first commits). The
  * compliance worker's heartbeats then keep the row.
  */
-export async function claimNodeName(services: Services, node: { name: string; version: string }): Promise<void> {
+export async function claimNodeName(services: Services, node: { name: string; version: string; pooled: boolean }): Promise<void> {
   await services.store.transaction(async (tx) => {
     await tx.meta.set(NAME_CLAIM, node.name.toLowerCase());
     const now = services.clock();
-    refuseTakenName(await tx.compliance.instances(), services.instanceId, node.name, now);
+    const instances = await tx.compliance.instances();
+    refuseTakenName(instances, services.instanceId, node.name, now);
+    // Nodes hear each other only through the pool's Redis: without it, a second node would
+    // serve stale rooms, miss kicks and sign-outs, and split every roster.
+    const others = instances.filter((i) => i.id !== services.instanceId && running(i, now));
+    if (!node.pooled && others.length > 0) {
+      throw new AppError(
+        'POOL_UNAVAILABLE',
+        `another node (${others.map((o) => `${o.name} on ${o.host}`).join(', ')}) runs on this database: the nodes of a pool hear each other through Redis. Start every node with --redis-url redis://... (STOA_REDIS_URL; docs/pool.md), or stop the other node`,
+      );
+    }
     await tx.compliance.heartbeat({ id: services.instanceId, name: node.name, host: os.hostname(), pid: process.pid, version: node.version, address: '', connections: 0, startedAt: now, heartbeatAt: now });
   });
 }

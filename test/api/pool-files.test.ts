@@ -6,21 +6,27 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../harness/server.js';
 import { postgresEnabled, tempDir } from '../harness/stores.js';
+import { redisEnabled, startRedis, type RedisServer } from '../harness/redis-server.js';
 import { buildCategory, buildDomain, buildRoom, unique } from '../factories.js';
 import { OWNER_FILE } from '../../src/files/blob-store.js';
 
-describe.skipIf(!postgresEnabled())('the file store of a pool [postgres]', () => {
+describe.skipIf(!postgresEnabled() || !redisEnabled())('the file store of a pool [postgres, redis]', () => {
   const servers: TestServer[] = [];
+  let redis: RedisServer;
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
   afterAll(async () => {
     for (const s of servers.reverse()) await s.close();
+    await redis?.stop();
   });
 
   it('serves a file uploaded through one node from another, and refuses another deployment’s store', async () => {
     const share = path.join(tempDir('stoa-share-'), 'files');
-    const a = await startTestServer({ dialect: 'postgres' }, { nodeName: 'a', fileStore: share });
+    const a = await startTestServer({ dialect: 'postgres' }, { nodeName: 'a', fileStore: share, redisUrl: redis.url });
     servers.push(a);
     const domain = `${unique('d')}.example`;
     await buildDomain(a.services, domain);
@@ -42,7 +48,10 @@ describe.skipIf(!postgresEnabled())('the file store of a pool [postgres]', () =>
     expect(JSON.parse(fs.readFileSync(path.join(share, OWNER_FILE), 'utf8'))).toEqual({ poolFqdn: a.server.runtime.deployment.poolFqdn, createdAt: a.server.runtime.deployment.createdAt });
 
     // Node b: the same database, its own data dir, the same share.
-    const b = await startTestServer({ dialect: 'postgres' }, { nodeName: 'b', fileStore: share, databaseUrl: a.server.runtime.config.databaseUrl });
+    const databaseUrl = a.server.runtime.config.databaseUrl;
+    // Without the pool's Redis it would not hear a's events: refused while a runs.
+    await expect(startTestServer({ dialect: 'postgres' }, { nodeName: 'b', fileStore: share, databaseUrl })).rejects.toMatchObject({ code: 'POOL_UNAVAILABLE', message: expect.stringMatching(/^another node \(a on .*\) runs on this database: the nodes of a pool hear each other through Redis/) });
+    const b = await startTestServer({ dialect: 'postgres' }, { nodeName: 'b', fileStore: share, databaseUrl, redisUrl: redis.url });
     servers.push(b);
     const bobOnB = await b.signIn(bob.key);
     const download = await bobOnB.api.post(`/api/v1/files/${file.id}/download`);

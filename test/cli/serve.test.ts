@@ -5,6 +5,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { killAllServers, serve, stop } from '../harness/serve-process.js';
 import { assertBuilt, runStoa } from '../harness/cli.js';
 import { postgresDatabaseUrl, postgresEnabled, tempDir } from '../harness/stores.js';
+import { redisEnabled, startRedis } from '../harness/redis-server.js';
 import { ok } from './shared.js';
 
 beforeAll(() => assertBuilt());
@@ -101,25 +102,34 @@ describe('stoa serve', () => {
     expect(ok(await runStoa(['--data-dir', dataDir, 'pool', 'node', 'get'])).stdout).toBe('no node is running (stoa serve starts one)\n');
   });
 
-  it.skipIf(!postgresEnabled())('lists every node on one PostgreSQL database', async () => {
+  it.skipIf(!postgresEnabled() || !redisEnabled())('lists every node on one PostgreSQL database', async () => {
     const url = await postgresDatabaseUrl();
-    const [alpha, beta] = [await serve(['--data-dir', path.join(tempDir(), 'a'), '--database-url', url, '--node-name', 'alpha']), await serve(['--data-dir', path.join(tempDir(), 'b'), '--database-url', url], { STOA_NODE_NAME: 'beta' })];
+    const redis = await startRedis();
+    const pooled = ['--redis-url', redis.url];
+    const alpha = await serve(['--data-dir', path.join(tempDir(), 'a'), '--database-url', url, '--node-name', 'alpha', ...pooled]);
+    // A second node without the pool's Redis would not hear alpha: refused.
+    const deaf = await runStoa(['serve', '--data-dir', path.join(tempDir(), 'e'), '--database-url', url, '--port', '0', '--node-name', 'beta']);
+    expect([deaf.code, deaf.stderr]).toEqual([1, expect.stringMatching(/another node \(alpha on \S+\) runs on this database: the nodes of a pool hear each other through Redis\. Start every node with --redis-url .*\[POOL_UNAVAILABLE\]/)]);
+    const beta = await serve(['--data-dir', path.join(tempDir(), 'b'), '--database-url', url, ...pooled], { STOA_NODE_NAME: 'beta' });
     const nodes = ok(await runStoa(['--database-url', url, '--data-dir', path.join(tempDir(), 'c'), '--json', 'pool', 'node', 'get'])).json<{ name: string; state: string; address: string }[]>();
     expect(nodes.map((n) => [n.name, n.state, n.address])).toEqual([
       ['alpha', 'Running', alpha.url],
       ['beta', 'Running', beta.url],
     ]);
-    const twin = await runStoa(['serve', '--data-dir', path.join(tempDir(), 'd'), '--database-url', url, '--port', '0', '--node-name', 'beta']);
+    const twin = await runStoa(['serve', '--data-dir', path.join(tempDir(), 'd'), '--database-url', url, '--port', '0', '--node-name', 'beta', ...pooled]);
     expect([twin.code, twin.stderr]).toEqual([1, expect.stringMatching(/'beta' is in use by a running node .*\[NAME_TAKEN\]/)]);
     // Two processes started under one name at the same moment: one runs, the other is refused.
-    const twins = await Promise.allSettled([1, 2].map((i) => serve(['--data-dir', path.join(tempDir(), `t${i}`), '--database-url', url, '--node-name', 'gamma'])));
+    const twins = await Promise.allSettled([1, 2].map((i) => serve(['--data-dir', path.join(tempDir(), `t${i}`), '--database-url', url, '--node-name', 'gamma', ...pooled])));
     expect(twins.map((t) => t.status).sort()).toEqual(['fulfilled', 'rejected']);
     const refused = twins.find((t) => t.status === 'rejected') as PromiseRejectedResult;
     expect(String(refused.reason)).toMatch(/'gamma' is in use by a running node .*\[NAME_TAKEN\]/);
-    await stop((twins.find((t) => t.status === 'fulfilled') as PromiseFulfilledResult<Awaited<ReturnType<typeof serve>>>).value);
+    const gamma = (twins.find((t) => t.status === 'fulfilled') as PromiseFulfilledResult<Awaited<ReturnType<typeof serve>>>).value;
+    const code = await stop(gamma);
+    expect(code, gamma.output()).toBe(0);
     expect(await stop(beta)).toBe(0);
     expect(ok(await runStoa(['--database-url', url, '--data-dir', path.join(tempDir(), 'c'), '--json', 'pool', 'node', 'get'])).json<{ name: string }[]>().map((n) => n.name)).toEqual(['alpha']);
     expect(await stop(alpha)).toBe(0);
+    await redis.stop();
   });
 
   it.skipIf(!postgresEnabled())('runs on PostgreSQL with --database-url, and so does the CLI', async () => {

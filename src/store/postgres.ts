@@ -160,10 +160,10 @@ class SwitchingPool {
           settled = true;
           resolve(client);
         },
-        (err: unknown) => {
+        (err: Error) => {
           if (settled) return;
           settled = true;
-          reject(err as Error);
+          reject(err);
         },
       );
       void switched.then(() => {

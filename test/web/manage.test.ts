@@ -33,12 +33,20 @@ describe.skipIf(!available)('room management, feeds and files in the web client'
     await f.page.getByLabel('Name', { exact: true }).fill('Planning');
     await f.page.getByLabel('Description', { exact: true }).fill('what we do next');
     await f.page.getByLabel('Secret', { exact: true }).check();
-    await f.page.getByLabel(/^Members/).fill(grace.key.slice(4));
+    // The creator is a member of the new room to begin with; Grace is added.
+    expect(await f.page.getByLabel(/^Members/).inputValue()).toBe(frank.key.slice(4));
+    await f.page.getByLabel(/^Members/).fill(`${frank.key.slice(4)}\n${grace.key.slice(4)}`);
     await f.page.screenshot({ path: web.shot('create-room.png') });
     await f.page.getByRole('button', { name: 'Create' }).click();
     await f.page.getByRole('heading', { name: 'Settings of Planning' }).waitFor();
     const room = (await server.services.store.rooms.list({})).find((r) => r.name === 'Planning')!;
     expect([room.privacy, room.description]).toEqual(['Secret', 'what we do next']);
+    // Its creator enters the Secret room they made, and finds it under "My rooms".
+    await f.page.getByRole('link', { name: 'Open the room' }).click();
+    await f.page.getByRole('combobox', { name: 'Message' }).waitFor();
+    await f.page.getByTestId('mine').getByRole('link', { name: 'Planning' }).waitFor();
+    await f.page.getByRole('link', { name: 'Settings', exact: true }).click();
+    await f.page.getByRole('heading', { name: 'Settings of Planning' }).waitFor();
 
     // A member outside the category's scope: the server's refusal, word for word as the API gives it.
     const api = (await server.signIn(frank.key)).api;
@@ -48,7 +56,7 @@ describe.skipIf(!available)('room management, feeds and files in the web client'
     await f.page.getByRole('button', { name: 'Save' }).click();
     expect(await f.page.getByTestId('settings-error').textContent()).toBe(refused.body.error.message);
     // Making Grace a manager works, and is all that changes.
-    await f.page.getByLabel(/^Members/).fill(grace.key.slice(4));
+    await f.page.getByLabel(/^Members/).fill(`${frank.key.slice(4)}\n${grace.key.slice(4)}`);
     await f.page.getByLabel(/^Managers/).fill(`${frank.key.slice(4)}\n${grace.key.slice(4)}`);
     await f.page.getByRole('button', { name: 'Save' }).click();
     await f.page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();

@@ -94,7 +94,7 @@ export function Manage() {
 
 /** Creating a room (`roomId` undefined) or editing one's settings and roles. */
 export function RoomSettingsForm({ roomId }: { roomId?: string }) {
-  const { api, refresh } = useStoa();
+  const { api, refresh, session } = useStoa();
   const [settings, setSettings] = useState<RoomSettings | null>(null);
   const [creatable, setCreatable] = useState<Creatable[] | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -159,6 +159,9 @@ export function RoomSettingsForm({ roomId }: { roomId?: string }) {
   if (!creating && settings === null) return <section class="manage">{error !== null ? <p class="error">{error}</p> : <p class="hint">Loading…</p>}</section>;
   if (creating && creatable !== null && creatable.length === 0) return <section class="manage"><p class="hint">You may not create rooms (no category names you as a creator).</p></section>;
   const s = settings;
+  // A new room has its creator as a member (as the legacy client did): the server makes them
+  // a manager, and a manager who is not a member could not enter their own Closed or Secret room.
+  const self = session.user.sipUri.replace(/^sip:/, '');
   return (
     <section class="manage">
       <h1>{creating ? 'Create a room' : `Settings of ${s!.name}`}</h1>
@@ -225,7 +228,7 @@ export function RoomSettingsForm({ roomId }: { roomId?: string }) {
         {ROLES.map((role) => (
           <label key={role}>
             {role[0]!.toUpperCase() + role.slice(1)} (one per line: users, groups, OUs, domains)
-            <textarea name={role} rows={3} defaultValue={(s?.[role] ?? []).join('\n')} />
+            <textarea name={role} rows={3} defaultValue={(s?.[role] ?? (role === 'members' ? [self] : [])).join('\n')} />
           </label>
         ))}
         <label>

@@ -29,6 +29,7 @@ const CHAT_TRAFFIC = new Set<DomainEvent['type']>([
   'room.cleared',
   'notification.created',
   'invitation.created',
+  'invitation.accepted',
   'follows.changed',
   'subscriptions.changed',
   'session.ended',

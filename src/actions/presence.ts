@@ -63,6 +63,10 @@ export async function checkJoinRoom(services: Services, actor: Actor, roomId: st
       joinedAt: tx.now,
     });
     if (fresh) tx.capture({ type: 'JOIN', actorUri: user?.key ?? '', room: loaded.room });
+    // Going in answers an invitation to the room (it leaves the user's list on every device).
+    if ((await tx.store.invitations.accept(actor.principalId, loaded.room.id)) > 0) {
+      tx.emit({ type: 'invitation.accepted', roomId: loaded.room.id, room: loaded.room.guid, principalId: actor.principalId });
+    }
     if (backchat.length > 0) tx.capture({ ...backchatCapture(loaded.room, 'join', backchat), actorUri: user?.key ?? '' });
   });
   return { ...described, backchat };

@@ -34,6 +34,8 @@ export type DomainEvent =
   | { type: 'message.replaced'; roomId: number; messages: MessageView[] }
   | { type: 'room.cleared'; roomId: number; through: string; removed: number }
   | { type: 'invitation.created'; roomId: number; invitations: { principalId: number; invitation: InvitationView }[] }
+  /** The user went into a room they were invited to: the invitation is done with, on every device. */
+  | { type: 'invitation.accepted'; roomId: number; room: string; principalId: number }
   | { type: 'notification.created'; notifications: { principalId: number; notification: NotificationView }[] }
   | { type: 'session.ended'; principalId: number; tokenHashes: string[] | 'all' }
   /**

@@ -648,6 +648,8 @@ export class Gateway {
         return this.toPrincipals(event.notifications.map((n) => ({ principalId: n.principalId, frame: { type: 'notification', notification: n.notification } })));
       case 'invitation.created':
         return this.toPrincipals(event.invitations.map((i) => ({ principalId: i.principalId, frame: { type: 'invitation', invitation: i.invitation } })));
+      case 'invitation.accepted':
+        return this.toPrincipals([{ principalId: event.principalId, frame: { type: 'invitation.accepted', room: event.room } }]);
       case 'room.removed':
       case 'room.disabled':
       case 'room.roles_changed':

@@ -520,6 +520,8 @@ export interface FollowStore {
 export interface InvitationStore {
   add(principalIds: readonly number[], roomId: number, now: number): Promise<InvitationRecord[]>;
   since(principalId: number, afterId: number, limit: number): Promise<InvitationRecord[]>;
+  /** The user's invitations to the room are done with (they went in): removed; how many there were. */
+  accept(principalId: number, roomId: number): Promise<number>;
 }
 
 export interface NotificationStore {

@@ -135,6 +135,17 @@ describeEachStore('finding rooms and being told', (kind) => {
     expect((await bob.api.get('/api/v1/invitations')).body.map((i: { room: { id: string } }) => i.room.id)).toEqual([room.guid]);
     const quiet = await buildRoom(t.services, category.name, { members: [bob.key], invitations: 'False' });
     expect((await bob.api.get('/api/v1/invitations')).body.map((i: { room: { id: string } }) => i.room.id)).not.toContain(quiet.guid);
+    // Going in answers the invitation: it leaves the list, and the user's other connections hear it.
+    const other = await carol.ws();
+    await ws.ok({ type: 'join', room: room.guid });
+    expect((await other.waitFor((f) => f.type === 'invitation.accepted')).room).toBe(room.guid);
+    expect((await carol.api.get('/api/v1/invitations')).body).toEqual([]);
+    // Joining again, or a room without an invitation, says nothing more.
+    await ws.ok({ type: 'part', room: room.guid });
+    await ws.ok({ type: 'join', room: room.guid });
+    await t.settle();
+    expect(other.of('invitation.accepted')).toHaveLength(1);
+    other.close();
     ws.close();
   });
 

@@ -212,7 +212,16 @@ describe.skipIf(!available)('the web client in Chromium', () => {
     await signInPage(m.page, server.url, mia.key, PASSWORD);
     // Made a member of a room whose category invites: the invitation shows at once.
     const room = await buildRoom(server.services, category.name, { name: 'Standup', privacy: 'Closed', members: [mia.key, noah.key] });
+    // Listed once: under its invitation, not again under My rooms.
+    await m.page.getByTestId('invitations').getByRole('link', { name: 'Standup' }).waitFor();
+    expect(await m.page.getByRole('navigation', { name: 'Rooms' }).getByRole('link', { name: 'Standup' }).count()).toBe(1);
     await m.page.getByTestId('invitations').getByRole('link', { name: 'Standup' }).click();
+    // Going in answers it: the invitation leaves the list (and stays gone after a reload), the room is under My rooms.
+    await m.page.getByTestId('mine').getByRole('link', { name: 'Standup' }).waitFor();
+    expect(await m.page.getByTestId('invitations').count()).toBe(0);
+    await m.page.reload();
+    await m.page.getByTestId('mine').getByRole('link', { name: 'Standup' }).waitFor();
+    expect(await m.page.getByTestId('invitations').count()).toBe(0);
     await m.page.getByRole('button', { name: 'Follow' }).click();
     await m.page.getByTestId('followed').getByRole('link', { name: 'Standup' }).waitFor();
     await m.page.getByRole('link', { name: 'Room directory' }).click();

@@ -16,6 +16,7 @@ export type Frame =
   | { type: 'participant.joined' | 'participant.left'; room: string; user: Participant }
   | { type: 'room.kicked'; room: string; reason: string }
   | { type: 'invitation'; invitation: { id: number; room: RoomSummary; createdAt: string } }
+  | { type: 'invitation.accepted'; room: string }
   | { type: 'notification'; notification: { id: number; kind: string; detail: string; createdAt: string; message: Message } };
 
 export interface Joined {

@@ -32,7 +32,7 @@ export function Sidebar({ current }: { current: string | null }) {
   useEffect(() => {
     const timer = setInterval(() => setTick((t) => t + 1), POLL_MS);
     const off = live.on((f) => {
-      if (f.type === 'invitation' || f.type === 'room.kicked' || f.type === 'notification') setTick((t) => t + 1);
+      if (f.type === 'invitation' || f.type === 'invitation.accepted' || f.type === 'room.kicked' || f.type === 'notification') setTick((t) => t + 1);
     });
     return () => {
       clearInterval(timer);
@@ -40,7 +40,10 @@ export function Sidebar({ current }: { current: string | null }) {
     };
   }, [live]);
 
+  // A room is listed once: followed, else under its invitation until visited, else under My rooms.
   const followedIds = new Set((followed ?? []).map((r) => r.id));
+  const invited = invitations.filter((i, at) => !followedIds.has(i.room.id) && invitations.findIndex((j) => j.room.id === i.room.id) === at);
+  const listed = new Set([...followedIds, ...invited.map((i) => i.room.id)]);
   const link = (r: RoomSummary, unread?: number) => (
     <li key={r.id}>
       <a href={`#/room/${encodeURIComponent(r.id)}`} aria-current={r.id === current ? 'page' : undefined} class={unread !== undefined && unread > 0 ? 'unread' : undefined}>
@@ -59,16 +62,16 @@ export function Sidebar({ current }: { current: string | null }) {
       <h2>Followed</h2>
       {followed !== null && followed.length === 0 && <p class="hint">Follow rooms to keep them here with their unread counts.</p>}
       <ul data-testid="followed">{(followed ?? []).map((r) => link(r, r.unread ?? 0))}</ul>
-      {mine.some((r) => !followedIds.has(r.id)) && (
-        <>
-          <h2>My rooms</h2>
-          <ul data-testid="mine">{mine.filter((r) => !followedIds.has(r.id)).map((r) => link(r))}</ul>
-        </>
-      )}
-      {invitations.length > 0 && (
+      {invited.length > 0 && (
         <>
           <h2>Invitations</h2>
-          <ul data-testid="invitations">{invitations.map((i) => link(i.room))}</ul>
+          <ul data-testid="invitations">{invited.map((i) => link(i.room))}</ul>
+        </>
+      )}
+      {mine.some((r) => !listed.has(r.id)) && (
+        <>
+          <h2>My rooms</h2>
+          <ul data-testid="mine">{mine.filter((r) => !listed.has(r.id)).map((r) => link(r))}</ul>
         </>
       )}
       <ul class="sidebar-links">

@@ -32,5 +32,9 @@ export function invitationStore({ db }: Executor): InvitationStore {
         .execute();
       return rows.map(invitationRecord);
     },
+    async accept(principalId, roomId) {
+      const result = await db.deleteFrom('invitations').where('principalId', '=', principalId).where('roomId', '=', roomId).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
   };
 }

@@ -86,7 +86,7 @@ export async function followRoom(services: Services, actor: Actor, roomId: strin
   const loaded = await accessRoomById(services.store, facts, roomId, 'join', { categories: await services.access.categorySnapshot() });
   await runWrite(services, actor, {}, async (tx) => {
     await tx.store.follows.follow({ principalId: actor.principalId, roomId: loaded.room.id, lastReadChatId: loaded.room.lastChatId, createdAt: tx.now });
-    tx.emit({ type: 'follows.changed', principalId: actor.principalId, roomId: loaded.room.id, lastReadChatId: loaded.room.lastChatId });
+    tx.emit({ type: 'follows.changed', principalId: actor.principalId, roomId: loaded.room.id, room: loaded.room.guid, lastReadChatId: loaded.room.lastChatId });
   });
   const followed = (await followedRooms(services, actor)).find((f) => f.id === loaded.room.guid);
   if (followed === undefined) throw new AppError('ROOM_NOT_FOUND', `there is no room with id '${roomId}'`);
@@ -100,7 +100,7 @@ export async function unfollowRoom(services: Services, actor: Actor, roomId: str
   if (room === undefined) throw gone;
   await runWrite(services, actor, {}, async (tx) => {
     if (!(await tx.store.follows.unfollow(actor.principalId, room.id))) throw gone;
-    tx.emit({ type: 'follows.changed', principalId: actor.principalId, roomId: room.id, lastReadChatId: null });
+    tx.emit({ type: 'follows.changed', principalId: actor.principalId, roomId: room.id, room: room.guid, lastReadChatId: null });
   });
 }
 
@@ -113,7 +113,7 @@ export async function markRead(services: Services, actor: Actor, roomId: string,
   const mark = Math.min(chatId, loaded.room.lastChatId);
   await runWrite(services, actor, {}, async (tx) => {
     if (await tx.store.follows.markRead(actor.principalId, loaded.room.id, mark)) {
-      tx.emit({ type: 'follows.changed', principalId: actor.principalId, roomId: loaded.room.id, lastReadChatId: mark });
+      tx.emit({ type: 'follows.changed', principalId: actor.principalId, roomId: loaded.room.id, room: loaded.room.guid, lastReadChatId: mark });
     }
   });
 }

@@ -48,4 +48,5 @@ export type DomainEvent =
   /** A user's keyword alerts or topic feeds changed (the matching index follows). */
   | { type: 'subscriptions.changed'; principalId: number; what: 'keywords' | 'feeds' }
   /** A user followed or unfollowed a room, or moved its read mark (their clients update counts). */
-  | { type: 'follows.changed'; principalId: number; roomId: number; lastReadChatId: number | null };
+  /** Followed (a read mark), unfollowed (null), or read further; `room` is its guid. */
+  | { type: 'follows.changed'; principalId: number; roomId: number; room: string; lastReadChatId: number | null };

@@ -26,6 +26,8 @@ import { CommandQueue } from './command-queue.js';
 import { RateLimiter } from '../auth/rate-limit.js';
 import { DEFAULT_LIMITS, type Limits } from '../config/schema.js';
 import { databaseUnavailable } from '../store/db-errors.js';
+import { FollowerIndex } from './followers.js';
+import type { MessageView } from '../actions/chat-views.js';
 
 export const WS_PATH = '/api/v1/ws';
 /** How a legacy client's SIP dialog marks its connection: it has no session of the API (signed in by SIP). */
@@ -88,6 +90,8 @@ export class Gateway {
   private readonly large = new Set<number>();
   /** Each room's messages in chat-id order, once each (in a pool they come from every node). */
   readonly sequencer: RoomSequencer;
+  /** Who follows which room among the users connected here (room.activity frames). */
+  readonly follows: FollowerIndex;
   /** Room ids as clients know them, kept so a removed room can still be named in a kick. */
   private readonly guids = new Map<number, string>();
   private participantLimit: number | undefined;
@@ -118,6 +122,7 @@ export class Gateway {
       active: (roomId) => this.registry.participantCount(roomId) > 0,
       onError: (err) => this.logger.error({ err }, 'filling a gap in live messages failed'),
     });
+    this.follows = new FollowerIndex(async (principalId) => (await services.store.follows.list(principalId)).map((f) => f.roomId));
     this.unsubscribe = services.bus.subscribe((event) => this.dispatch(event));
     services.presence = { participants: (roomId) => this.countOf(roomId) };
   }
@@ -261,6 +266,8 @@ export class Gateway {
     if (ws.readyState !== ws.OPEN) return undefined;
     this.registry.add(conn);
     registered(conn);
+    // The rooms this user follows, for their unread counts (read once per user connected here).
+    await this.follows.connected(conn.principalId).catch((err: unknown) => this.logger.warn({ err }, 'reading the rooms a user follows failed'));
     this.metrics?.connections(this.registry.connectionCount);
     const user = await this.services.store.principals.getById(conn.principalId);
     conn.send(JSON.stringify({ type: 'ready', user: { sipUri: user?.key, displayName: user?.displayName ?? null } }));
@@ -292,6 +299,7 @@ export class Gateway {
   /** The connection is gone: it leaves its rooms (PARTs recorded) and its roster entries. */
   disconnect(conn: Connection): void {
     const left = this.registry.remove(conn);
+    if (this.registry.ofPrincipal(conn.principalId).length === 0) this.follows.disconnected(conn.principalId);
     this.metrics?.connections(this.registry.connectionCount);
     if (this.closing) return;
     void this.track(recordParts(this.services, { connection: conn.id }, undefined, 'disconnected'));
@@ -573,6 +581,23 @@ export class Gateway {
   }
 
   /** Sends each user their own frame (notifications, invitations): on every connection of theirs. */
+  /**
+   * A post reaches the clients of the room's followers that are not in it: a small
+   * `room.activity` frame (their unread count moves), encoded once.
+   */
+  private toFollowers(roomId: number, message: MessageView): void {
+    const followers = this.follows.followersOf(roomId);
+    if (followers === undefined) return;
+    let text: string | undefined;
+    for (const principalId of followers) {
+      for (const c of this.registry.ofPrincipal(principalId)) {
+        if (c.rooms.has(roomId)) continue;
+        text ??= JSON.stringify({ type: 'room.activity', room: message.roomId, chatId: message.chatId, author: message.author });
+        c.send(text);
+      }
+    }
+  }
+
   private toPrincipals(items: readonly { principalId: number; frame: object }[]): void {
     for (const { principalId, frame } of items) {
       const conns = this.registry.ofPrincipal(principalId);
@@ -620,7 +645,14 @@ export class Gateway {
   private dispatch(event: DomainEvent): void {
     switch (event.type) {
       case 'message.posted':
+        this.toFollowers(event.roomId, event.message);
         return this.sequencer.push(event.roomId, event.message);
+      case 'follows.changed':
+        // Every client of the user: a room followed or not, or read further on another device.
+        if (event.lastReadChatId === null) this.follows.unfollow(event.principalId, event.roomId);
+        else this.follows.follow(event.principalId, event.roomId);
+        this.toPrincipals([{ principalId: event.principalId, frame: { type: 'follow.changed', room: event.room, following: event.lastReadChatId !== null, lastReadChatId: event.lastReadChatId } }]);
+        return;
       case 'message.replaced': {
         // A message still held for its turn goes out as it now is.
         const now = new Map(event.messages.map((m) => [m.id, m]));
@@ -666,6 +698,7 @@ export class Gateway {
         return;
       case 'events.lost':
         this.sequencer.reset();
+        void this.follows.reload().catch((err: unknown) => this.logger.warn({ err }, 'reading the rooms users follow again failed'));
         void this.queue.push(() => this.onEvent(event));
         return;
       default:

@@ -65,6 +65,41 @@ describeEachStore('finding rooms and being told', (kind) => {
     expect((await bob.api.get('/api/v1/rooms/followed')).body).toEqual([]);
   });
 
+  it("pushes a post in a followed room to the follower's clients, and follows and reads to all their devices", async () => {
+    const { domain, category, alice, bob } = await world();
+    const room = await buildRoom(t.services, category.name, { privacy: 'Open' });
+    const [phone, desk] = [await bob.ws(), await (await t.signIn(bob.key)).ws()];
+    // Not following yet: nothing.
+    await alice.api.post(`/api/v1/rooms/${room.guid}/messages`, { text: 'not yet' });
+    expect((await bob.api.put(`/api/v1/rooms/${room.guid}/follow`)).status).toBe(200);
+    for (const ws of [phone, desk]) expect(await ws.waitFor((f) => f.type === 'follow.changed')).toMatchObject({ room: room.guid, following: true });
+    const posted = (await alice.api.post(`/api/v1/rooms/${room.guid}/messages`, { text: 'now' })).body;
+    for (const ws of [phone, desk]) expect(await ws.waitFor((f) => f.type === 'room.activity')).toEqual({ type: 'room.activity', room: room.guid, chatId: posted.chatId, author: alice.key });
+    // A client in the room gets the message itself, not the activity.
+    await desk.ok({ type: 'join', room: room.guid });
+    await alice.api.post(`/api/v1/rooms/${room.guid}/messages`, { text: 'in the room' });
+    await desk.waitFor((f) => f.type === 'message' && f.message.text === 'in the room');
+    await phone.waitFor(() => phone.of('room.activity').length === 2);
+    await t.settle();
+    expect(desk.of('room.activity')).toHaveLength(1);
+    // Read on one device: every device hears it.
+    expect((await bob.api.post(`/api/v1/rooms/${room.guid}/read`, { chatId: posted.chatId + 1 })).status).toBe(204);
+    await phone.waitFor((f) => f.type === 'follow.changed' && f.lastReadChatId === posted.chatId + 1);
+    // Unfollowed: no more activity.
+    expect((await bob.api.delete(`/api/v1/rooms/${room.guid}/follow`)).status).toBe(204);
+    await phone.waitFor((f) => f.type === 'follow.changed' && f.following === false);
+    await alice.api.post(`/api/v1/rooms/${room.guid}/messages`, { text: 'after' });
+    await t.settle();
+    expect(phone.of('room.activity')).toHaveLength(2);
+    // A user's follows are read when their first connection opens: following before connecting counts too.
+    const carol = await t.user({ domain });
+    expect((await carol.api.put(`/api/v1/rooms/${room.guid}/follow`)).status).toBe(200);
+    const carols = await carol.ws();
+    await alice.api.post(`/api/v1/rooms/${room.guid}/messages`, { text: 'for carol' });
+    expect(await carols.waitFor((f) => f.type === 'room.activity')).toMatchObject({ room: room.guid });
+    for (const ws of [phone, desk, carols]) ws.close();
+  });
+
   it('searches words, phrases, substrings and CJK text in readable rooms only, with operators', async () => {
     const { category, alice, bob } = await world();
     const open = await buildRoom(t.services, category.name, { privacy: 'Open' });

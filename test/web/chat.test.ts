@@ -227,13 +227,15 @@ describe.skipIf(!available)('the web client in Chromium', () => {
     await m.page.getByRole('link', { name: 'Room directory' }).click();
     const noahApi = (await server.signIn(noah.key)).api;
     for (const text of ['one', 'two', 'three']) expect((await noahApi.post(`/api/v1/rooms/${room.guid}/messages`, { text })).status).toBe(201);
-    await m.page.reload();
+    // Live, without a reload or a poll: the badge and the tab's title count them.
     const followed = m.page.getByTestId('followed').getByRole('link', { name: /Standup/ });
-    await expect.poll(() => followed.getByLabel('3 unread').count()).toBe(1);
-    // Reading the room moves the read mark: the count goes.
+    await followed.getByLabel('3 unread').waitFor({ timeout: 5_000 });
+    expect(await m.page.title()).toBe('(3) Stoa');
+    // Reading the room moves the read mark: the count goes, from the title too.
     await followed.click();
     await m.page.getByTestId('messages').getByText('three').waitFor();
     await expect.poll(() => followed.locator('.badge').count()).toBe(0);
+    await expect.poll(() => m.page.title()).toBe('Stoa');
 
     // Above ParticipantUpdateLimit the roster is not sent: the page says so.
     await configurations.create(server.services, SYSTEM_ACTOR, `service:${server.services.poolFqdn}`, { participantUpdateLimit: 1 });

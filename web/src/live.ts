@@ -17,6 +17,8 @@ export type Frame =
   | { type: 'room.kicked'; room: string; reason: string }
   | { type: 'invitation'; invitation: { id: number; room: RoomSummary; createdAt: string } }
   | { type: 'invitation.accepted'; room: string }
+  | { type: 'room.activity'; room: string; chatId: number; author: string }
+  | { type: 'follow.changed'; room: string; following: boolean; lastReadChatId: number | null }
   | { type: 'notification'; notification: { id: number; kind: string; detail: string; createdAt: string; message: Message } };
 
 export interface Joined {

@@ -1,10 +1,16 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Invitation, RoomSummary } from './api';
 import { useStoa } from './app';
 
-const POLL_MS = 30_000;
+/** The page's own title; with unread messages in followed rooms it starts with their count. */
+const TITLE = typeof document === 'undefined' ? 'Stoa' : document.title;
 
-/** Followed rooms with unread counts, the user's rooms, and invitations; kept fresh. */
+/**
+ * Followed rooms with unread counts, the user's rooms, and invitations. Read when the page
+ * opens and when the live connection (re)opens; then kept by what the server pushes: a
+ * post in a followed room (room.activity), a room followed, unfollowed or read on any
+ * device (follow.changed), invitations, kicks and notifications. No polling.
+ */
 export function Sidebar({ current }: { current: string | null }) {
   const { api, live, refreshTick, session } = useStoa();
   const [followed, setFollowed] = useState<RoomSummary[] | null>(null);
@@ -12,12 +18,17 @@ export function Sidebar({ current }: { current: string | null }) {
   const [invitations, setInvitations] = useState<Invitation[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [tick, setTick] = useState(0);
+  // The room on screen (its posts are read as they come), and the newest post counted per room.
+  const open = useRef(current);
+  open.current = current;
+  const counted = useRef(new Map<string, number>());
 
   useEffect(() => {
     let stale = false;
     Promise.all([api.get<RoomSummary[]>('/rooms/followed'), api.get<RoomSummary[]>('/rooms/mine'), api.get<Invitation[]>('/invitations')])
       .then(([f, m, i]) => {
         if (stale) return;
+        counted.current.clear();
         setFollowed(f);
         setMine(m);
         setInvitations(i);
@@ -30,15 +41,24 @@ export function Sidebar({ current }: { current: string | null }) {
   }, [api, refreshTick, tick]);
 
   useEffect(() => {
-    const timer = setInterval(() => setTick((t) => t + 1), POLL_MS);
     const off = live.on((f) => {
-      if (f.type === 'invitation' || f.type === 'invitation.accepted' || f.type === 'room.kicked' || f.type === 'notification') setTick((t) => t + 1);
+      if (f.type === 'room.activity') {
+        if (f.room === open.current || f.author === session.user.sipUri || f.chatId <= (counted.current.get(f.room) ?? 0)) return;
+        counted.current.set(f.room, f.chatId);
+        setFollowed((list) => list?.map((r) => (r.id === f.room ? { ...r, unread: (r.unread ?? 0) + 1 } : r)) ?? list);
+        return;
+      }
+      // A new connection (after a restart, a network cut) may have missed pushes: read afresh.
+      if (f.type === 'ready' || f.type === 'follow.changed' || f.type === 'invitation' || f.type === 'invitation.accepted' || f.type === 'room.kicked' || f.type === 'notification') setTick((t) => t + 1);
     });
-    return () => {
-      clearInterval(timer);
-      off();
-    };
-  }, [live]);
+    return off;
+  }, [live, session]);
+
+  // The tab says how many messages wait in followed rooms.
+  const unread = (followed ?? []).reduce((n, r) => n + (r.id === current ? 0 : (r.unread ?? 0)), 0);
+  useEffect(() => {
+    document.title = unread > 0 ? `(${unread > 99 ? '99+' : unread}) ${TITLE}` : TITLE;
+  }, [unread]);
 
   // A room is listed once: followed, else under its invitation until visited, else under My rooms.
   const followedIds = new Set((followed ?? []).map((r) => r.id));

@@ -44,6 +44,9 @@ describe.skipIf(!available)('room management, feeds and files in the web client'
     // Its creator enters the Secret room they made, and finds it under "My rooms".
     await f.page.getByRole('link', { name: 'Open the room' }).click();
     await f.page.getByRole('combobox', { name: 'Message' }).waitFor();
+    // An empty room says so, and the cursor is in its message box.
+    await f.page.getByTestId('empty-room').getByText('No messages yet: yours will be the first.').waitFor();
+    await expect.poll(() => f.page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Message');
     await f.page.getByTestId('mine').getByRole('link', { name: 'Planning' }).waitFor();
     await f.page.getByRole('link', { name: 'Settings', exact: true }).click();
     await f.page.getByRole('heading', { name: 'Settings of Planning' }).waitFor();
@@ -66,7 +69,9 @@ describe.skipIf(!available)('room management, feeds and files in the web client'
     const g = await newContext(browser);
     await signInPage(g.page, server.url, grace.key, PASSWORD);
     await g.page.getByRole('link', { name: 'Manage rooms' }).click();
-    await g.page.getByTestId('managed').getByRole('link', { name: 'Planning' }).click();
+    // Each managed room links to its settings (its name) and to the room itself.
+    await g.page.getByTestId('managed').getByRole('link', { name: 'Go to Planning' }).waitFor();
+    await g.page.getByTestId('managed').getByRole('link', { name: 'Planning', exact: true }).click();
     await g.page.getByLabel('Open', { exact: true }).check();
     await g.page.getByRole('button', { name: 'Save' }).click();
     await g.page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();

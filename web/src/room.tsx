@@ -218,6 +218,11 @@ export function RoomView({ roomId }: { roomId: string }) {
               </li>
             )}
             {!joined.room.chatHistory && <li class="hint">This room keeps no history: messages are only shown live.</li>}
+            {messages.length === 0 && !more && (
+              <li class="hint empty" data-testid="empty-room">
+                {room.canPost ? 'No messages yet: yours will be the first.' : 'No messages yet.'}
+              </li>
+            )}
             {messages.map((m) => (
               <MessageItem key={m.id} message={m} own={m.author === session.user.sipUri} />
             ))}
@@ -306,6 +311,11 @@ function Composer({ roomId, canPost, auditorium, fileUpload, people }: { roomId:
   const [upload, setUpload] = useState<Upload | null>(null);
   const [mention, setMention] = useState<{ start: number; query: string; active: number } | null>(null);
   const box = useRef<HTMLTextAreaElement>(null);
+  // Opening a room puts the cursor in its message box (not on a touch screen, where that
+  // would bring the keyboard up unasked).
+  useEffect(() => {
+    if (canPost && window.matchMedia('(pointer: fine)').matches) box.current?.focus();
+  }, [roomId, canPost]);
   if (!canPost) {
     return (
       <p class="composer-off" data-testid="cannot-post">

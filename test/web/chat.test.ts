@@ -225,6 +225,13 @@ describe.skipIf(!available)('the web client in Chromium', () => {
     await m.page.getByRole('button', { name: 'Follow' }).click();
     await m.page.getByTestId('followed').getByRole('link', { name: 'Standup' }).waitFor();
     await m.page.getByRole('link', { name: 'Room directory' }).click();
+    // The directory finds as you type (no Enter), and the address follows.
+    const find = m.page.getByRole('searchbox', { name: 'Room name contains' });
+    await find.pressSequentially('zzz-none');
+    await m.page.getByText('No room name contains “zzz-none”.').waitFor();
+    expect(m.page.url()).toContain('#/directory?q=zzz-none');
+    await find.fill('Stand');
+    await m.page.getByTestId('directory').getByRole('link', { name: 'Standup' }).waitFor();
     const noahApi = (await server.signIn(noah.key)).api;
     for (const text of ['one', 'two', 'three']) expect((await noahApi.post(`/api/v1/rooms/${room.guid}/messages`, { text })).status).toBe(201);
     // Live, without a reload or a poll: the badge and the tab's title count them.

@@ -46,7 +46,8 @@ describe.skipIf(!available)('room management, feeds and files in the web client'
     await f.page.getByRole('combobox', { name: 'Message' }).waitFor();
     // An empty room says so, and the cursor is in its message box.
     await f.page.getByTestId('empty-room').getByText('No messages yet: yours will be the first.').waitFor();
-    await expect.poll(() => f.page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Message');
+    const focused = () => f.page.evaluate(() => (globalThis as unknown as { document: { activeElement: { getAttribute(name: string): string | null } | null } }).document.activeElement?.getAttribute('aria-label'));
+    await expect.poll(focused).toBe('Message');
     await f.page.getByTestId('mine').getByRole('link', { name: 'Planning' }).waitFor();
     await f.page.getByRole('link', { name: 'Settings', exact: true }).click();
     await f.page.getByRole('heading', { name: 'Settings of Planning' }).waitFor();
@@ -131,6 +132,8 @@ describe.skipIf(!available)('room management, feeds and files in the web client'
     await i.page.getByText('Attached: figures.csv').waitFor();
     await i.page.getByRole('button', { name: 'Send' }).click();
     await i.page.getByTestId('download').filter({ hasText: 'figures.csv' }).waitFor();
+    // Sent without words, it shows its name once: as the file.
+    expect(await i.page.getByTestId('messages').getByText('figures.csv').count()).toBe(1);
     await j.page.goto(`${server.url}/#/room/${room.guid}`);
     const link = j.page.getByTestId('download').filter({ hasText: 'figures.csv' });
     await link.waitFor();

@@ -3,24 +3,41 @@ import { q as enc, type RoomSummary } from './api';
 import { useStoa } from './app';
 import { RichText } from './message';
 
+/** How long typing pauses before the directory is asked. */
+const TYPING_PAUSE_MS = 250;
+
 /** The room directory by category, filtered by name (what GET /rooms returns: never a Secret room of others). */
 export function Directory({ q }: { q: string }) {
   const { api } = useStoa();
   const [rooms, setRooms] = useState<RoomSummary[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [text, setText] = useState(q);
-  useEffect(() => setText(q), [q]);
+  // What is searched: the address's query, then what is typed, a moment after the typing stops.
+  const [query, setQuery] = useState(q);
+  useEffect(() => {
+    setText(q);
+    setQuery(q);
+  }, [q]);
+  useEffect(() => {
+    if (text === query) return;
+    const timer = setTimeout(() => {
+      setQuery(text);
+      // The address follows (to share or reload), without a history entry per keystroke.
+      history.replaceState(null, '', `#/directory${text === '' ? '' : `?q=${encodeURIComponent(text)}`}`);
+    }, TYPING_PAUSE_MS);
+    return () => clearTimeout(timer);
+  }, [text, query]);
   useEffect(() => {
     let stale = false;
     setRooms(null);
     api
-      .get<RoomSummary[]>(`/rooms?limit=500${q === '' ? '' : `&q=${enc(q)}`}`)
+      .get<RoomSummary[]>(`/rooms?limit=500${query === '' ? '' : `&q=${enc(query)}`}`)
       .then((r) => !stale && setRooms(r))
       .catch((err: Error) => !stale && setError(err.message));
     return () => {
       stale = true;
     };
-  }, [api, q]);
+  }, [api, query]);
   const byCategory = new Map<string, RoomSummary[]>();
   for (const r of rooms ?? []) byCategory.set(r.category, [...(byCategory.get(r.category) ?? []), r]);
   return (
@@ -30,7 +47,8 @@ export function Directory({ q }: { q: string }) {
         role="search"
         onSubmit={(e) => {
           e.preventDefault();
-          location.hash = `#/directory?q=${encodeURIComponent(text)}`;
+          setQuery(text);
+          history.replaceState(null, '', `#/directory${text === '' ? '' : `?q=${encodeURIComponent(text)}`}`);
         }}
       >
         <input type="search" value={text} onInput={(e) => setText(e.currentTarget.value)} placeholder="Room name contains…" aria-label="Room name contains" />
@@ -38,7 +56,7 @@ export function Directory({ q }: { q: string }) {
       </form>
       {error !== null && <p class="error">{error}</p>}
       {rooms === null && error === null && <p class="hint">Loading…</p>}
-      {rooms !== null && rooms.length === 0 && <p class="hint">{q === '' ? 'No rooms you may see yet.' : `No room name contains “${q}”.`}</p>}
+      {rooms !== null && rooms.length === 0 && <p class="hint">{query === '' ? 'No rooms you may see yet.' : `No room name contains “${query}”.`}</p>}
       {[...byCategory.entries()]
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([category, list]) => (

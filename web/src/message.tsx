@@ -63,7 +63,8 @@ export function MessageItem({ message: m, own, terms, showRoom }: { message: Mes
             <RichText text={m.text} terms={terms ?? []} />
           </div>
         </article>
-      ) : (
+      ) : m.file !== null && m.text.trim() === m.file.name ? null : (
+        // A file posted without words carries its name as its text: shown once, as the file.
         <div class="text">
           <RichText text={m.text} terms={terms ?? []} />
         </div>

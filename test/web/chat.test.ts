@@ -13,6 +13,7 @@ import { buildCategory, buildRoom } from '../factories.js';
 import { SYSTEM_ACTOR } from '../../src/actions/context.js';
 import { configurations } from '../../src/actions/configurations.js';
 import { checkUpdatePrincipal } from '../../src/actions/principals.js';
+import { checkUpdateRoom } from '../../src/actions/rooms.js';
 
 const available = chromiumAvailable();
 
@@ -201,6 +202,28 @@ describe.skipIf(!available)('the web client in Chromium', () => {
     expect((await fetch(`${server.url}/api/v1/rooms/mine`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
     expect(phone.problems).toEqual([]);
     await phone.context.close();
+  });
+
+  it('empties the room on screen of a user removed from it: no history, no roster, no composer', async () => {
+    const { server, browser } = web;
+    const olga = await user('olga');
+    const pete = await user('pete');
+    const category = await buildCategory(server.services, { name: 'Board', allowed: ['contoso.com'] });
+    const room = await buildRoom(server.services, category.name, { name: 'Board room', privacy: 'Closed', members: [olga.key, pete.key] });
+    expect((await (await server.signIn(pete.key)).api.post(`/api/v1/rooms/${room.guid}/messages`, { text: 'the minutes' })).status).toBe(201);
+    const o = await newContext(browser);
+    await signInPage(o.page, server.url, olga.key, PASSWORD);
+    await o.page.goto(`${server.url}/#/room/${room.guid}`);
+    await o.page.getByTestId('messages').getByText('the minutes').waitFor();
+    await expect.poll(() => o.page.getByTestId('roster').textContent()).toContain('olga');
+    await checkUpdateRoom(server.services, SYSTEM_ACTOR, room.name, { members: { mode: 'edit', add: [], remove: [olga.key] } });
+    await o.page.getByText('You are no longer in this room').waitFor();
+    await expect.poll(() => o.page.getByTestId('messages').getByText('the minutes').count()).toBe(0);
+    expect(await o.page.getByTestId('roster').count()).toBe(0);
+    expect(await o.page.getByRole('combobox', { name: 'Message' }).count()).toBe(0);
+    expect(await o.page.getByTestId('empty-room').count()).toBe(0);
+    expect(o.problems).toEqual([]);
+    await o.context.close();
   });
 
   it('lists invitations and followed rooms with unread counts, and hides the roster of a large room', async () => {

@@ -94,7 +94,13 @@ export function RoomView({ roomId }: { roomId: string }) {
             if (f.room === roomId) setParticipants((old) => (old === null ? old : old.filter((p) => p.sipUri !== f.user.sipUri)));
             break;
           case 'room.kicked':
-            if (f.room === roomId) setKicked(f.reason);
+            // Out of the room: what it holds is no longer this user's to read, nor who is in it.
+            if (f.room === roomId) {
+              setKicked(f.reason);
+              setMessages([]);
+              setParticipants((old) => (old === null ? old : []));
+              setMore(false);
+            }
             break;
         }
       }),
@@ -218,7 +224,7 @@ export function RoomView({ roomId }: { roomId: string }) {
               </li>
             )}
             {!joined.room.chatHistory && <li class="hint">This room keeps no history: messages are only shown live.</li>}
-            {messages.length === 0 && !more && (
+            {messages.length === 0 && !more && kicked === null && (
               <li class="hint empty" data-testid="empty-room">
                 {room.canPost ? 'No messages yet: yours will be the first.' : 'No messages yet.'}
               </li>
@@ -231,7 +237,7 @@ export function RoomView({ roomId }: { roomId: string }) {
         </div>
         <div class="side">
           {room.addin !== null && <Addin addin={room.addin} />}
-          <Roster participants={participants} large={joined.large} count={room.participants} />
+          {kicked === null && <Roster participants={participants} large={joined.large} count={room.participants} />}
         </div>
       </div>
     </section>

@@ -1,7 +1,8 @@
 /**
  * Test-CsPersistentChatMessage: signs two users in on the running server, joins both to a
- * room they may post in, exchanges two messages over WebSocket, leaves and signs out.
- * Fails when no such room exists or a user may not use the service.
+ * room they may post in, exchanges two messages over WebSocket, leaves and signs out, and
+ * removes the two messages from the room again. Fails when no such room exists or a user
+ * may not use the service.
  */
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
@@ -15,6 +16,8 @@ import { loadRooms } from '../access/rooms.js';
 import { nameKey } from '../domain/names.js';
 import { parseIdentity } from '../domain/identity.js';
 import { readControlFile } from '../main.js';
+import { checkRemoveMessages } from '../actions/content.js';
+import { formatIdentity } from '../domain/identity.js';
 import type { CliContext } from './context.js';
 
 export interface TestStep {
@@ -112,6 +115,7 @@ export async function runMessageTest(
 
   const tokens = await openSystemSessions(ctx.services, ctx.actor, users.map((u) => u.id), 'message test', 10 * 60_000);
   const clients: TestClient[] = [];
+  const posted: { text: string; author: string; at: number }[] = [];
   try {
     for (const [i, user] of users.entries()) {
       clients.push(await TestClient.connect(server.url, tokens[i]!, options.timeoutMs));
@@ -124,7 +128,9 @@ export async function runMessageTest(
     }
     for (const [from, to, who] of [[a, b, sender], [b, a, receiver]] as const) {
       const text = `Stoa test message ${randomUUID()}`;
+      const at = Date.now();
       await from.call({ type: 'post', room: room.room.guid, text }, options.timeoutMs);
+      posted.push({ text, author: who.key, at });
       await to.waitFor((f) => f.type === 'message' && f.message?.text === text, options.timeoutMs);
       step(`message from ${who.key} delivered`, true);
     }
@@ -136,6 +142,26 @@ export async function runMessageTest(
     for (const c of clients) c.close();
     await endSessions(ctx.services, tokens);
     step('sign out', true);
+    // The test's messages leave the room they were posted in (users should not find them
+    // there); like any removal, the compliance record keeps both the posts and their purge.
+    try {
+      let removed = 0;
+      for (const m of posted) {
+        const outcome = await checkRemoveMessages(ctx.services, ctx.actor, formatIdentity(ctx.services.poolFqdn, room.room.name), {
+          remove: true,
+          userUri: m.author,
+          startDate: m.at - 60_000,
+          endDate: Date.now() + 60_000,
+          filter: m.text,
+          matchClause: 'Exact',
+          caseSensitive: true,
+        });
+        removed += outcome.result.count;
+      }
+      if (posted.length > 0) step('remove the test messages', removed === posted.length, `${removed} of ${posted.length}`);
+    } catch (err) {
+      step('remove the test messages', false, err instanceof Error ? err.message : String(err));
+    }
   }
   return { ok: steps.every((s) => s.ok), room: room.room.name, steps };
 }

@@ -99,7 +99,12 @@ describe('administering a running server from the CLI', () => {
   it('runs the synthetic message test between two users', async () => {
     const { alice, bob } = await world();
     const ok = expectOk(await cli().run(['--json', 'message', 'test', '--sender', alice.key, '--receiver', bob.key]));
-    expect(ok.json<{ ok: boolean }>().ok).toBe(true);
+    const result = ok.json<{ ok: boolean; room: string; steps: { name: string; ok: boolean; detail?: string }[] }>();
+    expect(result.ok).toBe(true);
+    // The two test messages were delivered, then removed from the room they were posted in.
+    expect(result.steps.at(-1)).toEqual({ name: 'remove the test messages', ok: true, detail: '2 of 2' });
+    const room = (await t.services.store.rooms.list({})).find((r) => r.name === result.room)!;
+    expect((await t.services.store.messages.select({ roomId: room.id })).filter((m) => m.content.startsWith('Stoa test message'))).toEqual([]);
     const outsider = await t.user({ domain: `${unique('nobody')}.example` });
     const failed = await cli().run(['message', 'test', '--sender', alice.key, '--receiver', outsider.key]);
     expect(failed.code).toBe(1);

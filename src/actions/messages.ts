@@ -233,14 +233,17 @@ export async function searchMessages(
   }
   let authorIds: number[] | undefined;
   if (query.authors.length > 0) {
-    const keys = query.authors.flatMap((a) => {
+    // A SIP address, or a user part alone (from:bruno: every user sip:bruno@...).
+    const keys = query.authors.filter((a) => a.includes('@')).flatMap((a) => {
       try {
         return [normaliseSipUri(a)];
       } catch {
         return [];
       }
     });
-    authorIds = (await store.principals.getManyByKeys(keys)).map((p) => p.id);
+    const parts = query.authors.filter((a) => !a.includes('@')).map((a) => a.replace(/^sip:/i, '').toLowerCase());
+    const [byKey, byPart] = await Promise.all([store.principals.getManyByKeys(keys), parts.length === 0 ? [] : store.principals.usersByUserPart(parts)]);
+    authorIds = [...new Set([...byKey, ...byPart].map((p) => p.id))];
   }
   const limit = clampLimit(request.limit, 50);
   const words = await services.words.plan(query.terms);

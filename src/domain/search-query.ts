@@ -125,6 +125,15 @@ export interface MessageFacts {
 
 const sipKey = (user: string) => (user.toLowerCase().startsWith('sip:') ? user.toLowerCase() : `sip:${user.toLowerCase()}`);
 
+/**
+ * `from:` names a user by SIP address (`from:bruno@contoso.com`) or by its user part alone
+ * (`from:bruno`: every user `sip:bruno@...`), as people say it.
+ */
+export function authorMatches(author: string, authorKey: string): boolean {
+  const key = sipKey(author);
+  return key.includes('@') ? key === authorKey : authorKey.startsWith(`${key}@`);
+}
+
 /** The same rule as the database search, evaluated in memory on one message. */
 export function matchesQuery(q: SearchQuery, m: MessageFacts): boolean {
   const text = m.text.toLowerCase();
@@ -132,7 +141,7 @@ export function matchesQuery(q: SearchQuery, m: MessageFacts): boolean {
   if (!q.terms.every((t) => text.includes(t) || title.includes(t))) return false;
   if (q.rooms.length > 0 && !q.rooms.some((r) => nameKey(r) === nameKey(m.roomName))) return false;
   if (q.categories.length > 0 && !q.categories.some((c) => nameKey(c) === nameKey(m.categoryName))) return false;
-  if (q.authors.length > 0 && !q.authors.some((a) => sipKey(a) === m.authorKey)) return false;
+  if (q.authors.length > 0 && !q.authors.some((a) => authorMatches(a, m.authorKey))) return false;
   if (q.from !== undefined && m.postedAt < q.from) return false;
   if (q.to !== undefined && m.postedAt > q.to) return false;
   if (q.hasFile === true && !m.hasFile) return false;

@@ -121,6 +121,9 @@ describeEachStore('finding rooms and being told', (kind) => {
     expect(await search(alice, '会議')).toEqual(['東京で会議があります']);
     expect(await search(alice, '東京で会議')).toEqual(['東京で会議があります']);
     expect(await search(alice, `report from:${bob.key}`)).toEqual(['report from bob']);
+    // By the user part alone, as people say it.
+    expect(await search(alice, `report from:${bob.key.slice(4).split('@')[0]!.toUpperCase()}`)).toEqual(['report from bob']);
+    expect(await search(alice, `report from:${alice.key.slice(4).split('@')[0]}`)).toEqual(['The quarterly report is ready']);
     expect(await search(alice, `quarterly room:"${closed.name}"`)).toEqual(['secret quarterly numbers']);
     expect(await search(alice, `quarterly category:"${category.name}"`)).toHaveLength(2);
     expect(await search(alice, 'quarterly category:nowhere')).toEqual([]);

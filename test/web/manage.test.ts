@@ -12,7 +12,7 @@ import { PASSWORD } from '../harness/server.js';
 import { chromiumAvailable, newContext, signInPage, useWebServer } from '../harness/browser.js';
 import { buildAdmin, buildCategory } from '../factories.js';
 import { SYSTEM_ACTOR } from '../../src/actions/context.js';
-import { checkSetPassword } from '../../src/actions/principals.js';
+import { checkSetPassword, checkUpdatePrincipal } from '../../src/actions/principals.js';
 import { checkCreateRoom } from '../../src/actions/rooms.js';
 
 const available = chromiumAvailable();
@@ -92,6 +92,7 @@ describe.skipIf(!available)('room management, feeds and files in the web client'
     const { server, browser } = web;
     const ivan = await user('ivan');
     const judy = await user('judy');
+    await checkUpdatePrincipal(server.services, SYSTEM_ACTOR, judy.key, { displayName: 'Judy Garland' });
     const category = await buildCategory(server.services, { name: 'Files', allowed: ['contoso.com'], fileUpload: true });
     const room = (await checkCreateRoom(server.services, SYSTEM_ACTOR, { name: 'Budget room', category: category.name, privacy: 'Open' })).result;
 
@@ -109,7 +110,7 @@ describe.skipIf(!available)('room management, feeds and files in the web client'
     await signInPage(i.page, server.url, ivan.key, PASSWORD);
     await i.page.goto(`${server.url}/#/room/${room.guid}`);
     await i.page.getByTestId('room-name').waitFor();
-    await expect.poll(() => i.page.getByTestId('roster').textContent()).toContain('judy');
+    await expect.poll(() => i.page.getByTestId('roster').textContent()).toContain('Judy Garland');
     const box = i.page.getByRole('combobox', { name: 'Message' });
     await box.fill('the budget is approved, ');
     await box.pressSequentially('@ju');
@@ -117,6 +118,12 @@ describe.skipIf(!available)('room management, feeds and files in the web client'
     await box.press('Enter');
     expect(await box.inputValue()).toBe(`the budget is approved, @${judy.key.slice(4)} `);
     await box.press('Enter');
+
+    // The mention shows Judy's name (her address on hover); for Judy it is marked as hers.
+    const shown = i.page.getByTestId('messages').getByTestId('mention');
+    await expect.poll(() => shown.textContent()).toBe('@Judy Garland');
+    expect([await shown.getAttribute('title'), await shown.getAttribute('class')]).toEqual([judy.key.slice(4), 'mention']);
+    await expect.poll(() => j.page.getByTestId('messages').getByTestId('mention').getAttribute('class')).toBe('mention me');
 
     // Judy is told twice: a mention and a feed hit, counted beside "Alerts" while she reads the room.
     await expect.poll(() => j.page.getByTestId('alerts-link').textContent()).toBe('Alerts2');

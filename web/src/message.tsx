@@ -1,21 +1,34 @@
-import { useState } from 'preact/hooks';
+import { createContext } from 'preact';
+import { useContext, useState } from 'preact/hooks';
 import { ApiError, type Message } from './api';
 import { useStoa } from './app';
-import { highlight, linkify, nameOf, when } from './text';
+import { highlight, linkify, mentions, nameOf, when } from './text';
 
 function Marked({ text, terms }: { text: string; terms: readonly string[] }) {
   return <>{highlight(text, terms).map((p, i) => (p.marked ? <mark key={i}>{p.text}</mark> : p.text))}</>;
 }
 
-/** Message text as text nodes and safe links, search terms marked: never markup. */
+/**
+ * Who the people named in messages are, where the page knows them (a room's participants
+ * and authors): @mentions show their display names, and the signed-in user's own are
+ * marked. Elsewhere a mention shows its address.
+ */
+export const People = createContext<{ names: ReadonlyMap<string, string>; me: string }>({ names: new Map(), me: '' });
+
+/** Message text as text nodes, safe links and @mentions, search terms marked: never markup. */
 export function RichText({ text, terms = [] }: { text: string; terms?: readonly string[] }) {
+  const people = useContext(People);
   return (
     <>
-      {linkify(text).map((part, i) =>
+      {mentions(linkify(text)).map((part, i) =>
         part.kind === 'link' ? (
           <a key={i} href={part.href} target="_blank" rel="noopener noreferrer nofollow">
             <Marked text={part.text} terms={terms} />
           </a>
+        ) : part.kind === 'mention' ? (
+          <span key={i} class={part.address === people.me ? 'mention me' : 'mention'} title={part.address} data-testid="mention">
+            @{people.names.get(part.address) ?? part.address}
+          </span>
         ) : (
           <Marked key={i} text={part.text} terms={terms} />
         ),

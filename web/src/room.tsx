@@ -7,7 +7,7 @@ import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preac
 import { ApiError, type Message, type Participant } from './api';
 import { useStoa } from './app';
 import type { Joined } from './live';
-import { MessageItem, RichText } from './message';
+import { MessageItem, People, RichText } from './message';
 import { nameOf, safeHref } from './text';
 
 const PAGE = 50;
@@ -169,6 +169,8 @@ export function RoomView({ roomId }: { roomId: string }) {
     return <section class="room">{error !== null ? <p class="error" role="alert">{error}</p> : <p class="hint">Joining…</p>}</section>;
   }
   const room = joined.room;
+  // The names of the people in the room and of its recent authors, for @mentions.
+  const known = { names: knownNames(participants, messages), me: session.user.sipUri.replace(/^sip:/, '').toLowerCase() };
   return (
     <section class="room" aria-label={room.name}>
       <header class="room-head">
@@ -203,6 +205,7 @@ export function RoomView({ roomId }: { roomId: string }) {
           {error}
         </p>
       )}
+      <People.Provider value={known}>
       <div class="room-body">
         <div class="conversation">
           <ol
@@ -240,8 +243,16 @@ export function RoomView({ roomId }: { roomId: string }) {
           {kicked === null && <Roster participants={participants} large={joined.large} count={room.participants} />}
         </div>
       </div>
+      </People.Provider>
     </section>
   );
+}
+
+function knownNames(participants: Participant[] | null, messages: Message[]): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const m of messages) if (m.authorName !== '') names.set(m.author.replace(/^sip:/, '').toLowerCase(), m.authorName);
+  for (const p of participants ?? []) if (p.displayName !== null && p.displayName !== '') names.set(p.sipUri.replace(/^sip:/, '').toLowerCase(), p.displayName);
+  return names;
 }
 
 /** Whom the composer offers to @mention: the people in the room and those who wrote recently. */

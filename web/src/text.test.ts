@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { highlight, linkify, safeHref, searchTerms } from './text';
+import { highlight, linkify, mentions, safeHref, searchTerms } from './text';
 
 describe('linkify', () => {
   it('finds http, https and mailto links and leaves the rest as text', () => {
@@ -51,5 +51,19 @@ describe('search highlighting', () => {
       { text: 'b', marked: true },
       { text: '>', marked: false },
     ]);
+  });
+});
+
+describe('mentions', () => {
+  it('finds @user@domain and @sip:user@domain, not addresses or links', () => {
+    expect(mentions(linkify('hi @Ana@Contoso.com, and @sip:bruno@contoso.com. mail ana@contoso.com or mailto:x@y.com'))).toEqual([
+      { kind: 'text', text: 'hi ' },
+      { kind: 'mention', text: '@Ana@Contoso.com', address: 'ana@contoso.com' },
+      { kind: 'text', text: ', and ' },
+      { kind: 'mention', text: '@sip:bruno@contoso.com', address: 'bruno@contoso.com' },
+      { kind: 'text', text: '. mail ana@contoso.com or ' },
+      { kind: 'link', text: 'mailto:x@y.com', href: 'mailto:x@y.com' },
+    ]);
+    expect(mentions(linkify('a@b@c.com and @name alone'))).toEqual([{ kind: 'text', text: 'a@b@c.com and @name alone' }]);
   });
 });

@@ -4,7 +4,32 @@
  * links become clickable. Components render the parts as text nodes and <a> elements.
  */
 
-export type TextPart = { kind: 'text'; text: string } | { kind: 'link'; text: string; href: string };
+export type TextPart = { kind: 'text'; text: string } | { kind: 'link'; text: string; href: string } | { kind: 'mention'; text: string; address: string };
+
+/** `@user@domain` or `@sip:user@domain`, not inside a longer address. */
+const MENTION = /(?<![\w@.])@(?:sip:)?([\w.%+-]+@[\w-]+(?:\.[\w-]+)+)/gi;
+
+/** Splits the plain-text parts further at @mentions (links stay as they are). */
+export function mentions(parts: readonly TextPart[]): TextPart[] {
+  const out: TextPart[] = [];
+  for (const part of parts) {
+    if (part.kind !== 'text') {
+      out.push(part);
+      continue;
+    }
+    let at = 0;
+    for (const match of part.text.matchAll(MENTION)) {
+      // A sentence's full stop after the address is not part of it.
+      const address = match[1]!.replace(/\.+$/, '');
+      const length = match[0].length - (match[1]!.length - address.length);
+      if (match.index > at) out.push({ kind: 'text', text: part.text.slice(at, match.index) });
+      out.push({ kind: 'mention', text: part.text.slice(match.index, match.index + length), address: address.toLowerCase() });
+      at = match.index + length;
+    }
+    if (at < part.text.length) out.push({ kind: 'text', text: part.text.slice(at) });
+  }
+  return out;
+}
 
 const LINK = /\b(?:https?:\/\/|mailto:)[^\s<>"'`]+/gi;
 /** Punctuation that usually ends a sentence rather than a URL. */

@@ -204,6 +204,36 @@ describe.skipIf(!available)('the web client in Chromium', () => {
     await phone.context.close();
   });
 
+  it('opens a search result at its message, marked, with the history around it, and goes back to the newest', async () => {
+    const { server, browser } = web;
+    const quinn = await user('quinn');
+    const category = await buildCategory(server.services, { name: 'Archive', allowed: ['contoso.com'] });
+    const room = await buildRoom(server.services, category.name, { name: 'Long room', privacy: 'Open' });
+    const api = (await server.signIn(quinn.key)).api;
+    for (let i = 1; i <= 120; i++) expect((await api.post(`/api/v1/rooms/${room.guid}/messages`, { text: i === 37 ? 'needle 37 haystack' : `straw ${i}` })).status).toBe(201);
+    const q = await newContext(browser);
+    await signInPage(q.page, server.url, quinn.key, PASSWORD);
+    await q.page.goto(`${server.url}/#/search?q=haystack`);
+    await q.page.getByRole('link', { name: 'in Long room' }).click();
+    // The message, marked and in view, with what came before and after it; not the newest.
+    const target = q.page.locator('.message.target');
+    await target.getByText('needle 37 haystack').waitFor();
+    expect(await target.isVisible()).toBe(true);
+    const list = q.page.getByTestId('messages');
+    await list.getByText('straw 36', { exact: true }).waitFor();
+    await list.getByText('straw 38', { exact: true }).waitFor();
+    expect(await list.getByText('straw 120', { exact: true }).count()).toBe(0);
+    await q.page.screenshot({ path: web.shot('search-result-in-room.png') });
+    // A post meanwhile does not land after the gap; back to the newest shows it.
+    expect((await api.post(`/api/v1/rooms/${room.guid}/messages`, { text: 'straw 121' })).status).toBe(201);
+    await q.page.getByRole('link', { name: 'Back to the newest' }).click();
+    await list.getByText('straw 121', { exact: true }).waitFor();
+    expect(await q.page.locator('.message.target').count()).toBe(0);
+    expect(await q.page.getByRole('link', { name: 'Back to the newest' }).count()).toBe(0);
+    expect(q.problems).toEqual([]);
+    await q.context.close();
+  });
+
   it('empties the room on screen of a user removed from it: no history, no roster, no composer', async () => {
     const { server, browser } = web;
     const olga = await user('olga');

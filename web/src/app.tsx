@@ -45,13 +45,17 @@ function loadSession(): Session | null {
   }
 }
 
-export type Route = { page: 'home' } | { page: 'room'; id: string } | { page: 'directory'; q: string } | { page: 'search'; q: string } | { page: 'alerts' } | { page: 'manage' } | { page: 'settings'; id?: string } | { page: 'admin'; tab: AdminTab };
+export type Route = { page: 'home' } | { page: 'room'; id: string; at?: number } | { page: 'directory'; q: string } | { page: 'search'; q: string } | { page: 'alerts' } | { page: 'manage' } | { page: 'settings'; id?: string } | { page: 'admin'; tab: AdminTab };
 
 export function parseRoute(hash: string): Route {
   const [path = '', query = ''] = hash.replace(/^#\/?/, '').split('?');
   const [page, id] = path.split('/');
   const params = new URLSearchParams(query);
-  if (page === 'room' && id !== undefined && id !== '') return { page: 'room', id: decodeURIComponent(id) };
+  if (page === 'room' && id !== undefined && id !== '') {
+    // ?at=<chat id>: opened at that message (a search result, an alert).
+    const at = Number(params.get('at'));
+    return { page: 'room', id: decodeURIComponent(id), ...(Number.isSafeInteger(at) && at > 0 ? { at } : {}) };
+  }
   if (page === 'directory') return { page: 'directory', q: params.get('q') ?? '' };
   if (page === 'search') return { page: 'search', q: params.get('q') ?? '' };
   if (page === 'alerts') return { page: 'alerts' };
@@ -176,7 +180,7 @@ function TopSearch({ page, label }: { page: 'directory' | 'search'; label: strin
 function Page({ route }: { route: Route }) {
   switch (route.page) {
     case 'room':
-      return <RoomView key={route.id} roomId={route.id} />;
+      return <RoomView key={route.id} roomId={route.id} {...(route.at === undefined ? {} : { at: route.at })} />;
     case 'directory':
       return <Directory q={route.q} />;
     case 'search':

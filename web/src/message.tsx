@@ -40,7 +40,7 @@ export function RichText({ text, terms = [] }: { text: string; terms?: readonly 
 const size = (bytes: number) => (bytes < 1024 ? `${bytes} B` : bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`);
 
 /** One message: author and time; alerts marked; stories with their title; a file to download. */
-export function MessageItem({ message: m, own, terms, showRoom }: { message: Message; own: boolean; terms?: readonly string[]; showRoom?: boolean }) {
+export function MessageItem({ message: m, own, terms, showRoom, target }: { message: Message; own: boolean; terms?: readonly string[]; showRoom?: boolean; target?: boolean }) {
   const { api } = useStoa();
   const [error, setError] = useState<string | null>(null);
   const download = async () => {
@@ -51,7 +51,7 @@ export function MessageItem({ message: m, own, terms, showRoom }: { message: Mes
       setError(err instanceof ApiError ? err.message : String(err));
     }
   };
-  const classes = ['message', m.alert ? 'alert' : '', m.story !== null ? 'story' : '', own ? 'own' : ''].filter(Boolean).join(' ');
+  const classes = ['message', m.alert ? 'alert' : '', m.story !== null ? 'story' : '', own ? 'own' : '', target === true ? 'target' : ''].filter(Boolean).join(' ');
   return (
     <li class={classes} data-chat-id={m.chatId} data-testid="message">
       <div class="byline">
@@ -60,7 +60,7 @@ export function MessageItem({ message: m, own, terms, showRoom }: { message: Mes
         </span>
         <time dateTime={m.postedAt}>{when(m.postedAt)}</time>
         {showRoom === true && (
-          <a href={`#/room/${encodeURIComponent(m.roomId)}`} class="in-room">
+          <a href={`#/room/${encodeURIComponent(m.roomId)}?at=${m.chatId}`} class="in-room">
             in {m.room}
           </a>
         )}

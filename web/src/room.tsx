@@ -18,7 +18,10 @@ function merge(list: Message[], more: Message[]): Message[] {
   return [...byId.values()].sort((a, b) => a.chatId - b.chatId);
 }
 
-export function RoomView({ roomId }: { roomId: string }) {
+/** Messages loaded on each side of the one a room is opened at. */
+const AROUND = 25;
+
+export function RoomView({ roomId, at }: { roomId: string; at?: number }) {
   const { api, live, refresh, session } = useStoa();
   const [joined, setJoined] = useState<Joined | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -29,6 +32,12 @@ export function RoomView({ roomId }: { roomId: string }) {
   const [loadingOlder, setLoadingOlder] = useState(false);
   const [following, setFollowing] = useState<boolean | null>(null);
   const [manager, setManager] = useState(false);
+  // Opened at a message (?at=): the history around it, and whether newer ones are not loaded yet.
+  const [newer, setNewer] = useState(false);
+  const [target, setTarget] = useState<number | null>(null);
+  const jumped = useRef(at !== undefined);
+  const newerRef = useRef(false);
+  newerRef.current = newer;
   const list = useRef<HTMLOListElement>(null);
   const stick = useRef(true);
   const keepFromBottom = useRef<number | null>(null);
@@ -40,8 +49,11 @@ export function RoomView({ roomId }: { roomId: string }) {
       setError(null);
       setKicked(null);
       setParticipants(j.participants);
-      setMessages((old) => merge(old, j.backchat));
-      setMore(j.room.chatHistory && j.backchat.length > 0);
+      // Away from the newest (opened at a message), the backchat would leave a gap.
+      if (!jumped.current) {
+        setMessages((old) => merge(old, j.backchat));
+        setMore(j.room.chatHistory && j.backchat.length > 0);
+      }
     } catch (err) {
       setError(err instanceof ApiError ? err.message : String(err));
     }
@@ -71,12 +83,56 @@ export function RoomView({ roomId }: { roomId: string }) {
     };
   }, [api, roomId]);
 
+  // Opened at a message: the history on both sides of it, the message marked and in view;
+  // back to the newest when the address no longer names one.
+  useEffect(() => {
+    if (joined === null) return;
+    let stale = false;
+    const base = `/rooms/${encodeURIComponent(roomId)}/messages`;
+    if (at === undefined) {
+      if (!jumped.current) return;
+      jumped.current = false;
+      setTarget(null);
+      api
+        .get<{ messages: Message[]; more: boolean }>(`${base}?limit=${PAGE}`)
+        .then((page) => {
+          if (stale) return;
+          stick.current = true;
+          setNewer(false);
+          setMessages(page.messages);
+          setMore(page.more);
+        })
+        .catch((err: Error) => !stale && setError(err.message));
+    } else {
+      jumped.current = true;
+      Promise.all([api.get<{ messages: Message[]; more: boolean }>(`${base}?before=${at + 1}&limit=${AROUND}`), api.get<{ messages: Message[]; more: boolean }>(`${base}?after=${at}&limit=${AROUND}`)])
+        .then(([before, after]) => {
+          if (stale) return;
+          stick.current = false;
+          setMessages(merge(before.messages, after.messages));
+          setMore(before.more);
+          setNewer(after.more);
+          setTarget(at);
+        })
+        .catch((err: Error) => !stale && setError(err.message));
+    }
+    return () => {
+      stale = true;
+    };
+  }, [api, roomId, at, joined !== null]);
+
+  useLayoutEffect(() => {
+    if (target === null) return;
+    list.current?.querySelector(`[data-chat-id="${target}"]`)?.scrollIntoView({ block: 'center' });
+  }, [target]);
+
   useEffect(
     () =>
       live.on((f) => {
         switch (f.type) {
           case 'message':
-            if (f.message.roomId === roomId) setMessages((old) => merge(old, [f.message]));
+            // Past a gap of unloaded newer messages, a live one waits for "Back to the newest".
+            if (f.message.roomId === roomId && !newerRef.current) setMessages((old) => merge(old, [f.message]));
             break;
           case 'message.replaced':
             setMessages((old) => merge(old, f.messages.filter((m) => m.roomId === roomId && old.some((o) => o.id === m.id))));
@@ -233,9 +289,15 @@ export function RoomView({ roomId }: { roomId: string }) {
               </li>
             )}
             {messages.map((m) => (
-              <MessageItem key={m.id} message={m} own={m.author === session.user.sipUri} />
+              <MessageItem key={m.id} message={m} own={m.author === session.user.sipUri} target={m.chatId === target} />
             ))}
           </ol>
+          {at !== undefined && (
+            <p class="jump-back">
+              {newer ? 'Newer messages are not shown. ' : ''}
+              <a href={`#/room/${encodeURIComponent(roomId)}`}>Back to the newest</a>
+            </p>
+          )}
           {kicked === null && <Composer roomId={roomId} canPost={room.canPost} auditorium={room.type === 'Auditorium'} fileUpload={room.fileUpload} people={people(participants, messages, session.user.sipUri)} />}
         </div>
         <div class="side">

@@ -193,6 +193,28 @@ describe.skipIf(!available)('the web client in Chromium', () => {
     await expect.poll(() => phone.page.getByTestId('messages').textContent()).toContain('typed on a phone');
     expect(await phone.page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } }; innerWidth: number }).document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await phone.page.screenshot({ path: web.shot('phone.png') });
+    // The room takes the screen; the room list is a drawer, opened by "Rooms" and closed by going somewhere.
+    const drawer = phone.page.getByRole('navigation', { name: 'Rooms' });
+    expect(await drawer.isVisible()).toBe(false);
+    expect((await phone.page.getByTestId('messages').boundingBox())!.width).toBeGreaterThan(330);
+    await phone.page.getByRole('button', { name: 'Rooms' }).click();
+    await expect.poll(() => drawer.isVisible()).toBe(true);
+    expect(await phone.page.getByRole('button', { name: 'Rooms' }).getAttribute('aria-expanded')).toBe('true');
+    await phone.page.waitForTimeout(300); // the drawer's slide (0.15 s) is over
+    await phone.page.screenshot({ path: web.shot('phone-rooms.png') });
+    const directory = drawer.getByRole('link', { name: 'Room directory' });
+    expect(await directory.isVisible()).toBe(true);
+    await directory.click();
+    await phone.page.getByRole('heading', { name: 'Room directory' }).waitFor();
+    await expect.poll(() => drawer.isVisible()).toBe(false);
+    // Escape closes it too; the home page points to it, not to a "left" a phone has not got.
+    await phone.page.getByRole('button', { name: 'Rooms' }).click();
+    await expect.poll(() => drawer.isVisible()).toBe(true);
+    await phone.page.keyboard.press('Escape');
+    await expect.poll(() => drawer.isVisible()).toBe(false);
+    await phone.page.goto(`${server.url}/#/`);
+    await phone.page.getByText('Pick a room under Rooms').waitFor();
+    expect(await phone.page.getByText('Pick a room on the left').isVisible()).toBe(false);
     // Signing out ends the session on the server too, and a reload stays signed out.
     const token = await phone.page.evaluate(() => (JSON.parse((globalThis as any).localStorage.getItem('stoa.session')) as { token: string }).token);
     await phone.page.getByRole('button', { name: 'Sign out' }).click();

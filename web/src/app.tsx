@@ -112,6 +112,16 @@ function Shell({ session, onSignedOut }: { session: Session; onSignedOut: (why: 
   const [refreshTick, setTick] = useState(0);
   const refresh = useCallback(() => setTick((t) => t + 1), []);
   const route = useRoute();
+  // On a phone the room list is a drawer over the page: opened by "Rooms", closed by going
+  // anywhere (a room picked) or Escape.
+  const [drawer, setDrawer] = useState(false);
+  useEffect(() => setDrawer(false), [route]);
+  useEffect(() => {
+    if (!drawer) return;
+    const onKey = (e: KeyboardEvent) => e.key === 'Escape' && setDrawer(false);
+    addEventListener('keydown', onKey);
+    return () => removeEventListener('keydown', onKey);
+  }, [drawer]);
   // Notifications that arrived while the user was elsewhere: a count beside "Alerts".
   const [unseen, setUnseen] = useState(0);
   const onAlerts = route.page === 'alerts';
@@ -134,6 +144,9 @@ function Shell({ session, onSignedOut }: { session: Session; onSignedOut: (why: 
     <Context.Provider value={ctx}>
       <div class="shell">
         <header class="topbar">
+          <button type="button" class="drawer-toggle" aria-expanded={drawer} aria-controls="rooms-drawer" onClick={() => setDrawer((d) => !d)}>
+            Rooms
+          </button>
           <a class="brand" href="#/">
             Stoa
           </a>
@@ -152,7 +165,7 @@ function Shell({ session, onSignedOut }: { session: Session; onSignedOut: (why: 
             Sign out
           </button>
         </header>
-        <Sidebar current={route.page === 'room' ? route.id : null} />
+        <Sidebar current={route.page === 'room' ? route.id : null} open={drawer} />
         <main class="main">
           <Page route={route} />
         </main>
@@ -203,7 +216,8 @@ function Home() {
     <section class="home">
       <h1>Welcome to Stoa</h1>
       <p>
-        Pick a room on the left, or <a href="#/directory">browse the room directory</a>.
+        <span class="wide-only">Pick a room on the left</span>
+        <span class="narrow-only">Pick a room under Rooms</span>, or <a href="#/directory">browse the room directory</a>.
       </p>
     </section>
   );

@@ -11,7 +11,7 @@ const TITLE = typeof document === 'undefined' ? 'Stoa' : document.title;
  * post in a followed room (room.activity), a room followed, unfollowed or read on any
  * device (follow.changed), invitations, kicks and notifications. No polling.
  */
-export function Sidebar({ current }: { current: string | null }) {
+export function Sidebar({ current, open = false }: { current: string | null; open?: boolean }) {
   const { api, live, refreshTick, session } = useStoa();
   const [followed, setFollowed] = useState<RoomSummary[] | null>(null);
   const [mine, setMine] = useState<RoomSummary[]>([]);
@@ -19,8 +19,8 @@ export function Sidebar({ current }: { current: string | null }) {
   const [error, setError] = useState<string | null>(null);
   const [tick, setTick] = useState(0);
   // The room on screen (its posts are read as they come), and the newest post counted per room.
-  const open = useRef(current);
-  open.current = current;
+  const onScreen = useRef(current);
+  onScreen.current = current;
   const counted = useRef(new Map<string, number>());
 
   useEffect(() => {
@@ -43,7 +43,7 @@ export function Sidebar({ current }: { current: string | null }) {
   useEffect(() => {
     const off = live.on((f) => {
       if (f.type === 'room.activity') {
-        if (f.room === open.current || f.author === session.user.sipUri || f.chatId <= (counted.current.get(f.room) ?? 0)) return;
+        if (f.room === onScreen.current || f.author === session.user.sipUri || f.chatId <= (counted.current.get(f.room) ?? 0)) return;
         counted.current.set(f.room, f.chatId);
         setFollowed((list) => list?.map((r) => (r.id === f.room ? { ...r, unread: (r.unread ?? 0) + 1 } : r)) ?? list);
         return;
@@ -77,7 +77,7 @@ export function Sidebar({ current }: { current: string | null }) {
     </li>
   );
   return (
-    <nav class="sidebar" aria-label="Rooms">
+    <nav class={open ? 'sidebar open' : 'sidebar'} id="rooms-drawer" aria-label="Rooms">
       {error !== null && <p class="error">{error}</p>}
       <h2>Followed</h2>
       {followed !== null && followed.length === 0 && <p class="hint">Follow rooms to keep them here with their unread counts.</p>}

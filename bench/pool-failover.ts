@@ -175,7 +175,8 @@ async function startPool(label: string, databaseUrl: string, redis: RedisServer,
       await Promise.all(posters.map((p) => p.stop()));
       await haproxy.stop();
       for (const n of nodes) if (n.child !== undefined && n.child.exitCode === null) await stopChild(n.child);
-      await control.close();
+      // Already closed when the primary was killed (primaryLoss).
+      await control.close().catch(() => undefined);
     },
   };
 }
@@ -304,6 +305,9 @@ export async function primaryLoss(clients: number): Promise<{ back: number[]; pr
     pool = await startPool('f', primary, redis, clients, ['--backup-database-url', backup]);
     await new Promise((r) => setTimeout(r, 3_000));
     for (const p of pool.posters) p.reset();
+    // The bench's own connections to the primary (it seeded through them) are closed
+    // first: their loss would be this process's warning, not a finding.
+    await pool.control.close();
     const killedAt = Date.now();
     pgs.killPrimary();
     // The operator's steps, without blocking the clients (they go on posting meanwhile).

@@ -48,13 +48,26 @@ export async function myRooms(services: Services, actor: Actor, limit?: number):
 }
 
 /** Rooms the actor manages, disabled ones included (so they can be enabled again). */
-export async function roomsIManage(services: Services, actor: Actor, limit?: number): Promise<(RoomSummary & { disabled: boolean })[]> {
+/**
+ * The rooms the actor manages, disabled ones included, optionally those whose name holds
+ * `text`. Administrators manage every room (D1), so they get every room, by name.
+ */
+export async function roomsIManage(services: Services, actor: Actor, limit?: number, text?: string): Promise<(RoomSummary & { disabled: boolean })[]> {
   const facts = await services.access.actorFacts(actor);
   if (facts.kind !== 'user') return [];
-  const candidates = await services.store.rooms.list({ role: { role: 'manager', principalIds: [...facts.principal.affiliations] } });
-  const managed = (await loadRooms(services.store, candidates)).filter((l) => canManage(facts, l.facts)).slice(0, resultSize(limit));
-  const views = await summaries(services, managed.map((l) => l.room));
-  return views.map((v, i) => ({ ...v, disabled: (managed[i] as (typeof managed)[number]).room.disabled }));
+  const named = text === undefined || text.trim() === '' ? {} : { text: { value: text.trim(), description: false } };
+  let rooms: RoomRecord[];
+  if (isAdmin(facts)) {
+    rooms = await services.store.rooms.list({ ...named, limit: resultSize(limit) });
+  } else {
+    const candidates = await services.store.rooms.list({ ...named, role: { role: 'manager', principalIds: [...facts.principal.affiliations] } });
+    rooms = (await loadRooms(services.store, candidates))
+      .filter((l) => canManage(facts, l.facts))
+      .slice(0, resultSize(limit))
+      .map((l) => l.room);
+  }
+  const views = await summaries(services, rooms);
+  return views.map((v, i) => ({ ...v, disabled: (rooms[i] as RoomRecord).disabled }));
 }
 
 export interface FollowedRoom extends RoomSummary {

@@ -2,7 +2,7 @@
  * Joining and leaving rooms (live delivery). The realtime gateway keeps who is where;
  * the rules and what a joiner receives (the backchat) are decided here.
  */
-import { canPost } from '../domain/permissions.js';
+import { canManage, canPost } from '../domain/permissions.js';
 import { accessRoomById, type LoadedRoom } from '../access/rooms.js';
 import { runWrite, SYSTEM_ACTOR, type Actor, type Capture, type Services } from './context.js';
 import { AppError } from '../domain/errors.js';
@@ -13,7 +13,7 @@ import type { ParticipantRecord } from '../store/types.js';
 
 export interface Joined {
   loaded: LoadedRoom;
-  room: RoomSummary & { canPost: boolean; chatHistory: boolean; fileUpload: boolean; addin: { name: string; url: string } | null };
+  room: RoomSummary & { canPost: boolean; canManage: boolean; chatHistory: boolean; fileUpload: boolean; addin: { name: string; url: string } | null };
   backchat: readonly MessageView[];
 }
 
@@ -34,6 +34,7 @@ export async function describeRoom(services: Services, actor: Actor, roomId: str
     room: {
       ...(summary as RoomSummary),
       canPost: canPost(facts, loaded.facts),
+      canManage: canManage(facts, loaded.facts),
       chatHistory: loaded.category.chatHistory,
       fileUpload: loaded.category.fileUpload,
       // The room's add-in: a page the client shows beside the room (sandboxed).

@@ -6,6 +6,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Services } from '../actions/context.js';
 import { checkCreateRoom, checkRemoveRoom, checkUpdateRoom, type RoomInput } from '../actions/rooms.js';
+import { pickPrincipals, PICK_LIMIT } from '../actions/people-picker.js';
+import { listAddins } from '../actions/addins.js';
 import { creatableCategories, getRoomById, roomIdentityById } from '../actions/room-queries.js';
 import type { RoomView } from '../actions/views.js';
 import { buildListEdit, type ListEdit } from '../domain/list-edit.js';
@@ -92,6 +94,46 @@ export const roomManagementRoutes: FastifyPluginAsync<{ services: Services; auth
       },
     },
     async (request) => creatableCategories(services, actorOf(request)),
+  );
+
+  app.get<{ Querystring: { q: string; category?: string; limit?: number } }>(
+    '/api/v1/principals',
+    {
+      schema: {
+        summary: "The people picker: users, groups, OUs and domains whose address, DN, display name or e-mail contains q; with a category, only those its scope covers",
+        tags,
+        querystring: {
+          type: 'object',
+          properties: { q: { type: 'string', maxLength: 256 }, category: { type: 'string', minLength: 1, maxLength: 256 }, limit: { type: 'integer', minimum: 1, maximum: PICK_LIMIT } },
+          required: ['q'],
+          additionalProperties: false,
+        },
+        response: {
+          200: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: { key: str, kind: { type: 'string', enum: ['user', 'group', 'container', 'domain'] }, displayName: nullable(str), email: nullable(str) },
+              required: ['key', 'kind', 'displayName', 'email'],
+            },
+          },
+          ...ERRORS,
+        },
+      },
+    },
+    async (request) => pickPrincipals(services, actorOf(request), request.query),
+  );
+
+  app.get(
+    '/api/v1/addins',
+    {
+      schema: {
+        summary: 'The add-ins a room may show (name and URL)',
+        tags,
+        response: { 200: { type: 'array', items: { type: 'object', properties: { name: str, url: str }, required: ['name', 'url'] } }, ...ERRORS },
+      },
+    },
+    async (request) => (await listAddins(services, actorOf(request))).map((a) => ({ name: a.name, url: a.url })),
   );
 
   app.post<{ Body: RoomBody & { name: string; category: string } }>(

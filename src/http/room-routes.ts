@@ -27,10 +27,10 @@ export const roomRoutes: FastifyPluginAsync<{ services: Services; auth: AuthHook
     async (request) => myRooms(services, actorOf(request), request.query.limit),
   );
 
-  app.get<{ Querystring: { limit?: number } }>(
+  app.get<{ Querystring: { limit?: number; q?: string } }>(
     '/api/v1/rooms/managed',
-    { schema: { summary: 'Rooms you manage (disabled ones included)', tags, querystring: limitQuery, response: { 200: listOf('RoomSummary'), ...ERRORS } } },
-    async (request) => roomsIManage(services, actorOf(request), request.query.limit),
+    { schema: { summary: 'Rooms you manage (disabled ones included; every room for administrators), optionally those whose name holds q', tags, querystring: limitQuery, response: { 200: listOf('RoomSummary'), ...ERRORS } } },
+    async (request) => roomsIManage(services, actorOf(request), request.query.limit, request.query.q),
   );
 
   app.get(
@@ -49,8 +49,8 @@ export const roomRoutes: FastifyPluginAsync<{ services: Services; auth: AuthHook
         response: {
           200: {
             type: 'object',
-            properties: { room: ref('RoomSummary'), canPost: bool, chatHistory: bool, fileUpload: bool, addin: nullable({ type: 'object', properties: { name: str, url: str }, required: ['name', 'url'] }) },
-            required: ['room', 'canPost', 'chatHistory', 'fileUpload', 'addin'],
+            properties: { room: ref('RoomSummary'), canPost: bool, canManage: bool, chatHistory: bool, fileUpload: bool, addin: nullable({ type: 'object', properties: { name: str, url: str }, required: ['name', 'url'] }) },
+            required: ['room', 'canPost', 'canManage', 'chatHistory', 'fileUpload', 'addin'],
           },
           ...ERRORS,
         },
@@ -58,8 +58,8 @@ export const roomRoutes: FastifyPluginAsync<{ services: Services; auth: AuthHook
     },
     async (request) => {
       const joined = await describeRoom(services, actorOf(request), request.params.roomId);
-      const { canPost, chatHistory, fileUpload, addin, ...room } = joined.room;
-      return { room, canPost, chatHistory, fileUpload, addin };
+      const { canPost, canManage, chatHistory, fileUpload, addin, ...room } = joined.room;
+      return { room, canPost, canManage, chatHistory, fileUpload, addin };
     },
   );
 

@@ -15,7 +15,7 @@ export const ErrorBody = {
   properties: {
     error: {
       type: 'object',
-      properties: { code: str, message: str, problems: { type: 'array', items: str } },
+      properties: { code: str, message: str, problems: { type: 'array', items: str }, principals: { type: 'array', items: str } },
       required: ['code', 'message'],
     },
   },

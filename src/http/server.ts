@@ -103,7 +103,10 @@ export async function buildHttpServer(runtime: Runtime, logger: FastifyBaseLogge
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (isAppError(err)) {
       const problems = err.details?.problems;
-      return reply.code(err.status).send({ error: { code: err.code, message: err.message, ...(Array.isArray(problems) ? { problems } : {}) } });
+      const principals = err.details?.principals;
+      return reply
+        .code(err.status)
+        .send({ error: { code: err.code, message: err.message, ...(Array.isArray(problems) ? { problems } : {}), ...(Array.isArray(principals) ? { principals } : {}) } });
     }
     if (err.validation !== undefined) {
       return reply.code(400).send({ error: { code: 'INVALID_INPUT', message: err.message } });

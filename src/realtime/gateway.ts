@@ -17,7 +17,7 @@ import type { PoolRoster, RosterChange } from './pool-roster.js';
 import { loadActorFactsMany } from '../access/actor.js';
 import { loadRooms } from '../access/rooms.js';
 import { configurations } from '../actions/configurations.js';
-import { canJoin, canUseService, type ActorFacts } from '../domain/permissions.js';
+import { canJoin, canManage, canPost, canUseService, type ActorFacts } from '../domain/permissions.js';
 import { AppError, isAppError } from '../domain/errors.js';
 import { ClientCommand, CLOSE, ROSTER_PAGE_DEFAULT } from './protocol.js';
 import { Registry, type Connection } from './registry.js';
@@ -720,6 +720,8 @@ export class Gateway {
       case 'room.disabled':
         return this.kickAll(event.roomId, event.type === 'room.removed' ? 'the room was removed' : 'the room was disabled');
       case 'room.roles_changed':
+        await this.recheckRooms([event.roomId]);
+        return this.roomListsChanged([...event.added, ...event.removed]);
       case 'room.updated':
       case 'room.moved':
         return this.recheckRooms([event.roomId]);
@@ -795,13 +797,33 @@ export class Gateway {
     for (const id of gone) await this.kickAll(id, 'the room was removed');
     const factsOf = await this.factsOf([...new Set(rooms.flatMap((r) => this.registry.participants(r.room.id)))]);
     for (const loaded of rooms) {
-      for (const principalId of this.registry.participants(loaded.room.id)) {
-        if (canJoin(factsOf(principalId), loaded.facts)) continue;
+      const { room, category } = loaded;
+      const settings = { name: room.name, description: room.description, category: category.name, privacy: room.privacy, type: room.type, chatHistory: category.chatHistory, fileUpload: category.fileUpload };
+      for (const principalId of this.registry.participants(room.id)) {
+        const facts = factsOf(principalId);
+        if (canJoin(facts, loaded.facts)) {
+          // Those who stay see the room as it now is (renamed, moved, made an auditorium,
+          // their right to post or manage changed by someone else) without reopening it.
+          const frame = JSON.stringify({ type: 'room.changed', room: room.guid, settings: { ...settings, canPost: canPost(facts, loaded.facts), canManage: canManage(facts, loaded.facts) } });
+          for (const c of this.registry.ofPrincipal(principalId)) if (c.rooms.has(room.id)) c.send(frame);
+          continue;
+        }
         for (const c of this.registry.ofPrincipal(principalId)) {
-          if (c.rooms.has(loaded.room.id)) await this.kick(c, loaded.room.id, loaded.room.guid, 'you may no longer be in this room');
+          if (c.rooms.has(room.id)) await this.kick(c, room.id, room.guid, 'you may no longer be in this room');
         }
       }
     }
+  }
+
+  /**
+   * Roles were given or taken (directly or through groups, OUs, domains): the users
+   * connected here whom that touches read their room lists again (`rooms.changed`). One
+   * expansion query per change, whatever the number of users.
+   */
+  private async roomListsChanged(principalIds: readonly number[]): Promise<void> {
+    if (principalIds.length === 0 || this.registry.principals().length === 0) return;
+    const touched = await this.services.store.principals.expand(principalIds);
+    this.toPrincipals(this.registry.principals().filter((id) => touched.has(id)).map((principalId) => ({ principalId, frame: { type: 'rooms.changed' } })));
   }
 
   /** These users (those of them connected here) must still be allowed to use the service and be in their rooms. */

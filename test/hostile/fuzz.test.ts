@@ -132,6 +132,8 @@ describeEachStore('fuzzing', (kind) => {
       ['GET', '/api/v1/search?q=QUERY', []],
       ['GET', `/api/v1/rooms/${roomId}/messages?before=QUERY`, []],
       ['GET', '/api/v1/rooms?q=QUERY', []],
+      ['GET', '/api/v1/principals?q=QUERY', []],
+      ['GET', '/api/v1/principals?limit=5&category=QUERY&q=a', []],
     ];
     // Every field of every route with every nasty string, then generated bodies.
     const sweep: [readonly [string, string], unknown, string][] = routes.flatMap(([method, route, fields]) =>

@@ -8,6 +8,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import { ApiError, type Api } from './api';
 import { useStoa } from './app';
 import { field } from './forms';
+import { PeoplePicker, pickedKeys } from './people';
 
 export class CliError extends Error {}
 
@@ -26,13 +27,6 @@ export async function cli<T>(api: Api, argv: string[]): Promise<T> {
   return (r.stdout.trim() === '' ? undefined : JSON.parse(r.stdout)) as T;
 }
 
-/** A list for a CLI list option: `;` keeps DNs (which hold commas) whole. */
-const listArg = (text: string) =>
-  text
-    .split(/\n/)
-    .map((l) => l.trim())
-    .filter((l) => l !== '')
-    .join(';');
 
 const TABS = [
   ['categories', 'Categories'],
@@ -136,7 +130,8 @@ function Categories() {
       argv.push('--invitations', String(on('invitations')), '--file-upload', String(on('fileUpload')), '--chat-history', String(on('chatHistory')));
     }
     for (const [key, option] of CATEGORY_LISTS) {
-      const list = listArg(field(data, key));
+      // `;` separates a CLI list, and keeps DNs (which hold commas) whole.
+      const list = pickedKeys(data, key).join(';');
       if (list !== '') argv.push(`--${option}`, list);
       else if (c !== undefined && c[key].length > 0) argv.push(`--clear-${option}`);
     }
@@ -168,10 +163,7 @@ function Categories() {
         <input type="checkbox" name="chatHistory" defaultChecked={c?.chatHistory ?? true} /> Chat history
       </label>
       {CATEGORY_LISTS.map(([key, , label]) => (
-        <label key={key}>
-          {label} — one per line
-          <textarea name={key} rows={2} defaultValue={(c?.[key] ?? []).join('\n')} />
-        </label>
+        <PeoplePicker key={key} name={key} label={label} initial={c?.[key] ?? []} />
       ))}
       <div class="row">
         <button type="submit">{c === undefined ? 'Create category' : 'Save category'}</button>

@@ -76,6 +76,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The principals a PRINCIPAL_NOT_PROVISIONED or PRINCIPAL_OUT_OF_SCOPE refusal names. */
+    readonly principals: string[] = [],
   ) {
     super(message);
   }
@@ -100,9 +102,9 @@ export class Api {
     const text = await response.text();
     const parsed: unknown = text === '' ? undefined : JSON.parse(text);
     if (!response.ok) {
-      const error = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error;
+      const error = (parsed as { error?: { code?: string; message?: string; principals?: string[] } } | undefined)?.error;
       if (response.status === 401 && this.token !== null) this.onSignedOut();
-      throw new ApiError(response.status, error?.code ?? 'HTTP', error?.message ?? `the server answered ${response.status}`);
+      throw new ApiError(response.status, error?.code ?? 'HTTP', error?.message ?? `the server answered ${response.status}`, error?.principals ?? []);
     }
     return parsed as T;
   }

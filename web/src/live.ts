@@ -18,11 +18,13 @@ export type Frame =
   | { type: 'invitation'; invitation: { id: number; room: RoomSummary; createdAt: string } }
   | { type: 'invitation.accepted'; room: string }
   | { type: 'room.activity'; room: string; chatId: number; author: string }
+  | { type: 'room.changed'; room: string; settings: Pick<Joined['room'], 'name' | 'description' | 'category' | 'privacy' | 'type' | 'chatHistory' | 'fileUpload' | 'canPost' | 'canManage'> }
+  | { type: 'rooms.changed' }
   | { type: 'follow.changed'; room: string; following: boolean; lastReadChatId: number | null }
   | { type: 'notification'; notification: { id: number; kind: string; detail: string; createdAt: string; message: Message } };
 
 export interface Joined {
-  room: RoomSummary & { canPost: boolean; chatHistory: boolean; fileUpload: boolean; addin: { name: string; url: string } | null };
+  room: RoomSummary & { canPost: boolean; canManage: boolean; chatHistory: boolean; fileUpload: boolean; addin: { name: string; url: string } | null };
   backchat: Message[];
   participants: Participant[] | null;
   large: boolean;

@@ -5,9 +5,10 @@
  * the API's and `stoa room new|set`).
  */
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, type RoomSummary } from './api';
+import { type RoomSummary } from './api';
 import { useStoa } from './app';
 import { field } from './forms';
+import { PeoplePicker, pickedKeys, plainError } from './people';
 
 export interface RoomSettings {
   id: string;
@@ -34,31 +35,42 @@ interface Creatable {
 }
 
 const ROLES = ['members', 'managers', 'presenters'] as const;
-const lines = (text: string) =>
-  text
-    .split(/[\n,;]+/)
-    .map((l) => l.trim())
-    .filter((l) => l !== '');
+const ROLE_LABELS: Record<(typeof ROLES)[number], string> = { members: 'Members', managers: 'Managers', presenters: 'Presenters' };
 
-/** The rooms the user manages, and the way to create one. */
+/** The rooms the user manages (every room, for administrators), and the way to create one. */
 export function Manage() {
-  const { api } = useStoa();
+  const { api, session, live } = useStoa();
+  const admin = session.user.administrator;
+  // Given or losing a role elsewhere: the list is read again.
+  const [tick, setTick] = useState(0);
+  useEffect(() => live.on((f) => f.type === 'rooms.changed' && setTick((t) => t + 1)), [live]);
   const [managed, setManaged] = useState<RoomSummary[] | null>(null);
   const [creatable, setCreatable] = useState<Creatable[]>([]);
   const [error, setError] = useState<string | null>(null);
+  const [filter, setFilter] = useState('');
   useEffect(() => {
     let stale = false;
-    Promise.all([api.get<RoomSummary[]>('/rooms/managed?limit=500'), api.get<Creatable[]>('/categories/creatable')])
-      .then(([m, c]) => {
-        if (stale) return;
-        setManaged(m);
-        setCreatable(c);
-      })
-      .catch((err: Error) => !stale && setError(err.message));
+    api
+      .get<Creatable[]>('/categories/creatable')
+      .then((c) => !stale && setCreatable(c))
+      .catch((err: unknown) => !stale && setError(plainError(err)));
     return () => {
       stale = true;
     };
   }, [api]);
+  useEffect(() => {
+    let stale = false;
+    const timer = setTimeout(() => {
+      api
+        .get<RoomSummary[]>(`/rooms/managed?limit=500${filter.trim() === '' ? '' : `&q=${encodeURIComponent(filter.trim())}`}`)
+        .then((m) => !stale && setManaged(m))
+        .catch((err: unknown) => !stale && setError(plainError(err)));
+    }, filter === '' ? 0 : 250);
+    return () => {
+      stale = true;
+      clearTimeout(timer);
+    };
+  }, [api, filter, tick]);
   return (
     <section class="manage">
       <h1>Manage rooms</h1>
@@ -72,12 +84,13 @@ export function Manage() {
       ) : (
         <p class="hint">You may not create rooms (no category names you as a creator).</p>
       )}
-      <h2>Rooms you manage</h2>
-      {managed !== null && managed.length === 0 && <p class="hint">None.</p>}
+      <h2>{admin ? 'Every room (you are an administrator)' : 'Rooms you manage'}</h2>
+      <input type="search" class="filter" aria-label="Filter rooms by name" placeholder="Filter by name" value={filter} onInput={(e) => setFilter(e.currentTarget.value)} />
+      {managed !== null && managed.length === 0 && <p class="hint">{filter.trim() === '' ? 'None.' : 'No room matches.'}</p>}
       <ul class="room-list" data-testid="managed">
         {(managed ?? []).map((r) => (
           <li key={r.id}>
-            <a href={`#/manage/${encodeURIComponent(r.id)}`} class="room-name">
+            <a href={`#/manage/${encodeURIComponent(r.id)}`} class="room-name" aria-label={`Settings of ${r.name}`}>
               {r.name}
             </a>
             <span class="hint">{r.category}</span>
@@ -97,6 +110,8 @@ export function RoomSettingsForm({ roomId }: { roomId?: string }) {
   const { api, refresh, session } = useStoa();
   const [settings, setSettings] = useState<RoomSettings | null>(null);
   const [creatable, setCreatable] = useState<Creatable[] | null>(null);
+  const [addins, setAddins] = useState<{ name: string }[]>([]);
+  const [category, setCategory] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -104,10 +119,19 @@ export function RoomSettingsForm({ roomId }: { roomId?: string }) {
 
   useEffect(() => {
     let stale = false;
-    const load = creating
-      ? api.get<Creatable[]>('/categories/creatable').then((c) => !stale && setCreatable(c))
-      : api.get<RoomSettings>(`/rooms/${encodeURIComponent(roomId)}/settings`).then((s) => !stale && setSettings(s));
-    load.catch((err: Error) => !stale && setError(err.message));
+    Promise.all([
+      api.get<Creatable[]>('/categories/creatable'),
+      api.get<{ name: string }[]>('/addins'),
+      creating ? Promise.resolve(null) : api.get<RoomSettings>(`/rooms/${encodeURIComponent(roomId)}/settings`),
+    ])
+      .then(([c, a, s]) => {
+        if (stale) return;
+        setCreatable(c);
+        setAddins(a);
+        setSettings(s);
+        setCategory(s?.category ?? c[0]?.name ?? null);
+      })
+      .catch((err: unknown) => !stale && setError(plainError(err)));
     return () => {
       stale = true;
     };
@@ -125,7 +149,7 @@ export function RoomSettingsForm({ roomId }: { roomId?: string }) {
       invitations: text('invitations'),
       addin: text('addin').trim() === '' ? null : text('addin').trim(),
     };
-    for (const role of ROLES) body[role] = lines(text(role));
+    for (const role of ROLES) body[role] = pickedKeys(data, role);
     if (!creating) body.disabled = data.get('disabled') === 'on';
     if (creating) {
       if (body.addin === null) delete body.addin;
@@ -150,18 +174,23 @@ export function RoomSettingsForm({ roomId }: { roomId?: string }) {
       setSettings(result);
       setSaved('Saved.');
     } catch (err) {
-      setError(err instanceof ApiError ? err.message : String(err));
+      setError(plainError(err));
     } finally {
       setBusy(false);
     }
   };
 
-  if (!creating && settings === null) return <section class="manage">{error !== null ? <p class="error">{error}</p> : <p class="hint">Loading…</p>}</section>;
+  if (creatable === null || (!creating && settings === null)) return <section class="manage">{error !== null ? <p class="error">{error}</p> : <p class="hint">Loading…</p>}</section>;
   if (creating && creatable !== null && creatable.length === 0) return <section class="manage"><p class="hint">You may not create rooms (no category names you as a creator).</p></section>;
   const s = settings;
   // A new room has its creator as a member (as the legacy client did): the server makes them
   // a manager, and a manager who is not a member could not enter their own Closed or Secret room.
-  const self = session.user.sipUri.replace(/^sip:/, '');
+  const self = session.user.sipUri;
+  // A manager may move the room into the categories they may create rooms in.
+  const categories = [...creatable.map((c) => c.name)];
+  if (s !== null && !categories.includes(s.category)) categories.unshift(s.category);
+  const addinNames = addins.map((a) => a.name);
+  if (s?.addin != null && !addinNames.includes(s.addin)) addinNames.unshift(s.addin);
   return (
     <section class="manage">
       <h1>{creating ? 'Create a room' : `Settings of ${s!.name}`}</h1>
@@ -184,17 +213,13 @@ export function RoomSettingsForm({ roomId }: { roomId?: string }) {
         </label>
         <label>
           Category
-          {creating ? (
-            <select name="category" required>
-              {(creatable ?? []).map((c) => (
-                <option key={c.name} value={c.name}>
-                  {c.name}
-                </option>
-              ))}
-            </select>
-          ) : (
-            <input name="category" defaultValue={s!.category} />
-          )}
+          <select name="category" aria-label="Category" required value={category ?? ''} onChange={(e) => setCategory(e.currentTarget.value)}>
+            {categories.map((c) => (
+              <option key={c} value={c}>
+                {c}
+              </option>
+            ))}
+          </select>
         </label>
         <label>
           Description
@@ -226,14 +251,25 @@ export function RoomSettingsForm({ roomId }: { roomId?: string }) {
           </select>
         </label>
         {ROLES.map((role) => (
-          <label key={role}>
-            {role[0]!.toUpperCase() + role.slice(1)} (one per line: users, groups, OUs, domains)
-            <textarea name={role} rows={3} defaultValue={(s?.[role] ?? (role === 'members' ? [self] : [])).join('\n')} />
-          </label>
+          <PeoplePicker
+            key={role}
+            name={role}
+            label={ROLE_LABELS[role]}
+            initial={s?.[role] ?? (role === 'members' ? [self] : [])}
+            {...(category === null ? {} : { category })}
+            {...(role === 'presenters' ? { hint: 'Only in an auditorium.' } : {})}
+          />
         ))}
         <label>
-          Add-in (its name; empty for none)
-          <input name="addin" defaultValue={s?.addin ?? ''} />
+          Add-in
+          <select name="addin" aria-label="Add-in">
+            <option value="">None</option>
+            {addinNames.map((a) => (
+              <option key={a} value={a} selected={a === s?.addin}>
+                {a}
+              </option>
+            ))}
+          </select>
         </label>
         {!creating && (
           <label class="inline">

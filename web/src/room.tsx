@@ -31,7 +31,6 @@ export function RoomView({ roomId, at }: { roomId: string; at?: number }) {
   const [more, setMore] = useState(true);
   const [loadingOlder, setLoadingOlder] = useState(false);
   const [following, setFollowing] = useState<boolean | null>(null);
-  const [manager, setManager] = useState(false);
   // Opened at a message (?at=): the history around it, and whether newer ones are not loaded yet.
   const [newer, setNewer] = useState(false);
   const [target, setTarget] = useState<number | null>(null);
@@ -73,10 +72,6 @@ export function RoomView({ roomId, at }: { roomId: string; at?: number }) {
     api
       .get<{ id: string }[]>('/rooms/followed')
       .then((f) => !stale && setFollowing(f.some((r) => r.id === roomId)))
-      .catch(() => undefined);
-    api
-      .get<{ id: string }[]>('/rooms/managed?limit=500')
-      .then((m) => !stale && setManager(m.some((r) => r.id === roomId)))
       .catch(() => undefined);
     return () => {
       stale = true;
@@ -148,6 +143,10 @@ export function RoomView({ roomId, at }: { roomId: string; at?: number }) {
             break;
           case 'participant.left':
             if (f.room === roomId) setParticipants((old) => (old === null ? old : old.filter((p) => p.sipUri !== f.user.sipUri)));
+            break;
+          case 'room.changed':
+            // Changed by someone else: shown as it now is.
+            if (f.room === roomId) setJoined((j) => (j === null ? j : { ...j, room: { ...j.room, ...f.settings } }));
             break;
           case 'room.kicked':
             // Out of the room: what it holds is no longer this user's to read, nor who is in it.
@@ -243,7 +242,7 @@ export function RoomView({ roomId, at }: { roomId: string; at?: number }) {
           )}
         </div>
         <div class="room-actions">
-          {manager && <a href={`#/manage/${encodeURIComponent(roomId)}`}>Settings</a>}
+          {joined.room.canManage && <a href={`#/manage/${encodeURIComponent(roomId)}`}>Settings</a>}
           {following !== null && (
             <button type="button" onClick={() => void follow(!following)} aria-pressed={following}>
               {following ? 'Following' : 'Follow'}

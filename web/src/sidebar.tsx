@@ -49,7 +49,7 @@ export function Sidebar({ current, open = false }: { current: string | null; ope
         return;
       }
       // A new connection (after a restart, a network cut) may have missed pushes: read afresh.
-      if (f.type === 'ready' || f.type === 'follow.changed' || f.type === 'invitation' || f.type === 'invitation.accepted' || f.type === 'room.kicked' || f.type === 'notification') setTick((t) => t + 1);
+      if (f.type === 'ready' || f.type === 'follow.changed' || f.type === 'invitation' || f.type === 'invitation.accepted' || f.type === 'room.kicked' || f.type === 'rooms.changed' || f.type === 'room.changed' || f.type === 'notification') setTick((t) => t + 1);
     });
     return off;
   }, [live, session]);

@@ -205,6 +205,7 @@ describe.skipIf(!available)('room management, feeds and files in the web client'
     const a = await newContext(browser);
     await signInPage(a.page, server.url, admin.key, PASSWORD);
     await a.page.getByRole('link', { name: 'Administration' }).click();
+    await a.page.getByRole('link', { name: 'Categories' }).click();
 
     // A category: created with its scope, then changed.
     await a.page.getByLabel('Name', { exact: true }).last().fill('Support');
@@ -263,6 +264,60 @@ describe.skipIf(!available)('room management, feeds and files in the web client'
     await a.page.getByLabel(/^Backchat messages/).fill('50');
     await a.page.getByRole('button', { name: 'Save configuration' }).click();
     await a.page.getByRole('status').filter({ hasText: 'saved' }).waitFor();
+
+    // Users: created with a password, given the policy, made administrator, disabled.
+    await a.page.getByRole('link', { name: 'Users' }).click();
+    await a.page.getByLabel('SIP address').fill('zoe@contoso.com');
+    await a.page.getByLabel('Display name').fill('Zoe Kim');
+    await a.page.getByLabel(/^Password/).fill('a-long-password');
+    await a.page.getByRole('button', { name: 'Create user' }).click();
+    await a.page.getByRole('status').filter({ hasText: 'User sip:zoe@contoso.com created, with a password.' }).waitFor();
+    expect((await server.anonymous.post('/api/v1/auth/sign-in', { user: 'sip:zoe@contoso.com', password: 'a-long-password' })).status).toBe(200);
+    await a.page.getByLabel('Find users').fill('zoe');
+    const zoe = a.page.getByTestId('users').getByRole('row', { name: /Zoe Kim/ });
+    await zoe.waitFor();
+    await expect.poll(() => a.page.getByTestId('users').getByRole('row').count()).toBe(2);
+    await zoe.getByRole('button', { name: 'Make administrator' }).click();
+    await zoe.getByText('administrator', { exact: true }).waitFor();
+    await zoe.getByRole('button', { name: 'Set password' }).click();
+    await zoe.getByLabel('New password for Zoe Kim').fill('short');
+    await zoe.getByRole('button', { name: 'Set', exact: true }).click();
+    await zoe.getByLabel('New password for Zoe Kim').fill('another-long-password');
+    await zoe.getByRole('button', { name: 'Set', exact: true }).click();
+    await a.page.getByRole('status').filter({ hasText: 'The password of Zoe Kim is set' }).waitFor();
+    expect((await server.anonymous.post('/api/v1/auth/sign-in', { user: 'sip:zoe@contoso.com', password: 'another-long-password' })).status).toBe(200);
+    // Pilot is a new policy, so disabled: Zoe's sign-in is refused from now on.
+    await zoe.getByLabel('Policy of Zoe Kim').selectOption('Pilot');
+    await a.page.getByRole('status').filter({ hasText: 'Zoe Kim now has policy Pilot.' }).waitFor();
+    expect((await server.anonymous.post('/api/v1/auth/sign-in', { user: 'sip:zoe@contoso.com', password: 'another-long-password' })).status).toBe(403);
+    await zoe.getByRole('button', { name: 'Disable' }).click();
+    await zoe.getByText('Disabled').waitFor();
+    const zoeRecord = (await server.services.store.principals.getByKey('sip:zoe@contoso.com'))!;
+    expect([zoeRecord.status, zoeRecord.displayName, zoeRecord.policyId !== null]).toEqual(['disabled', 'Zoe Kim', true]);
+    expect((await server.services.store.administrators.list()).length).toBeGreaterThanOrEqual(2);
+
+    // Compliance output, endpoints, and the pool.
+    await a.page.getByRole('link', { name: 'Compliance' }).click();
+    await a.page.getByLabel(/^Run interval/).fill('2h');
+    await a.page.getByLabel('Output', { exact: true }).selectOption('JsonLines');
+    await a.page.getByRole('checkbox', { name: 'Add user details' }).check();
+    await a.page.getByRole('button', { name: 'Save compliance configuration' }).click();
+    await a.page.getByRole('status').filter({ hasText: 'Compliance configuration Global saved.' }).waitFor();
+    const [compliance] = await server.services.store.complianceConfigurations.list();
+    expect([compliance!.settings.adapterType, compliance!.settings.runIntervalSeconds, compliance!.settings.addUserDetails]).toEqual(['JsonLines', 7200, true]);
+    await a.page.getByLabel(/^Run interval/).fill('10s');
+    await a.page.getByRole('button', { name: 'Save compliance configuration' }).click();
+    await a.page.getByTestId('admin-error').waitFor();
+    await a.page.getByRole('link', { name: 'Endpoints' }).click();
+    await a.page.getByLabel('Endpoint SIP address').fill('sip:chat@contoso.com');
+    await a.page.getByLabel('Endpoint display name').fill('Chat');
+    await a.page.getByRole('button', { name: 'Create endpoint' }).click();
+    await a.page.getByTestId('endpoints').getByText('sip:chat@contoso.com').waitFor();
+    await a.page.getByRole('link', { name: 'Pool' }).click();
+    await a.page.getByTestId('pool-state').getByText(/no standby/).waitFor();
+    // This node is listed, running and (no active-server list) active.
+    await a.page.getByTestId('nodes').getByRole('row', { name: /Running/ }).getByRole('button', { name: 'Make inactive' }).waitFor();
+
     await a.page.screenshot({ path: web.shot('admin.png') });
     // The test's add-in (/healthz) refuses to be framed: the browser says so, rightly.
     expect(a.problems.filter((p) => !p.includes("frame-ancestors 'none'"))).toEqual([]);

@@ -14,7 +14,7 @@ import { RoomView } from './room';
 import { Search } from './search';
 import { Alerts } from './alerts';
 import { Manage, RoomSettingsForm } from './manage';
-import { Admin, type AdminTab } from './admin';
+import { Admin, TABS, type AdminTab } from './admin';
 import { field } from './forms';
 
 const STORAGE_KEY = 'stoa.session';
@@ -59,7 +59,7 @@ export function parseRoute(hash: string): Route {
   if (page === 'directory') return { page: 'directory', q: params.get('q') ?? '' };
   if (page === 'search') return { page: 'search', q: params.get('q') ?? '' };
   if (page === 'alerts') return { page: 'alerts' };
-  if (page === 'admin') return { page: 'admin', tab: (['categories', 'addins', 'policies', 'config'] as const).find((t) => t === id) ?? 'categories' };
+  if (page === 'admin') return { page: 'admin', tab: TABS.find(([t]) => t === id)?.[0] ?? 'users' };
   if (page === 'manage') return id === undefined || id === '' ? { page: 'manage' } : id === 'new' ? { page: 'settings' } : { page: 'settings', id: decodeURIComponent(id) };
   return { page: 'home' };
 }

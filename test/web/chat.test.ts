@@ -71,6 +71,11 @@ describe.skipIf(!available)('the web client in Chromium', () => {
     await box.press('Enter');
     await expect.poll(() => b.page.getByTestId('messages').textContent()).toContain('hello Bob, from the browser');
     await expect.poll(() => box.inputValue()).toBe('');
+    // Bob's run of sixty posts reads as one group under one byline; Alice's post starts her own.
+    await expect.poll(() => a.page.locator('li.message:not(.continues)').count()).toBe(2);
+    expect(await a.page.locator('li.message.continues').count()).toBe(59);
+    expect(await a.page.locator('li.message.continues .author').count()).toBe(0);
+    expect(await a.page.locator('li.message', { hasText: 'hello Bob, from the browser' }).getAttribute('class')).not.toContain('continues');
 
     // Bob sends an alert and a story; Alice sees them marked as such.
     await b.page.getByRole('checkbox', { name: 'Alert' }).check();

@@ -39,8 +39,36 @@ export function RichText({ text, terms = [] }: { text: string; terms?: readonly 
 
 const size = (bytes: number) => (bytes < 1024 ? `${bytes} B` : bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`);
 
-/** One message: author and time; alerts marked; stories with their title; a file to download. */
-export function MessageItem({ message: m, own, terms, showRoom, target }: { message: Message; own: boolean; terms?: readonly string[]; showRoom?: boolean; target?: boolean }) {
+/** Messages shown as one group: the same author, plain posts, within five minutes of each other. */
+export function sameGroup(a: Message | undefined, b: Message | undefined): boolean {
+  if (a === undefined || b === undefined) return false;
+  if (a.author !== b.author || a.alert || b.alert || a.story !== null || b.story !== null) return false;
+  const gap = Date.parse(b.postedAt) - Date.parse(a.postedAt);
+  return gap >= 0 && gap <= 5 * 60_000;
+}
+
+/**
+ * One message: author and time; alerts marked; stories with their title; a file to download.
+ * A message that `continues` its author's group shows no byline (its author stays for screen
+ * readers, its time on hover and focus); `grouped` marks one that the next message continues.
+ */
+export function MessageItem({
+  message: m,
+  own,
+  terms,
+  showRoom,
+  target,
+  continues = false,
+  grouped = false,
+}: {
+  message: Message;
+  own: boolean;
+  terms?: readonly string[];
+  showRoom?: boolean;
+  target?: boolean;
+  continues?: boolean;
+  grouped?: boolean;
+}) {
   const { api } = useStoa();
   const [error, setError] = useState<string | null>(null);
   const download = async () => {
@@ -51,9 +79,20 @@ export function MessageItem({ message: m, own, terms, showRoom, target }: { mess
       setError(err instanceof ApiError ? err.message : String(err));
     }
   };
-  const classes = ['message', m.alert ? 'alert' : '', m.story !== null ? 'story' : '', own ? 'own' : '', target === true ? 'target' : ''].filter(Boolean).join(' ');
+  const classes = ['message', m.alert ? 'alert' : '', m.story !== null ? 'story' : '', own ? 'own' : '', target === true ? 'target' : '', continues ? 'continues' : '', grouped ? 'grouped' : '']
+    .filter(Boolean)
+    .join(' ');
   return (
     <li class={classes} data-chat-id={m.chatId} data-testid="message">
+      {continues ? (
+        <div class="byline">
+          <span class="sr-only">{nameOf(m)}</span>
+          <time dateTime={m.postedAt} class="quiet">
+            {when(m.postedAt)}
+          </time>
+          {m.replaced && <span class="tag">edited by an administrator</span>}
+        </div>
+      ) : (
       <div class="byline">
         <span class="author" title={m.author}>
           {nameOf(m)}
@@ -67,6 +106,7 @@ export function MessageItem({ message: m, own, terms, showRoom, target }: { mess
         {m.alert && <span class="tag alert-tag">Alert</span>}
         {m.replaced && <span class="tag">edited by an administrator</span>}
       </div>
+      )}
       {m.story !== null ? (
         <article>
           <h3 class="story-title">

@@ -7,7 +7,7 @@ import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preac
 import { ApiError, type Message, type Participant } from './api';
 import { useStoa } from './app';
 import type { Joined } from './live';
-import { MessageItem, People, RichText } from './message';
+import { MessageItem, People, RichText, sameGroup } from './message';
 import { nameOf, safeHref } from './text';
 
 const PAGE = 50;
@@ -287,8 +287,15 @@ export function RoomView({ roomId, at }: { roomId: string; at?: number }) {
                 {room.canPost ? 'No messages yet: yours will be the first.' : 'No messages yet.'}
               </li>
             )}
-            {messages.map((m) => (
-              <MessageItem key={m.id} message={m} own={m.author === session.user.sipUri} target={m.chatId === target} />
+            {messages.map((m, i) => (
+              <MessageItem
+                key={m.id}
+                message={m}
+                own={m.author === session.user.sipUri}
+                target={m.chatId === target}
+                continues={sameGroup(messages[i - 1], m)}
+                grouped={sameGroup(m, messages[i + 1])}
+              />
             ))}
           </ol>
           {at !== undefined && (

@@ -95,7 +95,7 @@ describe.skipIf(!available)('room management, feeds and files in the web client'
     await signInPage(g.page, server.url, grace.key, PASSWORD);
     await g.page.getByRole('link', { name: 'Manage rooms' }).click();
     // Each managed room links to its settings (its name) and to the room itself.
-    await g.page.getByTestId('managed').getByRole('link', { name: 'Go to Planning' }).waitFor();
+    await g.page.getByTestId('managed').getByRole('link', { name: 'Go to the room Planning' }).waitFor();
     await g.page.getByTestId('managed').getByRole('link', { name: 'Settings of Planning' }).click();
     // Grace may move it into the category she creates in.
     await expect.poll(() => g.page.getByLabel('Category', { exact: true }).locator('option').allTextContents()).toEqual(['Projects', 'Elsewhere']);

@@ -8,6 +8,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import { ApiError, type Api } from './api';
 import { useStoa } from './app';
 import { field } from './forms';
+import { TABS, type AdminTab } from './admin-tabs';
 import { PeoplePicker, pickedKeys } from './people';
 
 export class CliError extends Error {}
@@ -28,17 +29,7 @@ export async function cli<T>(api: Api, argv: string[], stdin?: string): Promise<
 }
 
 
-export const TABS = [
-  ['users', 'Users'],
-  ['categories', 'Categories'],
-  ['addins', 'Add-ins'],
-  ['policies', 'Policies'],
-  ['config', 'Configuration'],
-  ['compliance', 'Compliance'],
-  ['endpoints', 'Endpoints'],
-  ['pool', 'Pool'],
-] as const;
-export type AdminTab = (typeof TABS)[number][0];
+
 
 export function Admin({ tab }: { tab: AdminTab }) {
   const { session } = useStoa();

@@ -14,7 +14,8 @@ import { RoomView } from './room';
 import { Search } from './search';
 import { Alerts } from './alerts';
 import { Manage, RoomSettingsForm } from './manage';
-import { Admin, TABS, type AdminTab } from './admin';
+import { Admin } from './admin';
+import { TABS, type AdminTab } from './admin-tabs';
 import { field } from './forms';
 
 const STORAGE_KEY = 'stoa.session';

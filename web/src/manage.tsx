@@ -95,8 +95,8 @@ export function Manage() {
             </a>
             <span class="hint">{r.category}</span>
             {r.disabled === true && <span class="tag">disabled</span>}
-            <a href={`#/room/${encodeURIComponent(r.id)}`} class="count" aria-label={`Go to ${r.name}`}>
-              Go to the room
+            <a href={`#/room/${encodeURIComponent(r.id)}`} class="count">
+              Go to the room<span class="sr-only"> {r.name}</span>
             </a>
           </li>
         ))}

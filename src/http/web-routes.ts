@@ -5,6 +5,7 @@
  * this server's scripts and styles, no inline code, add-ins only in sandboxed frames.
  */
 import fs from 'node:fs';
+import zlib from 'node:zlib';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
@@ -56,24 +57,64 @@ function listFiles(root: string): Map<string, string> {
 
 const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Stoa</title><p>The web client is not built. Run <code>npm run build</code> (or <code>npm start</code>, which builds it) and reload.</p><p>The API is at <code>/api/v1</code>.</p>`;
 
+/** Text is sent compressed (Brotli, else gzip) to browsers that take it: compressed once, at start. */
+const COMPRESSIBLE = new Set(['.html', '.js', '.css', '.svg', '.json']);
+
+interface Compressed {
+  br: Buffer;
+  gzip: Buffer;
+}
+
+function compress(file: string): Compressed {
+  const raw = fs.readFileSync(file);
+  return {
+    br: zlib.brotliCompressSync(raw, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: raw.length } }),
+    gzip: zlib.gzipSync(raw, { level: 9 }),
+  };
+}
+
+/** The encoding to answer with: Brotli or gzip when the request accepts it (q=0 refuses). */
+export function chooseEncoding(accept: string | undefined): 'br' | 'gzip' | undefined {
+  if (accept === undefined) return undefined;
+  const accepted = new Set(
+    accept
+      .toLowerCase()
+      .split(',')
+      .map((part) => part.trim().split(';'))
+      .filter(([, q]) => q === undefined || !/^\s*q\s*=\s*0(\.0*)?\s*$/.test(q))
+      .map(([name]) => name!.trim()),
+  );
+  if (accepted.has('br')) return 'br';
+  if (accepted.has('gzip')) return 'gzip';
+  return undefined;
+}
+
 export const webRoutes: FastifyPluginAsync<{ root?: string }> = async (app, { root = WEB_ROOT }) => {
   const files = listFiles(root);
-  const send = (reply: FastifyReply, file: string, immutable: boolean) =>
+  const compressed = new Map<string, Compressed>();
+  for (const file of files.values()) if (COMPRESSIBLE.has(path.extname(file))) compressed.set(file, compress(file));
+  const send = (reply: FastifyReply, file: string, immutable: boolean, accept: string | undefined) => {
     reply
       .header('content-type', TYPES[path.extname(file)]!)
       .header('content-security-policy', WEB_CSP)
-      .header('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache')
-      .send(fs.createReadStream(file));
+      .header('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
+    const packed = compressed.get(file);
+    if (packed === undefined) return reply.send(fs.createReadStream(file));
+    reply.header('vary', 'accept-encoding');
+    const encoding = chooseEncoding(accept);
+    if (encoding === undefined) return reply.send(fs.createReadStream(file));
+    return reply.header('content-encoding', encoding).send(packed[encoding]);
+  };
 
-  app.get('/', { schema: { hide: true } }, async (_request, reply) => {
+  app.get('/', { schema: { hide: true } }, async (request, reply) => {
     const index = files.get('/index.html');
     if (index === undefined) return reply.code(503).header('content-type', 'text/html; charset=utf-8').header('content-security-policy', "default-src 'none'").send(NOT_BUILT);
-    return send(reply, index, false);
+    return send(reply, index, false, request.headers['accept-encoding']);
   });
   app.get<{ Params: { '*': string } }>('/assets/*', { schema: { hide: true } }, async (request, reply) => {
     const file = files.get(`/assets/${request.params['*']}`);
     if (file === undefined) return reply.code(404).send({ error: { code: 'NOT_FOUND', message: 'no such asset' } });
     // Vite names assets by content hash: they never change under one name.
-    return send(reply, file, true);
+    return send(reply, file, true, request.headers['accept-encoding']);
   });
 };

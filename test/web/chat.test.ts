@@ -5,6 +5,7 @@
  * Screenshots of the main screens are taken on the way (STOA_SCREENSHOTS=<dir> keeps them:
  * `npm run screenshots` refreshes docs/screenshots).
  */
+import http from 'node:http';
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { PASSWORD } from '../harness/server.js';
@@ -354,6 +355,34 @@ describe.skipIf(!available)('the web client in Chromium', () => {
     const asset = await fetch(`${server.url}${script}`);
     expect([asset.status, asset.headers.get('content-type'), asset.headers.get('cache-control')]).toEqual([200, 'text/javascript; charset=utf-8', 'public, max-age=31536000, immutable']);
     for (const bad of ['/assets/nothing.js', '/assets/..%2f..%2fpackage.json', '/assets/../../package.json', '/index.html.map']) expect((await fetch(`${server.url}${bad}`)).status).toBe(404);
+    // Sent compressed to browsers that take it, and the first load stays small: every script
+    // the page loads, as the browser receives it, within 150 kB.
+    const wire = (path: string, accept: string) =>
+      new Promise<{ encoding: string | undefined; bytes: number; vary: string | undefined }>((resolve, reject) => {
+        http
+          .get(`${server.url}${path}`, { headers: { 'accept-encoding': accept } }, (res) => {
+            let bytes = 0;
+            res.on('data', (chunk: Buffer) => (bytes += chunk.length));
+            res.on('end', () => resolve({ encoding: res.headers['content-encoding'], bytes, vary: res.headers.vary }));
+          })
+          .on('error', reject);
+      });
+    const scripts = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+\.js)"/g)].map((m) => m[1]!);
+    let firstLoad = 0;
+    for (const js of scripts) {
+      const sent = await wire(js, 'gzip, deflate, br');
+      expect(sent.encoding).toBe('br');
+      firstLoad += sent.bytes;
+    }
+    expect(firstLoad).toBeGreaterThan(1000);
+    expect(firstLoad).toBeLessThanOrEqual(150 * 1024);
+    const plain = await wire(script, 'identity');
+    expect([plain.encoding, plain.vary]).toEqual([undefined, 'accept-encoding']);
+    expect(plain.bytes).toBeGreaterThan(firstLoad);
+    expect((await wire(script, 'br;q=0, gzip')).encoding).toBe('gzip');
+    expect((await wire('/', 'gzip')).encoding).toBe('gzip');
+    expect((await wire(script, 'x'.repeat(4000))).encoding).toBeUndefined();
+
     // The API keeps its own, stricter policy.
     expect((await fetch(`${server.url}/healthz`)).headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'");
   });

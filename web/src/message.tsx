@@ -1,4 +1,4 @@
-import { createContext } from 'preact';
+import { Component, createContext, h } from 'preact';
 import { useContext, useState } from 'preact/hooks';
 import { ApiError, type Message } from './api';
 import { useStoa } from './app';
@@ -39,6 +39,34 @@ export function RichText({ text, terms = [] }: { text: string; terms?: readonly 
 
 const size = (bytes: number) => (bytes < 1024 ? `${bytes} B` : bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`);
 
+interface MessageProps {
+  message: Message;
+  own: boolean;
+  terms?: readonly string[];
+  showRoom?: boolean;
+  target?: boolean;
+  continues?: boolean;
+  grouped?: boolean;
+}
+
+/**
+ * A message renders again only when what it shows changed: scrolling a long room re-renders
+ * the room, not the hundreds of messages in it (their text is parsed for links and mentions).
+ */
+export class MessageItem extends Component<MessageProps> {
+  override shouldComponentUpdate(next: MessageProps): boolean {
+    const now = this.props as MessageProps & Record<string, unknown>;
+    const then = next as MessageProps & Record<string, unknown>;
+    const keys = new Set([...Object.keys(now), ...Object.keys(then)]);
+    for (const key of keys) if (key !== 'children' && now[key] !== then[key]) return true;
+    return false;
+  }
+
+  override render() {
+    return h(MessageView, this.props);
+  }
+}
+
 /** Messages shown as one group: the same author, plain posts, within five minutes of each other. */
 export function sameGroup(a: Message | undefined, b: Message | undefined): boolean {
   if (a === undefined || b === undefined) return false;
@@ -52,7 +80,7 @@ export function sameGroup(a: Message | undefined, b: Message | undefined): boole
  * A message that `continues` its author's group shows no byline (its author stays for screen
  * readers, its time on hover and focus); `grouped` marks one that the next message continues.
  */
-export function MessageItem({
+export function MessageView({
   message: m,
   own,
   terms,
@@ -60,15 +88,7 @@ export function MessageItem({
   target,
   continues = false,
   grouped = false,
-}: {
-  message: Message;
-  own: boolean;
-  terms?: readonly string[];
-  showRoom?: boolean;
-  target?: boolean;
-  continues?: boolean;
-  grouped?: boolean;
-}) {
+}: MessageProps) {
   const { api } = useStoa();
   const [error, setError] = useState<string | null>(null);
   const download = async () => {

@@ -3,12 +3,13 @@
  * back over HTTP as the user scrolls up, the composer (plain, alert or story) when the
  * user may post, the roster beside it, follow/unfollow and the read mark.
  */
-import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, type Message, type Participant } from './api';
 import { useStoa } from './app';
 import type { Joined } from './live';
 import { MessageItem, People, RichText, sameGroup } from './message';
 import { nameOf, safeHref } from './text';
+import { WINDOW_FROM, windowOf } from './window';
 
 const PAGE = 50;
 
@@ -40,6 +41,11 @@ export function RoomView({ roomId, at }: { roomId: string; at?: number }) {
   const list = useRef<HTMLOListElement>(null);
   const stick = useRef(true);
   const keepFromBottom = useRef<number | null>(null);
+  // A long history is windowed: the viewport (kept coarsely: every 200 px scrolled re-renders)
+  // and each message's measured height, by chat id.
+  const [view, setView] = useState({ top: 0, height: 800 });
+  const heights = useRef(new Map<number, number>());
+  const [, setMeasured] = useState(0);
 
   const join = useCallback(async () => {
     try {
@@ -180,6 +186,25 @@ export function RoomView({ roomId, at }: { roomId: string; at?: number }) {
     }
   }, [messages, session.user.sipUri]);
 
+  // Windowed: the rendered messages' heights are measured (from one's top to the next's, so
+  // gaps and grouping count), and the spacers follow when any changed.
+  useLayoutEffect(() => {
+    const el = list.current;
+    if (el === null || messages.length <= WINDOW_FROM) return;
+    const items = [...el.querySelectorAll<HTMLElement>(':scope > li[data-chat-id]')];
+    let changed = false;
+    items.forEach((item, i) => {
+      const next = items[i + 1];
+      const h = next !== undefined ? next.offsetTop - item.offsetTop : item.offsetHeight + parseFloat(getComputedStyle(el).rowGap || '0');
+      const chatId = Number(item.dataset.chatId);
+      if (h > 0 && Math.abs((heights.current.get(chatId) ?? 0) - h) > 0.5) {
+        heights.current.set(chatId, h);
+        changed = true;
+      }
+    });
+    if (changed) setMeasured((t) => t + 1);
+  });
+
   // The read mark follows what the user has seen: the last message, while the tab is visible.
   const lastChatId = messages[messages.length - 1]?.chatId;
   useEffect(() => {
@@ -220,12 +245,27 @@ export function RoomView({ roomId, at }: { roomId: string; at?: number }) {
     }
   };
 
+  // The names of the people in the room and of its recent authors, for @mentions (the same
+  // object while they are the same: every message reads it).
+  const known = useMemo(() => ({ names: knownNames(participants, messages), me: session.user.sipUri.replace(/^sip:/, '').toLowerCase() }), [participants, messages, session.user.sipUri]);
   if (joined === null) {
     return <section class="room">{error !== null ? <p class="error" role="alert">{error}</p> : <p class="hint">Joining…</p>}</section>;
   }
   const room = joined.room;
-  // The names of the people in the room and of its recent authors, for @mentions.
-  const known = { names: knownNames(participants, messages), me: session.user.sipUri.replace(/^sip:/, '').toLowerCase() };
+  const windowed = messages.length > WINDOW_FROM;
+  let win = { start: 0, end: messages.length, before: 0, after: 0 };
+  if (windowed) {
+    let sum = 0;
+    for (const h of heights.current.values()) sum += h;
+    const estimate = heights.current.size > 0 ? sum / heights.current.size : 44;
+    const keep = target === null ? -1 : messages.findIndex((m) => m.chatId === target);
+    win = windowOf(
+      messages.map((m) => heights.current.get(m.chatId) ?? estimate),
+      view.top,
+      view.height,
+      { fromBottom: stick.current, ...(keep >= 0 ? { keep } : {}) },
+    );
+  }
   return (
     <section class="room" aria-label={room.name}>
       <header class="room-head">
@@ -268,10 +308,12 @@ export function RoomView({ roomId, at }: { roomId: string; at?: number }) {
             ref={list}
             data-testid="messages"
             aria-live="polite"
+            data-count={messages.length}
             onScroll={(e) => {
               const el = e.currentTarget;
               stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
               if (el.scrollTop < 80) void loadOlder();
+              if (windowed && (Math.abs(el.scrollTop - view.top) > 200 || el.clientHeight !== view.height)) setView({ top: el.scrollTop, height: el.clientHeight });
             }}
           >
             {more && (
@@ -287,16 +329,21 @@ export function RoomView({ roomId, at }: { roomId: string; at?: number }) {
                 {room.canPost ? 'No messages yet: yours will be the first.' : 'No messages yet.'}
               </li>
             )}
-            {messages.map((m, i) => (
-              <MessageItem
-                key={m.id}
-                message={m}
-                own={m.author === session.user.sipUri}
-                target={m.chatId === target}
-                continues={sameGroup(messages[i - 1], m)}
-                grouped={sameGroup(m, messages[i + 1])}
-              />
-            ))}
+            {win.before > 0 && <li class="spacer" aria-hidden="true" style={{ height: `${win.before}px` }} />}
+            {messages.slice(win.start, win.end).map((m, at) => {
+              const i = win.start + at;
+              return (
+                <MessageItem
+                  key={m.id}
+                  message={m}
+                  own={m.author === session.user.sipUri}
+                  target={m.chatId === target}
+                  continues={sameGroup(messages[i - 1], m)}
+                  grouped={sameGroup(m, messages[i + 1])}
+                />
+              );
+            })}
+            {win.after > 0 && <li class="spacer" aria-hidden="true" style={{ height: `${win.after}px` }} />}
           </ol>
           {at !== undefined && (
             <p class="jump-back">

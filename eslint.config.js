@@ -33,6 +33,25 @@ export default tseslint.config(
     },
   },
   {
+    // Every word the web client shows comes from its message catalogs (web/src/locales):
+    // text written straight into JSX, or into an attribute a person reads, is refused.
+    files: ['web/src/**/*.tsx'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'JSXText[value=/[A-Za-z]/]', message: 'Words in the web client come from the catalogs: t(...) (web/src/i18n.ts).' },
+        {
+          selector: 'JSXAttribute[name.name=/^(aria-label|placeholder|title|alt|label)$/] > Literal[value=/[A-Za-z]/]',
+          message: 'Words in the web client come from the catalogs: t(...) (web/src/i18n.ts).',
+        },
+        {
+          selector: 'JSXAttribute[name.name=/^(aria-label|placeholder|title|alt|label)$/] > JSXExpressionContainer > TemplateLiteral > TemplateElement[value.raw=/[A-Za-z]/]',
+          message: 'Words in the web client come from the catalogs: t(...) (web/src/i18n.ts).',
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: { globals: { process: 'readonly', URL: 'readonly', console: 'readonly' } },

@@ -45,8 +45,12 @@ export async function launchChromium(): Promise<Browser> {
 }
 
 /** A browser context whose page errors and CSP violations are collected (a test asserts there are none). */
-export async function newContext(browser: Browser, viewport = { width: 1280, height: 800 }): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
-  const context = await browser.newContext({ viewport });
+export async function newContext(
+  browser: Browser,
+  viewport = { width: 1280, height: 800 },
+  options: { locale?: string } = {},
+): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
+  const context = await browser.newContext({ viewport, ...options });
   const page = await context.newPage();
   const problems: string[] = [];
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));

@@ -314,7 +314,7 @@ describe.skipIf(!available)('room management, feeds and files in the web client'
     await a.page.getByRole('button', { name: 'Create endpoint' }).click();
     await a.page.getByTestId('endpoints').getByText('sip:chat@contoso.com').waitFor();
     await a.page.getByRole('link', { name: 'Pool' }).click();
-    await a.page.getByTestId('pool-state').getByText(/no standby/).waitFor();
+    await a.page.getByTestId('pool-state').getByText(/has no backup database to fail over to/).waitFor();
     // This node is listed, running and (no active-server list) active.
     await a.page.getByTestId('nodes').getByRole('row', { name: /Running/ }).getByRole('button', { name: 'Make inactive' }).waitFor();
 

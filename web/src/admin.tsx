@@ -9,21 +9,33 @@ import { ApiError, type Api } from './api';
 import { useStoa } from './app';
 import { field } from './forms';
 import { TABS, type AdminTab } from './admin-tabs';
+import { dateTime, number, t } from './i18n';
 import { PeoplePicker, pickedKeys } from './people';
 
-export class CliError extends Error {}
+/** A command's refusal: its message (the server's words) and its stable code. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly code: string = 'FAILED',
+  ) {
+    super(message);
+  }
+}
 
 /** Runs `stoa --json <argv>` in the server; the parsed output, or the command's own error. */
 export async function cli<T>(api: Api, argv: string[], stdin?: string): Promise<T> {
   const r = await api.request<{ code: number; stdout: string; stderr: string }>('POST', '/admin/cli', { argv: ['--json', ...argv], ...(stdin === undefined ? {} : { stdin }) });
   if (r.code !== 0) {
     let message = r.stderr.trim();
+    let code = 'FAILED';
     try {
-      message = (JSON.parse(message) as { error: { message: string } }).error.message;
+      const parsed = JSON.parse(message) as { error: { message: string; code?: string } };
+      message = parsed.error.message;
+      code = parsed.error.code ?? code;
     } catch {
       message = message.replace(/^stoa: /, '');
     }
-    throw new CliError(message === '' ? `the command failed (exit ${r.code})` : message);
+    throw new CliError(message === '' ? t('admin.commandFailed', { code: r.code }) : message, code);
   }
   return (r.stdout.trim() === '' ? undefined : JSON.parse(r.stdout)) as T;
 }
@@ -33,15 +45,15 @@ export async function cli<T>(api: Api, argv: string[], stdin?: string): Promise<
 
 export function Admin({ tab }: { tab: AdminTab }) {
   const { session } = useStoa();
-  if (!session.user.administrator) return <section class="manage"><p class="hint">These pages are for administrators.</p></section>;
+  if (!session.user.administrator) return <section class="manage"><p class="hint">{t('admin.only')}</p></section>;
   return (
     <section class="manage admin">
-      <h1>Administration</h1>
-      <p class="hint">Each change here runs the same <code>stoa</code> command as on the command line (docs/cli.md), with its rules and messages.</p>
-      <nav class="tabs" aria-label="Administration">
-        {TABS.map(([id, label]) => (
+      <h1>{t('sidebar.admin')}</h1>
+      <p class="hint">{t('admin.intro')}</p>
+      <nav class="tabs" aria-label={t('sidebar.admin')}>
+        {TABS.map(([id]) => (
           <a key={id} href={`#/admin/${id}`} aria-current={id === tab ? 'page' : undefined}>
-            {label}
+            {t(`admin.tab.${id}`)}
           </a>
         ))}
       </nav>
@@ -132,9 +144,9 @@ interface Category {
 }
 
 const CATEGORY_LISTS = [
-  ['allowedMembers', 'allowed-members', 'Allowed members (the scope)'],
-  ['deniedMembers', 'denied-members', 'Denied members'],
-  ['creators', 'creators', 'Creators (may create rooms here)'],
+  ['allowedMembers', 'allowed-members', 'admin.category.allowed'],
+  ['deniedMembers', 'denied-members', 'admin.category.denied'],
+  ['creators', 'creators', 'admin.category.creators'],
 ] as const;
 
 function Categories() {
@@ -158,7 +170,7 @@ function Categories() {
       if (list !== '') argv.push(`--${option}`, list);
       else if (c !== undefined && c[key].length > 0) argv.push(`--clear-${option}`);
     }
-    if (await run(argv, c === undefined ? `Category ${field(data, 'name')} created.` : `Category ${field(data, 'name')} saved.`)) setEditing(null);
+    if (await run(argv, t(c === undefined ? 'admin.category.created' : 'admin.category.saved', { name: field(data, 'name') }))) setEditing(null);
   };
   const form = (c: Category | undefined) => (
     <form
@@ -169,30 +181,30 @@ function Categories() {
       }}
     >
       <label>
-        Name
+        {t('manage.name')}
         <input name="name" required defaultValue={c?.name ?? ''} />
       </label>
       <label>
-        Description
+        {t('manage.description')}
         <input name="description" defaultValue={c?.description ?? ''} />
       </label>
       <label class="inline">
-        <input type="checkbox" name="invitations" defaultChecked={c?.invitations ?? false} /> Invitations
+        <input type="checkbox" name="invitations" defaultChecked={c?.invitations ?? false} /> {t('sidebar.invitations')}
       </label>
       <label class="inline">
-        <input type="checkbox" name="fileUpload" defaultChecked={c?.fileUpload ?? false} /> File upload
+        <input type="checkbox" name="fileUpload" defaultChecked={c?.fileUpload ?? false} /> {t('admin.category.fileUpload')}
       </label>
       <label class="inline">
-        <input type="checkbox" name="chatHistory" defaultChecked={c?.chatHistory ?? true} /> Chat history
+        <input type="checkbox" name="chatHistory" defaultChecked={c?.chatHistory ?? true} /> {t('admin.category.chatHistory')}
       </label>
       {CATEGORY_LISTS.map(([key, , label]) => (
-        <PeoplePicker key={key} name={key} label={label} initial={c?.[key] ?? []} />
+        <PeoplePicker key={key} name={key} label={t(label)} initial={c?.[key] ?? []} />
       ))}
       <div class="row">
-        <button type="submit">{c === undefined ? 'Create category' : 'Save category'}</button>
+        <button type="submit">{c === undefined ? t('admin.category.create') : t('admin.category.save')}</button>
         {c !== undefined && (
           <button type="button" class="link" onClick={() => setEditing(null)}>
-            Cancel
+            {t('admin.cancel')}
           </button>
         )}
       </div>
@@ -204,10 +216,10 @@ function Categories() {
       <table data-testid="categories">
         <thead>
           <tr>
-            <th>Category</th>
-            <th>Scope</th>
-            <th>Creators</th>
-            <th>Settings</th>
+            <th>{t('manage.category')}</th>
+            <th>{t('admin.category.scope')}</th>
+            <th>{t('admin.category.creatorsColumn')}</th>
+            <th>{t('room.settings')}</th>
             <th />
           </tr>
         </thead>
@@ -218,15 +230,15 @@ function Categories() {
                 <strong>{c.name}</strong>
                 <div class="hint">{c.description}</div>
               </td>
-              <td>{c.allowedMembers.join(', ')}{c.deniedMembers.length > 0 && <div class="hint">but not {c.deniedMembers.join(', ')}</div>}</td>
+              <td>{c.allowedMembers.join(', ')}{c.deniedMembers.length > 0 && <div class="hint">{t('admin.category.butNot', { list: c.deniedMembers.join(', ') })}</div>}</td>
               <td>{c.creators.join(', ')}</td>
-              <td>{[c.invitations ? 'invitations' : '', c.fileUpload ? 'file upload' : '', c.chatHistory ? 'history' : 'no history'].filter(Boolean).join(', ')}</td>
+              <td>{[c.invitations ? t('admin.category.hasInvitations') : '', c.fileUpload ? t('admin.category.hasFileUpload') : '', c.chatHistory ? t('admin.category.hasHistory') : t('admin.category.noHistory')].filter(Boolean).join(', ')}</td>
               <td>
                 <button type="button" class="link" onClick={() => setEditing(c.identity)}>
-                  Edit
+                  {t('admin.edit')}
                 </button>{' '}
-                <button type="button" class="link" onClick={() => void run(['category', 'remove', c.identity], `Category ${c.name} removed.`)}>
-                  Remove
+                <button type="button" class="link" onClick={() => void run(['category', 'remove', c.identity], t('admin.category.removed', { name: c.name }))}>
+                  {t('admin.remove')}
                 </button>
               </td>
             </tr>
@@ -235,11 +247,11 @@ function Categories() {
       </table>
       {editing !== null && items?.find((c) => c.identity === editing) !== undefined && (
         <section key={editing}>
-          <h2>Edit {items.find((c) => c.identity === editing)!.name}</h2>
+          <h2>{t('admin.category.editTitle', { name: items.find((c) => c.identity === editing)!.name })}</h2>
           {form(items.find((c) => c.identity === editing))}
         </section>
       )}
-      <h2>New category</h2>
+      <h2>{t('admin.category.new')}</h2>
       {form(undefined)}
     </div>
   );
@@ -263,31 +275,31 @@ function Addins() {
               class="row"
               onSubmit={(e) => {
                 e.preventDefault();
-                void run(['addin', 'set', a.identity, '--url', field(new FormData(e.currentTarget), 'url')], `Add-in ${a.name} saved.`);
+                void run(['addin', 'set', a.identity, '--url', field(new FormData(e.currentTarget), 'url')], t('admin.addin.saved', { name: a.name }));
               }}
             >
               <strong>{a.name}</strong>
-              <input name="url" type="url" defaultValue={a.url} aria-label={`URL of ${a.name}`} size={40} />
-              <button type="submit">Save</button>
-              <button type="button" class="link" onClick={() => void run(['addin', 'remove', a.identity, '--force'], `Add-in ${a.name} removed.`)}>
-                Remove
+              <input name="url" type="url" defaultValue={a.url} aria-label={t('admin.addin.urlOf', { name: a.name })} size={40} />
+              <button type="submit">{t('manage.save')}</button>
+              <button type="button" class="link" onClick={() => void run(['addin', 'remove', a.identity, '--force'], t('admin.addin.removed', { name: a.name }))}>
+                {t('admin.remove')}
               </button>
             </form>
           </li>
         ))}
       </ul>
-      <h2>New add-in</h2>
+      <h2>{t('admin.addin.new')}</h2>
       <form
         class="row"
         onSubmit={(e) => {
           e.preventDefault();
           const data = new FormData(e.currentTarget);
-          void run(['addin', 'new', '--name', field(data, 'name'), '--url', field(data, 'url')], `Add-in ${field(data, 'name')} created.`);
+          void run(['addin', 'new', '--name', field(data, 'name'), '--url', field(data, 'url')], t('admin.addin.created', { name: field(data, 'name') }));
         }}
       >
-        <input name="name" required placeholder="Name" aria-label="Add-in name" />
-        <input name="url" required placeholder="https://…" aria-label="Add-in URL" size={40} />
-        <button type="submit">Create add-in</button>
+        <input name="name" required placeholder={t('manage.name')} aria-label={t('admin.addin.name')} />
+        <input name="url" required placeholder={t('admin.addin.urlPlaceholder')} aria-label={t('admin.addin.url')} size={40} />
+        <button type="submit">{t('admin.addin.create')}</button>
       </form>
     </div>
   );
@@ -313,32 +325,32 @@ function Policies() {
               onSubmit={(e) => {
                 e.preventDefault();
                 const data = new FormData(e.currentTarget);
-                void run(['policy', 'set', p.identity, '--enable-persistent-chat', String(data.get('enabled') === 'on'), '--description', field(data, 'description')], `Policy ${p.identity} saved.`);
+                void run(['policy', 'set', p.identity, '--enable-persistent-chat', String(data.get('enabled') === 'on'), '--description', field(data, 'description')], t('admin.policy.saved', { name: p.identity }));
               }}
             >
               <strong>{p.identity}</strong>
               <label class="inline">
-                <input type="checkbox" name="enabled" defaultChecked={p.enablePersistentChat} /> Persistent Chat enabled
+                <input type="checkbox" name="enabled" defaultChecked={p.enablePersistentChat} /> {t('admin.policy.enabled')}
               </label>
-              <input name="description" defaultValue={p.description} aria-label={`Description of ${p.identity}`} placeholder="Description" />
-              <button type="submit">Save</button>
-              <button type="button" class="link" onClick={() => void run(['policy', 'remove', p.identity], p.scope === 'global' ? 'The global policy was reset.' : `Policy ${p.identity} removed.`)}>
-                {p.scope === 'global' ? 'Reset' : 'Remove'}
+              <input name="description" defaultValue={p.description} aria-label={t('admin.policy.descriptionOf', { name: p.identity })} placeholder={t('manage.description')} />
+              <button type="submit">{t('manage.save')}</button>
+              <button type="button" class="link" onClick={() => void run(['policy', 'remove', p.identity], p.scope === 'global' ? t('admin.policy.reset') : t('admin.policy.removed', { name: p.identity }))}>
+                {p.scope === 'global' ? t('admin.policy.resetButton') : t('admin.remove')}
               </button>
             </form>
           </li>
         ))}
       </ul>
-      <h2>New policy</h2>
+      <h2>{t('admin.policy.new')}</h2>
       <form
         class="row"
         onSubmit={(e) => {
           e.preventDefault();
-          void run(['policy', 'new', field(new FormData(e.currentTarget), 'identity')], 'Policy created (disabled until you enable it).');
+          void run(['policy', 'new', field(new FormData(e.currentTarget), 'identity')], t('admin.policy.created'));
         }}
       >
-        <input name="identity" required placeholder="site:Oslo or tag:Pilot" aria-label="New policy identity" />
-        <button type="submit">Create policy</button>
+        <input name="identity" required placeholder={t('admin.policy.identityPlaceholder')} aria-label={t('admin.policy.identity')} />
+        <button type="submit">{t('admin.policy.create')}</button>
       </form>
     </div>
   );
@@ -368,28 +380,28 @@ function Configurations() {
             const data = new FormData(e.currentTarget);
             void run(
               ['config', 'set', c.identity, '--default-chat-history', field(data, 'history'), '--max-file-size-kb', field(data, 'size'), '--participant-update-limit', field(data, 'limit'), '--room-management-url', field(data, 'url')],
-              `Configuration ${c.identity} saved.`,
+              t('admin.config.saved', { name: c.identity }),
             );
           }}
         >
           <h2>{c.identity}</h2>
           <label>
-            Backchat messages on join (1–500)
+            {t('admin.config.history')}
             <input name="history" type="number" defaultValue={String(c.defaultChatHistory)} />
           </label>
           <label>
-            Largest file (KB)
+            {t('admin.config.fileSize')}
             <input name="size" type="number" defaultValue={String(c.maxFileSizeKB)} />
           </label>
           <label>
-            Participant update limit (a larger room is a "large room")
+            {t('admin.config.limit')}
             <input name="limit" type="number" defaultValue={String(c.participantUpdateLimit)} />
           </label>
           <label>
-            Room management URL (empty: the built-in pages)
+            {t('admin.config.url')}
             <input name="url" defaultValue={c.roomManagementUrl} />
           </label>
-          <button type="submit">Save configuration</button>
+          <button type="submit">{t('admin.config.save')}</button>
         </form>
       ))}
     </div>
@@ -423,16 +435,16 @@ function Users() {
     <div>
       {messages}
       <Administrators />
-      <h2>Users</h2>
-      <input type="search" class="filter" aria-label="Find users" placeholder="Find users by name or address" value={typed} onInput={(e) => setTyped(e.currentTarget.value)} />
+      <h2>{t('admin.tab.users')}</h2>
+      <input type="search" class="filter" aria-label={t('admin.users.find')} placeholder={t('admin.users.findPlaceholder')} value={typed} onInput={(e) => setTyped(e.currentTarget.value)} />
       <div class="table-scroll">
         <table data-testid="users">
           <thead>
             <tr>
-              <th>User</th>
-              <th>State</th>
-              <th>Policy</th>
-              <th>Actions</th>
+              <th>{t('admin.users.user')}</th>
+              <th>{t('admin.users.state')}</th>
+              <th>{t('admin.users.policy')}</th>
+              <th>{t('admin.users.actions')}</th>
             </tr>
           </thead>
           <tbody>
@@ -441,19 +453,19 @@ function Users() {
                 <td>
                   <strong>{label(u)}</strong>
                   <div class="hint">{u.key}</div>
-                  {u.administrator && <span class="tag">administrator</span>} {!u.hasPassword && <span class="tag">no password</span>}
+                  {u.administrator && <span class="tag">{t('admin.users.adminTag')}</span>} {!u.hasPassword && <span class="tag">{t('admin.users.noPassword')}</span>}
                 </td>
-                <td>{u.status === 'active' ? 'Enabled' : 'Disabled'}</td>
+                <td>{u.status === 'active' ? t('admin.users.enabled') : t('admin.users.disabled')}</td>
                 <td>
                   <select
-                    aria-label={`Policy of ${label(u)}`}
+                    aria-label={t('admin.users.policyOf', { name: label(u) })}
                     onChange={(e) => {
                       const name = e.currentTarget.value;
-                      void run(['policy', 'grant', u.key, ...(name === '' ? ['--unassign'] : ['--policy-name', name])], name === '' ? `${label(u)} follows the site or global policy.` : `${label(u)} now has policy ${name}.`);
+                      void run(['policy', 'grant', u.key, ...(name === '' ? ['--unassign'] : ['--policy-name', name])], name === '' ? t('admin.users.policyCleared', { name: label(u) }) : t('admin.users.policySet', { name: label(u), policy: name }));
                     }}
                   >
                     <option value="" selected={u.policy === null}>
-                      Site or global
+                      {t('admin.users.siteOrGlobal')}
                     </option>
                     {perUser.map((p) => (
                       <option key={p.identity} value={p.identity.replace(/^tag:/i, '')} selected={u.policy !== null && u.policy.toLowerCase() === p.identity.toLowerCase()}>
@@ -463,27 +475,27 @@ function Users() {
                   </select>
                 </td>
                 <td class="actions">
-                  <button type="button" class="link" onClick={() => void run(['principal', 'set', u.key, '--enabled', String(u.status !== 'active')], `${label(u)} is ${u.status === 'active' ? 'disabled' : 'enabled'}.`)}>
-                    {u.status === 'active' ? 'Disable' : 'Enable'}
+                  <button type="button" class="link" onClick={() => void run(['principal', 'set', u.key, '--enabled', String(u.status !== 'active')], u.status === 'active' ? t('admin.users.disabledNotice', { name: label(u) }) : t('admin.users.enabledNotice', { name: label(u) }))}>
+                    {u.status === 'active' ? t('admin.users.disable') : t('admin.users.enable')}
                   </button>{' '}
                   <button type="button" class="link" onClick={() => setPasswordFor(passwordFor === u.key ? null : u.key)} aria-expanded={passwordFor === u.key}>
-                    Set password
+                    {t('admin.users.setPassword')}
                   </button>{' '}
-                  <button type="button" class="link" onClick={() => void run(['admin', u.administrator ? 'revoke' : 'grant', u.key], u.administrator ? `${label(u)} is no longer an administrator.` : `${label(u)} is an administrator.`)}>
-                    {u.administrator ? 'Revoke administrator' : 'Make administrator'}
+                  <button type="button" class="link" onClick={() => void run(['admin', u.administrator ? 'revoke' : 'grant', u.key], u.administrator ? t('admin.users.revoked', { name: label(u) }) : t('admin.users.granted', { name: label(u) }))}>
+                    {u.administrator ? t('admin.users.revoke') : t('admin.users.grant')}
                   </button>
                   {passwordFor === u.key && (
                     <form
                       class="row"
                       onSubmit={(e) => {
                         e.preventDefault();
-                        void run(['user', 'passwd', u.key, '--password-stdin'], `The password of ${label(u)} is set; their sessions were signed out.`, field(new FormData(e.currentTarget), 'password')).then(
+                        void run(['user', 'passwd', u.key, '--password-stdin'], t('admin.users.passwordSet', { name: label(u) }), field(new FormData(e.currentTarget), 'password')).then(
                           (ok) => ok && setPasswordFor(null),
                         );
                       }}
                     >
-                      <input name="password" type="password" required minLength={8} autoComplete="new-password" aria-label={`New password for ${label(u)}`} />
-                      <button type="submit">Set</button>
+                      <input name="password" type="password" required minLength={8} autoComplete="new-password" aria-label={t('admin.users.newPasswordFor', { name: label(u) })} />
+                      <button type="submit">{t('admin.users.set')}</button>
                     </form>
                   )}
                 </td>
@@ -492,8 +504,8 @@ function Users() {
           </tbody>
         </table>
       </div>
-      {items !== null && items.length === 0 && <p class="hint">No user matches.</p>}
-      <h2>New user</h2>
+      {items !== null && items.length === 0 && <p class="hint">{t('admin.users.noMatch')}</p>}
+      <h2>{t('admin.users.new')}</h2>
       <form
         class="settings"
         onSubmit={(e) => {
@@ -506,29 +518,29 @@ function Users() {
           if (field(data, 'displayName').trim() !== '') argv.push('--display-name', field(data, 'displayName').trim());
           if (field(data, 'email').trim() !== '') argv.push('--email', field(data, 'email').trim());
           const password = field(data, 'password');
-          void run(argv, `User ${key} created.`).then(async (ok) => {
-            if (ok && password !== '') await run(['user', 'passwd', key, '--password-stdin'], `User ${key} created, with a password.`, password);
+          void run(argv, t('admin.users.created', { name: key })).then(async (ok) => {
+            if (ok && password !== '') await run(['user', 'passwd', key, '--password-stdin'], t('admin.users.createdWithPassword', { name: key }), password);
             if (ok) form.reset();
           });
         }}
       >
         <label>
-          SIP address
-          <input name="address" required placeholder="ana@contoso.com" autoComplete="off" />
+          {t('admin.users.address')}
+          <input name="address" required placeholder={t('signIn.placeholder')} autoComplete="off" />
         </label>
         <label>
-          Display name
+          {t('admin.users.displayName')}
           <input name="displayName" />
         </label>
         <label>
-          E-mail
+          {t('admin.users.email')}
           <input name="email" type="email" />
         </label>
         <label>
-          Password (8 characters or more; empty: none yet)
+          {t('admin.users.password')}
           <input name="password" type="password" minLength={8} autoComplete="new-password" />
         </label>
-        <button type="submit">Create user</button>
+        <button type="submit">{t('admin.users.create')}</button>
       </form>
     </div>
   );
@@ -541,7 +553,7 @@ function Administrators() {
   const holders = items.map((a) => a.key);
   return (
     <section>
-      <h2>Administrators</h2>
+      <h2>{t('admin.admins.title')}</h2>
       {messages}
       <form
         key={holders.join('|')}
@@ -553,13 +565,13 @@ function Administrators() {
           const grant = wanted.filter((k) => !holders.some((h) => lower(h) === lower(k)));
           const revoke = holders.filter((h) => !wanted.some((k) => lower(h) === lower(k)));
           void (async () => {
-            for (const k of grant) if (!(await run(['admin', 'grant', k], `${k} is an administrator.`))) return;
-            for (const k of revoke) if (!(await run(['admin', 'revoke', k], `${k} is no longer an administrator.`))) return;
+            for (const k of grant) if (!(await run(['admin', 'grant', k], t('admin.users.granted', { name: k })))) return;
+            for (const k of revoke) if (!(await run(['admin', 'revoke', k], t('admin.users.revoked', { name: k })))) return;
           })();
         }}
       >
-        <PeoplePicker name="administrators" label="Administrators (users and groups)" initial={holders} />
-        <button type="submit">Save administrators</button>
+        <PeoplePicker name="administrators" label={t('admin.admins.label')} initial={holders} />
+        <button type="submit">{t('admin.admins.save')}</button>
       </form>
     </section>
   );
@@ -579,10 +591,10 @@ interface ComplianceConfiguration {
 }
 
 const COMPLIANCE_FLAGS = [
-  ['oneChatRoomPerOutputFile', 'one-chat-room-per-output-file', 'One room per output file'],
-  ['addChatRoomDetails', 'add-chat-room-details', 'Add room details'],
-  ['addUserDetails', 'add-user-details', 'Add user details'],
-  ['createFileAttachmentsManifest', 'create-file-attachments-manifest', 'Write a manifest of file attachments'],
+  ['oneChatRoomPerOutputFile', 'one-chat-room-per-output-file', 'admin.compliance.oneRoom'],
+  ['addChatRoomDetails', 'add-chat-room-details', 'admin.compliance.roomDetails'],
+  ['addUserDetails', 'add-user-details', 'admin.compliance.userDetails'],
+  ['createFileAttachmentsManifest', 'create-file-attachments-manifest', 'admin.compliance.manifest'],
 ] as const;
 
 /** Compliance output: where and how often the archive is written (`compliance-config`), and a run now. */
@@ -592,8 +604,8 @@ function Compliance() {
     <div>
       {messages}
       <p>
-        <button type="button" onClick={() => void run(['compliance', 'run'], 'Every pending event was written.')}>
-          Write the archive now
+        <button type="button" onClick={() => void run(['compliance', 'run'], t('admin.compliance.written'))}>
+          {t('admin.compliance.runNow')}
         </button>
       </p>
       {(items ?? []).map((c) => (
@@ -607,17 +619,17 @@ function Compliance() {
             const argv = ['compliance-config', 'set', c.identity, '--adapter-type', field(data, 'adapterType'), '--adapter-name', field(data, 'adapterName'), '--adapter-output-directory', field(data, 'directory'), '--run-interval', field(data, 'interval')];
             for (const [key, option] of COMPLIANCE_FLAGS) argv.push(`--${option}`, String(data.get(key) === 'on'));
             argv.push('--custom-configuration', field(data, 'xslt'));
-            void run(argv, `Compliance configuration ${c.identity} saved.`);
+            void run(argv, t('admin.compliance.saved', { name: c.identity }));
           }}
         >
           <h2>{c.identity}</h2>
           <label>
-            Output
-            <select name="adapterType" aria-label="Output">
+            {t('admin.compliance.output')}
+            <select name="adapterType" aria-label={t('admin.compliance.output')}>
               {[
-                ['Xml', 'XML files (the legacy format)'],
-                ['JsonLines', 'JSON lines'],
-                ['', 'None (events are kept)'],
+                ['Xml', t('admin.compliance.xml')],
+                ['JsonLines', t('admin.compliance.jsonLines')],
+                ['', t('admin.compliance.none')],
                 ...(['Xml', 'JsonLines', ''].includes(c.adapterType) ? [] : [[c.adapterType, c.adapterType]]),
               ].map(([value, text]) => (
                 <option key={value} value={value} selected={value === c.adapterType}>
@@ -627,27 +639,27 @@ function Compliance() {
             </select>
           </label>
           <label>
-            Adapter name
+            {t('admin.compliance.adapterName')}
             <input name="adapterName" defaultValue={c.adapterName} />
           </label>
           <label>
-            Output directory (relative: inside the data directory)
+            {t('admin.compliance.directory')}
             <input name="directory" defaultValue={c.adapterOutputDirectory} />
           </label>
           <label>
-            Run interval (d.hh:mm:ss, 00:01:00 to 30.00:00:00)
+            {t('admin.compliance.interval')}
             <input name="interval" defaultValue={c.runInterval} />
           </label>
           {COMPLIANCE_FLAGS.map(([key, , text]) => (
             <label key={key} class="inline">
-              <input type="checkbox" name={key} defaultChecked={c[key]} /> {text}
+              <input type="checkbox" name={key} defaultChecked={c[key]} /> {t(text)}
             </label>
           ))}
           <label>
-            XSLT applied to the XML output (empty: none)
+            {t('admin.compliance.xslt')}
             <textarea name="xslt" rows={3} defaultValue={c.customConfiguration} />
           </label>
-          <button type="submit">Save compliance configuration</button>
+          <button type="submit">{t('admin.compliance.save')}</button>
         </form>
       ))}
     </div>
@@ -670,13 +682,13 @@ function Endpoints() {
         {(items ?? []).map((e) => (
           <li key={e.identity} class="row">
             <strong>{e.displayName}</strong> <span class="hint">{e.sipAddress}</span>
-            <button type="button" class="link" onClick={() => void run(['endpoint', 'remove', e.sipAddress], `Endpoint ${e.sipAddress} removed.`)}>
-              Remove
+            <button type="button" class="link" onClick={() => void run(['endpoint', 'remove', e.sipAddress], t('admin.endpoints.removed', { name: e.sipAddress }))}>
+              {t('admin.remove')}
             </button>
           </li>
         ))}
       </ul>
-      <h2>New endpoint</h2>
+      <h2>{t('admin.endpoints.new')}</h2>
       <form
         class="row"
         onSubmit={(e) => {
@@ -685,12 +697,12 @@ function Endpoints() {
           const data = new FormData(form);
           const argv = ['endpoint', 'new', '--sip-address', field(data, 'address')];
           if (field(data, 'name').trim() !== '') argv.push('--display-name', field(data, 'name').trim());
-          void run(argv, `Endpoint ${field(data, 'address')} created.`).then((ok) => ok && form.reset());
+          void run(argv, t('admin.endpoints.created', { name: field(data, 'address') })).then((ok) => ok && form.reset());
         }}
       >
-        <input name="address" required placeholder="sip:chat@contoso.com" aria-label="Endpoint SIP address" />
-        <input name="name" placeholder="Display name" aria-label="Endpoint display name" />
-        <button type="submit">Create endpoint</button>
+        <input name="address" required placeholder={t('admin.endpoints.addressPlaceholder')} aria-label={t('admin.endpoints.address')} />
+        <input name="name" placeholder={t('admin.users.displayName')} aria-label={t('admin.endpoints.displayName')} />
+        <button type="submit">{t('admin.endpoints.create')}</button>
       </form>
     </div>
   );
@@ -715,6 +727,13 @@ interface PoolStateRow {
   problem?: string;
 }
 
+const DATABASE_STATUSES = ['in use', 'accepts writes', 'standby', 'does not answer', 'not configured'] as const;
+/** A database's status as `pool state get` reports it, in the user's language. */
+const databaseStatus = (status: string) => {
+  const known = DATABASE_STATUSES.find((s) => s === status);
+  return known === undefined ? status : t(`admin.pool.db.${known}`);
+};
+
 /** The pool: running nodes, the active servers, and which database the pool uses. */
 function Pool() {
   const { api } = useStoa();
@@ -724,7 +743,8 @@ function Pool() {
   const loadState = useCallback(() => {
     cli<PoolStateRow>(api, ['pool', 'state', 'get'])
       .then(setState)
-      .catch((err: Error) => setState(err.message));
+      // One database (SQLite, or PostgreSQL without a backup): nothing to fail over to.
+      .catch((err: Error) => setState(err instanceof CliError && err.code === 'INVALID_CONFIG' ? t('admin.pool.noBackup') : err.message));
   }, [api]);
   useEffect(loadState, [loadState]);
   const list = active.items?.activeServers ?? null;
@@ -732,16 +752,16 @@ function Pool() {
   return (
     <div>
       {nodes.messages}
-      <h2>Nodes</h2>
+      <h2>{t('admin.pool.nodes')}</h2>
       <div class="table-scroll">
         <table data-testid="nodes">
           <thead>
             <tr>
-              <th>Node</th>
-              <th>State</th>
-              <th>Connections</th>
-              <th>Last heartbeat</th>
-              <th>Active</th>
+              <th>{t('admin.pool.node')}</th>
+              <th>{t('admin.users.state')}</th>
+              <th>{t('admin.pool.connections')}</th>
+              <th>{t('admin.pool.heartbeat')}</th>
+              <th>{t('admin.pool.active')}</th>
             </tr>
           </thead>
           <tbody>
@@ -753,11 +773,11 @@ function Pool() {
                     {n.host} {n.address ?? ''} · {n.version}
                   </div>
                 </td>
-                <td>{n.state}</td>
-                <td>{n.connections}</td>
-                <td>{new Date(n.lastHeartbeat).toLocaleTimeString()}</td>
+                <td>{n.state === 'Running' ? t('admin.pool.running') : t('admin.pool.notResponding')}</td>
+                <td>{number(n.connections)}</td>
+                <td>{dateTime(n.lastHeartbeat, { timeStyle: 'medium' })}</td>
                 <td>
-                  {isActive(n.name) ? 'Yes' : 'No'}{' '}
+                  {isActive(n.name) ? t('admin.pool.yes') : t('admin.pool.no')}{' '}
                   <button
                     type="button"
                     class="link"
@@ -771,10 +791,10 @@ function Pool() {
                           : others.length > 0
                             ? ['pool', 'active-server', 'set', '--add', others.join(',')]
                             : ['pool', 'active-server', 'set', '--clear'];
-                      void active.run(argv, on ? `${n.name} takes no new connections.` : `${n.name} takes new connections.`);
+                      void active.run(argv, on ? t('admin.pool.madeInactive', { name: n.name }) : t('admin.pool.madeActive', { name: n.name }));
                     }}
                   >
-                    {isActive(n.name) ? 'Make inactive' : 'Make active'}
+                    {isActive(n.name) ? t('admin.pool.makeInactive') : t('admin.pool.makeActive')}
                   </button>
                 </td>
               </tr>
@@ -784,14 +804,14 @@ function Pool() {
       </div>
       {active.messages}
       <p class="hint">
-        Active servers: {list === null ? 'not set, every node takes new connections.' : list.length === 0 ? 'none (no node takes new connections).' : list.join(', ')}{' '}
+        {list === null ? t('admin.pool.activeUnset') : list.length === 0 ? t('admin.pool.activeNone') : t('admin.pool.activeList', { list: list.join(', ') })}{' '}
         {list !== null && (
-          <button type="button" class="link" onClick={() => void active.run(['pool', 'active-server', 'set', '--clear'], 'No node takes new connections now.')}>
-            Clear the list
+          <button type="button" class="link" onClick={() => void active.run(['pool', 'active-server', 'set', '--clear'], t('admin.pool.cleared'))}>
+            {t('admin.pool.clear')}
           </button>
         )}
       </p>
-      <h2>Pool state</h2>
+      <h2>{t('admin.pool.state')}</h2>
       {typeof state === 'string' ? (
         <p class="hint" data-testid="pool-state">
           {state}
@@ -799,15 +819,15 @@ function Pool() {
       ) : state === null ? null : (
         <div data-testid="pool-state">
           <p>
-            <strong>{state.poolState === 'Normal' ? 'Normal: the primary database is in use.' : 'Failed over: the backup database is in use.'}</strong>{' '}
-            {state.changedAt !== null && <span class="hint">Since {new Date(state.changedAt).toLocaleString()}.</span>}
+            <strong>{state.poolState === 'Normal' ? t('admin.pool.normal') : t('admin.pool.failedOver')}</strong>{' '}
+            {state.changedAt !== null && <span class="hint">{t('admin.pool.since', { when: dateTime(state.changedAt, { dateStyle: 'medium', timeStyle: 'short' }) })}</span>}
           </p>
           <ul class="plain">
             <li>
-              Primary: {state.primary.status} {state.primary.error !== undefined && <span class="hint">({state.primary.error})</span>}
+              {t('admin.pool.primary', { status: databaseStatus(state.primary.status) })} {state.primary.error !== undefined && <span class="hint">({state.primary.error})</span>}
             </li>
             <li>
-              Backup: {state.backup.status} {state.backup.error !== undefined && <span class="hint">({state.backup.error})</span>}
+              {t('admin.pool.backup', { status: databaseStatus(state.backup.status) })} {state.backup.error !== undefined && <span class="hint">({state.backup.error})</span>}
             </li>
           </ul>
           {state.problem !== undefined && <p class="error">{state.problem}</p>}
@@ -815,11 +835,11 @@ function Pool() {
             type="button"
             onClick={() => {
               const to = state.poolState === 'Normal' ? 'FailedOver' : 'Normal';
-              if (!confirm(to === 'FailedOver' ? 'Fail the pool over to the backup database? Promote it first (docs/pool.md).' : 'Fail back to the primary database? Promote it first (docs/pool.md).')) return;
-              void nodes.run(['pool', 'state', 'set', to], to === 'FailedOver' ? 'The pool uses the backup database.' : 'The pool uses the primary database.').then(loadState);
+              if (!confirm(to === 'FailedOver' ? t('admin.pool.confirmFailover') : t('admin.pool.confirmFailback'))) return;
+              void nodes.run(['pool', 'state', 'set', to], to === 'FailedOver' ? t('admin.pool.usesBackup') : t('admin.pool.usesPrimary')).then(loadState);
             }}
           >
-            {state.poolState === 'Normal' ? 'Fail over to the backup' : 'Fail back to the primary'}
+            {state.poolState === 'Normal' ? t('admin.pool.failover') : t('admin.pool.failback')}
           </button>
         </div>
       )}

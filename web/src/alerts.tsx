@@ -3,6 +3,7 @@ import { ApiError, type Notification } from './api';
 import { useStoa } from './app';
 import { MessageItem } from './message';
 import { field } from './forms';
+import { t } from './i18n';
 
 interface Keyword {
   id: number;
@@ -14,7 +15,7 @@ interface Feed {
   query: string;
 }
 
-const KIND: Record<Notification['kind'], string> = { mention: 'Mention', keyword: 'Keyword alert', feed: 'Topic feed' };
+const KIND = (kind: Notification['kind']) => t(`alerts.kind.${kind}`);
 
 /** Mentions, keyword alerts and topic feed hits (live and earlier), and the user's keywords and feeds. */
 export function Alerts() {
@@ -78,7 +79,7 @@ export function Alerts() {
 
   return (
     <section class="alerts">
-      <h1>Mentions, keyword alerts and topic feeds</h1>
+      <h1>{t('alerts.title')}</h1>
       {error !== null && (
         <p class="error" role="alert">
           {error}
@@ -86,12 +87,12 @@ export function Alerts() {
       )}
       <div class="alerts-grid">
         <div>
-          {items.length === 0 && <p class="hint">Nothing yet. You are told here when someone @mentions you, a keyword of yours is posted, or a message matches one of your feeds.</p>}
+          {items.length === 0 && <p class="hint">{t('alerts.empty')}</p>}
           <ol class="messages" data-testid="notifications">
             {items.map((n) => (
               <li key={n.id} class="notification">
                 <p class="kind">
-                  <strong>{KIND[n.kind]}</strong> {n.detail}
+                  <strong>{KIND(n.kind)}</strong> {n.detail}
                 </p>
                 <ol class="messages">
                   <MessageItem message={n.message} own={n.message.author === session.user.sipUri} showRoom />
@@ -101,13 +102,13 @@ export function Alerts() {
           </ol>
         </div>
         <aside>
-          <h2>Keyword alerts</h2>
+          <h2>{t('alerts.keywords')}</h2>
           <ul class="plain" data-testid="keywords">
             {keywords.map((k) => (
               <li key={k.id}>
                 {k.keyword}{' '}
-                <button type="button" class="link" onClick={() => void remove('keywords', k.id)} aria-label={`Remove keyword ${k.keyword}`}>
-                  remove
+                <button type="button" class="link" onClick={() => void remove('keywords', k.id)} aria-label={t('alerts.removeKeyword', { keyword: k.keyword })}>
+                  {t('alerts.remove')}
                 </button>
               </li>
             ))}
@@ -118,16 +119,16 @@ export function Alerts() {
               void addKeyword(e.currentTarget);
             }}
           >
-            <input name="keyword" required placeholder="a word or phrase" aria-label="New keyword" />
-            <button type="submit">Add keyword</button>
+            <input name="keyword" required placeholder={t('alerts.keywordPlaceholder')} aria-label={t('alerts.newKeyword')} />
+            <button type="submit">{t('alerts.addKeyword')}</button>
           </form>
-          <h2>Topic feeds</h2>
+          <h2>{t('alerts.feeds')}</h2>
           <ul class="plain" data-testid="feeds">
             {feeds.map((f) => (
               <li key={f.id}>
                 <a href={`#/search?q=${encodeURIComponent(f.query)}`}>{f.name}</a> <code>{f.query}</code>{' '}
-                <button type="button" class="link" onClick={() => void remove('feeds', f.id)} aria-label={`Remove feed ${f.name}`}>
-                  remove
+                <button type="button" class="link" onClick={() => void remove('feeds', f.id)} aria-label={t('alerts.removeFeed', { name: f.name })}>
+                  {t('alerts.remove')}
                 </button>
               </li>
             ))}
@@ -139,9 +140,9 @@ export function Alerts() {
               void addFeed(e.currentTarget);
             }}
           >
-            <input name="name" required placeholder="Feed name" aria-label="Feed name" />
-            <input name="query" required placeholder='a search, e.g. budget room:Finance' aria-label="Feed query" />
-            <button type="submit">Add feed</button>
+            <input name="name" required placeholder={t('alerts.feedName')} aria-label={t('alerts.feedName')} />
+            <input name="query" required placeholder={t('alerts.feedQueryPlaceholder')} aria-label={t('alerts.feedQuery')} />
+            <button type="submit">{t('alerts.addFeed')}</button>
           </form>
         </aside>
       </div>

@@ -17,6 +17,7 @@ import { Manage, RoomSettingsForm } from './manage';
 import { Admin } from './admin';
 import { TABS, type AdminTab } from './admin-tabs';
 import { field } from './forms';
+import { BRAND, t, tn } from './i18n';
 
 const STORAGE_KEY = 'stoa.session';
 
@@ -98,15 +99,15 @@ export function App() {
   return <Shell key={session.token} session={session} onSignedOut={signedOut} />;
 }
 
-const FINAL_REASONS: Record<number, string> = {
-  4401: 'Your session has expired. Please sign in again.',
-  4403: 'This account may not use Persistent Chat.',
-  4404: 'You were signed out (your password changed or the session ended).',
+const FINAL_REASONS: Record<number, () => string> = {
+  4401: () => t('app.expired'),
+  4403: () => t('app.notAllowed'),
+  4404: () => t('app.signedOut'),
 };
 
 function Shell({ session, onSignedOut }: { session: Session; onSignedOut: (why: string | null) => void }) {
-  const api = useMemo(() => new Api(session.token, () => onSignedOut(FINAL_REASONS[4401]!)), [session.token, onSignedOut]);
-  const live = useMemo(() => new Live(session.token, (code) => onSignedOut(FINAL_REASONS[code] ?? null)), [session.token, onSignedOut]);
+  const api = useMemo(() => new Api(session.token, () => onSignedOut(FINAL_REASONS[4401]!())), [session.token, onSignedOut]);
+  const live = useMemo(() => new Live(session.token, (code) => onSignedOut(FINAL_REASONS[code]?.() ?? null)), [session.token, onSignedOut]);
   useEffect(() => () => live.close(), [live]);
   const [up, setUp] = useState(live.up);
   useEffect(() => live.onStatus(setUp), [live]);
@@ -146,24 +147,29 @@ function Shell({ session, onSignedOut }: { session: Session; onSignedOut: (why: 
       <div class="shell">
         <header class="topbar">
           <button type="button" class="drawer-toggle" aria-expanded={drawer} aria-controls="rooms-drawer" onClick={() => setDrawer((d) => !d)}>
-            Rooms
+            {t('app.rooms')}
           </button>
           <a class="brand" href="#/">
-            Stoa
+            {BRAND}
           </a>
-          <TopSearch page="directory" label="Find a room" />
-          <TopSearch page="search" label="Search messages" />
+          <TopSearch page="directory" label={t('app.findRoom')} />
+          <TopSearch page="search" label={t('app.searchMessages')} />
           <a href="#/alerts" class="alerts-link" data-testid="alerts-link">
-            Alerts{unseen > 0 && <span class="badge" aria-label={`${unseen} new`}>{unseen}</span>}
+            {t('app.alerts')}
+            {unseen > 0 && (
+              <span class="badge" aria-label={tn('app.newAlerts', unseen)}>
+                {unseen}
+              </span>
+            )}
           </a>
           <span class={up ? 'status up' : 'status down'} role="status" aria-live="polite">
-            {up ? 'connected' : 'connecting…'}
+            {up ? t('app.connected') : t('app.connecting')}
           </span>
           <span class="me" data-testid="me">
             {session.user.displayName ?? session.user.sipUri.replace(/^sip:/, '')}
           </span>
           <button type="button" class="link" onClick={() => void signOut()}>
-            Sign out
+            {t('app.signOut')}
           </button>
         </header>
         <Sidebar current={route.page === 'room' ? route.id : null} open={drawer} />
@@ -215,10 +221,13 @@ function Page({ route }: { route: Route }) {
 function Home() {
   return (
     <section class="home">
-      <h1>Welcome to Stoa</h1>
+      <h1>{t('home.title')}</h1>
       <p>
-        <span class="wide-only">Pick a room on the left</span>
-        <span class="narrow-only">Pick a room under Rooms</span>, or <a href="#/directory">browse the room directory</a>.
+        <span class="wide-only">{t('home.pickLeft')}</span>
+        <span class="narrow-only">{t('home.pickDrawer')}</span>
+        {t('home.or')}
+        <a href="#/directory">{t('home.browse')}</a>
+        {t('home.end')}
       </p>
     </section>
   );

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { q as enc, type RoomSummary } from './api';
 import { useStoa } from './app';
 import { RichText } from './message';
+import { t, tn } from './i18n';
 
 /** How long typing pauses before the directory is asked. */
 const TYPING_PAUSE_MS = 250;
@@ -42,7 +43,7 @@ export function Directory({ q }: { q: string }) {
   for (const r of rooms ?? []) byCategory.set(r.category, [...(byCategory.get(r.category) ?? []), r]);
   return (
     <section class="directory">
-      <h1>Room directory</h1>
+      <h1>{t('sidebar.directory')}</h1>
       <form
         role="search"
         onSubmit={(e) => {
@@ -51,12 +52,12 @@ export function Directory({ q }: { q: string }) {
           history.replaceState(null, '', `#/directory${text === '' ? '' : `?q=${encodeURIComponent(text)}`}`);
         }}
       >
-        <input type="search" value={text} onInput={(e) => setText(e.currentTarget.value)} placeholder="Room name contains…" aria-label="Room name contains" />
-        <button type="submit">Search</button>
+        <input type="search" value={text} onInput={(e) => setText(e.currentTarget.value)} placeholder={t('directory.placeholder')} aria-label={t('directory.label')} />
+        <button type="submit">{t('common.search')}</button>
       </form>
       {error !== null && <p class="error">{error}</p>}
-      {rooms === null && error === null && <p class="hint">Loading…</p>}
-      {rooms !== null && rooms.length === 0 && <p class="hint">{query === '' ? 'No rooms you may see yet.' : `No room name contains “${query}”.`}</p>}
+      {rooms === null && error === null && <p class="hint">{t('common.loading')}</p>}
+      {rooms !== null && rooms.length === 0 && <p class="hint">{query === '' ? t('directory.none') : t('directory.noMatch', { query })}</p>}
       {[...byCategory.entries()]
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([category, list]) => (
@@ -68,10 +69,10 @@ export function Directory({ q }: { q: string }) {
                   <a href={`#/room/${encodeURIComponent(r.id)}`} class="room-name">
                     {r.name}
                   </a>
-                  <span class={`tag ${r.privacy.toLowerCase()}`}>{r.privacy}</span>
-                  {r.type === 'Auditorium' && <span class="tag auditorium">Auditorium</span>}
-                  <span class="count" title="people in the room now">
-                    {r.participants} here
+                  <span class={`tag ${r.privacy.toLowerCase()}`}>{t(`privacy.${r.privacy}`)}</span>
+                  {r.type === 'Auditorium' && <span class="tag auditorium">{t('type.Auditorium')}</span>}
+                  <span class="count" title={t('directory.hereTitle')}>
+                    {tn('directory.here', r.participants)}
                   </span>
                   {r.description !== '' && (
                     <p class="description">

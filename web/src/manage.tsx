@@ -9,6 +9,7 @@ import { type RoomSummary } from './api';
 import { useStoa } from './app';
 import { field } from './forms';
 import { PeoplePicker, pickedKeys, plainError } from './people';
+import { t } from './i18n';
 
 export interface RoomSettings {
   id: string;
@@ -35,7 +36,7 @@ interface Creatable {
 }
 
 const ROLES = ['members', 'managers', 'presenters'] as const;
-const ROLE_LABELS: Record<(typeof ROLES)[number], string> = { members: 'Members', managers: 'Managers', presenters: 'Presenters' };
+const roleLabel = (role: (typeof ROLES)[number]) => t(`manage.role.${role}`);
 
 /** The rooms the user manages (every room, for administrators), and the way to create one. */
 export function Manage() {
@@ -73,30 +74,31 @@ export function Manage() {
   }, [api, filter, tick]);
   return (
     <section class="manage">
-      <h1>Manage rooms</h1>
+      <h1>{t('sidebar.manage')}</h1>
       {error !== null && <p class="error">{error}</p>}
       {creatable.length > 0 ? (
         <p>
           <a href="#/manage/new" class="button">
-            Create a room
+            {t('manage.create')}
           </a>
         </p>
       ) : (
-        <p class="hint">You may not create rooms (no category names you as a creator).</p>
+        <p class="hint">{t('manage.mayNotCreate')}</p>
       )}
-      <h2>{admin ? 'Every room (you are an administrator)' : 'Rooms you manage'}</h2>
-      <input type="search" class="filter" aria-label="Filter rooms by name" placeholder="Filter by name" value={filter} onInput={(e) => setFilter(e.currentTarget.value)} />
-      {managed !== null && managed.length === 0 && <p class="hint">{filter.trim() === '' ? 'None.' : 'No room matches.'}</p>}
+      <h2>{admin ? t('manage.everyRoom') : t('manage.yours')}</h2>
+      <input type="search" class="filter" aria-label={t('manage.filterLabel')} placeholder={t('manage.filterPlaceholder')} value={filter} onInput={(e) => setFilter(e.currentTarget.value)} />
+      {managed !== null && managed.length === 0 && <p class="hint">{filter.trim() === '' ? t('manage.none') : t('manage.noMatch')}</p>}
       <ul class="room-list" data-testid="managed">
         {(managed ?? []).map((r) => (
           <li key={r.id}>
-            <a href={`#/manage/${encodeURIComponent(r.id)}`} class="room-name" aria-label={`Settings of ${r.name}`}>
+            <a href={`#/manage/${encodeURIComponent(r.id)}`} class="room-name" aria-label={t('manage.settingsOf', { name: r.name })}>
               {r.name}
             </a>
             <span class="hint">{r.category}</span>
-            {r.disabled === true && <span class="tag">disabled</span>}
+            {r.disabled === true && <span class="tag">{t('manage.disabledTag')}</span>}
             <a href={`#/room/${encodeURIComponent(r.id)}`} class="count">
-              Go to the room<span class="sr-only"> {r.name}</span>
+              {t('manage.goTo')}
+              <span class="sr-only"> {r.name}</span>
             </a>
           </li>
         ))}
@@ -159,7 +161,7 @@ export function RoomSettingsForm({ roomId }: { roomId?: string }) {
     // Only what changed goes to the server, so that its answer speaks of that.
     if (settings !== null) {
       for (const key of Object.keys(body)) if (JSON.stringify(body[key]) === JSON.stringify(settings[key as keyof RoomSettings])) delete body[key];
-      if (Object.keys(body).length === 0) return setSaved('Nothing to change.');
+      if (Object.keys(body).length === 0) return setSaved(t('manage.nothingToChange'));
     }
     setBusy(true);
     setError(null);
@@ -172,7 +174,7 @@ export function RoomSettingsForm({ roomId }: { roomId?: string }) {
         return;
       }
       setSettings(result);
-      setSaved('Saved.');
+      setSaved(t('manage.saved'));
     } catch (err) {
       setError(plainError(err));
     } finally {
@@ -180,8 +182,8 @@ export function RoomSettingsForm({ roomId }: { roomId?: string }) {
     }
   };
 
-  if (creatable === null || (!creating && settings === null)) return <section class="manage">{error !== null ? <p class="error">{error}</p> : <p class="hint">Loading…</p>}</section>;
-  if (creating && creatable !== null && creatable.length === 0) return <section class="manage"><p class="hint">You may not create rooms (no category names you as a creator).</p></section>;
+  if (creatable === null || (!creating && settings === null)) return <section class="manage">{error !== null ? <p class="error">{error}</p> : <p class="hint">{t('common.loading')}</p>}</section>;
+  if (creating && creatable !== null && creatable.length === 0) return <section class="manage"><p class="hint">{t('manage.mayNotCreate')}</p></section>;
   const s = settings;
   // A new room has its creator as a member (as the legacy client did): the server makes them
   // a manager, and a manager who is not a member could not enter their own Closed or Secret room.
@@ -193,10 +195,10 @@ export function RoomSettingsForm({ roomId }: { roomId?: string }) {
   if (s?.addin != null && !addinNames.includes(s.addin)) addinNames.unshift(s.addin);
   return (
     <section class="manage">
-      <h1>{creating ? 'Create a room' : `Settings of ${s!.name}`}</h1>
+      <h1>{creating ? t('manage.create') : t('manage.settingsOf', { name: s!.name })}</h1>
       {!creating && (
         <p>
-          <a href={`#/room/${encodeURIComponent(s!.id)}`}>Open the room</a>
+          <a href={`#/room/${encodeURIComponent(s!.id)}`}>{t('manage.openRoom')}</a>
         </p>
       )}
       <form
@@ -208,12 +210,12 @@ export function RoomSettingsForm({ roomId }: { roomId?: string }) {
         }}
       >
         <label>
-          Name
+          {t('manage.name')}
           <input name="name" required maxLength={256} defaultValue={s?.name ?? ''} />
         </label>
         <label>
-          Category
-          <select name="category" aria-label="Category" required value={category ?? ''} onChange={(e) => setCategory(e.currentTarget.value)}>
+          {t('manage.category')}
+          <select name="category" aria-label={t('manage.category')} required value={category ?? ''} onChange={(e) => setCategory(e.currentTarget.value)}>
             {categories.map((c) => (
               <option key={c} value={c}>
                 {c}
@@ -222,48 +224,48 @@ export function RoomSettingsForm({ roomId }: { roomId?: string }) {
           </select>
         </label>
         <label>
-          Description
+          {t('manage.description')}
           <textarea name="description" rows={3} defaultValue={s?.description ?? ''} />
         </label>
         <fieldset>
-          <legend>Privacy</legend>
+          <legend>{t('manage.privacy')}</legend>
           {(['Open', 'Closed', 'Secret'] as const).map((p) => (
             <label key={p} class="inline">
-              <input type="radio" name="privacy" value={p} defaultChecked={(s?.privacy ?? 'Closed') === p} /> {p}
+              <input type="radio" name="privacy" value={p} defaultChecked={(s?.privacy ?? 'Closed') === p} /> {t(`privacy.${p}`)}
             </label>
           ))}
-          <p class="hint">Open: anyone in the category's scope may join. Closed: members only, visible to all. Secret: members only, hidden from others.</p>
+          <p class="hint">{t('manage.privacyHint')}</p>
         </fieldset>
         <fieldset>
-          <legend>Type</legend>
-          {(['Normal', 'Auditorium'] as const).map((t) => (
-            <label key={t} class="inline">
-              <input type="radio" name="type" value={t} defaultChecked={(s?.type ?? 'Normal') === t} /> {t}
+          <legend>{t('manage.type')}</legend>
+          {(['Normal', 'Auditorium'] as const).map((type) => (
+            <label key={type} class="inline">
+              <input type="radio" name="type" value={type} defaultChecked={(s?.type ?? 'Normal') === type} /> {t(`type.${type}`)}
             </label>
           ))}
-          <p class="hint">In an auditorium only presenters post.</p>
+          <p class="hint">{t('manage.typeHint')}</p>
         </fieldset>
         <label>
-          Invitations
+          {t('sidebar.invitations')}
           <select name="invitations" defaultValue={s?.invitations ?? 'Inherit'}>
-            <option value="Inherit">As the category says</option>
-            <option value="False">Never</option>
+            <option value="Inherit">{t('manage.invitationsInherit')}</option>
+            <option value="False">{t('manage.invitationsNever')}</option>
           </select>
         </label>
         {ROLES.map((role) => (
           <PeoplePicker
             key={role}
             name={role}
-            label={ROLE_LABELS[role]}
+            label={roleLabel(role)}
             initial={s?.[role] ?? (role === 'members' ? [self] : [])}
             {...(category === null ? {} : { category })}
-            {...(role === 'presenters' ? { hint: 'Only in an auditorium.' } : {})}
+            {...(role === 'presenters' ? { hint: t('manage.presentersHint') } : {})}
           />
         ))}
         <label>
-          Add-in
-          <select name="addin" aria-label="Add-in">
-            <option value="">None</option>
+          {t('manage.addin')}
+          <select name="addin" aria-label={t('manage.addin')}>
+            <option value="">{t('manage.noAddin')}</option>
             {addinNames.map((a) => (
               <option key={a} value={a} selected={a === s?.addin}>
                 {a}
@@ -273,7 +275,7 @@ export function RoomSettingsForm({ roomId }: { roomId?: string }) {
         </label>
         {!creating && (
           <label class="inline">
-            <input type="checkbox" name="disabled" defaultChecked={s!.disabled} /> Disabled (nobody can join or read it)
+            <input type="checkbox" name="disabled" defaultChecked={s!.disabled} /> {t('manage.disabled')}
           </label>
         )}
         {error !== null && (
@@ -287,7 +289,7 @@ export function RoomSettingsForm({ roomId }: { roomId?: string }) {
           </p>
         )}
         <button type="submit" disabled={busy}>
-          {creating ? 'Create' : 'Save'}
+          {creating ? t('manage.createButton') : t('manage.save')}
         </button>
       </form>
     </section>

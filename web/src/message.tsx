@@ -3,6 +3,7 @@ import { useContext, useState } from 'preact/hooks';
 import { ApiError, type Message } from './api';
 import { useStoa } from './app';
 import { highlight, linkify, mentions, nameOf, when } from './text';
+import { number, t } from './i18n';
 
 function Marked({ text, terms }: { text: string; terms: readonly string[] }) {
   return <>{highlight(text, terms).map((p, i) => (p.marked ? <mark key={i}>{p.text}</mark> : p.text))}</>;
@@ -37,7 +38,8 @@ export function RichText({ text, terms = [] }: { text: string; terms?: readonly 
   );
 }
 
-const size = (bytes: number) => (bytes < 1024 ? `${bytes} B` : bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`);
+const size = (bytes: number) =>
+  bytes < 1024 ? t('file.bytes', { size: bytes }) : bytes < 1024 * 1024 ? t('file.kb', { size: number(bytes / 1024, { maximumFractionDigits: 1 }) }) : t('file.mb', { size: number(bytes / 1024 / 1024, { maximumFractionDigits: 1 }) });
 
 interface MessageProps {
   message: Message;
@@ -110,7 +112,7 @@ export function MessageView({
           <time dateTime={m.postedAt} class="quiet">
             {when(m.postedAt)}
           </time>
-          {m.replaced && <span class="tag">edited by an administrator</span>}
+          {m.replaced && <span class="tag">{t('message.replaced')}</span>}
         </div>
       ) : (
       <div class="byline">
@@ -120,11 +122,11 @@ export function MessageView({
         <time dateTime={m.postedAt}>{when(m.postedAt)}</time>
         {showRoom === true && (
           <a href={`#/room/${encodeURIComponent(m.roomId)}?at=${m.chatId}`} class="in-room">
-            in {m.room}
+            {t('message.inRoom', { room: m.room })}
           </a>
         )}
-        {m.alert && <span class="tag alert-tag">Alert</span>}
-        {m.replaced && <span class="tag">edited by an administrator</span>}
+        {m.alert && <span class="tag alert-tag">{t('message.alert')}</span>}
+        {m.replaced && <span class="tag">{t('message.replaced')}</span>}
       </div>
       )}
       {m.story !== null ? (

@@ -9,6 +9,7 @@ import { useEffect, useId, useState } from 'preact/hooks';
 import { ApiError, q } from './api';
 import { useStoa } from './app';
 import { field } from './forms';
+import { t } from './i18n';
 
 export interface Principal {
   key: string;
@@ -22,7 +23,7 @@ interface Chosen {
   displayName: string | null;
 }
 
-const KIND_LABEL: Record<Principal['kind'], string> = { user: 'person', group: 'group', container: 'OU', domain: 'domain' };
+const kindLabel = (kind: Principal['kind']) => t(`people.kind.${kind}`);
 
 /** The keys a picker named `name` holds in a submitted form. */
 export function pickedKeys(data: FormData, name: string): string[] {
@@ -61,7 +62,7 @@ export function PeoplePicker({ name, label, initial, category, hint }: { name: s
           if (stale) return;
           setOptions(found);
           setActive(0);
-          setProblem(found.length === 0 ? (category ? `Nobody in the directory matches "${typed}" within this category.` : `Nobody in the directory matches "${typed}".`) : null);
+          setProblem(found.length === 0 ? (category ? t('people.noneInScope', { typed }) : t('people.none', { typed })) : null);
         })
         .catch((err: unknown) => !stale && setProblem(err instanceof ApiError ? err.message : String(err)));
     }, 150);
@@ -90,23 +91,23 @@ export function PeoplePicker({ name, label, initial, category, hint }: { name: s
           <li key={c.key} class="chip">
             {c.displayName ?? c.key}
             {c.displayName !== null && <span class="hint"> {c.key}</span>}
-            <button type="button" class="link" aria-label={`Remove ${c.displayName ?? c.key} from ${label}`} onClick={() => setChosen(chosen.filter((x) => x !== c))}>
+            <button type="button" class="link" aria-label={t('people.remove', { name: c.displayName ?? c.key, list: label })} onClick={() => setChosen(chosen.filter((x) => x !== c))}>
               ×
             </button>
           </li>
         ))}
-        {chosen.length === 0 && <li class="hint">Nobody yet.</li>}
+        {chosen.length === 0 && <li class="hint">{t('people.nobody')}</li>}
       </ul>
       <div class="picker-input">
         <input
           role="combobox"
-          aria-label={`Add to ${label}`}
+          aria-label={t('people.add', { list: label })}
           aria-expanded={open}
           aria-controls={listId}
           aria-autocomplete="list"
           aria-activedescendant={open ? `${listId}-${active}` : undefined}
           autoComplete="off"
-          placeholder="Type a name, address, group or OU"
+          placeholder={t('people.placeholder')}
           value={text}
           onInput={(e) => setText(e.currentTarget.value)}
           onKeyDown={(e) => {
@@ -130,7 +131,7 @@ export function PeoplePicker({ name, label, initial, category, hint }: { name: s
           }}
         />
         {open && (
-          <ul class="suggestions" role="listbox" id={listId} aria-label={`People for ${label}`}>
+          <ul class="suggestions" role="listbox" id={listId} aria-label={t('people.suggestions', { list: label })}>
             {options.map((o, i) => (
               <li
                 key={o.key}
@@ -142,7 +143,7 @@ export function PeoplePicker({ name, label, initial, category, hint }: { name: s
                   add({ key: o.key, displayName: o.displayName });
                 }}
               >
-                <span>{o.displayName ?? o.key}</span> <span class="hint">{o.displayName === null ? '' : o.key}</span> <span class="tag">{KIND_LABEL[o.kind]}</span>
+                <span>{o.displayName ?? o.key}</span> <span class="hint">{o.displayName === null ? '' : o.key}</span> <span class="tag">{kindLabel(o.kind)}</span>
               </li>
             ))}
           </ul>
@@ -166,10 +167,10 @@ export function plainError(err: unknown): string {
   if (!(err instanceof ApiError)) return String(err instanceof Error ? err.message : err);
   const who = err.principals.join(', ');
   if (err.code === 'PRINCIPAL_NOT_PROVISIONED' && who !== '') {
-    return `Stoa's directory has nobody called ${who}. Pick people from the suggestions that appear as you type; an administrator can add those missing.`;
+    return t('people.notProvisioned', { who });
   }
   if (err.code === 'PRINCIPAL_OUT_OF_SCOPE' && who !== '') {
-    return `${who} cannot be given a role here: the room's category is not open to them. Pick someone the category covers, or ask an administrator to widen it.`;
+    return t('people.outOfScope', { who });
   }
   return err.message;
 }

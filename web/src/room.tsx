@@ -10,6 +10,7 @@ import type { Joined } from './live';
 import { MessageItem, People, RichText, sameGroup } from './message';
 import { nameOf, safeHref } from './text';
 import { WINDOW_FROM, windowOf } from './window';
+import { t, tn } from './i18n';
 
 const PAGE = 50;
 
@@ -249,7 +250,7 @@ export function RoomView({ roomId, at }: { roomId: string; at?: number }) {
   // object while they are the same: every message reads it).
   const known = useMemo(() => ({ names: knownNames(participants, messages), me: session.user.sipUri.replace(/^sip:/, '').toLowerCase() }), [participants, messages, session.user.sipUri]);
   if (joined === null) {
-    return <section class="room">{error !== null ? <p class="error" role="alert">{error}</p> : <p class="hint">Joining…</p>}</section>;
+    return <section class="room">{error !== null ? <p class="error" role="alert">{error}</p> : <p class="hint">{t('room.joining')}</p>}</section>;
   }
   const room = joined.room;
   const windowed = messages.length > WINDOW_FROM;
@@ -272,8 +273,8 @@ export function RoomView({ roomId, at }: { roomId: string; at?: number }) {
         <div>
           <h1 data-testid="room-name">{room.name}</h1>
           <p class="meta">
-            <span>{room.category}</span> · <span class={`tag ${room.privacy.toLowerCase()}`}>{room.privacy}</span>
-            {room.type === 'Auditorium' && <span class="tag auditorium">Auditorium</span>}
+            <span>{room.category}</span> · <span class={`tag ${room.privacy.toLowerCase()}`}>{t(`privacy.${room.privacy}`)}</span>
+            {room.type === 'Auditorium' && <span class="tag auditorium">{t('type.Auditorium')}</span>}
           </p>
           {room.description !== '' && (
             <p class="description" data-testid="room-description">
@@ -282,17 +283,17 @@ export function RoomView({ roomId, at }: { roomId: string; at?: number }) {
           )}
         </div>
         <div class="room-actions">
-          {joined.room.canManage && <a href={`#/manage/${encodeURIComponent(roomId)}`}>Settings</a>}
+          {joined.room.canManage && <a href={`#/manage/${encodeURIComponent(roomId)}`}>{t('room.settings')}</a>}
           {following !== null && (
             <button type="button" onClick={() => void follow(!following)} aria-pressed={following}>
-              {following ? 'Following' : 'Follow'}
+              {following ? t('room.following') : t('room.follow')}
             </button>
           )}
         </div>
       </header>
       {kicked !== null && (
         <p class="error" role="alert">
-          You are no longer in this room: {kicked}
+          {t('room.kicked', { reason: kicked })}
         </p>
       )}
       {error !== null && (
@@ -319,14 +320,14 @@ export function RoomView({ roomId, at }: { roomId: string; at?: number }) {
             {more && (
               <li class="older">
                 <button type="button" class="link" onClick={() => void loadOlder()} disabled={loadingOlder}>
-                  {loadingOlder ? 'Loading…' : 'Earlier messages'}
+                  {loadingOlder ? t('common.loading') : t('room.earlier')}
                 </button>
               </li>
             )}
-            {!joined.room.chatHistory && <li class="hint">This room keeps no history: messages are only shown live.</li>}
+            {!joined.room.chatHistory && <li class="hint">{t('room.noHistory')}</li>}
             {messages.length === 0 && !more && kicked === null && (
               <li class="hint empty" data-testid="empty-room">
-                {room.canPost ? 'No messages yet: yours will be the first.' : 'No messages yet.'}
+                {room.canPost ? t('room.emptyPost') : t('room.empty')}
               </li>
             )}
             {win.before > 0 && <li class="spacer" aria-hidden="true" style={{ height: `${win.before}px` }} />}
@@ -347,8 +348,8 @@ export function RoomView({ roomId, at }: { roomId: string; at?: number }) {
           </ol>
           {at !== undefined && (
             <p class="jump-back">
-              {newer ? 'Newer messages are not shown. ' : ''}
-              <a href={`#/room/${encodeURIComponent(roomId)}`}>Back to the newest</a>
+              {newer ? t('room.newerHidden') : ''}
+              <a href={`#/room/${encodeURIComponent(roomId)}`}>{t('room.backToNewest')}</a>
             </p>
           )}
           {kicked === null && <Composer roomId={roomId} canPost={room.canPost} auditorium={room.type === 'Auditorium'} fileUpload={room.fileUpload} people={people(participants, messages, session.user.sipUri)} />}
@@ -388,23 +389,23 @@ function Addin({ addin }: { addin: { name: string; url: string } }) {
   const src = safeHref(addin.url);
   if (src === undefined || src.startsWith('mailto:')) return null;
   return (
-    <section class="addin" aria-label={`Add-in ${addin.name}`}>
+    <section class="addin" aria-label={t('room.addin', { name: addin.name })}>
       <h2>
         <button type="button" class="link" aria-expanded={open} onClick={() => setOpen(!open)}>
           {addin.name}
         </button>
       </h2>
-      {open && <iframe src={src} title={`Add-in ${addin.name}`} sandbox="allow-scripts allow-forms allow-popups" referrerpolicy="no-referrer" loading="lazy" data-testid="addin" />}
+      {open && <iframe src={src} title={t('room.addin', { name: addin.name })} sandbox="allow-scripts allow-forms allow-popups" referrerpolicy="no-referrer" loading="lazy" data-testid="addin" />}
     </section>
   );
 }
 
 function Roster({ participants, large, count }: { participants: Participant[] | null; large: boolean; count: number }) {
   return (
-    <aside class="roster" aria-label="Participants">
-      <h2>In the room</h2>
+    <aside class="roster" aria-label={t('room.participants')}>
+      <h2>{t('room.inTheRoom')}</h2>
       {participants === null || large ? (
-        <p class="hint">A large room ({count} here): the list of participants is not shown.</p>
+        <p class="hint">{tn('room.large', count)}</p>
       ) : (
         <ul data-testid="roster">
           {[...participants]
@@ -451,7 +452,7 @@ function Composer({ roomId, canPost, auditorium, fileUpload, people }: { roomId:
   if (!canPost) {
     return (
       <p class="composer-off" data-testid="cannot-post">
-        {auditorium ? 'This is an auditorium room: only its presenters post here.' : 'You may read this room but not post in it.'}
+        {auditorium ? t('room.auditoriumOnly') : t('room.readOnly')}
       </p>
     );
   }
@@ -520,10 +521,10 @@ function Composer({ roomId, canPost, auditorium, fileUpload, people }: { roomId:
           {error}
         </p>
       )}
-      {story && <input value={title} onInput={(e) => setTitle(e.currentTarget.value)} placeholder="Story title" aria-label="Story title" required maxLength={256} />}
+      {story && <input value={title} onInput={(e) => setTitle(e.currentTarget.value)} placeholder={t('room.storyTitle')} aria-label={t('room.storyTitle')} required maxLength={256} />}
       <div class="mention-anchor">
         {candidates.length > 0 && mention !== null && (
-          <ul class="mentions" role="listbox" id={listId} aria-label="People to mention">
+          <ul class="mentions" role="listbox" id={listId} aria-label={t('room.peopleToMention')}>
             {candidates.map((p, i) => (
               <li
                 key={p.sipUri}
@@ -578,18 +579,18 @@ function Composer({ roomId, canPost, auditorium, fileUpload, people }: { roomId:
               void send();
             }
           }}
-          placeholder={story ? 'The story' : 'Message (Enter sends, Shift+Enter for a new line, @ to mention)'}
-          aria-label="Message"
+          placeholder={story ? t('room.story') : t('room.messagePlaceholder')}
+          aria-label={t('room.message')}
           rows={story ? 6 : 2}
         />
       </div>
       <div class="composer-actions">
         {fileUpload && (
           <label class="attach">
-            {upload === null ? 'Attach a file' : upload.state === 'uploading' ? `Uploading ${upload.file.name}…` : `Attached: ${upload.file.name}`}
+            {upload === null ? t('room.attach') : upload.state === 'uploading' ? t('room.uploading', { name: upload.file.name }) : t('room.attached', { name: upload.file.name })}
             <input
               type="file"
-              aria-label="Attach a file"
+              aria-label={t('room.attach')}
               onChange={(e) => {
                 const file = e.currentTarget.files?.[0];
                 setUpload(file === undefined ? null : { file, state: 'ready' });
@@ -599,17 +600,17 @@ function Composer({ roomId, canPost, auditorium, fileUpload, people }: { roomId:
         )}
         {upload !== null && upload.state === 'ready' && (
           <button type="button" class="link" onClick={() => setUpload(null)}>
-            Remove the file
+            {t('room.removeFile')}
           </button>
         )}
         <label>
-          <input type="checkbox" checked={alert} onChange={(e) => setAlert(e.currentTarget.checked)} /> Alert
+          <input type="checkbox" checked={alert} onChange={(e) => setAlert(e.currentTarget.checked)} /> {t('message.alert')}
         </label>
         <label>
-          <input type="checkbox" checked={story} onChange={(e) => setStory(e.currentTarget.checked)} /> Story
+          <input type="checkbox" checked={story} onChange={(e) => setStory(e.currentTarget.checked)} /> {t('room.storyBox')}
         </label>
         <button type="submit" disabled={busy || (text.trim() === '' && upload === null)}>
-          Send
+          {t('room.send')}
         </button>
       </div>
     </form>

@@ -3,8 +3,8 @@ import { ApiError, q as enc, type Message } from './api';
 import { useStoa } from './app';
 import { MessageItem } from './message';
 import { searchTerms } from './text';
+import { t } from './i18n';
 
-const OPERATORS = 'Words match anywhere; "exact phrase"; room:NAME, category:NAME, from:sip:user@domain, after:2026-01-31, before:2026-02-01, has:file. All terms must match.';
 
 /** History search over every room the user may read, newest first, terms highlighted. */
 export function Search({ q }: { q: string }) {
@@ -44,7 +44,7 @@ export function Search({ q }: { q: string }) {
   const terms = searchTerms(q);
   return (
     <section class="search">
-      <h1>Search messages</h1>
+      <h1>{t('app.searchMessages')}</h1>
       <form
         role="search"
         onSubmit={(e) => {
@@ -52,16 +52,16 @@ export function Search({ q }: { q: string }) {
           location.hash = `#/search?q=${encodeURIComponent(text)}`;
         }}
       >
-        <input type="search" value={text} onInput={(e) => setText(e.currentTarget.value)} aria-label="Search messages" placeholder='budget "next quarter" room:Finance' />
-        <button type="submit">Search</button>
+        <input type="search" value={text} onInput={(e) => setText(e.currentTarget.value)} aria-label={t('app.searchMessages')} placeholder={t('search.placeholder')} />
+        <button type="submit">{t('common.search')}</button>
       </form>
-      <p class="hint">{OPERATORS}</p>
+      <p class="hint">{t('search.operators')}</p>
       {error !== null && (
         <p class="error" role="alert">
           {error}
         </p>
       )}
-      {results !== null && results.length === 0 && <p class="hint">Nothing found.</p>}
+      {results !== null && results.length === 0 && <p class="hint">{t('search.nothing')}</p>}
       {results !== null && (
         <ol class="messages results" data-testid="results">
           {results.map((m) => (
@@ -71,7 +71,7 @@ export function Search({ q }: { q: string }) {
       )}
       {more && (
         <button type="button" onClick={() => void next()}>
-          More results
+          {t('search.more')}
         </button>
       )}
     </section>

@@ -1,9 +1,11 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Invitation, RoomSummary } from './api';
 import { useStoa } from './app';
+import { BRAND, t, tn } from './i18n';
+import { LanguagePicker } from './language';
 
 /** The page's own title; with unread messages in followed rooms it starts with their count. */
-const TITLE = typeof document === 'undefined' ? 'Stoa' : document.title;
+const TITLE = BRAND;
 
 /**
  * Followed rooms with unread counts, the user's rooms, and invitations. Read when the page
@@ -69,7 +71,7 @@ export function Sidebar({ current, open = false }: { current: string | null; ope
       <a href={`#/room/${encodeURIComponent(r.id)}`} aria-current={r.id === current ? 'page' : undefined} class={unread !== undefined && unread > 0 ? 'unread' : undefined}>
         <span class="room-name">{r.name}</span>
         {unread !== undefined && unread > 0 && (
-          <span class="badge" aria-label={`${unread} unread`}>
+          <span class="badge" aria-label={tn('sidebar.unread', unread)}>
             {unread > 99 ? '99+' : unread}
           </span>
         )}
@@ -77,35 +79,38 @@ export function Sidebar({ current, open = false }: { current: string | null; ope
     </li>
   );
   return (
-    <nav class={open ? 'sidebar open' : 'sidebar'} id="rooms-drawer" aria-label="Rooms">
+    <nav class={open ? 'sidebar open' : 'sidebar'} id="rooms-drawer" aria-label={t('app.rooms')}>
       {error !== null && <p class="error">{error}</p>}
-      <h2>Followed</h2>
-      {followed !== null && followed.length === 0 && <p class="hint">Follow rooms to keep them here with their unread counts.</p>}
+      <h2>{t('sidebar.followed')}</h2>
+      {followed !== null && followed.length === 0 && <p class="hint">{t('sidebar.followHint')}</p>}
       <ul data-testid="followed">{(followed ?? []).map((r) => link(r, r.unread ?? 0))}</ul>
       {invited.length > 0 && (
         <>
-          <h2>Invitations</h2>
+          <h2>{t('sidebar.invitations')}</h2>
           <ul data-testid="invitations">{invited.map((i) => link(i.room))}</ul>
         </>
       )}
       {mine.some((r) => !listed.has(r.id)) && (
         <>
-          <h2>My rooms</h2>
+          <h2>{t('sidebar.mine')}</h2>
           <ul data-testid="mine">{mine.filter((r) => !listed.has(r.id)).map((r) => link(r))}</ul>
         </>
       )}
       <ul class="sidebar-links">
         <li>
-          <a href="#/directory">Room directory</a>
+          <a href="#/directory">{t('sidebar.directory')}</a>
         </li>
         <li>
-          <a href="#/manage">Manage rooms</a>
+          <a href="#/manage">{t('sidebar.manage')}</a>
         </li>
         {session.user.administrator && (
           <li>
-            <a href="#/admin">Administration</a>
+            <a href="#/admin">{t('sidebar.admin')}</a>
           </li>
         )}
+        <li>
+          <LanguagePicker />
+        </li>
       </ul>
     </nav>
   );

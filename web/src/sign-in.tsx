@@ -1,6 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { Api, ApiError, type Session } from './api';
 import { field } from './forms';
+import { LanguagePicker } from './language';
+import { BRAND, t } from './i18n';
 
 /**
  * The sign-in form — SIP address (or, with directory sign-in, any name the directory knows)
@@ -21,7 +23,7 @@ export function SignIn({ notice, onSignedIn }: { notice: string | null; onSigned
     if (code !== null) {
       setBusy(true);
       Api.exchange(code).then(onSignedIn, (err: unknown) => {
-        setError(err instanceof ApiError ? err.message : 'sign-in failed');
+        setError(err instanceof ApiError ? err.message : t('signIn.failed'));
         setBusy(false);
       });
     }
@@ -37,7 +39,7 @@ export function SignIn({ notice, onSignedIn }: { notice: string | null; onSigned
       // As typed: a SIP address (sip: optional), or a directory user name (UPN, CONTOSO\\ana).
       onSignedIn(await Api.signIn(user, password));
     } catch (err) {
-      setError(err instanceof ApiError ? err.message : 'sign-in failed');
+      setError(err instanceof ApiError ? err.message : t('signIn.failed'));
       setBusy(false);
     }
   };
@@ -49,14 +51,14 @@ export function SignIn({ notice, onSignedIn }: { notice: string | null; onSigned
           void submit(e.currentTarget);
         }}
       >
-        <h1>Stoa</h1>
+        <h1>{BRAND}</h1>
         {notice !== null && <p class="notice">{notice}</p>}
         <label>
-          SIP address or user name
-          <input name="user" autoComplete="username" placeholder="ana@contoso.com" required autoFocus />
+          {t('signIn.user')}
+          <input name="user" autoComplete="username" placeholder={t('signIn.placeholder')} required autoFocus />
         </label>
         <label>
-          Password
+          {t('signIn.password')}
           <input name="password" type="password" autoComplete="current-password" required />
         </label>
         {error !== null && (
@@ -65,8 +67,9 @@ export function SignIn({ notice, onSignedIn }: { notice: string | null; onSigned
           </p>
         )}
         <button type="submit" disabled={busy}>
-          {busy ? 'Signing in…' : 'Sign in'}
+          {busy ? t('signIn.busy') : t('signIn.submit')}
         </button>
+        <LanguagePicker />
         {providers.length > 0 && (
           <div class="providers">
             {providers.map((p) => (

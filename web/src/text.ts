@@ -64,13 +64,15 @@ export function safeHref(url: string): string | undefined {
   }
 }
 
-/** "14:05" today, "Mon 14:05" this week, else the date. */
+import { dateTime } from './i18n';
+
+/** "14:05" today, "Mon 14:05" this week, else the date — in the user's language. */
 export function when(iso: string, now = new Date()): string {
   const d = new Date(iso);
-  const time = d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  const time = dateTime(d, { hour: '2-digit', minute: '2-digit' });
   if (d.toDateString() === now.toDateString()) return time;
-  if (now.getTime() - d.getTime() < 6 * 86_400_000 && d < now) return `${d.toLocaleDateString(undefined, { weekday: 'short' })} ${time}`;
-  return `${d.toLocaleDateString()} ${time}`;
+  if (now.getTime() - d.getTime() < 6 * 86_400_000 && d < now) return `${dateTime(d, { weekday: 'short' })} ${time}`;
+  return `${dateTime(d, { dateStyle: 'short' })} ${time}`;
 }
 
 /** The name to show for a user: the display name, else the SIP address without `sip:`. */

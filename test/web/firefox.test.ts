@@ -115,4 +115,63 @@ describe.skipIf(!available)('the web client in Firefox', () => {
     await o.context.close();
     await p.context.close();
   });
+
+  it('keeps unread counts live, groups posts, opens a search result at its message, picks people and speaks French', async () => {
+    const users = [];
+    for (const name of ['quinn', 'rita']) {
+      const u = await buildUser(server.services, { name, domain: 'contoso.com' });
+      await checkSetPassword(server.services, SYSTEM_ACTOR, u.key, PASSWORD);
+      users.push(u);
+    }
+    const [quinn, rita] = users as [(typeof users)[0], (typeof users)[0]];
+    const category = await buildCategory(server.services, { name: 'Burrows', allowed: ['contoso.com'], creators: [quinn.key] });
+    const room = await buildRoom(server.services, category.name, { name: 'Sett', privacy: 'Open', members: [quinn.key], managers: [quinn.key] });
+    const ritaApi = (await server.signIn(rita.key)).api;
+    expect((await ritaApi.put(`/api/v1/rooms/${room.guid}/follow`)).status).toBe(200);
+    const q = await open(quinn.key);
+    const r = await open(rita.key);
+    await r.page.waitForSelector('[data-testid=followed] a');
+
+    // Two posts in a row: one group on Quinn's screen; Rita, elsewhere, sees the count and the title move.
+    await q.page.goto(`${server.url}/#/room/${room.guid}`);
+    await q.page.waitForSelector('textarea[aria-label=Message]');
+    for (const text of ['the badger is back', 'and it brought friends']) {
+      await q.page.type('textarea[aria-label=Message]', text);
+      await q.page.keyboard.press('Enter');
+      await until(() => messages(q.page), (m) => m.includes(text), `"${text}" posted`);
+    }
+    expect(await q.page.$$eval('li.message', (els) => els.map((e) => e.classList.contains('continues')))).toEqual([false, true]);
+    await until(() => r.page.$eval('[data-testid=followed] .badge', (e) => e.textContent ?? ''), (t) => t === '2', "Rita's unread count");
+    await until(() => r.page.title(), (t) => t === '(2) Stoa', "Rita's tab title");
+
+    // A search result opens the room at its message.
+    await r.page.type('input[aria-label="Search messages"]', 'badger');
+    await r.page.keyboard.press('Enter');
+    await r.page.waitForSelector('[data-testid=results] a.in-room');
+    await r.page.click('[data-testid=results] a.in-room');
+    await until(() => r.page.$$eval('li.message.target', (els) => els.map((e) => e.textContent ?? '')), (t) => t.length === 1 && t[0]!.includes('the badger is back'), 'the result marked in its room');
+
+    // The people picker, from the keyboard: Rita added as a member.
+    await q.page.goto(`${server.url}/#/manage/${room.guid}`);
+    await q.page.waitForSelector('input[aria-label="Add to Members"]');
+    await q.page.type('input[aria-label="Add to Members"]', 'rita');
+    await q.page.waitForSelector('[role=listbox] [role=option]');
+    await q.page.keyboard.press('Enter');
+    await until(() => q.page.$eval('[data-testid=picker-members]', (e) => e.textContent ?? ''), (t) => t.includes('rita@contoso.com'), 'Rita chosen');
+    await q.page.click('form.settings button[type=submit]');
+    await q.page.waitForSelector('p.notice');
+    const roles = (await server.services.store.rooms.roles([room.id])).get(room.id)!;
+    expect(roles.members).toContain(rita.id);
+
+    // In French once chosen, after a reload too.
+    await q.page.evaluate(() => (globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }).localStorage.setItem('stoa.locale', 'fr'));
+    await q.page.reload();
+    await q.page.waitForSelector('a[href="#/directory"]');
+    expect(await q.page.$eval('a[href="#/directory"]', (e) => e.textContent)).toBe('Annuaire des salles');
+    expect(await q.page.evaluate(() => (globalThis as unknown as { document: { documentElement: { lang: string } } }).document.documentElement.lang)).toBe('fr');
+    expect([...q.problems, ...r.problems]).toEqual([]);
+    await q.context.close();
+    await r.context.close();
+  });
 });
+

@@ -3,6 +3,7 @@
  * the session token as a bearer token, errors as ApiError with the server's code and
  * message (shown to the user as the server wrote them).
  */
+import { t } from './i18n';
 
 export interface User {
   sipUri: string;
@@ -97,14 +98,14 @@ export class Api {
     try {
       response = await fetch(`/api/v1${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
     } catch {
-      throw new ApiError(0, 'NETWORK', 'the server cannot be reached; check the connection and try again');
+      throw new ApiError(0, 'NETWORK', t('api.unreachable'));
     }
     const text = await response.text();
     const parsed: unknown = text === '' ? undefined : JSON.parse(text);
     if (!response.ok) {
       const error = (parsed as { error?: { code?: string; message?: string; principals?: string[] } } | undefined)?.error;
       if (response.status === 401 && this.token !== null) this.onSignedOut();
-      throw new ApiError(response.status, error?.code ?? 'HTTP', error?.message ?? `the server answered ${response.status}`, error?.principals ?? []);
+      throw new ApiError(response.status, error?.code ?? 'HTTP', error?.message ?? t('api.status', { status: response.status }), error?.principals ?? []);
     }
     return parsed as T;
   }

@@ -5,6 +5,7 @@
  * that joined rooms are joined again; close codes that mean "signed out" end the session.
  */
 import { ApiError, type Message, type Participant, type RoomSummary } from './api';
+import { t } from './i18n';
 
 export type Frame =
   | { type: 'ready'; user: { sipUri: string; displayName: string | null } }
@@ -77,7 +78,7 @@ export class Live {
     };
     socket.onclose = (event) => {
       this.setUp(false);
-      for (const w of this.pending.values()) w.reject(new ApiError(0, 'NETWORK', 'the live connection was lost; try again'));
+      for (const w of this.pending.values()) w.reject(new ApiError(0, 'NETWORK', t('api.lost')));
       this.pending.clear();
       if (this.closed) return;
       if (FINAL.has(event.code)) {
@@ -99,7 +100,7 @@ export class Live {
   /** Sends a command; resolves with its result, rejects with the server's error. */
   command<T>(frame: Record<string, unknown>): Promise<T> {
     const socket = this.socket;
-    if (socket === undefined || socket.readyState !== WebSocket.OPEN || !this.up) return Promise.reject(new ApiError(0, 'NETWORK', 'not connected yet; try again in a moment'));
+    if (socket === undefined || socket.readyState !== WebSocket.OPEN || !this.up) return Promise.reject(new ApiError(0, 'NETWORK', t('api.notYet')));
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });

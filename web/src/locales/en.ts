@@ -4,6 +4,10 @@
  * `{name}` is filled in; `<key>.one` / `<key>.other` are the forms of a count (tn).
  */
 export const en = {
+  "api.unreachable": "the server cannot be reached; check the connection and try again",
+  "api.status": "the server answered {status}",
+  "api.lost": "the live connection was lost; try again",
+  "api.notYet": "not connected yet; try again in a moment",
   "signIn.failed": "sign-in failed",
   "signIn.user": "SIP address or user name",
   "signIn.password": "Password",

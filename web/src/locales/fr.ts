@@ -2,6 +2,10 @@ import type { MessageKey } from './en.js';
 
 /** Le catalogue français : une traduction pour chaque clé du catalogue anglais. */
 export const fr: Record<MessageKey, string> = {
+  "api.unreachable": "le serveur est injoignable ; vérifiez la connexion et réessayez",
+  "api.status": "le serveur a répondu {status}",
+  "api.lost": "la connexion en direct a été perdue ; réessayez",
+  "api.notYet": "pas encore connecté ; réessayez dans un instant",
   "signIn.failed": "échec de la connexion",
   "signIn.user": "Adresse SIP ou nom d’utilisateur",
   "signIn.password": "Mot de passe",

@@ -6,8 +6,10 @@
  */
 import type { PrincipalKind } from '../domain/principals.js';
 import type { Scope } from '../domain/permissions.js';
-import { loadActorFacts } from '../access/actor.js';
-import { findCategory, loadCategoryFacts, requireServiceUser } from '../access/categories.js';
+import { AppError } from '../domain/errors.js';
+import { nameKey } from '../domain/names.js';
+import { parseIdentity } from '../domain/identity.js';
+import { categoryFacts, requireServiceUser } from '../access/categories.js';
 import { outsideScope } from './scope.js';
 import type { Actor, Services } from './context.js';
 
@@ -30,12 +32,19 @@ export const PICK_LIMIT = 25;
 
 export async function pickPrincipals(services: Services, actor: Actor, query: PickQuery): Promise<PickedPrincipal[]> {
   const { store, poolFqdn } = services;
-  requireServiceUser(await loadActorFacts(store, actor));
+  // Facts and categories from the node's caches: a picker asks at every pause in typing.
+  requireServiceUser(await services.access.actorFacts(actor));
   const text = query.q.trim().replace(/^sip:/i, '').toLowerCase();
   const limit = Math.min(Math.max(query.limit ?? 10, 1), PICK_LIMIT);
   if (text === '') return [];
   let scope: Scope | undefined;
-  if (query.category !== undefined) scope = await loadCategoryFacts(store, await findCategory(store, poolFqdn, query.category));
+  if (query.category !== undefined) {
+    const snapshot = await services.access.categorySnapshot();
+    const key = nameKey(parseIdentity(query.category, poolFqdn));
+    const category = snapshot.all.find((c) => c.nameKey === key);
+    if (category === undefined) throw new AppError('CATEGORY_NOT_FOUND', `there is no category named '${query.category}'`);
+    scope = categoryFacts(category, snapshot.lists.get(category.id) as NonNullable<ReturnType<typeof snapshot.lists.get>>);
+  }
   // Out-of-scope matches are dropped after the query: read more than asked so that a
   // scope that leaves some out still fills the list.
   let found = await store.principals.list({ text, statuses: ['active'], limit: scope === undefined ? limit : limit * 4 });

@@ -1,6 +1,6 @@
 /**
  * What one request costs the database, through the real server: the SQL statements a hot
- * call runs (history page, post, join, part, roster poll, search), counted by the store's
+ * call runs (history page, post, join, part, roster poll, search, the people picker), counted by the store's
  * driver. A change that adds a query per member, per message or per request fails here,
  * not in a benchmark (docs/benchmarks.md has the throughput these counts buy).
  *
@@ -16,6 +16,7 @@ import { SYSTEM_ACTOR } from '../../src/actions/context.js';
 import { checkGroupMembership } from '../../src/actions/principals.js';
 
 const MEMBERS = 40;
+const PICKER_CEILING = 4;
 
 /**
  * The batches that only write the compliance record of reads (Store.recordReads): exactly
@@ -76,6 +77,8 @@ describeEachStore('statements per hot call', (kind) => {
     await measure('part', part, join);
     await measure('roster', async () => ws.ok({ type: 'participants', room: room.guid }));
     await measure('search', async () => expect((await alice.api.get(`/api/v1/search?q=quarterly`)).status).toBe(200));
+    // The people picker over many matches, within the category's scope: no query per principal.
+    await measure('picker', async () => expect((await alice.api.get(`/api/v1/principals?q=${domain}&category=${encodeURIComponent(category.name)}&limit=25`)).body).toHaveLength(25));
     ws.close();
 
     const summary = Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, `${v.request}+${v.recordBatches} batch`]));
@@ -93,5 +96,6 @@ describeEachStore('statements per hot call', (kind) => {
     expect(counts.roster?.request, show('roster')).toBeLessThanOrEqual(2);
     expect(counts.search?.request, show('search')).toBeLessThanOrEqual(4);
     expect(counts.search?.recordBatches).toBe(1);
+    expect(counts.picker?.request, show('picker')).toBeLessThanOrEqual(PICKER_CEILING);
   });
 });

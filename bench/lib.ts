@@ -215,7 +215,9 @@ export function corpus(seed = 12345): { text(): string; word(rank: number): stri
  * JSON line, returned here.
  */
 export function runChild<T>(self: string, args: readonly string[]): T {
-  const r = spawnSync(process.execPath, [...process.execArgv, self, 'child', ...args], { encoding: 'utf8', maxBuffer: 16 * 2 ** 20 });
+  // STOA_BENCH_CHILD_ARGS: options for the children's Node, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile an import.
+  const extra = (process.env.STOA_BENCH_CHILD_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const r = spawnSync(process.execPath, [...process.execArgv, ...extra, self, 'child', ...args], { encoding: 'utf8', maxBuffer: 16 * 2 ** 20 });
   if (r.status !== 0) throw new Error(`${args[0] ?? 'child'} failed (${r.status}): ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').at(-1) as string) as T;
 }

@@ -2,7 +2,10 @@
  * The web client in Firefox (Debian's firefox-esr, driven over WebDriver BiDi by
  * puppeteer-core: playwright-core can only drive its own Firefox build, which cannot be
  * downloaded here). The same client as in Chromium: sign-in, live chat between two users,
- * an alert, hostile text inert, nothing the page did wrong in the console.
+ * an alert, hostile text inert; live unread counts and the tab title, grouped posts, a
+ * search result opened at its message, the people picker, French; the creator of a Secret
+ * room let in, invitations cleared, mentions by name, the phone drawer, the administration
+ * pages — and nothing the page did wrong in the console.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,9 +14,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { PASSWORD, startTestServer, type TestServer } from '../harness/server.js';
 import { ensureWebBuilt, SHOTS } from '../harness/browser.js';
-import { buildCategory, buildDomain, buildRoom, buildUser } from '../factories.js';
+import { buildAdmin, buildCategory, buildDomain, buildRoom, buildUser } from '../factories.js';
 import { SYSTEM_ACTOR } from '../../src/actions/context.js';
-import { checkSetPassword } from '../../src/actions/principals.js';
+import { checkSetPassword, checkUpdatePrincipal } from '../../src/actions/principals.js';
 
 const FIREFOX = '/usr/bin/firefox-esr';
 
@@ -172,6 +175,68 @@ describe.skipIf(!available)('the web client in Firefox', () => {
     expect([...q.problems, ...r.problems]).toEqual([]);
     await q.context.close();
     await r.context.close();
+  });
+
+  it('lets a creator into the Secret room they made, clears invitations, names mentions, fits a phone and runs the administration pages', async () => {
+    const users = [];
+    for (const name of ['sam', 'tina']) {
+      const u = await buildUser(server.services, { name, domain: 'contoso.com' });
+      await checkSetPassword(server.services, SYSTEM_ACTOR, u.key, PASSWORD);
+      users.push(u);
+    }
+    const [sam, tina] = users as [(typeof users)[0], (typeof users)[0]];
+    await checkUpdatePrincipal(server.services, SYSTEM_ACTOR, tina.key, { displayName: 'Tina Turner' });
+    await buildCategory(server.services, { name: 'Hollows', allowed: ['contoso.com'], creators: [sam.key], invitations: true });
+    const s = await open(sam.key);
+    const t = await open(tina.key);
+
+    // The creator makes a Secret room in the form and goes straight in.
+    await s.page.goto(`${server.url}/#/manage/new`);
+    await s.page.waitForSelector('input[name=name]');
+    await s.page.type('input[name=name]', 'Hollow');
+    await s.page.click('input[name=privacy][value=Secret]');
+    await s.page.click('form.settings button[type=submit]');
+    await until(() => s.page.$$eval('h1', (els) => els.map((e) => e.textContent ?? '')), (h) => h.includes('Settings of Hollow'), 'the new room settings');
+    const room = (await server.services.store.rooms.list({})).find((r) => r.name === 'Hollow')!;
+    expect(room.privacy).toBe('Secret');
+    await s.page.goto(`${server.url}/#/room/${room.guid}`);
+    await s.page.waitForSelector('textarea[aria-label=Message]');
+
+    // Tina, made a member, is invited; visiting the room clears the invitation.
+    const samApi = (await server.signIn(sam.key)).api;
+    expect((await samApi.call('PATCH', `/api/v1/rooms/${room.guid}`, { members: { add: [tina.key] } })).status).toBe(200);
+    await t.page.waitForSelector('[data-testid=invitations] a');
+    await t.page.click('[data-testid=invitations] a');
+    await t.page.waitForSelector('textarea[aria-label=Message]');
+    await until(() => t.page.$$('[data-testid=invitations] a'), (a) => a.length === 0, 'the invitation cleared');
+    await t.page.waitForSelector('[data-testid=mine] a');
+
+    // A mention reads as the person's name, marked for them.
+    await s.page.type('textarea[aria-label=Message]', `@${tina.key.slice(4)} the hollow is ready`);
+    await s.page.keyboard.press('Escape');
+    await s.page.keyboard.press('Enter');
+    await until(() => t.page.$$eval('.mention.me', (els) => els.map((e) => e.textContent ?? '')), (m) => m.includes('@Tina Turner'), 'the mention at Tina');
+
+    // On a phone the room takes the screen and the room list is a drawer.
+    await t.page.setViewport({ width: 390, height: 844 });
+    await until(() => t.page.$eval('#rooms-drawer', (e) => (globalThis as unknown as { getComputedStyle(e: unknown): { visibility: string } }).getComputedStyle(e).visibility), (v) => v === 'hidden', 'the drawer closed');
+    await t.page.click('button[aria-controls=rooms-drawer]');
+    await until(() => t.page.$eval('#rooms-drawer', (e) => (globalThis as unknown as { getComputedStyle(e: unknown): { visibility: string } }).getComputedStyle(e).visibility), (v) => v === 'visible', 'the drawer open');
+    expect(await t.page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+
+    // An administrator creates a user in the browser.
+    const admin = await buildAdmin(server.services);
+    await checkSetPassword(server.services, SYSTEM_ACTOR, admin.key, PASSWORD);
+    const a = await open(admin.key);
+    await a.page.goto(`${server.url}/#/admin/users`);
+    await a.page.waitForSelector('input[name=address]');
+    await a.page.type('input[name=address]', 'uma@contoso.com');
+    await a.page.type('input[name=displayName]', 'Uma Thurman');
+    await a.page.click('button::-p-text(Create user)');
+    await a.page.waitForSelector('p.notice');
+    expect((await server.services.store.principals.getByKey('sip:uma@contoso.com'))?.displayName).toBe('Uma Thurman');
+    expect([...s.problems, ...t.problems, ...a.problems]).toEqual([]);
+    for (const c of [s, t, a]) await c.context.close();
   });
 });
 

@@ -140,7 +140,7 @@ export class WordIndexer {
       return undefined;
     }
     this.stats.wordSearches++;
-    return { expansions: expansions as string[][], indexedThrough: p.indexedThrough };
+    return { expansions: expansions as string[][], indexedThrough: p.indexedThrough, vocabulary: p.vocabulary };
   }
 
   /**

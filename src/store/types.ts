@@ -205,7 +205,11 @@ export interface MessageSearch {
    * reached (SQLite: newer ids and those waiting to be indexed again; PostgreSQL: the
    * pending messages) is matched directly. Absent: the trigram index.
    */
-  words?: { expansions: readonly (readonly string[])[]; indexedThrough: number };
+  /**
+   * The word-index plan: each term's vocabulary words, complete through vocabulary id
+   * `vocabulary`, and SQLite's watermark.
+   */
+  words?: { expansions: readonly (readonly string[])[]; indexedThrough: number; vocabulary: number };
   authorIds?: readonly number[];
   from?: number;
   to?: number;

@@ -121,6 +121,20 @@ describeEachStore('search through the word index', (kind) => {
     expect(word).toEqual(trigram);
   });
 
+  it('finds a message the indexer took between the plan and the search, though its word is new', async () => {
+    await checkPostMessage(d.services, user.actor, room, { text: 'the first note' });
+    await d.services.words.catchUp();
+    await checkPostMessage(d.services, user.actor, room, { text: 'a zeppelin overhead' });
+    const roomId = (await d.store.rooms.getByGuid(room))!.id;
+    // Planned while the message waits: no vocabulary word holds the term yet.
+    const words = await d.services.words.plan(['zeppel']);
+    expect(words?.expansions).toEqual([[]]);
+    // The indexer takes it now, between the plan and the search (a race CI once caught on PostgreSQL).
+    expect(await d.store.transaction((tx) => tx.words.indexBatch(1000, wordsOf))).toBeGreaterThan(0);
+    const found = await d.store.messages.search({ rooms: { ids: [roomId] }, terms: ['zeppel'], words: words!, limit: 100 });
+    expect(found.map((m) => m.content)).toEqual(['a zeppelin overhead']);
+  });
+
   it('leaves terms it cannot answer to the trigram index', async () => {
     await checkPostMessage(d.services, user.actor, room, { text: 'e-mail the draft to ana@contoso.com' });
     await d.services.words.catchUp();

@@ -3,7 +3,7 @@ import type { Database, MessagesTable } from '../schema.js';
 import type { MessageRecord, MessageSearch, MessageStore } from '../types.js';
 import { chunks, containing, fromFlag, likeEscape, must, toFlag, type Executor, idIn, whole } from './common.js';
 import { roomConditions, type RoomCondition } from './room-conditions.js';
-import { ftsPhrase, tsWordQuery } from './words.js';
+import { ftsPhrase, postgresVocabulary, tsWordQuery } from './words.js';
 
 export function messageRecord(row: Selectable<MessagesTable>): MessageRecord {
   return {
@@ -30,6 +30,9 @@ function roomFilter(query: MessageSearch['rooms']): RoomFilter | undefined {
   const condition = roomConditions(query);
   return condition === undefined ? undefined : { condition };
 }
+
+/** Vocabulary words a term may gain between a search's plan and its run that the search still adds. */
+const MAX_FRESH_WORDS = 256;
 
 /** Messages outside the word index (pending, or too large for it) a PostgreSQL word search still looks up by id. */
 const MAX_DIRECT = 5_000;
@@ -152,6 +155,11 @@ export function messageStore({ db, can, dialect }: Executor): MessageStore {
         union all (select message_id from message_words where words is null limit ${MAX_DIRECT + 1})`.execute(db)
     ).rows.map((r) => Number(r.messageId));
     if (waiting.length > MAX_DIRECT) return trigramSearch(query, rooms);
+    // A message the indexer took between the plan's look at the vocabulary and the list
+    // above is in neither arm, unless the words it brought join the expansions: the words
+    // added since the plan are read now (usually none; a range of the vocabulary's key).
+    const since = await postgresVocabulary(db, query.terms, MAX_FRESH_WORDS, words.vocabulary);
+    const expansions = words.expansions.map((e, i) => [...new Set([...e, ...(since[i] ?? [])])]);
     const arms: SelectQueryBuilder<Database, 'messages', Selectable<MessagesTable>>[] = [];
     if (waiting.length > 0) {
       arms.push(
@@ -168,13 +176,13 @@ export function messageStore({ db, can, dialect }: Executor): MessageStore {
           .limit(query.limit),
       );
     }
-    if (words.expansions.every((e) => e.length > 0)) {
+    if (expansions.every((e) => e.length > 0)) {
       const indexed = narrowed(
         // The join only narrows the rows: every column is the messages table's.
         db
           .selectFrom('messages')
           .innerJoin(sql<{ messageId: number }>`message_words`.as('w'), (join) => join.onRef('w.messageId', '=', 'messages.id'))
-          .where(sql<boolean>`w.words @@ cast(${tsWordQuery(words.expansions)} as tsquery)`) as unknown as SelectQueryBuilder<Database, 'messages', object>,
+          .where(sql<boolean>`w.words @@ cast(${tsWordQuery(expansions)} as tsquery)`) as unknown as SelectQueryBuilder<Database, 'messages', object>,
         query,
         rooms,
       )

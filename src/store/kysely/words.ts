@@ -130,15 +130,23 @@ function postgresWords({ db }: Executor): WordIndexStore {
       return taken.length;
     },
     async expand(terms, max, afterId) {
-      if (terms.length === 0) return [];
-      const arms = terms.map((term, i) =>
-        afterId === undefined
-          ? sql`(select ${i}::int as term, word from search_vocabulary where word like ${`%${likeEscape(term)}%`} escape '\\' limit ${max + 1})`
-          : sql`(select ${i}::int as term, word from search_vocabulary where id > ${afterId} and strpos(word, ${term}) > 0 limit ${max + 1})`,
-      );
-      return byTerm(terms, (await sql<{ term: number; word: string }>`${sql.join(arms, sql` union all `)}`.execute(db)).rows);
+      return postgresVocabulary(db, terms, max, afterId);
     },
   };
+}
+
+/**
+ * PostgreSQL: each term's vocabulary words (at most max + 1 of them), or only those added
+ * after vocabulary id `afterId`.
+ */
+export async function postgresVocabulary(db: Executor['db'], terms: readonly string[], max: number, afterId?: number): Promise<string[][]> {
+  if (terms.length === 0) return [];
+  const arms = terms.map((term, i) =>
+    afterId === undefined
+      ? sql`(select ${i}::int as term, word from search_vocabulary where word like ${`%${likeEscape(term)}%`} escape '\\' limit ${max + 1})`
+      : sql`(select ${i}::int as term, word from search_vocabulary where id > ${afterId} and strpos(word, ${term}) > 0 limit ${max + 1})`,
+  );
+  return byTerm(terms, (await sql<{ term: number; word: string }>`${sql.join(arms, sql` union all `)}`.execute(db)).rows);
 }
 
 /** The advisory lock of the PostgreSQL indexer (any number only Stoa uses). */

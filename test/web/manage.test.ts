@@ -111,6 +111,9 @@ describe.skipIf(!available)('room management, feeds and files in the web client'
     await signInPage(h.page, server.url, (await user('heidi')).key, PASSWORD);
     await f.page.goto(`${server.url}/#/room/${room.guid}`);
     await f.page.getByTestId('room-name').waitFor();
+    await f.page.getByTestId('mine').getByRole('link', { name: 'Planning' }).waitFor();
+    let listReads = 0;
+    f.page.on('request', (r) => void (r.url().includes('/api/v1/rooms/mine') && listReads++));
     await g.page.getByLabel('Name', { exact: true }).fill('Planning 2027');
     const addHeidi = g.page.getByRole('combobox', { name: 'Add to Members' });
     await addHeidi.pressSequentially('heidi');
@@ -118,6 +121,10 @@ describe.skipIf(!available)('room management, feeds and files in the web client'
     await g.page.getByRole('button', { name: 'Save' }).click();
     await g.page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
     await expect.poll(() => f.page.getByTestId('room-name').textContent()).toBe('Planning 2027');
+    // Renamed in Frank's room list in place: the news goes to everyone in the room at once, and
+    // does not send them all back to the server for their lists.
+    await f.page.getByTestId('mine').getByRole('link', { name: 'Planning 2027' }).waitFor();
+    expect(listReads).toBe(0);
     await h.page.getByTestId('mine').getByRole('link', { name: 'Planning 2027' }).waitFor();
     // Someone who may not create rooms is told so.
     await h.page.goto(`${server.url}/#/manage/new`);

@@ -50,8 +50,18 @@ export function Sidebar({ current, open = false }: { current: string | null; ope
         setFollowed((list) => list?.map((r) => (r.id === f.room ? { ...r, unread: (r.unread ?? 0) + 1 } : r)) ?? list);
         return;
       }
+      if (f.type === 'room.changed') {
+        // Renamed or moved by someone: changed in place. Everyone in the room hears this at
+        // once, so it must not send them all back to the server.
+        const { name, category, privacy, type } = f.settings;
+        const apply = (r: RoomSummary) => (r.id === f.room ? { ...r, name, category, privacy, type } : r);
+        setFollowed((list) => list?.map(apply) ?? list);
+        setMine((list) => list.map(apply));
+        setInvitations((list) => list.map((i) => ({ ...i, room: apply(i.room) })));
+        return;
+      }
       // A new connection (after a restart, a network cut) may have missed pushes: read afresh.
-      if (f.type === 'ready' || f.type === 'follow.changed' || f.type === 'invitation' || f.type === 'invitation.accepted' || f.type === 'room.kicked' || f.type === 'rooms.changed' || f.type === 'room.changed' || f.type === 'notification') setTick((t) => t + 1);
+      if (f.type === 'ready' || f.type === 'follow.changed' || f.type === 'invitation' || f.type === 'invitation.accepted' || f.type === 'room.kicked' || f.type === 'rooms.changed' || f.type === 'notification') setTick((t) => t + 1);
     });
     return off;
   }, [live, session]);

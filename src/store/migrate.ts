@@ -9,6 +9,7 @@ import * as m0006 from './migrations/0006-word-index.js';
 import * as m0007 from './migrations/0007-word-index-postgres.js';
 import * as m0008 from './migrations/0008-nodes.js';
 import * as m0009 from './migrations/0009-event-outbox.js';
+import * as m0010 from './migrations/0010-trigram-indexer.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the migrator works on the untyped schema */
 type Step = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
@@ -24,6 +25,7 @@ const STEPS: Record<string, Step> = {
   '0007-word-index-postgres': m0007,
   '0008-nodes': m0008,
   '0009-event-outbox': m0009,
+  '0010-trigram-indexer': m0010,
 };
 
 class InCodeProvider implements MigrationProvider {

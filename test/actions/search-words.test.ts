@@ -18,7 +18,10 @@ import { checkPostMessage, searchMessages } from '../../src/actions/messages.js'
 import { checkRemoveMessages } from '../../src/actions/content.js';
 import { checkUpdateRoom } from '../../src/actions/rooms.js';
 import { SYSTEM_ACTOR } from '../../src/actions/context.js';
-import { isWordTerm, wordsOf } from '../../src/domain/words.js';
+import { containsTerm, isWordTerm, wordsOf } from '../../src/domain/words.js';
+import type { KyselyStore } from '../../src/store/kysely/store.js';
+import { sql } from 'kysely';
+import * as m0010 from '../../src/store/migrations/0010-trigram-indexer.js';
 import type { MessageSearch } from '../../src/store/types.js';
 
 const SYLLABLES = ['ka', 'To', 'ri', 'mü', 'SEN', 'lo', 'va', 'dan', 'qui', 'pé', '東京', 'x7', '42'];
@@ -144,6 +147,64 @@ describeEachStore('search through the word index', (kind) => {
     for (let i = 0; i < 70; i++) await checkPostMessage(d.services, user.actor, room, { text: `common${i}word` });
     await d.services.words.catchUp();
     expect(await d.services.words.plan(['common'])).toBeUndefined();
+  });
+
+  it('answers from the trigram index exactly what the texts say, behind the indexer, after changes and removals, and caught up', async () => {
+    const roomId = (await d.store.rooms.getByGuid(room))!.id;
+    const word = fc.array(fc.constantFrom(...SYLLABLES), { minLength: 1, maxLength: 4 }).map((s) => s.join(''));
+    const text = fc.array(fc.tuple(word, fc.constantFrom(...SEPARATORS)), { minLength: 1, maxLength: 8 }).map((ws) => ws.map(([w, sep]) => w + sep).join('').trim());
+    const texts = fc.sample(text, { numRuns: 120, seed: 5 });
+    const post = async (from: number, to: number) => {
+      for (let i = from; i < to; i++) await checkPostMessage(d.services, user.actor, room, i % 9 === 0 ? { text: 'story body', story: { title: texts[i]! } } : { text: texts[i]! });
+    };
+    // Terms of three characters or more (the trigram index's), many with punctuation or spaces: the word index takes none of these.
+    const queries = [
+      ...fc.sample(fc.tuple(fc.constantFrom(...texts), fc.nat(), fc.integer({ min: 3, max: 8 })).map(([t, at, n]) => [t.toLowerCase().slice(at % t.length, (at % t.length) + n)]), { numRuns: 60, seed: 11 }),
+      ['redacted by'],
+      ['ory bo'],
+      ['absent-term'],
+    ].filter((terms) => terms.every((t) => [...t].length >= 3 && t === t.trim()));
+    const expectTexts = async (stage: string) => {
+      const all = await d.store.messages.latest(roomId, 10_000);
+      for (const terms of queries) {
+        const expected = all.filter((m) => terms.every((t) => containsTerm(m.content, m.storyTitle, t))).map((m) => m.id).reverse();
+        const found = (await d.store.messages.search({ rooms: { ids: [roomId] }, terms, limit: 1000 })).map((m) => m.id);
+        expect(found, `${stage}: ${JSON.stringify(terms)}`).toEqual(expected);
+      }
+    };
+    await post(0, 60);
+    await d.services.words.catchUp();
+    // Half indexed, half above the watermark.
+    await post(60, 120);
+    await expectTexts('behind the indexer');
+    // Replaced and removed, on both sides of the watermark.
+    await checkRemoveMessages(d.services, SYSTEM_ACTOR, roomName, { replaceMessage: 'redacted by compliance', filter: 'dan', matchClause: 'Or' });
+    await checkRemoveMessages(d.services, SYSTEM_ACTOR, roomName, { remove: true, filter: 'qui', matchClause: 'Or' });
+    await expectTexts('after changes');
+    await d.services.words.catchUp();
+    await expectTexts('caught up');
+    if (kind.dialect === 'sqlite') {
+      // The index holds every message, with the text it has now (FTS5 checks it against the messages table).
+      await sql`insert into messages_fts (messages_fts, rank) values ('integrity-check', 1)`.execute((d.store as KyselyStore).db);
+    }
+  });
+
+  it.runIf(kind.dialect === 'sqlite')('moves a database whose trigram index was written by a trigger onto the indexer (migration 0010)', async () => {
+    const db = (d.store as KyselyStore).db;
+    // As before 0010: every insert indexed at once, whatever the watermark.
+    await sql`create trigger messages_fts_insert after insert on messages begin
+      insert into messages_fts(rowid, content, story_title) values (new.id, new.content, new.story_title); end`.execute(db);
+    await checkPostMessage(d.services, user.actor, room, { text: 'below the watermark: alpha-1' });
+    // The word indexer then moved the watermark and left the trigram index alone.
+    await sql`update search_index_state set indexed_through = (select max(id) from messages)`.execute(db);
+    await checkPostMessage(d.services, user.actor, room, { text: 'above the watermark: alpha-2' });
+    await m0010.up(db, 'sqlite');
+    const roomId = (await d.store.rooms.getByGuid(room))!.id;
+    const search = async () => (await d.store.messages.search({ rooms: { ids: [roomId] }, terms: ['alpha-'], limit: 10 })).map((m) => m.content);
+    expect(await search()).toEqual(['above the watermark: alpha-2', 'below the watermark: alpha-1']);
+    await d.services.words.catchUp();
+    expect(await search()).toEqual(['above the watermark: alpha-2', 'below the watermark: alpha-1']);
+    await sql`insert into messages_fts (messages_fts, rank) values ('integrity-check', 1)`.execute(db);
   });
 
   it('finds a term inside a very long word, and in a message too large for one index entry', async () => {

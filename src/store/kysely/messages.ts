@@ -202,21 +202,38 @@ export function messageStore({ db, can, dialect }: Executor): MessageStore {
    * walk stops once the page is full. (Asking `id in (matches)` instead collects every
    * match first — millions for a common word in a large pool — before the first row comes
    * back.) Shorter terms, and every term on PostgreSQL, match by (I)LIKE.
+   *
+   * The SQLite index holds the messages up to the indexer's watermark (migration 0010);
+   * those above it (just posted, or a bulk import the indexer is still working through)
+   * are matched directly, walked newest first on their range of ids.
    */
   async function trigramSearch(query: MessageSearch, rooms: RoomFilter) {
     const indexed = can.textSearch === 'fts5-trigram' ? query.terms.filter((t) => [...t].length >= 3) : [];
+    const others = query.terms.filter((t) => !indexed.includes(t));
     const base = db.selectFrom('messages');
-    const from =
-      indexed.length === 0
-        ? base
-        : // The join only narrows and orders the rows: every column below is the messages table's, so the builder keeps its type.
-          (base
-            .innerJoin(sql<{ rowid: number }>`messages_fts`.as('hits'), (join) => join.onRef('hits.rowid', '=', 'messages.id'))
-            .where(sql<boolean>`hits.messages_fts match ${indexed.map(ftsPhrase).join(' AND ')}`) as unknown as typeof base);
-    let q = narrowed(from.selectAll('messages'), query, rooms);
-    for (const term of query.terms) if (!indexed.includes(term)) q = q.where((eb) => termMatches(eb, term));
-    const rows = await q.orderBy(indexed.length === 0 ? sql.ref('messages.id') : sql.ref('hits.rowid'), 'desc').limit(query.limit).execute();
-    return rows.map(messageRecord);
+    const withOthers = <Q extends SelectQueryBuilder<Database, 'messages', Selectable<MessagesTable>>>(q: Q): Q => {
+      for (const term of others) q = q.where((eb) => termMatches(eb, term)) as Q;
+      return q;
+    };
+    if (indexed.length === 0) {
+      const rows = await withOthers(narrowed(base.selectAll('messages'), query, rooms)).orderBy('messages.id', 'desc').limit(query.limit).execute();
+      return rows.map(messageRecord);
+    }
+    const watermark = sql<number>`(select indexed_through from search_index_state where id = 1)`;
+    // The join only narrows and orders the rows: every column below is the messages table's, so the builder keeps its type.
+    const hits = base
+      .innerJoin(sql<{ rowid: number }>`messages_fts`.as('hits'), (join) => join.onRef('hits.rowid', '=', 'messages.id'))
+      .where(sql<boolean>`hits.messages_fts match ${indexed.map(ftsPhrase).join(' AND ')}`)
+      .where('messages.id', '<=', watermark) as unknown as typeof base;
+    const fromIndex = withOthers(narrowed(hits.selectAll('messages'), query, rooms)).orderBy(sql.ref('hits.rowid'), 'desc').limit(query.limit);
+    const tail = withOthers(
+      narrowed(base.selectAll('messages').where('messages.id', '>', watermark), query, rooms, false).where((eb) =>
+        eb.and(indexed.map((t) => sql<boolean>`stoa_contains(${eb.ref('messages.content')}, ${eb.ref('messages.storyTitle')}, ${t.toLowerCase()})`)),
+      ),
+    )
+      .orderBy('messages.id', 'desc')
+      .limit(query.limit);
+    return newestOf([tail, fromIndex], query.limit, 'disjoint');
   }
 
   /**

@@ -63,7 +63,12 @@ function sqliteWords({ db }: Executor): WordIndexStore {
         await sql`insert into message_words (rowid, words) select value ->> 0, value ->> 1 from json_each(${json(docs)})`.execute(db);
         await sql`insert or ignore into search_vocabulary (word) select value from json_each(${json([...vocabulary])})`.execute(db);
       }
-      if (fresh.length > 0) await sql`update search_index_state set indexed_through = ${Number(fresh.at(-1)!.id)} where id = 1`.execute(db);
+      if (fresh.length > 0) {
+        // The trigram index (migration 0010) follows the same watermark, in one statement.
+        const last = Number(fresh.at(-1)!.id);
+        await sql`insert into messages_fts (rowid, content, story_title) select id, content, story_title from messages where id > ${through} and id <= ${last}`.execute(db);
+        await sql`update search_index_state set indexed_through = ${last} where id = 1`.execute(db);
+      }
       if (changedIds.length > 0) await sql`delete from search_reindex where message_id in (select value from json_each(${json(changedIds)}))`.execute(db);
       return fresh.length + changedIds.length;
     },

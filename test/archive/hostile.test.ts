@@ -142,6 +142,26 @@ describeEachStore('hostile archives', (kind) => {
     await refusedReport(file, /author sip:nobody@nowhere\.example is neither in the archive nor in this pool/);
   });
 
+  it('messages with unusual text arrive as they were: emoji, right-to-left, lone surrogates, and megabytes in one batch', async () => {
+    const name = lastMessages();
+    const guid = name.slice('messages/'.length, -'.jsonl'.length);
+    const texts = ['emoji 😀👍🏽 and 東京', 'עברית mixed العربية', 'lone \ud800 high and \udc00 low', ...Array.from({ length: 12 }, (_, i) => String.fromCharCode(97 + i).repeat(1024 * 1024 - 1024))];
+    const file = await damaged((n, b) => {
+      if (n !== name) return b;
+      const lines = b.toString().trimEnd().split('\n');
+      const last = JSON.parse(lines.at(-1)!) as { chatId: number };
+      // JSON.stringify writes the lone surrogates as \ud800 escapes, as a foreign archive may hold them.
+      const extra = texts.map((t, i) => JSON.stringify({ ...last, chatId: last.chatId + 1 + i, content: t }));
+      return Buffer.from(`${[...lines, ...extra].join('\n')}\n`);
+    });
+    const report = await importArchive(target.services, SYSTEM_ACTOR, { file });
+    expect(report.outcome).toBe('completed');
+    const room = (await target.store.rooms.getByGuid(guid))!;
+    const stored = (await target.store.messages.latest(room.id, texts.length)).map((m) => m.content);
+    expect(stored).toEqual(texts.map((t) => t.replace('\ud800', '\ufffd').replace('\udc00', '\ufffd')));
+    expect(room.lastChatId).toBeGreaterThan(texts.length);
+  });
+
   it('chat ids out of order', async () => {
     const name = lastMessages();
     const file = await damaged((n, b) => {

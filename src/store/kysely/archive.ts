@@ -1,12 +1,42 @@
 import { sql } from 'kysely';
 import type { ArchiveStore } from '../types.js';
-import { chunks, toFlag, type Executor } from './common.js';
+import { toFlag, type Executor } from './common.js';
 import { principalRecord } from './principals.js';
 import { messageRecord, utf8Bytes } from './messages.js';
 import { fileRecord } from './files.js';
 import { invitationRecord } from './invitations.js';
 
-export function archiveStore({ db }: Executor): ArchiveStore {
+/** Bytes of message text one insert statement carries at most (a batch of large messages takes several). */
+const INSERT_BYTES = 8 * 1024 * 1024;
+
+/**
+ * The text as both drivers store it: a lone surrogate (possible in an archive's JSON
+ * escapes) becomes U+FFFD, as binding it would; SQLite's JSON functions would otherwise
+ * decode it into bytes that are not UTF-8.
+ */
+function wellFormed<T extends string | null>(text: T): T {
+  const s = text as (string & { isWellFormed(): boolean; toWellFormed(): string }) | null;
+  return (s === null || s.isWellFormed() ? text : s.toWellFormed()) as T;
+}
+
+/** Consecutive runs of items whose weights add up to at most `max` (an item heavier than that alone). */
+function* byBytes<T>(items: readonly T[], weight: (item: T) => number, max: number): Generator<T[]> {
+  let run: T[] = [];
+  let total = 0;
+  for (const item of items) {
+    const w = weight(item);
+    if (run.length > 0 && total + w > max) {
+      yield run;
+      run = [];
+      total = 0;
+    }
+    run.push(item);
+    total += w;
+  }
+  if (run.length > 0) yield run;
+}
+
+export function archiveStore({ db, dialect }: Executor): ArchiveStore {
   return {
     async principals(afterId, limit) {
       const rows = await db.selectFrom('principals').selectAll().where('id', '>', afterId).orderBy('id').limit(limit).execute();
@@ -42,33 +72,26 @@ export function archiveStore({ db }: Executor): ArchiveStore {
       if (rows.length === 0) return;
       let bytes = 0;
       let last = 0;
-      // 13 columns a row: 60 rows stay well under SQLite's and PostgreSQL's parameter limits.
-      for (const part of chunks([...rows], 60)) {
-        await db
-          .insertInto('messages')
-          .values(
-            part.map((m) => {
-              const sizeBytes = utf8Bytes(m.content) + utf8Bytes(m.rtf) + utf8Bytes(m.storyTitle);
-              bytes += sizeBytes;
-              last = Math.max(last, m.chatId);
-              return {
-                roomId,
-                chatId: m.chatId,
-                authorId: m.authorId,
-                postedAt: m.postedAt,
-                postedAtTicks: m.postedAtTicks,
-                content: m.content,
-                rtf: m.rtf,
-                isAlert: toFlag(m.isAlert),
-                storyTitle: m.storyTitle,
-                sizeBytes,
-                fileId: m.fileId,
-                inHistory: toFlag(m.inHistory),
-                replacedAt: m.replacedAt,
-              };
-            }),
-          )
-          .execute();
+      const columns = rows.map((m) => {
+        const sizeBytes = utf8Bytes(m.content) + utf8Bytes(m.rtf) + utf8Bytes(m.storyTitle);
+        bytes += sizeBytes;
+        last = Math.max(last, m.chatId);
+        return [m.chatId, m.authorId, m.postedAt, m.postedAtTicks, wellFormed(m.content), wellFormed(m.rtf), toFlag(m.isAlert), wellFormed(m.storyTitle), sizeBytes, m.fileId, toFlag(m.inHistory), m.replacedAt] as const;
+      });
+      // The rows go in one statement per few megabytes, whatever their number: a JSON array
+      // on SQLite, one array per column on PostgreSQL (no statement compiled per row or per
+      // chunk, no parameter limit to stay under).
+      for (const part of byBytes(columns, (row) => row[8] + 64, INSERT_BYTES)) {
+        if (dialect === 'sqlite') {
+          await sql`insert into messages (room_id, chat_id, author_id, posted_at, posted_at_ticks, content, rtf, is_alert, story_title, size_bytes, file_id, in_history, replaced_at)
+            select ${roomId}, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10, value ->> 11
+            from json_each(${JSON.stringify(part)})`.execute(db);
+        } else {
+          const column = (i: number) => part.map((row) => row[i]);
+          await sql`insert into messages (room_id, chat_id, author_id, posted_at, posted_at_ticks, content, rtf, is_alert, story_title, size_bytes, file_id, in_history, replaced_at)
+            select ${roomId}, * from unnest(${column(0)}::bigint[], ${column(1)}::bigint[], ${column(2)}::bigint[], ${column(3)}::integer[], ${column(4)}::text[],
+              ${column(5)}::text[], ${column(6)}::integer[], ${column(7)}::text[], ${column(8)}::bigint[], ${column(9)}::bigint[], ${column(10)}::integer[], ${column(11)}::bigint[])`.execute(db);
+        }
       }
       await db
         .updateTable('rooms')

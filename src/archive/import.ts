@@ -53,6 +53,7 @@ import {
   type CategoryLine,
   type FileLine,
   type MessageLine,
+  isMessageLine,
   type PrincipalLine,
   type RoomLine,
 } from './records.js';
@@ -74,7 +75,15 @@ const MAX_FINDINGS = 10_000;
 /** A plan with this many errors stops early: the archive is not worth reading further. */
 const MAX_ERRORS = 1_000;
 const BATCH = 200;
-const MESSAGE_BATCH = 1_000;
+/**
+ * Messages a transaction of the import writes: large transactions are what a bulk load
+ * needs (each commit writes every index page the batch touched, and the author index is
+ * touched all over: docs/benchmarks.md "archive"), bounded by their text so a batch of
+ * long messages stays small in memory. A batch holds SQLite's writer some 50 ms.
+ */
+const MESSAGE_BATCH = 10_000;
+/** UTF-16 units of text (content, RTF, story title) a batch of messages holds at most. */
+const MESSAGE_BATCH_TEXT = 16 * 1024 * 1024;
 
 class TooManyErrors extends Error {}
 
@@ -206,21 +215,39 @@ class Pass {
   }
 
   /** Validated lines of an entry, in batches. */
-  private async *batches<S extends z.ZodType>(name: string, schema: S, kind: string, size = BATCH): AsyncGenerator<{ line: number; value: z.infer<S> }[]> {
+  private async *batches<S extends z.ZodType>(
+    name: string,
+    schema: S,
+    kind: string,
+    size = BATCH,
+    valid?: (value: Record<string, unknown>) => boolean,
+    weight?: { of: (value: z.infer<S>) => number; max: number },
+  ): AsyncGenerator<{ line: number; value: z.infer<S> }[]> {
     if (!this.reader.has(name)) return;
     let batch: { line: number; value: z.infer<S> }[] = [];
-    for await (const { line, value } of this.reader.lines(name)) {
-      this.count(kind).inArchive++;
-      const parsed = schema.safeParse(value);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        this.error(kind, `${name}:${line}`, `not a valid ${kind} line: ${issue?.path.join('.') || 'line'}: ${issue?.message ?? 'invalid'}`);
-        continue;
-      }
-      batch.push({ line, value: parsed.data });
-      if (batch.length >= size) {
-        yield batch;
-        batch = [];
+    let weighs = 0;
+    const counts = this.count(kind);
+    for await (const run of this.reader.lines(name)) {
+      for (const { line, value } of run) {
+        counts.inArchive++;
+        if (valid?.(value)) {
+          // `valid` accepts only what the schema accepts as it is (records.ts).
+          batch.push({ line, value: value as z.infer<S> });
+        } else {
+          const parsed = schema.safeParse(value);
+          if (!parsed.success) {
+            const issue = parsed.error.issues[0];
+            this.error(kind, `${name}:${line}`, `not a valid ${kind} line: ${issue?.path.join('.') || 'line'}: ${issue?.message ?? 'invalid'}`);
+            continue;
+          }
+          batch.push({ line, value: parsed.data });
+        }
+        if (weight !== undefined) weighs += weight.of(batch[batch.length - 1]!.value);
+        if (batch.length >= size || (weight !== undefined && weighs >= weight.max)) {
+          yield batch;
+          batch = [];
+          weighs = 0;
+        }
       }
     }
     if (batch.length > 0) yield batch;
@@ -1128,7 +1155,7 @@ class Pass {
       return;
     }
     let previous = 0;
-    for await (const batch of this.batches(entry, messageLine, 'messages', MESSAGE_BATCH)) {
+    for await (const batch of this.batches(entry, messageLine, 'messages', MESSAGE_BATCH, isMessageLine, { of: textUnits, max: MESSAGE_BATCH_TEXT })) {
       this.progress.add(batch.length);
       const rows: ImportedMessage[] = [];
       const authors = await this.principalsByKey(this.services.store, batch.map((b) => b.value.author));
@@ -1188,6 +1215,11 @@ class Pass {
     }
     return id > 0 ? id : null;
   }
+}
+
+/** What a message line holds in text (UTF-16 units). */
+function textUnits(line: MessageLine): number {
+  return line.content.length + (line.rtf?.length ?? 0) + (line.storyTitle?.length ?? 0);
 }
 
 function messageRow(line: MessageLine, authorId: number, fileId: number | null): ImportedMessage {

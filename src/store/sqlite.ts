@@ -85,5 +85,5 @@ export async function openSqliteStore(file: string, watch: StatementWatch = {}, 
   return new KyselyStore(db, 'sqlite', false, {
     append: (events) => driver.commitRelaxed(captureQueries(db, events), active.onStatement),
     close: () => Promise.resolve(),
-  });
+  }, (sql, rows) => driver.runMany(sql, rows, active.onStatement));
 }

@@ -23,7 +23,7 @@ async function refusal(open: Promise<unknown>): Promise<AppError> {
 
 async function readAll(reader: ArchiveReader, name: string): Promise<Record<string, unknown>[]> {
   const out = [];
-  for await (const { value } of reader.lines(name)) out.push(value);
+  for await (const run of reader.lines(name)) out.push(...run.map((l) => l.value));
   return out;
 }
 

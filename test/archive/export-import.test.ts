@@ -255,7 +255,7 @@ describeEachStore('Stoa archive', (kind) => {
       const reader = await ArchiveReader.open(path.join(dir, name));
       try {
         const out: Record<string, unknown>[] = [];
-        for await (const { value } of reader.lines('principals.jsonl')) out.push(value);
+        for await (const run of reader.lines('principals.jsonl')) out.push(...run.map((l) => l.value));
         return out;
       } finally {
         reader.close();

@@ -157,7 +157,8 @@ describeEachStore('hostile archives', (kind) => {
     const report = await importArchive(target.services, SYSTEM_ACTOR, { file });
     expect(report.outcome).toBe('completed');
     const room = (await target.store.rooms.getByGuid(guid))!;
-    const stored = (await target.store.messages.latest(room.id, texts.length)).map((m) => m.content);
+    // Straight from the table (a node's cache of the newest messages learns of an import through its events).
+    const stored = (await target.store.archive.messages(room.id, 0, 1000)).slice(-texts.length).map((m) => m.content);
     expect(stored).toEqual(texts.map((t) => t.replace('\ud800', '\ufffd').replace('\udc00', '\ufffd')));
     expect(room.lastChatId).toBeGreaterThan(texts.length);
   });

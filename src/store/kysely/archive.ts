@@ -10,9 +10,9 @@ import { invitationRecord } from './invitations.js';
 const INSERT_BYTES = 8 * 1024 * 1024;
 
 /**
- * The text as both drivers store it: a lone surrogate (possible in an archive's JSON
- * escapes) becomes U+FFFD, as binding it would; SQLite's JSON functions would otherwise
- * decode it into bytes that are not UTF-8.
+ * The text as SQLite stores it: a lone surrogate (possible in an archive's JSON escapes)
+ * becomes U+FFFD, as better-sqlite3 binds it; node-postgres would send bytes that are not
+ * UTF-8 inside a text array.
  */
 function wellFormed<T extends string | null>(text: T): T {
   const s = text as (string & { isWellFormed(): boolean; toWellFormed(): string }) | null;
@@ -36,7 +36,10 @@ function* byBytes<T>(items: readonly T[], weight: (item: T) => number, max: numb
   if (run.length > 0) yield run;
 }
 
-export function archiveStore({ db, dialect }: Executor): ArchiveStore {
+const SQLITE_INSERT = `insert into messages (room_id, chat_id, author_id, posted_at, posted_at_ticks, content, rtf, is_alert, story_title, size_bytes, file_id, in_history, replaced_at)
+  values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+export function archiveStore({ db, dialect, runMany }: Executor): ArchiveStore {
   return {
     async principals(afterId, limit) {
       const rows = await db.selectFrom('principals').selectAll().where('id', '>', afterId).orderBy('id').limit(limit).execute();
@@ -78,15 +81,14 @@ export function archiveStore({ db, dialect }: Executor): ArchiveStore {
         last = Math.max(last, m.chatId);
         return [m.chatId, m.authorId, m.postedAt, m.postedAtTicks, wellFormed(m.content), wellFormed(m.rtf), toFlag(m.isAlert), wellFormed(m.storyTitle), sizeBytes, m.fileId, toFlag(m.inHistory), m.replacedAt] as const;
       });
-      // The rows go in one statement per few megabytes, whatever their number: a JSON array
-      // on SQLite, one array per column on PostgreSQL (no statement compiled per row or per
-      // chunk, no parameter limit to stay under).
-      for (const part of byBytes(columns, (row) => row[8] + 64, INSERT_BYTES)) {
-        if (dialect === 'sqlite') {
-          await sql`insert into messages (room_id, chat_id, author_id, posted_at, posted_at_ticks, content, rtf, is_alert, story_title, size_bytes, file_id, in_history, replaced_at)
-            select ${roomId}, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10, value ->> 11
-            from json_each(${JSON.stringify(part)})`.execute(db);
-        } else {
+      if (runMany !== undefined) {
+        // SQLite, in the import's transaction: one prepared insert, row after row.
+        runMany(SQLITE_INSERT, columns.map((row) => [roomId, ...row]));
+      } else if (dialect === 'sqlite') {
+        throw new Error('messages are imported inside a transaction');
+      } else {
+        // PostgreSQL: one array per column, a statement per few megabytes of text.
+        for (const part of byBytes(columns, (row) => row[8] + 64, INSERT_BYTES)) {
           const column = (i: number) => part.map((row) => row[i]);
           await sql`insert into messages (room_id, chat_id, author_id, posted_at, posted_at_ticks, content, rtf, is_alert, story_title, size_bytes, file_id, in_history, replaced_at)
             select ${roomId}, * from unnest(${column(0)}::bigint[], ${column(1)}::bigint[], ${column(2)}::bigint[], ${column(3)}::integer[], ${column(4)}::text[],

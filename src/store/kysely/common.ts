@@ -7,7 +7,11 @@ export interface Executor {
   db: Kysely<Database>;
   dialect: Dialect;
   can: DialectCapabilities;
+  /** SQLite, in a transaction: one statement run for each row (StoaSqliteDriver.runMany). */
+  runMany?: RunMany;
 }
+
+export type RunMany = (sql: string, rows: readonly (readonly unknown[])[]) => void;
 
 export const toFlag = (value: boolean): Flag => (value ? 1 : 0);
 export const fromFlag = (value: number): boolean => value === 1;

@@ -24,6 +24,7 @@ import { fileStore } from './files.js';
 import { complianceStore } from './compliance.js';
 import { archiveStore } from './archive.js';
 import { translateDbError } from '../db-errors.js';
+import type { Executor, RunMany } from './common.js';
 
 /** How a dialect commits the compliance record of reads (Store.recordReads). */
 export interface ReadRecordCommits {
@@ -64,8 +65,10 @@ export class KyselyStore implements Store {
     readonly inTransaction = false,
     /** The dialect's relaxed commit of read records (Store.recordReads); the root store only. */
     private readonly records?: ReadRecordCommits,
+    /** SQLite: rows run one by one through one prepared statement, handed to the stores of its transactions. */
+    private readonly runMany?: RunMany,
   ) {
-    const ex = { db, dialect, can: capabilities(dialect) };
+    const ex: Executor = { db, dialect, can: capabilities(dialect), ...(inTransaction && runMany !== undefined ? { runMany } : {}) };
     this.meta = metaStore(ex);
     this.principals = principalStore(ex);
     this.categories = categoryStore(ex);
@@ -94,7 +97,7 @@ export class KyselyStore implements Store {
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this);
     try {
-      return await this.db.transaction().execute(async (trx) => fn(new KyselyStore(trx, this.dialect, true)));
+      return await this.db.transaction().execute(async (trx) => fn(new KyselyStore(trx, this.dialect, true, undefined, this.runMany)));
     } catch (err) {
       throw translateDbError(err);
     }

@@ -21,11 +21,14 @@ import { childEntry, childPeakRssMiB, fmt, open, recordResult, runChild, sentenc
 
 const ROOMS = 100;
 const USERS = 500;
-const SELF = fileURLToPath(import.meta.url);
+/** This file, started as a child process for one export or import (`runChild`, or spawned by import-load). */
+export const ARCHIVE_CHILD = fileURLToPath(import.meta.url);
+const SELF = ARCHIVE_CHILD;
 
 
 
-async function seed(dataDir: string, messages: number): Promise<void> {
+/** A pool of `messages` messages in 100 rooms by 500 users (an archive's source). */
+export async function seedArchiveSource(dataDir: string, messages: number): Promise<void> {
   const runtime = await open(dataDir);
   const s = runtime.services;
   try {
@@ -100,7 +103,7 @@ export async function archiveBench(options: Options): Promise<void> {
     const target = path.join(base, 'target');
     const file = path.join(base, 'pool.zip');
     const seeded = process.hrtime.bigint();
-    await seed(source, size);
+    await seedArchiveSource(source, size);
     console.log(`seeded ${fmt(size)} messages in ${fmt(Number(process.hrtime.bigint() - seeded) / 1e9, 1)} s`);
     const exported = runChild<ChildResult>(SELF, ['export', source, file]);
     const zipMiB = fs.statSync(file).size / 2 ** 20;

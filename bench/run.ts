@@ -11,6 +11,7 @@ import { fanoutBench } from './fanout.js';
 import { poolFanoutBench } from './pool-fanout.js';
 import { poolFailoverBench } from './pool-failover.js';
 import { historyBench } from './history.js';
+import { importLoadBench } from './import-load.js';
 import { parseOptions, type Options } from './lib.js';
 import { migrateBench } from './migrate.js';
 import { searchBench } from './search.js';
@@ -29,6 +30,7 @@ const SCENARIOS: Record<string, { about: string; run: (options: Options) => Prom
   'pool-fanout': { about: 'one room of N members (default 1,000) on a pool (PostgreSQL + Redis): all on one node vs spread over three, same climb as fanout: the cost of the cross-node hop', run: poolFanoutBench },
   history: { about: 'the latest 50 of a room of N messages (default 1,000,000), 50 concurrent HTTP clients for 10 s, on SQLite and on PostgreSQL: requests/s and latency', run: historyBench },
   import: { about: 'both ways in at N messages (default 1,000,000): stoa migrate legacy (as migrate), then stoa data export + import (as archive)', run: importBench },
+  'import-load': { about: 'history reads of 10 clients on a serving node (SQLite), idle and while N messages (default 1,000,000) are imported into it: p50/p99 and the import rate', run: importLoadBench },
   migrate: { about: 'stoa migrate legacy of a generated dump of N messages (default 1,000,000): time and peak RSS', run: migrateBench },
   search: { about: 'ACL-filtered full-text search over N messages (default 10,000,000; --store postgres: 1,000,000 on PostgreSQL) in 1,000 rooms, 10 concurrent clients for 10 s: latency per query kind', run: searchBench },
 };

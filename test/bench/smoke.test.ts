@@ -43,6 +43,15 @@ it('runs the import benchmark (legacy migration, then archive export and import)
   expect(r.stdout).toMatch(/^import: 2,000 messages in .* peak RSS \d+ MiB/m);
 });
 
+it('runs the import-load benchmark (history reads while an import runs) at smoke size', () => {
+  const r = bench('import-load', '--smoke');
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  expect(r.stdout).toMatch(/^import-load: 10 clients, latest 50: idle p50 [\d.]+ ms, p99 [\d.]+ ms \([\d,]+ requests\)/m);
+  expect(r.stdout).toMatch(/^import-load: while 5,000 messages are imported in .* p99 [\d.]+× idle/m);
+  expect(r.stdout).not.toMatch(/recorded/);
+});
+
 /** Prosody and ejabberd are measured in the same run; locally they may be missing (the bench says so and skips them). */
 const installed = (binary: string) => spawnSync('sh', ['-c', `command -v ${binary}`]).status === 0;
 const peers = process.env.STOA_TEST_REQUIRE_ALL === '1' || (installed('prosody') && installed('ejabberdctl')) ? ['Prosody', 'ejabberd'] : [];

@@ -4,8 +4,11 @@
  * on the reader while one is, so they neither wait behind it nor see what it has not
  * committed.
  */
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { sqliteStore } from '../../test/harness/stores.js';
+import { sqliteStore, tempDir } from '../../test/harness/stores.js';
+import { openSqliteStore } from './sqlite.js';
 
 describe('SQLite driver', () => {
   it('reads beside an open write transaction without waiting for it or seeing its writes', async () => {
@@ -31,6 +34,30 @@ describe('SQLite driver', () => {
       await store.transaction((tx) => tx.meta.set('probe', 'again'));
       expect(await store.meta.get('probe')).toBe('again');
     } finally {
+      await store.close();
+    }
+  });
+
+  it("waits for another process's write lock without stopping the event loop, then writes", async () => {
+    const file = path.join(tempDir(), 'stoa.db');
+    const store = await openSqliteStore(file);
+    // Another process on the data dir (`stoa data import`): a connection of its own holding the write lock.
+    const other = new BetterSqlite3(file);
+    try {
+      other.exec('begin immediate');
+      let ticks = 0;
+      const timer = setInterval(() => ticks++, 5);
+      const writing = store.transaction((tx) => tx.meta.set('probe', 'after the lock'));
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      // Still waiting, but the node went on: timers ran and a read is answered.
+      expect(ticks).toBeGreaterThan(10);
+      expect(await store.meta.get('probe')).toBeUndefined();
+      other.exec('commit');
+      await writing;
+      clearInterval(timer);
+      expect(await store.meta.get('probe')).toBe('after the lock');
+    } finally {
+      other.close();
       await store.close();
     }
   });

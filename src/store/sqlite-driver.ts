@@ -4,7 +4,10 @@
  *
  * - a **writer** connection, held by one transaction at a time (BEGIN IMMEDIATE takes
  *   SQLite's write lock at once, so a transaction that reads then writes never fails half
- *   way because another process wrote in between; it waits up to busy_timeout instead);
+ *   way because another process wrote in between). While another process holds the lock
+ *   (`stoa data import` on the data dir), BEGIN waits for it **asynchronously**, trying
+ *   again every few milliseconds: SQLite's own busy wait would sleep the event loop in
+ *   growing steps, stalling every request of the node, not only this transaction;
  * - a **reader** connection for the statements outside a transaction that only read while
  *   a write transaction is in progress (one that awaits something between its
  *   statements): in WAL mode it sees the last commit and never waits behind it. While no
@@ -32,6 +35,32 @@ const SYNCHRONOUS_NORMAL = CompiledQuery.raw('pragma synchronous = NORMAL');
 const SYNCHRONOUS_FULL = CompiledQuery.raw('pragma synchronous = FULL');
 const BEGIN_IMMEDIATE = CompiledQuery.raw('begin immediate');
 const COMMIT = CompiledQuery.raw('commit');
+/** How long a transaction waits for the write lock another process holds (SQLite's busy_timeout, sqlite.ts). */
+const WRITE_LOCK_WAIT_MS = 10_000;
+const NO_BUSY_WAIT = CompiledQuery.raw('pragma busy_timeout = 0');
+const BUSY_WAIT = CompiledQuery.raw(`pragma busy_timeout = ${WRITE_LOCK_WAIT_MS}`);
+
+const isBusy = (err: unknown): boolean => typeof (err as { code?: unknown })?.code === 'string' && (err as { code: string }).code.startsWith('SQLITE_BUSY');
+
+/**
+ * BEGIN IMMEDIATE on the writer, waiting for another process's write lock between tries
+ * (1, 2, 4, then every 5 ms) instead of in SQLite's busy handler, which blocks the thread.
+ */
+async function beginImmediate(writer: CachedConnection): Promise<void> {
+  const deadline = performance.now() + WRITE_LOCK_WAIT_MS;
+  for (let pause = 1; ; pause = Math.min(pause * 2, 5)) {
+    writer.execute(NO_BUSY_WAIT);
+    try {
+      writer.execute(BEGIN_IMMEDIATE);
+      return;
+    } catch (err) {
+      if (!isBusy(err) || performance.now() >= deadline) throw err;
+    } finally {
+      writer.execute(BUSY_WAIT);
+    }
+    await new Promise((resolve) => setTimeout(resolve, pause));
+  }
+}
 
 class CachedConnection {
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
@@ -172,7 +201,7 @@ export class StoaSqliteDriver implements Driver {
     const c = connection as RoutingConnection;
     c.release = await this.writeLock.lock();
     try {
-      this.writer.execute(BEGIN_IMMEDIATE);
+      await beginImmediate(this.writer);
     } catch (err) {
       this.unlock(c);
       throw err;
@@ -222,7 +251,7 @@ export class StoaSqliteDriver implements Driver {
       writer.execute(SYNCHRONOUS_NORMAL);
       try {
         onStatement?.('begin');
-        writer.execute(BEGIN_IMMEDIATE);
+        await beginImmediate(writer);
         for (const query of queries) {
           onStatement?.(query.sql);
           writer.execute(query);

@@ -12,8 +12,8 @@
  * (`GET /api/v1/search?q=…&limit=50`); latency per query kind and overall.
  *
  * Seeding writes the messages with one prepared statement in large transactions, with the
- * rollback journal in memory, and builds the full-text index once at the end (FTS5 `rebuild`): the
- * product's per-row index trigger would take several times as long at this size. What is
+ * rollback journal in memory; the product's own indexer then builds both search indexes
+ * (trigram and word, migration 0010), as a node does after a bulk import. What is
  * measured is only the searching. With `--data DIR` the seeded deployment is kept in DIR
  * and a later run of the same size searches it again without seeding (profiling, trying
  * a change); the deployment's schema must still be the code's (the server refuses otherwise).
@@ -137,10 +137,7 @@ export async function seed(dir: string, messages: number): Promise<string[]> {
     if (mode !== 'memory') throw new Error(`could not leave the WAL for seeding (journal_mode ${String(mode)})`);
     db.pragma('synchronous = OFF');
     db.pragma('cache_size = -262144');
-    // The index trigger is set aside while the rows go in, and the index built once after.
-    const trigger = db.prepare(`select sql from sqlite_master where type = 'trigger' and name = 'messages_fts_insert'`).pluck().get() as string | undefined;
-    if (trigger === undefined) throw new Error('the store has no messages_fts_insert trigger: the search bench needs updating');
-    db.exec('drop trigger messages_fts_insert');
+    // No index is written as the rows go in: the node's indexer builds both search indexes after (buildWordIndex).
     const insert = db.prepare(
       `insert into messages (room_id, chat_id, author_id, posted_at, posted_at_ticks, content, rtf, is_alert, story_title, size_bytes, file_id, in_history, replaced_at)
        values (?, ?, ?, ?, 0, ?, null, 0, null, ?, null, 1, null)`,
@@ -158,8 +155,6 @@ export async function seed(dir: string, messages: number): Promise<string[]> {
     });
     for (let from = 0; from < perRoom * ROOMS; from += 100_000) write(from, Math.min(from + 100_000, perRoom * ROOMS));
     db.prepare(`update rooms set last_chat_id = ?, content_bytes = (select coalesce(sum(size_bytes), 0) from messages where room_id = rooms.id)`).run(perRoom);
-    db.exec(`insert into messages_fts(messages_fts) values ('rebuild')`);
-    db.exec(trigger);
     if (db.pragma('journal_mode = WAL', { simple: true }) !== 'wal') throw new Error('could not return the pool to WAL');
   } finally {
     db.close();

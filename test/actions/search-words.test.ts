@@ -189,23 +189,26 @@ describeEachStore('search through the word index', (kind) => {
     }
   });
 
-  it.runIf(kind.dialect === 'sqlite')('moves a database whose trigram index was written by a trigger onto the indexer (migration 0010)', async () => {
-    const db = (d.store as KyselyStore).db;
-    // As before 0010: every insert indexed at once, whatever the watermark.
-    await sql`create trigger messages_fts_insert after insert on messages begin
-      insert into messages_fts(rowid, content, story_title) values (new.id, new.content, new.story_title); end`.execute(db);
-    await checkPostMessage(d.services, user.actor, room, { text: 'below the watermark: alpha-1' });
-    // The word indexer then moved the watermark and left the trigram index alone.
-    await sql`update search_index_state set indexed_through = (select max(id) from messages)`.execute(db);
-    await checkPostMessage(d.services, user.actor, room, { text: 'above the watermark: alpha-2' });
-    await m0010.up(db, 'sqlite');
-    const roomId = (await d.store.rooms.getByGuid(room))!.id;
-    const search = async () => (await d.store.messages.search({ rooms: { ids: [roomId] }, terms: ['alpha-'], limit: 10 })).map((m) => m.content);
-    expect(await search()).toEqual(['above the watermark: alpha-2', 'below the watermark: alpha-1']);
-    await d.services.words.catchUp();
-    expect(await search()).toEqual(['above the watermark: alpha-2', 'below the watermark: alpha-1']);
-    await sql`insert into messages_fts (messages_fts, rank) values ('integrity-check', 1)`.execute(db);
-  });
+  // SQLite only (PostgreSQL never had the trigger): defined for it alone, so no skipped test stands for it elsewhere.
+  if (kind.dialect === 'sqlite') {
+    it('moves a database whose trigram index was written by a trigger onto the indexer (migration 0010)', async () => {
+      const db = (d.store as KyselyStore).db;
+      // As before 0010: every insert indexed at once, whatever the watermark.
+      await sql`create trigger messages_fts_insert after insert on messages begin
+        insert into messages_fts(rowid, content, story_title) values (new.id, new.content, new.story_title); end`.execute(db);
+      await checkPostMessage(d.services, user.actor, room, { text: 'below the watermark: alpha-1' });
+      // The word indexer then moved the watermark and left the trigram index alone.
+      await sql`update search_index_state set indexed_through = (select max(id) from messages)`.execute(db);
+      await checkPostMessage(d.services, user.actor, room, { text: 'above the watermark: alpha-2' });
+      await m0010.up(db, 'sqlite');
+      const roomId = (await d.store.rooms.getByGuid(room))!.id;
+      const search = async () => (await d.store.messages.search({ rooms: { ids: [roomId] }, terms: ['alpha-'], limit: 10 })).map((m) => m.content);
+      expect(await search()).toEqual(['above the watermark: alpha-2', 'below the watermark: alpha-1']);
+      await d.services.words.catchUp();
+      expect(await search()).toEqual(['above the watermark: alpha-2', 'below the watermark: alpha-1']);
+      await sql`insert into messages_fts (messages_fts, rank) values ('integrity-check', 1)`.execute(db);
+    });
+  }
 
   it('finds a term inside a very long word, and in a message too large for one index entry', async () => {
     const roomId = (await d.store.rooms.getByGuid(room))!.id;

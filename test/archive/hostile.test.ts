@@ -151,14 +151,14 @@ describeEachStore('hostile archives', (kind) => {
       const lines = b.toString().trimEnd().split('\n');
       const last = JSON.parse(lines.at(-1)!) as { chatId: number };
       // JSON.stringify writes the lone surrogates as \ud800 escapes, as a foreign archive may hold them.
-      const extra = texts.map((t, i) => JSON.stringify({ ...last, chatId: last.chatId + 1 + i, content: t }));
+      // In history whatever the copied line says (the room's last line may be one an administrator took out).
+      const extra = texts.map((t, i) => JSON.stringify({ ...last, chatId: last.chatId + 1 + i, content: t, inHistory: true }));
       return Buffer.from(`${[...lines, ...extra].join('\n')}\n`);
     });
     const report = await importArchive(target.services, SYSTEM_ACTOR, { file });
     expect(report.outcome).toBe('completed');
     const room = (await target.store.rooms.getByGuid(guid))!;
-    // Straight from the table (a node's cache of the newest messages learns of an import through its events).
-    const stored = (await target.store.archive.messages(room.id, 0, 1000)).slice(-texts.length).map((m) => m.content);
+    const stored = (await target.store.messages.latest(room.id, texts.length)).map((m) => m.content);
     expect(stored).toEqual(texts.map((t) => t.replace('\ud800', '\ufffd').replace('\udc00', '\ufffd')));
     expect(room.lastChatId).toBeGreaterThan(texts.length);
   });

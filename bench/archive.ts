@@ -78,7 +78,7 @@ interface ChildResult {
 
 /** Runs in the child: one export or import, timed, with its own peak RSS. */
 async function child(op: string, dataDir: string, file: string): Promise<ChildResult> {
-  const runtime = await open(dataDir);
+  const runtime = await open(dataDir, undefined, { bulk: op === 'import' });
   try {
     const started = process.hrtime.bigint();
     let messages = 0;

@@ -167,8 +167,10 @@ export function scratchDir(name: string): string {
 export const POOL = 'bench.contoso.com';
 
 /** A bench deployment, quiet: on embedded SQLite, or on PostgreSQL at the URL. */
-export async function open(dataDir: string, databaseUrl?: string): Promise<Runtime> {
-  return openRuntime(configSchema.parse({ dataDir, poolFqdn: POOL, logLevel: 'silent', ...(databaseUrl === undefined ? {} : { databaseUrl }) }));
+export async function open(dataDir: string, databaseUrl?: string, options: { bulk?: boolean } = {}): Promise<Runtime> {
+  const config = configSchema.parse({ dataDir, poolFqdn: POOL, logLevel: 'silent', ...(databaseUrl === undefined ? {} : { databaseUrl }) });
+  // bulk: as `stoa data import` and `stoa migrate legacy` open the deployment (WAL checkpoints in a worker thread).
+  return openRuntime(config, options.bulk === true ? { onCheckpointError: (err) => console.error(err) } : {});
 }
 
 const WORDS = ['quarterly', 'numbers', 'ready', 'review', 'the', 'draft', 'for', 'Oslo', 'trade', 'desk', 'Zürich', '東京', 'settlement', 'risk', 'limit', 'approved', 'call', 'at', 'noon'];

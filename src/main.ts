@@ -198,7 +198,8 @@ export interface RuntimeOptions {
   /**
    * Set by a serving node: the embedded database's log is checkpointed by a worker thread
    * (store/checkpointer.ts), which reports its failure here (the writer then checkpoints
-   * itself again). CLI commands checkpoint inline.
+   * itself again); so do the bulk loads of the CLI (`data import`, `migrate legacy`).
+   * Other CLI commands checkpoint inline.
    */
   onCheckpointError?: (err: unknown) => void;
 }

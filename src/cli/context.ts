@@ -42,6 +42,11 @@ export interface DeploymentOptions {
    * commands such as `data export|import`, which a request could not carry).
    */
   direct?: string;
+  /**
+   * A bulk load: WAL checkpoints (and their fsyncs) run in a worker thread, as on a serving
+   * node, instead of in the commits of the load (SQLite; docs/benchmarks.md "archive").
+   */
+  bulk?: boolean;
 }
 
 /**
@@ -92,7 +97,12 @@ export async function withDeployment(cmd: Command, fn: (ctx: CliContext) => Prom
     // Forwarded to a running server: its runtime, the actor the request authenticated as.
     return fn({ services: place.inServer.runtime.services, runtime: place.inServer.runtime, actor: place.inServer.actor, printer, opts: cmd.opts() });
   }
-  const runtime = await openRuntime(place.config, { role: 'command' });
+  const runtime = await openRuntime(place.config, {
+    role: 'command',
+    ...(options.bulk === true
+      ? { onCheckpointError: (err: unknown) => printer.err(`stoa: warning: WAL checkpoints in the background failed (${err instanceof Error ? err.message : String(err)}); SQLite checkpoints in the load's own commits again`) }
+      : {}),
+  });
   try {
     if (runtime.deployment.created) {
       printer.err(`stoa: created a new deployment in ${runtime.dataDir} (pool ${runtime.deployment.poolFqdn})`);

@@ -70,7 +70,8 @@ export async function seedArchiveSource(dataDir: string, messages: number): Prom
   }
 }
 
-interface ChildResult {
+/** What an export or import child reports. */
+export interface ChildResult {
   seconds: number;
   maxRssMiB: number;
   messages: number;

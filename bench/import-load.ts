@@ -15,18 +15,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { ImportedMessage } from '../src/store/types.js';
-import { ARCHIVE_CHILD, seedArchiveSource } from './archive.js';
+import { ARCHIVE_CHILD, seedArchiveSource, type ChildResult } from './archive.js';
 import { fmt, jsonClient, open, quantile, recordResult, runChild, seedOpenRoom, sentence, serveChild, stopChild, type Options } from './lib.js';
 
 const PAGE = 50;
 const CLIENTS = 10;
 const ROOM_MESSAGES = 10_000;
-
-interface ChildResult {
-  seconds: number;
-  maxRssMiB: number;
-  messages: number;
-}
 
 /** The served room and its readers' tokens. */
 async function seedTarget(dir: string): Promise<{ room: string; tokens: string[] }> {

@@ -1,5 +1,6 @@
 /**
- * WAL checkpoints of the embedded database off the event loop (`stoa serve`).
+ * WAL checkpoints of the embedded database off the event loop (`stoa serve`, and the
+ * CLI's bulk loads `stoa data import` and `stoa migrate legacy`).
  *
  * SQLite copies its write-ahead log back into the database file every 1,000 pages by
  * default, in the connection that committed, and fsyncs both files while doing it. With

@@ -14,13 +14,14 @@
  *   transaction is open, reads run on the writer, whose page cache outlives commits;
  * - each connection keeps its **prepared statements** by SQL text (bounded, least
  *   recently used out), so a query runs without being compiled again;
- * - on a serving node, **WAL checkpoints** (and their fsyncs) run in a worker thread
- *   (checkpointer.ts), not in the connection that happened to commit.
+ * - on a serving node and in the CLI's bulk loads, **WAL checkpoints** (and their fsyncs)
+ *   run in a worker thread (checkpointer.ts), not in the connection that happened to commit.
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery, type DatabaseConnection, type Driver, type QueryResult } from 'kysely';
 import { isReadStatement } from './statement-guard.js';
 import { BACKSTOP_PAGES, INLINE_PAGES, WalCheckpointer } from './checkpointer.js';
+import { classifyDbError } from './db-errors.js';
 
 /** WAL checkpoints by a worker thread (checkpointer.ts): the database file, how often, where errors go. */
 export interface BackgroundCheckpoints {
@@ -35,12 +36,10 @@ const SYNCHRONOUS_NORMAL = CompiledQuery.raw('pragma synchronous = NORMAL');
 const SYNCHRONOUS_FULL = CompiledQuery.raw('pragma synchronous = FULL');
 const BEGIN_IMMEDIATE = CompiledQuery.raw('begin immediate');
 const COMMIT = CompiledQuery.raw('commit');
-/** How long a transaction waits for the write lock another process holds (SQLite's busy_timeout, sqlite.ts). */
-const WRITE_LOCK_WAIT_MS = 10_000;
+/** How long a statement or transaction waits for the write lock another process holds (also every connection's busy_timeout, sqlite.ts). */
+export const WRITE_LOCK_WAIT_MS = 10_000;
 const NO_BUSY_WAIT = CompiledQuery.raw('pragma busy_timeout = 0');
 const BUSY_WAIT = CompiledQuery.raw(`pragma busy_timeout = ${WRITE_LOCK_WAIT_MS}`);
-
-const isBusy = (err: unknown): boolean => typeof (err as { code?: unknown })?.code === 'string' && (err as { code: string }).code.startsWith('SQLITE_BUSY');
 
 /**
  * BEGIN IMMEDIATE on the writer, waiting for another process's write lock between tries
@@ -54,7 +53,7 @@ async function beginImmediate(writer: CachedConnection): Promise<void> {
       writer.execute(BEGIN_IMMEDIATE);
       return;
     } catch (err) {
-      if (!isBusy(err) || performance.now() >= deadline) throw err;
+      if (classifyDbError(err) !== 'busy' || performance.now() >= deadline) throw err;
     } finally {
       writer.execute(BUSY_WAIT);
     }

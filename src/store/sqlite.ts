@@ -3,7 +3,7 @@ import { containsTerm } from '../domain/words.js';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { CamelCasePlugin, Kysely, SqliteAdapter, SqliteDialect, type DialectAdapter, type Driver } from 'kysely';
-import { StoaSqliteDriver, type BackgroundCheckpoints } from './sqlite-driver.js';
+import { StoaSqliteDriver, WRITE_LOCK_WAIT_MS, type BackgroundCheckpoints } from './sqlite-driver.js';
 import { WatchedDriver, type StatementWatch } from './statement-guard.js';
 import type { Database } from './schema.js';
 import { KyselyStore } from './kysely/store.js';
@@ -44,7 +44,7 @@ class StoaSqliteDialect extends SqliteDialect {
 
 function openDatabase(file: string, readonly: boolean): BetterSqlite3.Database {
   const db = new BetterSqlite3(file, { readonly });
-  db.pragma('busy_timeout = 10000');
+  db.pragma(`busy_timeout = ${WRITE_LOCK_WAIT_MS}`);
   // Search's last word on a candidate of the word index: the term as a case-insensitive
   // substring of the text or story title, exactly as topic feeds match it (domain/words.ts).
   db.function('stoa_contains', { deterministic: true }, (text: unknown, title: unknown, term: unknown) =>
@@ -61,7 +61,7 @@ function openDatabase(file: string, readonly: boolean): BetterSqlite3.Database {
 export const SQLITE_FILE_NAME = 'stoa.db';
 
 export interface SqliteStoreOptions {
-  /** WAL checkpoints in a worker thread (checkpointer.ts): a serving node; CLI commands checkpoint inline. */
+  /** WAL checkpoints in a worker thread (checkpointer.ts): a serving node and the CLI's bulk loads; other CLI commands checkpoint inline. */
   backgroundCheckpoints?: { onError: (err: unknown) => void; intervalMs?: number };
 }
 

@@ -36,8 +36,9 @@ function* byBytes<T>(items: readonly T[], weight: (item: T) => number, max: numb
   if (run.length > 0) yield run;
 }
 
-const SQLITE_INSERT = `insert into messages (room_id, chat_id, author_id, posted_at, posted_at_ticks, content, rtf, is_alert, story_title, size_bytes, file_id, in_history, replaced_at)
-  values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+/** The columns of an imported message, in the order insertMessages lays its values out. */
+const COLUMNS = 'room_id, chat_id, author_id, posted_at, posted_at_ticks, content, rtf, is_alert, story_title, size_bytes, file_id, in_history, replaced_at';
+const SQLITE_INSERT = `insert into messages (${COLUMNS}) values (${COLUMNS.split(',').map(() => '?').join(', ')})`;
 
 export function archiveStore({ db, dialect, runMany }: Executor): ArchiveStore {
   return {
@@ -90,8 +91,7 @@ export function archiveStore({ db, dialect, runMany }: Executor): ArchiveStore {
         // PostgreSQL: one array per column, a statement per few megabytes of text.
         for (const part of byBytes(columns, (row) => row[8] + 64, INSERT_BYTES)) {
           const column = (i: number) => part.map((row) => row[i]);
-          await sql`insert into messages (room_id, chat_id, author_id, posted_at, posted_at_ticks, content, rtf, is_alert, story_title, size_bytes, file_id, in_history, replaced_at)
-            select ${roomId}, * from unnest(${column(0)}::bigint[], ${column(1)}::bigint[], ${column(2)}::bigint[], ${column(3)}::integer[], ${column(4)}::text[],
+          await sql`insert into messages (${sql.raw(COLUMNS)}) select ${roomId}, * from unnest(${column(0)}::bigint[], ${column(1)}::bigint[], ${column(2)}::bigint[], ${column(3)}::integer[], ${column(4)}::text[],
               ${column(5)}::text[], ${column(6)}::integer[], ${column(7)}::text[], ${column(8)}::bigint[], ${column(9)}::bigint[], ${column(10)}::integer[], ${column(11)}::bigint[])`.execute(db);
         }
       }

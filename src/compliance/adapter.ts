@@ -67,7 +67,8 @@ export interface OutputDirectory {
 
 export interface OutputFile {
   readonly name: string;
-  write(text: string): Promise<void>;
+  /** Appends the texts in order (several small pieces cost less than one string built from them). */
+  write(...texts: string[]): Promise<void>;
   /** Makes the file visible under its name; replaces a file of the same name. */
   commit(): Promise<void>;
   /** Finishes writing without publishing: the bytes stay at tempPath (for a transform). */

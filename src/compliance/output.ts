@@ -6,7 +6,7 @@ import type { OutputDirectory, OutputFile } from './adapter.js';
 
 const TEMP_PREFIX = '.stoa-';
 const TEMP_SUFFIX = '.tmp';
-/** Text is gathered into writes of about this size. */
+/** Bytes gathered into one write to the file. */
 const CHUNK = 256 * 1024;
 
 /**
@@ -53,8 +53,9 @@ export class AtomicDirectory implements OutputDirectory {
 }
 
 class AtomicFile implements OutputFile {
-  private pending: string[] = [];
-  private pendingLength = 0;
+  /** UTF-8 not yet written: each write is encoded at once, and the bytes go out CHUNK at a time. */
+  private readonly buffer = Buffer.allocUnsafe(CHUNK);
+  private used = 0;
   private closed = false;
 
   constructor(
@@ -64,18 +65,29 @@ class AtomicFile implements OutputFile {
     private readonly handle: FileHandle,
   ) {}
 
-  async write(text: string): Promise<void> {
-    this.pending.push(text);
-    this.pendingLength += text.length;
-    if (this.pendingLength >= CHUNK) await this.flush();
+  async write(...texts: string[]): Promise<void> {
+    // One write's pieces are joined (a small string) and encoded into the buffer: joining a
+    // whole chunk's pieces into one large string costs several times more once any of
+    // them is outside Latin-1.
+    const text = texts.length === 1 ? (texts[0] as string) : texts.join('');
+    if (this.used + text.length * 3 > CHUNK) {
+      await this.flush();
+      if (text.length * 3 > CHUNK) {
+        await this.writeAll(Buffer.from(text, 'utf8'));
+        return;
+      }
+    }
+    this.used += this.buffer.write(text, this.used, 'utf8');
   }
 
   private async flush(): Promise<void> {
-    if (this.pendingLength === 0) return;
-    const text = this.pending.join('');
-    this.pending = [];
-    this.pendingLength = 0;
-    await this.handle.write(text);
+    if (this.used === 0) return;
+    await this.writeAll(this.buffer.subarray(0, this.used));
+    this.used = 0;
+  }
+
+  private async writeAll(bytes: Buffer): Promise<void> {
+    for (let done = 0; done < bytes.length; ) done += (await this.handle.write(bytes, done, bytes.length - done)).bytesWritten;
   }
 
   async seal(): Promise<void> {

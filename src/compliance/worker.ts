@@ -64,7 +64,14 @@ export interface NodeDescription {
 export const HEARTBEAT_MS = 15_000;
 
 const DEFAULT_BATCH = 5000;
-const PAGE = 500;
+/**
+ * A batch's content and details, in UTF-16 units, at most (a batch is read whole to be
+ * ordered by room): 5,000 events of average text are far below it; long messages end a
+ * batch early.
+ */
+const BATCH_TEXT = 16 * 1024 * 1024;
+/** Rows per read of a batch's events. */
+const PAGE = 1000;
 
 export class ComplianceWorker {
   private readonly holder: string;
@@ -149,7 +156,6 @@ export class ComplianceWorker {
         report.events += batch.eventCount;
         report.files.push(...dir.committed.map((f) => path.join(dir.path, f)));
         batch = undefined;
-        if (!(await this.lease())) break;
       }
       await this.write((s) => s.compliance.recordRun(this.services.clock(), null));
       return report;
@@ -170,11 +176,14 @@ export class ComplianceWorker {
     return this.write((s) => s.compliance.takeOverLease(holder, this.holder, now + this.leaseMs));
   }
 
+  /** The next batch, claimed while this holder's lease runs (renewing it); none once the lease is lost. */
   private claim(settings: ComplianceConfiguration): Promise<ComplianceBatchRecord | undefined> {
     if (settings.adapterType === '') return Promise.resolve(undefined);
-    return this.store.transaction((tx) =>
-      tx.compliance.claimBatch({ holder: this.holder, claimedAt: this.services.clock(), settings: JSON.stringify(settings) }, this.batchSize),
-    );
+    return this.store.transaction(async (tx) => {
+      const now = this.services.clock();
+      if (!(await tx.compliance.acquireLease(this.holder, now, now + this.leaseMs))) return undefined;
+      return tx.compliance.claimBatch({ holder: this.holder, claimedAt: now, settings: JSON.stringify(settings) }, { events: this.batchSize, textUnits: BATCH_TEXT });
+    });
   }
 
   /** Checked again at each run: a setting from an older version or an archive may point anywhere. */
@@ -197,19 +206,35 @@ export class ComplianceWorker {
     throw new Error('no adapter is configured');
   }
 
-  /** The batch as adapters see it: events in pages, users and rooms resolved once each. */
+  /**
+   * The batch as adapters see it. Its events are read in primary-key order (pages of
+   * PAGE), ordered by room in memory — a batch is bounded by BATCH_TEXT as well as by its
+   * count, so it fits — and users and rooms are resolved once for the whole batch.
+   */
   private resolve(batch: ComplianceBatchRecord): ComplianceBatch {
     const store = this.store;
     const users = new Map<number, ComplianceUser>();
     const rooms = new Map<number, ComplianceRoom | null>();
-    let categories: Map<number, { name: string; chatHistory: boolean }> | undefined;
-    const resolvePage = async (page: ComplianceEventRecord[]): Promise<ComplianceEvent[]> => {
-      const wantUsers = [...new Set(page.flatMap((e) => (e.actorId === null || users.has(e.actorId) ? [] : [e.actorId])))];
-      for (const p of await store.principals.getManyByIds(wantUsers)) users.set(p.id, complianceUser(p));
-      const wantRooms = [...new Set(page.flatMap((e) => (e.roomId === null || rooms.has(e.roomId) ? [] : [e.roomId])))];
-      if (wantRooms.length > 0) {
-        categories ??= new Map((await store.categories.list()).map((c) => [c.id, { name: c.name, chatHistory: c.chatHistory }]));
-        const found = new Map((await store.rooms.getManyByIds(wantRooms)).map((r) => [r.id, r]));
+    const read = async (): Promise<ComplianceEventRecord[]> => {
+      const records: ComplianceEventRecord[] = [];
+      for (let after = 0; ; ) {
+        const page = await store.compliance.batchEvents(batch.lastEventId, after, PAGE);
+        for (const e of page) records.push(e);
+        const last = page.at(-1);
+        if (last === undefined || page.length < PAGE) break;
+        after = last.id;
+      }
+      records.sort((a, b) => (a.roomId ?? 0) - (b.roomId ?? 0) || a.id - b.id);
+      const wantUsers = new Set<number>();
+      const wantRooms = new Set<number>();
+      for (const e of records) {
+        if (e.actorId !== null) wantUsers.add(e.actorId);
+        if (e.roomId !== null) wantRooms.add(e.roomId);
+      }
+      for (const p of await store.principals.getManyByIds([...wantUsers])) users.set(p.id, complianceUser(p));
+      if (wantRooms.size > 0) {
+        const categories = new Map((await store.categories.list()).map((c) => [c.id, { name: c.name, chatHistory: c.chatHistory }]));
+        const found = new Map((await store.rooms.getManyByIds([...wantRooms])).map((r) => [r.id, r]));
         for (const id of wantRooms) {
           const r = found.get(id);
           const c = r === undefined ? undefined : categories.get(r.categoryId);
@@ -221,17 +246,18 @@ export class ComplianceWorker {
           );
         }
       }
-      return page.map((e) => ({
-        id: e.id,
-        type: e.type,
-        time: complianceTime(e.at),
-        actor: e.actorId === null ? null : (users.get(e.actorId) ?? unknownUser(e.actorId, e.actorUri)),
-        room: e.roomId === null || e.roomUri === null ? null : roomOf(rooms.get(e.roomId) ?? null, e.roomId, e.roomUri),
-        messageId: e.messageId,
-        content: e.content,
-        details: e.details === null ? null : (JSON.parse(e.details) as Record<string, unknown>),
-      }));
+      return records;
     };
+    const event = (e: ComplianceEventRecord): ComplianceEvent => ({
+      id: e.id,
+      type: e.type,
+      time: complianceTime(e.at),
+      actor: e.actorId === null ? null : (users.get(e.actorId) ?? unknownUser(e.actorId, e.actorUri)),
+      room: e.roomId === null || e.roomUri === null ? null : roomOf(rooms.get(e.roomId) ?? null, e.roomId, e.roomUri),
+      messageId: e.messageId,
+      content: e.content,
+      details: e.details === null ? null : (JSON.parse(e.details) as Record<string, unknown>),
+    });
     return {
       id: batch.id,
       claimedAt: batch.claimedAt,
@@ -239,12 +265,7 @@ export class ComplianceWorker {
       firstEventId: batch.firstEventId,
       lastEventId: batch.lastEventId,
       async *events() {
-        const order = await store.compliance.batchOrder(batch.id);
-        for (let i = 0; i < order.length; i += PAGE) {
-          const ids = order.slice(i, i + PAGE);
-          const byId = new Map((await store.compliance.eventsByIds(ids)).map((e) => [e.id, e]));
-          yield* await resolvePage(ids.map((id) => byId.get(id) as ComplianceEventRecord));
-        }
+        for (const e of await read()) yield event(e);
       },
     };
   }

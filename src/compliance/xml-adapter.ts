@@ -10,7 +10,7 @@ import { complianceTime, isLegacyEventType, type ComplianceTime } from '../domai
 import type { ComplianceConfiguration } from '../domain/settings.js';
 import type { ComplianceAdapter, ComplianceBatch, ComplianceEvent, ComplianceRoom, ComplianceUser, OutputDirectory, OutputFile } from './adapter.js';
 import { attachLine, baseName, BatchFiles, FILE_EVENTS } from './files.js';
-import { attrs, xmlText, XML_DECLARATION } from './xml-text.js';
+import { attrs, xmlAttr, xmlText, XML_DECLARATION } from './xml-text.js';
 import { stylesheetFile, transform } from './xslt.js';
 
 const ROOT_OPEN = `${XML_DECLARATION}<Conversations xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema">\n`;
@@ -36,7 +36,7 @@ interface Conversation {
 }
 
 export class XmlAdapter implements ComplianceAdapter {
-  /** A user's Sender attributes, and a room's Channel, are the same for every event: made once. */
+  /** A user's Sender element, and a room's Channel, are the same for every event: made once. */
   private readonly senders = new Map<number, string>();
   private readonly channels = new Map<string, string>();
 
@@ -84,11 +84,11 @@ export class XmlAdapter implements ComplianceAdapter {
           await closeConversation();
           const file = this.settings.oneChatRoomPerOutputFile ? `${baseName(batch, e.id)}.xml` : `${base}.xml`;
           conv = { file, room: e.room, first: e.time.since1970, last: e.time.since1970 };
-          await (await files.get(file, ROOT_OPEN)).write(`  <Conversation>\n${this.channel(e.room)}    <FirstMessage${this.messageBody(e)}    </FirstMessage>\n    <Messages>\n`);
+          await (await files.get(file, ROOT_OPEN)).write('  <Conversation>\n', this.channel(e.room), ...this.message(e, '    <FirstMessage', '    </FirstMessage>\n    <Messages>\n'));
         }
         conv.first = Math.min(conv.first, e.time.since1970);
         conv.last = Math.max(conv.last, e.time.since1970);
-        await (await files.get(conv.file)).write(`      <Message${this.messageBody(e)}      </Message>\n`);
+        await (await files.get(conv.file)).write(...this.message(e, '      <Message', '      </Message>\n'));
       }
       await closeConversation();
       if (files.has(`${base}.xml`)) await files.commit(`${base}.xml`, finish);
@@ -125,20 +125,44 @@ export class XmlAdapter implements ComplianceAdapter {
     return `    <Channel${attrs([['uri', room.uri], ['name', room.uri], ['islogged', room.chatHistory ?? ''], ...details])} />\n`;
   }
 
-  /** Attributes, then Sender and DateTimeUTC (shared by FirstMessage and Message). */
-  private messageBody(e: ComplianceEvent): string {
+  /**
+   * A FirstMessage or Message element: attributes, Sender and DateTimeUTC. As pieces, which
+   * the output file joins once (a string built from them would be joined twice).
+   */
+  private message(e: ComplianceEvent, open: string, close: string): string[] {
     const id = e.type === 'CHAT' ? (e.messageId ?? 0) : 0;
-    return `${attrs([['type', e.type], ['content', e.content], ['id', id]])}>\n${this.sender(e.actor, '        ')}        <DateTimeUTC${timeAttrs(e.time)} />\n`;
+    const t = e.time;
+    return [
+      open,
+      ' type="',
+      xmlAttr(e.type),
+      '" content="',
+      xmlAttr(e.content),
+      '" id="',
+      String(id),
+      '">\n',
+      e.actor === null ? '' : '        ',
+      this.sender(e.actor),
+      '        <DateTimeUTC since1970="',
+      String(t.since1970),
+      '" string="',
+      xmlAttr(t.string),
+      '" long="',
+      xmlAttr(t.long),
+      '" />\n',
+      close,
+    ];
   }
 
-  private sender(u: ComplianceUser | null, indent: string): string {
+  /** `<Sender … />` and its line break, made once per user. */
+  private sender(u: ComplianceUser | null): string {
     if (u === null) return '';
     let made = this.senders.get(u.id);
     if (made === undefined) {
-      made = this.senderAttrs(u);
+      made = `<Sender${this.senderAttrs(u)} />\n`;
       this.senders.set(u.id, made);
     }
-    return `${indent}<Sender${made} />\n`;
+    return made;
   }
 
   private senderAttrs(u: ComplianceUser): string {
@@ -163,7 +187,7 @@ export class XmlAdapter implements ComplianceAdapter {
     const room = e.room === null ? '' : `    <Room${attrs([['uri', e.room.uri], ['name', e.room.name ?? '']])} />\n`;
     return (
       `  <Event${attrs([['id', e.id], ['type', e.type], ['messageId', e.messageId ?? undefined], ['by', e.actor === null ? 'system' : undefined]])}>\n` +
-      this.sender(e.actor, '    ').replace('<Sender', '<Actor') +
+      (e.actor === null ? '' : `    ${this.sender(e.actor).replace('<Sender', '<Actor')}`) +
       room +
       `    <DateTimeUTC${timeAttrs(e.time)} />\n` +
       `    <Content>${xmlText(e.content)}</Content>\n` +

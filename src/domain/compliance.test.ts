@@ -18,6 +18,13 @@ describe('compliance time forms', () => {
     expect(complianceTime(0).long).toBe('621355968000000000');
   });
 
+  it('writes the ticks of any millisecond as the exact product would (the decimal shortcut, and before year 1)', () => {
+    const exact = (ms: number): string => (BigInt(ms) * 10_000n + 621_355_968_000_000_000n).toString();
+    const samples = [-62_135_596_800_000, -62_135_596_799_999, -62_135_596_800_001, -1, 1, 8_640_000_000_000_000, -8_640_000_000_000_000];
+    for (let i = 0; i < 2000; i++) samples.push(Math.round((Math.random() * 2 - 1) * 8_640_000_000_000_000));
+    for (const ms of samples) expect(complianceTime(ms).long, String(ms)).toBe(exact(ms));
+  });
+
   it('names files by UTC second', () => {
     expect(fileTimestamp(Date.UTC(2026, 10, 24, 9, 5, 7, 999))).toBe('20261124T090507Z');
   });

@@ -35,6 +35,8 @@ export function channelValue(uri: string): string | undefined {
 
 /** .NET ticks (100 ns since 0001-01-01T00:00:00Z) at the Unix epoch. */
 export const EPOCH_TICKS = 621_355_968_000_000_000n;
+/** EPOCH_TICKS in milliseconds. */
+const EPOCH_MS = 62_135_596_800_000;
 
 export interface ComplianceTime {
   /** Unix epoch milliseconds. */
@@ -51,7 +53,8 @@ export function complianceTime(ms: number): ComplianceTime {
   return {
     since1970: ms,
     string: `${iso.slice(0, 23)}0000Z`,
-    long: (BigInt(ms) * 10_000n + EPOCH_TICKS).toString(),
+    // ms + 62,135,596,800,000 is exact in a double for any date; the ticks are that × 10,000.
+    long: ms > -EPOCH_MS ? `${ms + EPOCH_MS}0000` : (BigInt(ms) * 10_000n + EPOCH_TICKS).toString(),
   };
 }
 

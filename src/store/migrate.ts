@@ -10,6 +10,7 @@ import * as m0007 from './migrations/0007-word-index-postgres.js';
 import * as m0008 from './migrations/0008-nodes.js';
 import * as m0009 from './migrations/0009-event-outbox.js';
 import * as m0010 from './migrations/0010-trigram-indexer.js';
+import * as m0011 from './migrations/0011-compliance-ranges.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the migrator works on the untyped schema */
 type Step = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
@@ -26,6 +27,7 @@ const STEPS: Record<string, Step> = {
   '0008-nodes': m0008,
   '0009-event-outbox': m0009,
   '0010-trigram-indexer': m0010,
+  '0011-compliance-ranges': m0011,
 };
 
 class InCodeProvider implements MigrationProvider {

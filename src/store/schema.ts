@@ -282,7 +282,6 @@ export interface ComplianceEventsTable {
   messageId: number | null;
   content: string;
   details: string | null;
-  batchId: number | null;
 }
 
 export interface ComplianceBatchesTable {

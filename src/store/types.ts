@@ -578,7 +578,6 @@ export interface NewComplianceEvent {
 
 export interface ComplianceEventRecord extends NewComplianceEvent {
   id: number;
-  batchId: number | null;
 }
 
 export interface ComplianceBatchRecord {
@@ -637,15 +636,19 @@ export interface ComplianceStore {
   pending(): Promise<{ events: number; oldestAt: number | null }>;
   /** The oldest claimed batch not yet written, if any. */
   unfinishedBatch(): Promise<ComplianceBatchRecord | undefined>;
-  /** Claims up to `limit` unclaimed events, oldest first, into a new batch (inside a transaction). */
-  claimBatch(batch: { holder: string; claimedAt: number; settings: string }, limit: number): Promise<ComplianceBatchRecord | undefined>;
   /**
-   * The ids of a batch's events in output order: by room (events without a room first),
-   * then by id. Ids only, so even a large batch is small in memory.
+   * Claims the oldest captured events into a new batch (inside a transaction): up to
+   * `limit.events` of them and up to `limit.textUnits` UTF-16 units of content and details
+   * (at least one event). A batch is an id range — every event still captured at or below
+   * its last id — so claiming marks no event. No event can commit below a claimed range
+   * later: on SQLite the claim holds the writer; on PostgreSQL it locks the events table
+   * against inserts until it commits, so transactions that took ids have committed (or
+   * rolled back) and later ones take higher ids. While a batch is unfinished, no other is
+   * claimed: that batch is returned instead.
    */
-  batchOrder(batchId: number): Promise<number[]>;
-  /** The events with these ids (any order). */
-  eventsByIds(ids: readonly number[]): Promise<ComplianceEventRecord[]>;
+  claimBatch(batch: { holder: string; claimedAt: number; settings: string }, limit: { events: number; textUnits: number }): Promise<ComplianceBatchRecord | undefined>;
+  /** A page of a batch's events (those at or below `lastEventId`), after `afterId`, by id. */
+  batchEvents(lastEventId: number, afterId: number, limit: number): Promise<ComplianceEventRecord[]>;
   /** Marks the batch written and deletes its events. */
   completeBatch(batchId: number, writtenAt: number, files: readonly string[]): Promise<void>;
   recentBatches(limit: number): Promise<ComplianceBatchRecord[]>;

@@ -234,7 +234,7 @@ describeEachStore('compliance', (kind) => {
     const dead = new ComplianceWorker(d.services, { dataDir, holder: 'dead', batchSize: 10, leaseMs: 1 });
     expect(await d.store.compliance.acquireLease('dead', Date.now(), Date.now() + 1)).toBe(true);
     const settings = JSON.stringify(await complianceConfigurations.effective(d.store, POOL));
-    const claimed = await d.store.transaction((tx) => tx.compliance.claimBatch({ holder: 'dead', claimedAt: Date.now(), settings }, 10));
+    const claimed = await d.store.transaction((tx) => tx.compliance.claimBatch({ holder: 'dead', claimedAt: Date.now(), settings }, { events: 10, textUnits: 1_000_000 }));
     expect(claimed?.eventCount).toBe(10);
     void dead;
     await new Promise((r) => setTimeout(r, 5));

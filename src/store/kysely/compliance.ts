@@ -1,17 +1,9 @@
-import type { CompiledQuery, Kysely, Selectable } from 'kysely';
-import type { ComplianceBatchesTable, ComplianceEventsTable, Database, ComplianceParticipantsTable, ServerInstancesTable } from '../schema.js';
-import type { ComplianceBatchRecord, ComplianceEventRecord, ComplianceStore, NewComplianceEvent, ParticipantRecord, ServerInstanceRecord } from '../types.js';
-import { type Executor, idIn, whole } from './common.js';
+import { sql, type CompiledQuery, type Kysely, type Selectable } from 'kysely';
+import type { ComplianceBatchesTable, Database, ComplianceParticipantsTable, ServerInstancesTable } from '../schema.js';
+import type { ComplianceBatchRecord, ComplianceStore, NewComplianceEvent, ParticipantRecord, ServerInstanceRecord } from '../types.js';
+import type { Executor } from './common.js';
 
-const num = (v: number | null): number | null => (v === null ? null : Number(v));
-
-const eventRecord = (r: Selectable<ComplianceEventsTable>): ComplianceEventRecord => ({
-  ...r,
-  id: Number(r.id),
-  at: Number(r.at),
-  messageId: num(r.messageId),
-  batchId: num(r.batchId),
-});
+const num = (v: number | string | null): number | null => (v === null ? null : Number(v));
 
 const batchRecord = (r: Selectable<ComplianceBatchesTable>): ComplianceBatchRecord => ({
   ...r,
@@ -38,6 +30,47 @@ const instanceRecord = (r: Selectable<ServerInstancesTable>): ServerInstanceReco
   heartbeatAt: Number(r.heartbeatAt),
 });
 
+/** A compliance_events row as the database returns it (bigint columns as strings on PostgreSQL). */
+interface EventRow {
+  id: number | string;
+  type: string;
+  at: number | string;
+  actor_id: number | null;
+  actor_uri: string | null;
+  room_id: number | null;
+  room_uri: string | null;
+  message_id: number | string | null;
+  content: string;
+  details: string | null;
+}
+
+/** How long a claim on PostgreSQL tries to find the events table free of inserting transactions. */
+const CLAIM_LOCK_MS = 2000;
+
+/**
+ * PostgreSQL: SHARE ROW EXCLUSIVE on the events table, so no transaction that took event
+ * ids is still open (and none can insert until the claim commits; it also excludes a
+ * second claim). Taken with NOWAIT and tried again after a pause: a claim that queued for
+ * the lock would make every capture — every post — queue behind it while a long
+ * transaction (an import's batch) runs.
+ */
+async function lockEventsTable(db: Kysely<Database>): Promise<void> {
+  const until = Date.now() + CLAIM_LOCK_MS;
+  for (let pause = 1; ; pause = Math.min(pause * 2, 50)) {
+    await sql`savepoint compliance_claim`.execute(db);
+    try {
+      await sql`lock table compliance_events in share row exclusive mode nowait`.execute(db);
+      await sql`release savepoint compliance_claim`.execute(db);
+      return;
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== '55P03') throw err;
+      await sql`rollback to savepoint compliance_claim`.execute(db);
+      if (Date.now() >= until) throw new Error(`the compliance events table stayed busy with inserting transactions for ${CLAIM_LOCK_MS} ms; the next run claims the batch`);
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+}
+
 /** Rows per INSERT: 10 columns each keeps a statement under every dialect's parameter limit. */
 const CAPTURE_CHUNK = 500;
 
@@ -49,6 +82,11 @@ export function captureQueries(db: Kysely<Database>, events: readonly NewComplia
 }
 
 export function complianceStore({ db, dialect }: Executor): ComplianceStore {
+  async function unfinishedBatch(): Promise<ComplianceBatchRecord | undefined> {
+    const row = await db.selectFrom('complianceBatches').selectAll().where('writtenAt', 'is', null).orderBy('id').limit(1).executeTakeFirst();
+    return row && batchRecord(row);
+  }
+
   return {
     async capture(events) {
       for (const query of captureQueries(db, events)) await db.executeQuery(query);
@@ -62,54 +100,60 @@ export function complianceStore({ db, dialect }: Executor): ComplianceStore {
       return { events: Number(row.n), oldestAt: row.oldest === null ? null : Number(row.oldest) };
     },
 
-    async unfinishedBatch() {
-      const row = await db.selectFrom('complianceBatches').selectAll().where('writtenAt', 'is', null).orderBy('id').limit(1).executeTakeFirst();
-      return row && batchRecord(row);
-    },
+    unfinishedBatch,
 
     async claimBatch(batch, limit) {
-      // The limit-th unclaimed id bounds the batch; one UPDATE takes what is visible up to
-      // it. On PostgreSQL a transaction still open may commit a lower id later: it is
-      // simply claimed by the next batch. The count is what the UPDATE took.
-      const bound = await db
+      if (dialect === 'postgres') await lockEventsTable(db);
+      const open = await unfinishedBatch();
+      if (open !== undefined) return open;
+      const rows = await db
         .selectFrom('complianceEvents')
-        .select((eb) => [eb.fn.min('id').as('first'), eb.fn.max('id').as('last')])
-        .where('id', 'in', (eb) => eb.selectFrom('complianceEvents').select('id').where('batchId', 'is', null).orderBy('id').limit(limit))
-        .executeTakeFirst();
-      if (bound?.first == null || bound.last == null) return undefined;
-      const first = Number(bound.first);
-      const last = Number(bound.last);
+        .select((eb) => ['id', sql<number>`length(${eb.ref('content')}) + coalesce(length(${eb.ref('details')}), 0)`.as('units')])
+        .orderBy('id')
+        .limit(limit.events)
+        .execute();
+      if (rows.length === 0) return undefined;
+      let count = 0;
+      let units = 0;
+      for (const r of rows) {
+        units += Number(r.units);
+        if (count > 0 && units > limit.textUnits) break;
+        count++;
+      }
+      const first = Number(rows[0]?.id);
+      const last = Number(rows[count - 1]?.id);
       const row = await db
         .insertInto('complianceBatches')
-        .values({ ...batch, eventCount: 0, firstEventId: first, lastEventId: last, writtenAt: null, files: null })
+        .values({ ...batch, eventCount: count, firstEventId: first, lastEventId: last, writtenAt: null, files: null })
         .returningAll()
         .executeTakeFirstOrThrow();
-      const taken = await db.updateTable('complianceEvents').set({ batchId: row.id }).where('batchId', 'is', null).where('id', '<=', last).executeTakeFirst();
-      const eventCount = Number(taken.numUpdatedRows);
-      await db.updateTable('complianceBatches').set({ eventCount }).where('id', '=', row.id).execute();
-      return batchRecord({ ...row, eventCount });
+      return batchRecord(row);
     },
 
-    async batchOrder(batchId) {
-      // Read in index order and sorted here: cheaper than an ORDER BY on an expression.
-      const rows = await db.selectFrom('complianceEvents').select(['id', 'roomId']).where('batchId', '=', batchId).execute();
-      return rows
-        .map((r) => ({ id: Number(r.id), room: r.roomId === null ? 0 : Number(r.roomId) }))
-        .sort((a, b) => a.room - b.room || a.id - b.id)
-        .map((r) => r.id);
-    },
-
-    async eventsByIds(ids) {
-      const out: ComplianceEventRecord[] = [];
-      for (const part of whole([...ids])) {
-        const rows = await db.selectFrom('complianceEvents').selectAll().where(idIn(dialect, 'compliance_events.id', part)).execute();
-        out.push(...rows.map(eventRecord));
-      }
-      return out;
+    async batchEvents(lastEventId, afterId, limit) {
+      // Written out and run without the camel-case plugin: a compliance run reads every
+      // event once, and the plugin's copy of each row cost as much as the read.
+      const { rows } = await sql<EventRow>`select id, type, at, actor_id, actor_uri, room_id, room_uri, message_id, content, details
+        from compliance_events where id > ${afterId} and id <= ${lastEventId} order by id limit ${limit}`.execute(db.withoutPlugins());
+      return rows.map((r) => ({
+        id: Number(r.id),
+        type: r.type,
+        at: Number(r.at),
+        actorId: num(r.actor_id),
+        actorUri: r.actor_uri,
+        roomId: num(r.room_id),
+        roomUri: r.room_uri,
+        messageId: num(r.message_id),
+        content: r.content,
+        details: r.details,
+      }));
     },
 
     async completeBatch(batchId, writtenAt, files) {
-      await db.deleteFrom('complianceEvents').where('batchId', '=', batchId).execute();
+      await db
+        .deleteFrom('complianceEvents')
+        .where('id', '<=', (eb) => eb.selectFrom('complianceBatches').select('lastEventId').where('id', '=', batchId))
+        .execute();
       await db.updateTable('complianceBatches').set({ writtenAt, files: JSON.stringify(files) }).where('id', '=', batchId).execute();
     },
 

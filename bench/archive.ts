@@ -1,10 +1,11 @@
 /**
- * `npm run bench -- archive [--size N] [--smoke] [--no-record]`
+ * `npm run bench -- archive [--size N] [--store sqlite|postgres] [--smoke] [--no-record]`
  *
  * Export and import of a Stoa archive with N messages (default 1,000,000) in 100 rooms by
- * 500 users, on embedded SQLite: a pool is seeded (messages written in bulk, not through
+ * 500 users: a pool is seeded on embedded SQLite (messages written in bulk, not through
  * the post action), exported with `--level All` into a zip, and the zip imported into an
- * empty pool. Export and import each run in a child process of their own, so the peak RSS
+ * empty pool — on SQLite, or with `--store postgres` on a PostgreSQL server of its own
+ * (Debian's, initdb'd by the bench, default durability). Export and import each run in a child process of their own, so the peak RSS
  * reported is theirs alone (`process.resourceUsage().maxRSS`). Run at two sizes to see
  * whether memory stays flat as the archive grows.
  */
@@ -17,6 +18,7 @@ import { exportArchive } from '../src/archive/export.js';
 import { importArchive } from '../src/archive/import.js';
 import type { ImportedMessage } from '../src/store/types.js';
 import { buildCategory, buildDomain, buildRoom, buildUser } from '../test/factories.js';
+import { postgresAvailable, startPostgres, type PostgresServer } from '../test/harness/postgres-server.js';
 import { childEntry, childPeakRssMiB, fmt, open, recordResult, runChild, sentence, type Options } from './lib.js';
 
 const ROOMS = 100;
@@ -78,8 +80,8 @@ export interface ChildResult {
 }
 
 /** Runs in the child: one export or import, timed, with its own peak RSS. */
-async function child(op: string, dataDir: string, file: string): Promise<ChildResult> {
-  const runtime = await open(dataDir, undefined, { bulk: op === 'import' });
+async function child(op: string, dataDir: string, file: string, databaseUrl?: string): Promise<ChildResult> {
+  const runtime = await open(dataDir, databaseUrl, { bulk: op === 'import' });
   try {
     const started = process.hrtime.bigint();
     let messages = 0;
@@ -98,6 +100,17 @@ async function child(op: string, dataDir: string, file: string): Promise<ChildRe
 
 export async function archiveBench(options: Options): Promise<void> {
   const size = options.size ?? (options.smoke ? 2_000 : 1_000_000);
+  let postgres: PostgresServer | undefined;
+  if (options.store === 'postgres') {
+    if (postgresAvailable() === undefined) {
+      const missing = 'PostgreSQL is not installed (apt-get install postgresql)';
+      if (process.env.STOA_TEST_REQUIRE_ALL === '1') throw new Error(`archive: ${missing} and STOA_TEST_REQUIRE_ALL=1`);
+      console.log(`archive: ${missing} — SKIPPED`);
+      return;
+    }
+    postgres = await startPostgres({ durable: true });
+  }
+  const store = postgres === undefined ? 'SQLite' : 'PostgreSQL';
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'stoa-bench-archive-'));
   try {
     const source = path.join(base, 'source');
@@ -109,8 +122,8 @@ export async function archiveBench(options: Options): Promise<void> {
     const exported = runChild<ChildResult>(SELF, ['export', source, file]);
     const zipMiB = fs.statSync(file).size / 2 ** 20;
     console.log(`export: ${fmt(exported.messages)} messages in ${fmt(exported.seconds, 1)} s (${fmt(exported.messages / exported.seconds)} messages/s), peak RSS ${exported.maxRssMiB} MiB, archive ${fmt(zipMiB, 1)} MiB`);
-    const imported = runChild<ChildResult>(SELF, ['import', target, file]);
-    console.log(`import: ${fmt(imported.messages)} messages in ${fmt(imported.seconds, 1)} s (${fmt(imported.messages / imported.seconds)} messages/s), peak RSS ${imported.maxRssMiB} MiB`);
+    const imported = runChild<ChildResult>(SELF, ['import', target, file, ...(postgres === undefined ? [] : [postgres.url('postgres')])]);
+    console.log(`import (${store}): ${fmt(imported.messages)} messages in ${fmt(imported.seconds, 1)} s (${fmt(imported.messages / imported.seconds)} messages/s), peak RSS ${imported.maxRssMiB} MiB`);
     if (imported.messages !== size || exported.messages !== size) throw new Error(`expected ${size} messages each way`);
     if (options.record) {
       recordResult(
@@ -120,7 +133,7 @@ export async function archiveBench(options: Options): Promise<void> {
           `${fmt(exported.seconds, 1)} s (${fmt(size / exported.seconds)}/s)`,
           `${exported.maxRssMiB} MiB`,
           `${fmt(zipMiB, 1)} MiB`,
-          `${fmt(imported.seconds, 1)} s (${fmt(size / imported.seconds)}/s)`,
+          `${postgres === undefined ? '' : 'PostgreSQL: '}${fmt(imported.seconds, 1)} s (${fmt(size / imported.seconds)}/s)`,
           `${imported.maxRssMiB} MiB`,
         ],
         options,
@@ -128,6 +141,7 @@ export async function archiveBench(options: Options): Promise<void> {
     }
   } finally {
     fs.rmSync(base, { recursive: true, force: true });
+    postgres?.stop();
   }
 }
 

@@ -81,7 +81,10 @@ export function captureQueries(db: Kysely<Database>, events: readonly NewComplia
   return queries;
 }
 
-export function complianceStore({ db, dialect }: Executor): ComplianceStore {
+/** One captured event through a prepared statement (SQLite, in a transaction: Executor.runMany). */
+const CAPTURE_ONE = `insert into "compliance_events" ("type", "at", "actor_id", "actor_uri", "room_id", "room_uri", "message_id", "content", "details") values (?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+export function complianceStore({ db, dialect, runMany }: Executor): ComplianceStore {
   async function unfinishedBatch(): Promise<ComplianceBatchRecord | undefined> {
     const row = await db.selectFrom('complianceBatches').selectAll().where('writtenAt', 'is', null).orderBy('id').limit(1).executeTakeFirst();
     return row && batchRecord(row);
@@ -89,6 +92,13 @@ export function complianceStore({ db, dialect }: Executor): ComplianceStore {
 
   return {
     async capture(events) {
+      const [one] = events;
+      if (runMany !== undefined && events.length === 1 && one !== undefined) {
+        // A post's one event: a prepared insert run at once, with no query to compile
+        // (several events keep their one multi-row statement).
+        runMany(CAPTURE_ONE, [[one.type, one.at, one.actorId, one.actorUri, one.roomId, one.roomUri, one.messageId, one.content, one.details]]);
+        return;
+      }
       for (const query of captureQueries(db, events)) await db.executeQuery(query);
     },
 

@@ -25,6 +25,16 @@ describe('compliance time forms', () => {
     for (const ms of samples) expect(complianceTime(ms).long, String(ms)).toBe(exact(ms));
   });
 
+  it('writes the ISO form of any millisecond as Date does, whether the second was just formatted or not', () => {
+    const iso = (ms: number): string => `${new Date(ms).toISOString().slice(0, 23)}0000Z`;
+    const samples = [-62_135_596_800_000, -62_135_596_800_001, -1, 0, 1, 999, 1000, 253_402_300_799_999, 253_402_300_800_000, -8_640_000_000_000_000];
+    for (let i = 0; i < 2000; i++) samples.push(Math.round((Math.random() * 2 - 1) * 8_640_000_000_000_000));
+    // Runs of nearby instants, as a batch has them (the same second again, the next one).
+    for (let start = -3_000; start < 3_000; start += 7) samples.push(1_700_000_000_000 + start, start);
+    // Beyond years 1–9999 (six-digit years) the text is Date's own, as before.
+    for (const ms of samples) expect(complianceTime(ms).string, String(ms)).toBe(iso(ms));
+  });
+
   it('names files by UTC second', () => {
     expect(fileTimestamp(Date.UTC(2026, 10, 24, 9, 5, 7, 999))).toBe('20261124T090507Z');
   });

@@ -20,6 +20,7 @@ import { pipeline } from 'node:stream/promises';
 import { StringDecoder } from 'node:string_decoder';
 import yauzl from 'yauzl';
 import yazl from 'yazl';
+import './zip-crc.js';
 import { z } from 'zod';
 import { AppError } from '../domain/errors.js';
 
@@ -151,7 +152,8 @@ export class ArchiveWriter {
       try {
         cb(null, Readable.from([`${JSON.stringify(manifestSchema.parse(manifest()), null, 2)}\n`]));
       } catch (err) {
-        cb(err, undefined as unknown as Readable);
+        // yazl does not end its output on a callback's error: without this the archive never finishes.
+        (this.zip.outputStream as unknown as Readable).destroy(err as Error);
       }
     });
     this.zip.end();

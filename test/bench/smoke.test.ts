@@ -40,7 +40,16 @@ it('runs the import benchmark (legacy migration, then archive export and import)
   expect(r.status).toBe(0);
   expect(r.stdout).toMatch(/^migrate: [\d,]+ legacy rows, [\d,]+ messages and \d+ files migrated in .* peak RSS \d+ MiB/m);
   expect(r.stdout).toMatch(/^export: 2,000 messages in .* peak RSS \d+ MiB/m);
-  expect(r.stdout).toMatch(/^import: 2,000 messages in .* peak RSS \d+ MiB/m);
+  expect(r.stdout).toMatch(/^import \(SQLite\): 2,000 messages in .* peak RSS \d+ MiB/m);
+});
+
+it.skipIf(process.env.STOA_TEST_REQUIRE_ALL !== '1' && postgresAvailable() === undefined)('runs the archive benchmark at smoke size with the import on PostgreSQL', () => {
+  const r = bench('archive', '--smoke', '--store', 'postgres');
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  expect(r.stdout).toMatch(/^export: 2,000 messages in .* peak RSS \d+ MiB/m);
+  expect(r.stdout).toMatch(/^import \(PostgreSQL\): 2,000 messages in .* peak RSS \d+ MiB/m);
+  expect(r.stdout).not.toMatch(/recorded/);
 });
 
 it('runs the import-load benchmark (history reads while an import runs) at smoke size', () => {

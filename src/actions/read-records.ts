@@ -5,9 +5,10 @@
  * everything queued in one transaction, and every read of that batch is answered once it
  * committed. A batch that fails fails each of its reads (the client is told; nothing
  * unrecorded is answered). While a batch commits, the next one gathers. Batches commit
- * through Store.recordReads: in the database's log before the reads are answered (a killed
- * server loses none), flushed to disk with the next durable commit. A read changes nothing
- * and publishes nothing, so its record is the one write that does not go through runWrite.
+ * through Store.recordReads: in a log before the reads are answered (a killed server
+ * loses none), flushed to disk later — on SQLite a file of its own, so reads never wait
+ * for the database's write lock (store/read-log.ts). A read changes nothing and publishes
+ * nothing, so its record is the one write that does not go through runWrite.
  */
 import { complianceRows, type Actor, type Capture, type Services } from './context.js';
 
@@ -45,8 +46,8 @@ export class ReadRecorder {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, MAX_BATCH);
         try {
-          // Written to the database's log, not flushed: it survives Stoa being killed
-          // (the durability test), and the next post's durable commit flushes it.
+          // Written to a log, not flushed: it survives Stoa being killed (the durability
+          // test); the checkpoint worker (SQLite) or the server (PostgreSQL) flushes it.
           const services = this.services();
           // The readers' SIP addresses from the node's cache, not a query per batch (a
           // record keeps the address as it is at the read).

@@ -208,8 +208,10 @@ export class ComplianceWorker {
 
   /**
    * The batch as adapters see it. Its events are read in primary-key order (pages of
-   * PAGE), ordered by room in memory — a batch is bounded by BATCH_TEXT as well as by its
-   * count, so it fits — and users and rooms are resolved once for the whole batch.
+   * PAGE), ordered by room and time in memory — a batch is bounded by BATCH_TEXT as well as
+   * by its count, so it fits — and users and rooms are resolved once for the whole batch.
+   * By time, not id: on SQLite the records of reads take their ids when a claim moves them
+   * out of their log (store/read-log.ts), after events captured later.
    */
   private resolve(batch: ComplianceBatchRecord): ComplianceBatch {
     const store = this.store;
@@ -224,7 +226,7 @@ export class ComplianceWorker {
         if (last === undefined || page.length < PAGE) break;
         after = last.id;
       }
-      records.sort((a, b) => (a.roomId ?? 0) - (b.roomId ?? 0) || a.id - b.id);
+      records.sort((a, b) => (a.roomId ?? 0) - (b.roomId ?? 0) || a.at - b.at || a.id - b.id);
       const wantUsers = new Set<number>();
       const wantRooms = new Set<number>();
       for (const e of records) {

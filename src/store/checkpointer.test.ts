@@ -72,7 +72,7 @@ describe('WAL checkpoints in a worker thread', () => {
   it('hands checkpoints back to the writer when the worker fails', async () => {
     let inline = 0;
     const failed = new Promise<unknown>((resolve) => {
-      new WalCheckpointer(path.join(tempDir(), 'missing', 'stoa.db'), { intervalMs: 20, inline: () => inline++, onError: resolve });
+      new WalCheckpointer([path.join(tempDir(), 'missing', 'stoa.db')], { intervalMs: 20, inline: () => inline++, onError: resolve });
     });
     expect(String(await failed)).toMatch(/unable to open database file|directory does not exist/);
     await sleep(50);

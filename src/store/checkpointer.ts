@@ -23,28 +23,33 @@ export const BACKSTOP_PAGES = 10_000;
 export const INLINE_PAGES = 1_000;
 
 /**
- * The worker: CommonJS (an eval'd worker has `require`), given the file and the resolved
+ * The worker: CommonJS (an eval'd worker has `require`), given the files and the resolved
  * path of better-sqlite3. A failure ends it (its 'error' reaches the main thread); any
  * message stops it.
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.module);
-const db = new Database(workerData.file, { fileMustExist: true });
-db.pragma('synchronous = FULL');
-const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
+const dbs = workerData.files.map((file) => new Database(file, { fileMustExist: true }));
+const checkpoints = dbs.map((db) => {
+  db.pragma('synchronous = FULL');
+  return db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
+});
+const closeAll = () => {
+  for (const db of dbs) db.close();
+};
 const timer = setInterval(() => {
   try {
-    checkpoint.get();
+    for (const checkpoint of checkpoints) checkpoint.get();
   } catch (err) {
     clearInterval(timer);
-    db.close();
+    closeAll();
     throw err;
   }
 }, workerData.intervalMs);
 parentPort.on('message', () => {
   clearInterval(timer);
-  db.close();
+  closeAll();
   parentPort.close();
 });
 `;
@@ -55,12 +60,13 @@ export class WalCheckpointer {
   private stopping = false;
 
   /**
-   * Starts the worker on `file`; `inline()` is called (once) if it fails or exits on its
-   * own, so the writer checkpoints again itself.
+   * Starts the worker on `files` (the database, and the log of read records: read-log.ts);
+   * `inline()` is called (once) if it fails or exits on its own, so the writers checkpoint
+   * again themselves.
    */
-  constructor(file: string, options: { intervalMs: number; inline: () => void; onError: (err: unknown) => void }) {
+  constructor(files: readonly string[], options: { intervalMs: number; inline: () => void; onError: (err: unknown) => void }) {
     const module = createRequire(import.meta.url).resolve('better-sqlite3');
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, module, intervalMs: options.intervalMs } });
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { files, module, intervalMs: options.intervalMs } });
     this.worker.unref();
     let failed = false;
     const fail = (err: unknown) => {

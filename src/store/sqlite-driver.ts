@@ -26,16 +26,14 @@ import { classifyDbError } from './db-errors.js';
 /** WAL checkpoints by a worker thread (checkpointer.ts): the database file, how often, where errors go. */
 export interface BackgroundCheckpoints {
   file: string;
+  /** Other connections whose files the worker checkpoints too (the log of read records, read-log.ts). */
+  others?: readonly BetterSqlite3.Database[];
   intervalMs?: number;
   onError: (err: unknown) => void;
 }
 
 const STATEMENT_CACHE_SIZE = 300;
-/** Prepared once, like every statement (db.pragma() would compile them for each batch of read records). */
-const SYNCHRONOUS_NORMAL = CompiledQuery.raw('pragma synchronous = NORMAL');
-const SYNCHRONOUS_FULL = CompiledQuery.raw('pragma synchronous = FULL');
 const BEGIN_IMMEDIATE = CompiledQuery.raw('begin immediate');
-const COMMIT = CompiledQuery.raw('commit');
 /** How long a statement or transaction waits for the write lock another process holds (also every connection's busy_timeout, sqlite.ts). */
 export const WRITE_LOCK_WAIT_MS = 10_000;
 const NO_BUSY_WAIT = CompiledQuery.raw('pragma busy_timeout = 0');
@@ -45,7 +43,7 @@ const BUSY_WAIT = CompiledQuery.raw(`pragma busy_timeout = ${WRITE_LOCK_WAIT_MS}
  * BEGIN IMMEDIATE on the writer, waiting for another process's write lock between tries
  * (1, 2, 4, then every 5 ms) instead of in SQLite's busy handler, which blocks the thread.
  */
-async function beginImmediate(writer: CachedConnection): Promise<void> {
+export async function beginImmediate(writer: CachedConnection): Promise<void> {
   const deadline = performance.now() + WRITE_LOCK_WAIT_MS;
   for (let pause = 1; ; pause = Math.min(pause * 2, 5)) {
     writer.execute(NO_BUSY_WAIT);
@@ -61,7 +59,7 @@ async function beginImmediate(writer: CachedConnection): Promise<void> {
   }
 }
 
-class CachedConnection {
+export class CachedConnection {
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
 
   constructor(readonly db: BetterSqlite3.Database) {}
@@ -179,12 +177,12 @@ export class StoaSqliteDriver implements Driver {
     this.writer = new CachedConnection(this.open(false));
     this.reader = new CachedConnection(this.open(true));
     if (this.checkpoints !== undefined) {
-      const writer = this.writer.db;
-      writer.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
-      this.checkpointer = new WalCheckpointer(this.checkpoints.file, {
+      const writers = [this.writer.db, ...(this.checkpoints.others ?? [])];
+      for (const w of writers) w.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
+      this.checkpointer = new WalCheckpointer([this.checkpoints.file, ...writers.slice(1).map((w) => w.name)], {
         intervalMs: this.checkpoints.intervalMs ?? 250,
         inline: () => {
-          if (writer.open) writer.pragma(`wal_autocheckpoint = ${INLINE_PAGES}`);
+          for (const w of writers) if (w.open) w.pragma(`wal_autocheckpoint = ${INLINE_PAGES}`);
         },
         onError: this.checkpoints.onError,
       });
@@ -236,36 +234,6 @@ export class StoaSqliteDriver implements Driver {
     const release = c.release;
     c.release = undefined;
     release?.();
-  }
-
-  /**
-   * Runs the statements as one transaction of their own, committed with synchronous=NORMAL
-   * (written to the WAL, not fsynced: Store.recordReads), and returns the writer to FULL.
-   * The safety level can only change outside a transaction: before BEGIN, back after the end.
-   */
-  async commitRelaxed(queries: readonly CompiledQuery[], onStatement?: (sql: string) => void): Promise<void> {
-    const release = await this.writeLock.lock();
-    const writer = this.writer;
-    try {
-      writer.execute(SYNCHRONOUS_NORMAL);
-      try {
-        onStatement?.('begin');
-        await beginImmediate(writer);
-        for (const query of queries) {
-          onStatement?.(query.sql);
-          writer.execute(query);
-        }
-        onStatement?.('commit');
-        writer.execute(COMMIT);
-      } catch (err) {
-        if (writer.db.inTransaction) writer.db.exec('rollback');
-        throw err;
-      } finally {
-        writer.execute(SYNCHRONOUS_FULL);
-      }
-    } finally {
-      release();
-    }
   }
 
   /**

@@ -7,7 +7,7 @@ import { StoaSqliteDriver, WRITE_LOCK_WAIT_MS, type BackgroundCheckpoints } from
 import { WatchedDriver, type StatementWatch } from './statement-guard.js';
 import type { Database } from './schema.js';
 import { KyselyStore } from './kysely/store.js';
-import { captureQueries } from './kysely/compliance.js';
+import { readLogFile, SqliteReadLog } from './read-log.js';
 import { migrateToLatest } from './migrate.js';
 
 /**
@@ -70,20 +70,32 @@ export async function openSqliteStore(file: string, watch: StatementWatch = {}, 
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   // Migrations write outside transactions (the migrator's own tables): refusals start after.
   const active: StatementWatch = { ...watch, refuseWritesOutsideTransactions: false };
-  const checkpoints = options.backgroundCheckpoints === undefined ? undefined : { file, ...options.backgroundCheckpoints };
+  const readLog = new SqliteReadLog(readLogFile(file));
+  const checkpoints = options.backgroundCheckpoints === undefined ? undefined : { file, others: [readLog.db], ...options.backgroundCheckpoints };
   const dialect = new StoaSqliteDialect(file, active, checkpoints);
   const db = new Kysely<Database>({ dialect, plugins: [new CamelCasePlugin()] });
   try {
     await migrateToLatest(db, 'sqlite');
   } catch (err) {
     await db.destroy();
+    readLog.close();
     throw err;
   }
   active.refuseWritesOutsideTransactions = watch.refuseWritesOutsideTransactions ?? false;
   const driver = dialect.driver;
   if (driver === undefined) throw new Error('the SQLite driver was not created by the migrations');
-  return new KyselyStore(db, 'sqlite', false, {
-    append: (events) => driver.commitRelaxed(captureQueries(db, events), active.onStatement),
-    close: () => Promise.resolve(),
-  }, (sql, rows) => driver.runMany(sql, rows, active.onStatement));
+  return new KyselyStore(
+    db,
+    'sqlite',
+    false,
+    {
+      append: (events) => readLog.append(events, active.onStatement),
+      close: () => {
+        readLog.close();
+        return Promise.resolve();
+      },
+    },
+    (sql, rows) => driver.runMany(sql, rows, active.onStatement),
+    readLog,
+  );
 }

@@ -753,9 +753,10 @@ export interface Store {
   /**
    * Appends the compliance record of reads in a commit of its own, outside any transaction
    * (only on the root store), with a durability no acknowledged change depends on: the
-   * records are in the database's log before it returns, so they survive Stoa being killed,
-   * and the next durable commit flushes them to disk (a power cut may lose the last
-   * moments). SQLite commits them with synchronous=NORMAL; PostgreSQL in one statement on a
+   * records are in a log before it returns, so they survive Stoa being killed, and reach
+   * the disk soon after (a power cut may lose the last moments). SQLite commits them with
+   * synchronous=NORMAL to a log file of their own, which a compliance claim moves into the
+   * events (read-log.ts); PostgreSQL into the events table in one statement on a
    * connection whose commits do not wait for their WAL flush.
    */
   recordReads(events: readonly NewComplianceEvent[]): Promise<void>;

@@ -18,6 +18,7 @@ it('says once that it created a deployment, and creates it owner-only', async ()
   expect(first.stdout).toBe('');
   expect(fs.statSync(fresh.dataDir).mode & 0o777).toBe(0o700);
   expect(fs.statSync(path.join(fresh.dataDir, 'stoa.db')).mode & 0o077).toBe(0);
+  expect(fs.statSync(path.join(fresh.dataDir, 'stoa-reads.db')).mode & 0o077).toBe(0);
   expect(ok(await fresh.run(['category', 'get'])).stderr).toBe('');
 });
 

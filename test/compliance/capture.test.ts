@@ -19,7 +19,7 @@ import { complianceConfigurations } from '../../src/actions/compliance-configura
 import { ComplianceWorker } from '../../src/compliance/worker.js';
 import type { RoomView } from '../../src/actions/views.js';
 import type { ComplianceEventRecord } from '../../src/store/types.js';
-import { hasTool, listOutput, pendingEvents, readJsonLines, readStoaEvents, readXmlMessages, SCHEMAS, xmllintErrors } from '../harness/compliance-output.js';
+import { hasTool, listOutput, nextMillisecond, pendingEvents, readJsonLines, readStoaEvents, readXmlMessages, SCHEMAS, xmllintErrors } from '../harness/compliance-output.js';
 
 const CI = process.env.STOA_TEST_REQUIRE_ALL === '1';
 const XMLLINT = CI || hasTool('xmllint');
@@ -69,9 +69,11 @@ describeEachStore('compliance', (kind) => {
     const joined = await checkJoinRoom(d.services, ana.actor, room.guid, { connection: 7 });
     expect(joined.backchat).toHaveLength(1);
     await checkJoinRoom(d.services, ana.actor, room.guid, { connection: 7 }); // same connection: no second JOIN
+    await nextMillisecond();
     const posted = await checkPostMessage(d.services, ana.actor, room.guid, { text: 'line one\nline <two> & "three"' });
     await getHistory(d.services, ana.actor, room.guid, {});
     await searchMessages(d.services, ana.actor, { q: 'words' });
+    await nextMillisecond();
     await recordParts(d.services, { connection: 7 }, undefined, 'left');
     await recordParts(d.services, { connection: 7 }, undefined, 'left'); // nothing left to part
     const events = (await pendingEvents(d.services)).filter((e) => e.type !== 'CHANGE');

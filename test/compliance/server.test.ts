@@ -9,7 +9,7 @@ import path from 'node:path';
 import { expect, it } from 'vitest';
 import { describeEachStore } from '../harness/each-store.js';
 import { useServer } from '../harness/server.js';
-import { listOutput, readJsonLines } from '../harness/compliance-output.js';
+import { listOutput, nextMillisecond, readJsonLines } from '../harness/compliance-output.js';
 import { buildCategory, buildDomain, buildRoom, unique } from '../factories.js';
 import { SYSTEM_ACTOR } from '../../src/actions/context.js';
 import { checkUpdateRoom } from '../../src/actions/rooms.js';
@@ -33,16 +33,19 @@ describeEachStore('compliance through the server', (kind) => {
     const posted = await wa.ok({ type: 'post', room: room.guid, text: 'quarterly numbers «ready»' });
     await wb.ok({ type: 'join', room: room.guid });
     await wb.ok({ type: 'join', room: room.guid }); // joined already: the backchat again, no second JOIN
+    await nextMillisecond();
     await wc.ok({ type: 'join', room: room.guid });
     expect((await bob.api.get(`/api/v1/rooms/${room.guid}/messages?limit=10`)).status).toBe(200);
     expect((await carol.api.get('/api/v1/search?q=quarterly')).body.messages).toHaveLength(1);
 
+    await nextMillisecond();
     const data = randomBytes(2048);
     const ticket = await bob.api.post(`/api/v1/rooms/${room.guid}/files`, { name: 'numbers.xlsx', size: data.length });
     const file = (await (await fetch(`${t.url}${ticket.body.url}`, { method: 'PUT', body: data, headers: { 'content-type': 'application/octet-stream' } })).json()) as { id: string; sha256: string };
     const download = await alice.api.post(`/api/v1/files/${file.id}/download`);
     expect((await fetch(`${t.url}${download.body.url}`)).status).toBe(200);
 
+    await nextMillisecond();
     await wb.ok({ type: 'part', room: room.guid });
     await checkUpdateRoom(t.services, SYSTEM_ACTOR, room.name, { members: { mode: 'edit', add: [], remove: [carol.key] } });
     await wc.waitFor((f) => f.type === 'room.kicked');

@@ -115,7 +115,7 @@ export function readJsonLines(files: readonly string[], suffix = '.jsonl'): any[
     .flatMap((f) => fs.readFileSync(f, 'utf8').split('\n').filter((l) => l !== '').map((l) => ({ ...JSON.parse(l), file: f })));
 }
 
-/** Everything captured and not yet written, oldest first. */
+/** Everything captured and not yet written, oldest first (as the output orders it). */
 export async function pendingEvents(s: Services): Promise<ComplianceEventRecord[]> {
   const out: ComplianceEventRecord[] = [];
   const batch = await s.store.transaction((tx) => tx.compliance.claimBatch({ holder: 'peek', claimedAt: 0, settings: '{}' }, { events: 100_000, textUnits: 2 ** 30 }));
@@ -134,5 +134,17 @@ export async function pendingEvents(s: Services): Promise<ComplianceEventRecord[
     const { db } = tx as unknown as { db: Kysely<Database> };
     await db.deleteFrom('complianceBatches').where('id', '=', batch.id).execute();
   });
-  return out;
+  // In the order compliance output has them: by time, then id (on SQLite a read's record
+  // takes its id when the claim moves it out of its log: store/read-log.ts).
+  return out.sort((a, b) => a.at - b.at || a.id - b.id);
+}
+
+/**
+ * Waits for the clock to move on. Compliance output orders records by time, then id, and a
+ * read's record takes its id after events captured later (store/read-log.ts): a test that
+ * asserts a write's place after a read makes sure they are not stamped in one millisecond.
+ */
+export async function nextMillisecond(): Promise<void> {
+  const now = Date.now();
+  while (Date.now() <= now) await new Promise((resolve) => setTimeout(resolve, 1));
 }

@@ -20,17 +20,22 @@ const PICKER_CEILING = 4;
 
 /**
  * The batches that only write the compliance record of reads (Store.recordReads): exactly
- * begin, the records, commit on SQLite; one INSERT ... FROM unnest on PostgreSQL (a
- * statement on a connection of its own). The readers' SIP addresses come from the node's cache.
+ * begin, the records (one prepared insert each), commit on SQLite (in the log of read records, a file of its own:
+ * store/read-log.ts); one INSERT ... FROM unnest on PostgreSQL (a statement on a
+ * connection of its own). The readers' SIP addresses come from the node's cache.
  */
 function split(statements: string[]): { request: string[]; recordBatches: number } {
   const request: string[] = [];
   let recordBatches = 0;
   for (let i = 0; i < statements.length; i++) {
     const s = statements[i] as string;
-    if (s === 'begin' && /^insert into "compliance_events"/.test(statements[i + 1] ?? '') && statements[i + 2] === 'commit') {
+    if (s === 'begin' && /^insert into read_records /.test(statements[i + 1] ?? '')) {
+      // One prepared insert per record (they go one by one through it), then the commit.
+      let end = i + 1;
+      while (/^insert into read_records /.test(statements[end] ?? '')) end++;
+      expect(statements[end]).toBe('commit');
       recordBatches++;
-      i += 2;
+      i = end;
       continue;
     }
     if (/^insert into "compliance_events" .* from unnest\(/s.test(s)) {

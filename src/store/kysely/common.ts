@@ -1,6 +1,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database, Flag } from '../schema.js';
 import type { Dialect, DialectCapabilities } from '../dialect.js';
+import type { SqliteReadLog } from '../read-log.js';
 
 /** The connection or transaction a repository runs its queries on. */
 export interface Executor {
@@ -9,6 +10,8 @@ export interface Executor {
   can: DialectCapabilities;
   /** SQLite, in a transaction: one statement run for each row (StoaSqliteDriver.runMany). */
   runMany?: RunMany;
+  /** SQLite: the compliance record of reads, kept in a file of its own until a claim moves it (read-log.ts). */
+  readLog?: SqliteReadLog;
 }
 
 export type RunMany = (sql: string, rows: readonly (readonly unknown[])[]) => void;

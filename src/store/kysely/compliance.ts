@@ -2,6 +2,7 @@ import { sql, type CompiledQuery, type Kysely, type Selectable } from 'kysely';
 import type { ComplianceBatchesTable, Database, ComplianceParticipantsTable, ServerInstancesTable } from '../schema.js';
 import type { ComplianceBatchRecord, ComplianceEventRecord, ComplianceStore, NewComplianceEvent, ParticipantRecord, ServerInstanceRecord } from '../types.js';
 import type { Executor } from './common.js';
+import type { SqliteReadLog } from '../read-log.js';
 
 const num = (v: number | null): number | null => (v === null ? null : Number(v));
 
@@ -72,7 +73,7 @@ async function lockEventsTable(db: Kysely<Database>): Promise<void> {
 const CAPTURE_CHUNK = 500;
 
 /** The INSERTs that append compliance events (in chunks of CAPTURE_CHUNK rows). */
-export function captureQueries(db: Kysely<Database>, events: readonly NewComplianceEvent[]): CompiledQuery[] {
+function captureQueries(db: Kysely<Database>, events: readonly NewComplianceEvent[]): CompiledQuery[] {
   const queries: CompiledQuery[] = [];
   for (let i = 0; i < events.length; i += CAPTURE_CHUNK) queries.push(db.insertInto('complianceEvents').values(events.slice(i, i + CAPTURE_CHUNK)).compile());
   return queries;
@@ -81,7 +82,41 @@ export function captureQueries(db: Kysely<Database>, events: readonly NewComplia
 /** One captured event through a prepared statement (SQLite, in a transaction: Executor.runMany). */
 const CAPTURE_ONE = `insert into "compliance_events" ("type", "at", "actor_id", "actor_uri", "room_id", "room_uri", "message_id", "content", "details") values (?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
-export function complianceStore({ db, dialect, runMany }: Executor): ComplianceStore {
+/** Where in the database the log of read records is marked moved (read-log.ts): `{ log, through }`. */
+const READ_LOG_MARK = 'compliance.readLog';
+
+export function complianceStore({ db, dialect, runMany, readLog }: Executor): ComplianceStore {
+  /** The last id of the read log moved into the events table (0: none of this log). */
+  async function movedThrough(log: SqliteReadLog): Promise<number> {
+    const row = await db.selectFrom('meta').select('value').where('key', '=', READ_LOG_MARK).executeTakeFirst();
+    if (row === undefined) return 0;
+    const mark = JSON.parse(row.value) as { log?: unknown; through?: unknown };
+    return mark.log === log.identity && typeof mark.through === 'number' ? mark.through : 0;
+  }
+
+  /**
+   * Moves up to `limit` read records from their log into the events table, with the mark,
+   * in the claim's transaction (SQLite: it holds the writer); then they are events like any.
+   */
+  async function moveReads(log: SqliteReadLog, limit: number): Promise<void> {
+    if (runMany === undefined) throw new Error('read records are moved inside a transaction');
+    const through = await movedThrough(log);
+    await log.prune(through);
+    const rows = log.after(through, limit);
+    const last = rows.at(-1);
+    if (last === undefined) return;
+    runMany(
+      CAPTURE_ONE,
+      rows.map((r) => r.values),
+    );
+    const value = JSON.stringify({ log: log.identity, through: last.id });
+    await db
+      .insertInto('meta')
+      .values({ key: READ_LOG_MARK, value })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
+      .execute();
+  }
+
   async function unfinishedBatch(): Promise<ComplianceBatchRecord | undefined> {
     const row = await db.selectFrom('complianceBatches').selectAll().where('writtenAt', 'is', null).orderBy('id').limit(1).executeTakeFirst();
     return row && batchRecord(row);
@@ -104,13 +139,18 @@ export function complianceStore({ db, dialect, runMany }: Executor): ComplianceS
         .selectFrom('complianceEvents')
         .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.min('at').as('oldest')])
         .executeTakeFirstOrThrow();
-      return { events: Number(row.n), oldestAt: row.oldest === null ? null : Number(row.oldest) };
+      const events = Number(row.n);
+      const oldestAt = row.oldest === null ? null : Number(row.oldest);
+      if (readLog === undefined) return { events, oldestAt };
+      const logged = readLog.pending(await movedThrough(readLog));
+      return { events: events + logged.events, oldestAt: oldestAt === null || (logged.oldestAt !== null && logged.oldestAt < oldestAt) ? logged.oldestAt : oldestAt };
     },
 
     unfinishedBatch,
 
     async claimBatch(batch, limit) {
       if (dialect === 'postgres') await lockEventsTable(db);
+      if (readLog !== undefined) await moveReads(readLog, limit.events);
       const open = await unfinishedBatch();
       if (open !== undefined) return open;
       const rows = await db

@@ -25,6 +25,7 @@ import { complianceStore } from './compliance.js';
 import { archiveStore } from './archive.js';
 import { translateDbError } from '../db-errors.js';
 import type { Executor, RunMany } from './common.js';
+import type { SqliteReadLog } from '../read-log.js';
 
 /** How a dialect commits the compliance record of reads (Store.recordReads). */
 export interface ReadRecordCommits {
@@ -67,8 +68,16 @@ export class KyselyStore implements Store {
     private readonly records?: ReadRecordCommits,
     /** SQLite: rows run one by one through one prepared statement, handed to the stores of its transactions. */
     private readonly runMany?: RunMany,
+    /** SQLite: the log of read records, handed to the stores of its transactions (a claim moves it). */
+    private readonly readLog?: SqliteReadLog,
   ) {
-    const ex: Executor = { db, dialect, can: capabilities(dialect), ...(inTransaction && runMany !== undefined ? { runMany } : {}) };
+    const ex: Executor = {
+      db,
+      dialect,
+      can: capabilities(dialect),
+      ...(inTransaction && runMany !== undefined ? { runMany } : {}),
+      ...(readLog === undefined ? {} : { readLog }),
+    };
     this.meta = metaStore(ex);
     this.principals = principalStore(ex);
     this.categories = categoryStore(ex);
@@ -97,7 +106,7 @@ export class KyselyStore implements Store {
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this);
     try {
-      return await this.db.transaction().execute(async (trx) => fn(new KyselyStore(trx, this.dialect, true, undefined, this.runMany)));
+      return await this.db.transaction().execute(async (trx) => fn(new KyselyStore(trx, this.dialect, true, undefined, this.runMany, this.readLog)));
     } catch (err) {
       throw translateDbError(err);
     }

@@ -16,11 +16,13 @@ import { isWordTerm, wordsOf } from '../domain/words.js';
 
 /**
  * Messages per indexing transaction: in the background a batch holds the event loop for
- * some 20 ms, and the indexer rests as long as it worked (half the loop at most), so a
+ * some 4 ms, and the indexer rests as long as it worked (half the loop at most), so a
  * node catching up after an upgrade or an import keeps answering; `catchUp` (startup of
- * the benches and tests) goes at full speed.
+ * the benches and tests) goes at full speed. Batches of 1,000 held it 20 ms: with an
+ * import running beside the node, history reads' p99 was 8× idle without any read
+ * record written, 1.8× with batches of 200 (docs/benchmarks.md "import-load").
  */
-const BATCH = 1_000;
+const BATCH = 200;
 const CATCH_UP_BATCH = 5_000;
 /** How often an idle indexer looks for new messages. */
 const IDLE_MS = 1_000;

@@ -51,7 +51,12 @@ export class SqliteReadLog {
   readonly identity: string;
 
   constructor(readonly file: string) {
-    const db = new BetterSqlite3(file);
+    let db: BetterSqlite3.Database;
+    try {
+      db = new BetterSqlite3(file);
+    } catch (err) {
+      throw new Error(`the log of read records ${file} cannot be opened: ${(err as Error).message}`);
+    }
     try {
       db.pragma(`busy_timeout = ${WRITE_LOCK_WAIT_MS}`);
       db.pragma('journal_mode = WAL');
@@ -65,7 +70,8 @@ export class SqliteReadLog {
       this.identity = (db.prepare('select identity from log_identity').get() as { identity: string }).identity;
     } catch (err) {
       db.close();
-      throw err;
+      // Not a database, or another one: said with the file's name (the server does not start).
+      throw new Error(`the log of read records ${file} cannot be used: ${(err as Error).message}`);
     }
     this.connection = new CachedConnection(db);
   }

@@ -145,4 +145,13 @@ describe('the log of read records (SQLite)', () => {
     expect(await second.compliance.pending()).toMatchObject({ events: 1 });
     expect(await drain(second)).toEqual([['three']]);
   });
+
+  it('refuses a log that is not one, naming the file, and leaves it as it was', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'stoa.db');
+    fs.writeFileSync(readLogFile(file), 'not a database, just text that someone put here\n'.repeat(200));
+    const before = fs.readFileSync(readLogFile(file));
+    await expect(openSqliteStore(file)).rejects.toThrow(`the log of read records ${readLogFile(file)} cannot be used: file is not a database`);
+    expect(fs.readFileSync(readLogFile(file))).toEqual(before);
+  });
 });

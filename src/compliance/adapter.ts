@@ -55,7 +55,7 @@ export interface ComplianceBatch {
   eventCount: number;
   firstEventId: number;
   lastEventId: number;
-  /** The events ordered by room (events without a room first), then by id; read in pages. */
+  /** The events ordered by room (events without a room first), then by time, then by id. */
   events(): AsyncIterable<ComplianceEvent>;
 }
 

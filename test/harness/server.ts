@@ -54,10 +54,18 @@ export type Frame = Record<string, any> & { type: string };
 export class WsClient {
   readonly frames: Frame[] = [];
   closed: { code: number; reason: string } | undefined;
+  /** The connection's error, if it had one (it closes after it). */
+  failure: Error | undefined;
   private waiters: (() => void)[] = [];
   private nextId = 1;
 
   private constructor(readonly ws: WebSocket) {
+    // A refused handshake (a proxy's 502 while a node restarts) or a broken connection is
+    // an 'error' and then a 'close': kept, so a waiter says why, never an uncaught exception.
+    ws.on('error', (err) => {
+      this.failure = err;
+      this.wake();
+    });
     ws.on('message', (data) => {
       this.frames.push(JSON.parse((data as Buffer).toString('utf8')) as Frame);
       this.wake();
@@ -84,7 +92,7 @@ export class WsClient {
     for (;;) {
       const found = this.frames.find(match);
       if (found !== undefined) return found;
-      if (this.closed !== undefined) throw new Error(`connection closed (${this.closed.code} ${this.closed.reason}) while waiting`);
+      if (this.closed !== undefined) throw new Error(`connection closed (${this.closed.code} ${this.closed.reason}${this.failure === undefined ? '' : `: ${this.failure.message}`}) while waiting`);
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(this.frames.map((f) => f.type))}`);
       await new Promise<void>((resolve) => {

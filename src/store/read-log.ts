@@ -33,7 +33,7 @@ export function readLogFile(databaseFile: string): string {
   return path.join(path.dirname(databaseFile), `${base}-reads.db`);
 }
 
-/** A record in the log: its id there, and the values of `compliance_events`' columns in order (CAPTURE_COLUMNS). */
+/** A record in the log: its id there, and its values in COLUMNS' order (the order CAPTURE_ONE inserts them into `compliance_events`, kysely/compliance.ts). */
 export interface LoggedRead {
   id: number;
   values: unknown[];
@@ -45,6 +45,8 @@ const COMMIT = CompiledQuery.raw('commit');
 
 export class SqliteReadLog {
   private readonly connection: CachedConnection;
+  private readonly selectAfter: BetterSqlite3.Statement<[number, number]>;
+  private readonly countAfter: BetterSqlite3.Statement<[number]>;
   /** The highest id this connection deleted up to (a prune with nothing new to delete is skipped). */
   private pruned = 0;
   /** This log's identity (kept in the log): a mark in the database names the log it counts in. */
@@ -74,6 +76,8 @@ export class SqliteReadLog {
       throw new Error(`the log of read records ${file} cannot be used: ${(err as Error).message}`);
     }
     this.connection = new CachedConnection(db);
+    this.selectAfter = db.prepare<[number, number]>(`select id, ${COLUMNS} from read_records where id > ? order by id limit ?`).raw();
+    this.countAfter = db.prepare<[number]>('select count(*) as n, min(at) as oldest from read_records where id > ?');
   }
 
   get db(): BetterSqlite3.Database {
@@ -81,17 +85,24 @@ export class SqliteReadLog {
   }
 
   /** One transaction of records, waiting asynchronously for the log's lock (another process moving records out). */
-  async append(events: readonly NewComplianceEvent[], onStatement?: (sql: string) => void): Promise<void> {
-    const c = this.connection;
+  append(events: readonly NewComplianceEvent[], onStatement?: (sql: string) => void): Promise<void> {
     onStatement?.('begin');
-    await beginImmediate(c);
-    try {
+    return this.write((c) => {
       c.runEach(
         APPEND,
         events.map((e) => [e.type, e.at, e.actorId, e.actorUri, e.roomId, e.roomUri, e.messageId, e.content, e.details]),
         onStatement,
       );
       onStatement?.('commit');
+    });
+  }
+
+  /** Runs `work` in a write transaction of the log: committed, or rolled back and thrown. */
+  private async write(work: (c: CachedConnection) => void): Promise<void> {
+    const c = this.connection;
+    await beginImmediate(c);
+    try {
+      work(c);
       c.execute(COMMIT);
     } catch (err) {
       if (c.db.inTransaction) c.db.exec('rollback');
@@ -101,31 +112,20 @@ export class SqliteReadLog {
 
   /** Records after `through`, oldest first: the next ones to move. */
   after(through: number, limit: number): LoggedRead[] {
-    const rows = this.db
-      .prepare(`select id, ${COLUMNS} from read_records where id > ? order by id limit ?`)
-      .raw()
-      .all(through, limit) as unknown[][];
+    const rows = this.selectAfter.all(through, limit) as unknown[][];
     return rows.map(([id, ...values]) => ({ id: Number(id), values }));
   }
 
   /** Deletes the records at or below `through` (moved by a committed claim). */
   async prune(through: number): Promise<void> {
     if (through <= this.pruned) return;
-    const c = this.connection;
-    await beginImmediate(c);
-    try {
-      c.execute(CompiledQuery.raw('delete from read_records where id <= ?', [through]));
-      c.execute(COMMIT);
-      this.pruned = through;
-    } catch (err) {
-      if (c.db.inTransaction) c.db.exec('rollback');
-      throw err;
-    }
+    await this.write((c) => c.execute(CompiledQuery.raw('delete from read_records where id <= ?', [through])));
+    this.pruned = through;
   }
 
   /** Records after `through` not moved yet: how many, and the oldest's time. */
   pending(through: number): { events: number; oldestAt: number | null } {
-    const row = this.db.prepare('select count(*) as n, min(at) as oldest from read_records where id > ?').get(through) as { n: number; oldest: number | null };
+    const row = this.countAfter.get(through) as { n: number; oldest: number | null };
     return { events: Number(row.n), oldestAt: row.oldest === null ? null : Number(row.oldest) };
   }
 

@@ -13,7 +13,7 @@ import { resolveOutputDirectory } from '../domain/settings.js';
 import { pathToFileURL } from 'node:url';
 import { complianceTime } from '../domain/compliance.js';
 import type { ComplianceConfiguration } from '../domain/settings.js';
-import type { ComplianceBatchRecord, ComplianceEventRecord, PrincipalRecord, Store } from '../store/types.js';
+import type { ClaimedBatch, ComplianceEventRecord, PrincipalRecord, Store } from '../store/types.js';
 import type { Services } from '../actions/context.js';
 import { complianceConfigurations } from '../actions/compliance-configurations.js';
 import { recordInstanceParts } from '../actions/presence.js';
@@ -177,7 +177,7 @@ export class ComplianceWorker {
   }
 
   /** The next batch, claimed while this holder's lease runs (renewing it); none once the lease is lost. */
-  private claim(settings: ComplianceConfiguration): Promise<ComplianceBatchRecord | undefined> {
+  private claim(settings: ComplianceConfiguration): Promise<ClaimedBatch | undefined> {
     if (settings.adapterType === '') return Promise.resolve(undefined);
     return this.store.transaction(async (tx) => {
       const now = this.services.clock();
@@ -207,25 +207,18 @@ export class ComplianceWorker {
   }
 
   /**
-   * The batch as adapters see it. Its events are read in primary-key order (pages of
-   * PAGE), ordered by room and time in memory — a batch is bounded by BATCH_TEXT as well as
+   * The batch as adapters see it. Its events are those the claim read, or are read in
+   * primary-key order (pages of PAGE); they are ordered by room and time in memory — a batch is bounded by BATCH_TEXT as well as
    * by its count, so it fits — and users and rooms are resolved once for the whole batch.
    * By time, not id: on SQLite the records of reads take their ids when a claim moves them
    * out of their log (store/read-log.ts), after events captured later.
    */
-  private resolve(batch: ComplianceBatchRecord): ComplianceBatch {
+  private resolve(batch: ClaimedBatch): ComplianceBatch {
     const store = this.store;
     const users = new Map<number, ComplianceUser>();
     const rooms = new Map<number, ComplianceRoom | null>();
     const read = async (): Promise<ComplianceEventRecord[]> => {
-      const records: ComplianceEventRecord[] = [];
-      for (let after = 0; ; ) {
-        const page = await store.compliance.batchEvents(batch.lastEventId, after, PAGE);
-        for (const e of page) records.push(e);
-        const last = page.at(-1);
-        if (last === undefined || page.length < PAGE) break;
-        after = last.id;
-      }
+      const records = batch.events ?? (await readEvents(store, batch.lastEventId));
       records.sort((a, b) => (a.roomId ?? 0) - (b.roomId ?? 0) || a.at - b.at || a.id - b.id);
       const wantUsers = new Set<number>();
       const wantRooms = new Set<number>();
@@ -344,6 +337,18 @@ export class ComplianceWorker {
 
   private log(level: 'info' | 'warn' | 'error', message: string, extra?: object): void {
     this.options.log?.(level, message, extra);
+  }
+}
+
+/** A batch's events, read in primary-key order, PAGE at a time. */
+async function readEvents(store: Store, lastEventId: number): Promise<ComplianceEventRecord[]> {
+  const records: ComplianceEventRecord[] = [];
+  for (let after = 0; ; ) {
+    const page = await store.compliance.batchEvents(lastEventId, after, PAGE);
+    for (const e of page) records.push(e);
+    const last = page.at(-1);
+    if (last === undefined || page.length < PAGE) return records;
+    after = last.id;
   }
 }
 

@@ -593,6 +593,16 @@ export interface ComplianceBatchRecord {
   files: string[];
 }
 
+/** A batch as a claim returns it. */
+export interface ClaimedBatch extends ComplianceBatchRecord {
+  /**
+   * The batch's events by id, when the claim read them whole (SQLite: it holds the writer
+   * anyway, and reading them once spares reading their text twice); otherwise, and for a
+   * batch left unfinished, they are read with `batchEvents`.
+   */
+  events?: ComplianceEventRecord[];
+}
+
 export interface ComplianceStateRecord {
   holder: string | null;
   leaseUntil: number;
@@ -646,7 +656,7 @@ export interface ComplianceStore {
    * rolled back) and later ones take higher ids. While a batch is unfinished, no other is
    * claimed: that batch is returned instead.
    */
-  claimBatch(batch: { holder: string; claimedAt: number; settings: string }, limit: { events: number; textUnits: number }): Promise<ComplianceBatchRecord | undefined>;
+  claimBatch(batch: { holder: string; claimedAt: number; settings: string }, limit: { events: number; textUnits: number }): Promise<ClaimedBatch | undefined>;
   /** A page of a batch's events (those at or below `lastEventId`), after `afterId`, by id. */
   batchEvents(lastEventId: number, afterId: number, limit: number): Promise<ComplianceEventRecord[]>;
   /** Marks the batch written and deletes its events. */

@@ -66,7 +66,12 @@ describeEachStore('compliance batches', (kind) => {
     await db().deleteFrom('complianceEvents').where('id', '<', all[3]!).execute();
     expect(await claim({ events: 100, textUnits: 100 })).toMatchObject({ eventCount: 1, firstEventId: all[3], lastEventId: all[3] });
     await db().deleteFrom('complianceBatches').execute();
-    expect(await claim({ events: 100, textUnits: 1_000 })).toMatchObject({ eventCount: 3, firstEventId: all[3], lastEventId: all[5] });
+    const last = await claim({ events: 100, textUnits: 1_000 });
+    expect(last).toMatchObject({ eventCount: 3, firstEventId: all[3], lastEventId: all[5] });
+    // SQLite's claim hands on the events it read (the text bound cut them to the batch);
+    // PostgreSQL's leaves them to be read after it commits. Either way, the same events.
+    expect(last?.events === undefined).toBe(kind.dialect === 'postgres');
+    if (last?.events !== undefined) expect(last.events).toEqual(await d.store.compliance.batchEvents(last.lastEventId, 0, 100));
   });
 
   it('writes messages longer than an output chunk whole, in XML and JSON Lines', async () => {

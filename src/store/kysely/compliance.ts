@@ -153,12 +153,23 @@ export function complianceStore({ db, dialect, runMany, readLog }: Executor): Co
       if (readLog !== undefined) await moveReads(readLog, limit.events);
       const open = await unfinishedBatch();
       if (open !== undefined) return open;
-      const rows = await db
-        .selectFrom('complianceEvents')
-        .select((eb) => ['id', sql<number>`length(${eb.ref('content')}) + coalesce(length(${eb.ref('details')}), 0)`.as('units')])
-        .orderBy('id')
-        .limit(limit.events)
-        .execute();
+      // SQLite: the claim holds the writer, so it reads the events whole and hands them on
+      // (their text is read once, not for the bound and again for the output). PostgreSQL:
+      // the claim holds the events table against every capture, so it reads only lengths
+      // and the worker reads the events after it commits.
+      let events: ComplianceEventRecord[] | undefined;
+      let rows: { id: number; units: number }[];
+      if (dialect === 'sqlite') {
+        events = (await sql<ComplianceEventRecord>`select ${BATCH_EVENT_COLUMNS.sqlite} from compliance_events order by id limit ${limit.events}`.execute(db.withoutPlugins())).rows;
+        rows = events.map((e) => ({ id: e.id, units: e.content.length + (e.details?.length ?? 0) }));
+      } else {
+        rows = await db
+          .selectFrom('complianceEvents')
+          .select((eb) => ['id', sql<number>`length(${eb.ref('content')}) + coalesce(length(${eb.ref('details')}), 0)`.as('units')])
+          .orderBy('id')
+          .limit(limit.events)
+          .execute();
+      }
       if (rows.length === 0) return undefined;
       let count = 0;
       let units = 0;
@@ -174,7 +185,8 @@ export function complianceStore({ db, dialect, runMany, readLog }: Executor): Co
         .values({ ...batch, eventCount: count, firstEventId: first, lastEventId: last, writtenAt: null, files: null })
         .returningAll()
         .executeTakeFirstOrThrow();
-      return batchRecord(row);
+      if (events !== undefined) events.length = count;
+      return events === undefined ? batchRecord(row) : { ...batchRecord(row), events };
     },
 
     async batchEvents(lastEventId, afterId, limit) {

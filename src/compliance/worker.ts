@@ -177,12 +177,18 @@ export class ComplianceWorker {
   }
 
   /** The next batch, claimed while this holder's lease runs (renewing it); none once the lease is lost. */
-  private claim(settings: ComplianceConfiguration): Promise<ClaimedBatch | undefined> {
-    if (settings.adapterType === '') return Promise.resolve(undefined);
+  private async claim(settings: ComplianceConfiguration): Promise<ClaimedBatch | undefined> {
+    if (settings.adapterType === '') return undefined;
+    const limit = { events: this.batchSize, textUnits: BATCH_TEXT };
+    // The events are read before the claim, a page at a time: the claim only checks that
+    // they are still the oldest, so it holds the writer (or the events table) briefly.
+    // Records of reads waiting in their log join the events first, to be read with them.
+    await this.store.transaction((tx) => tx.compliance.moveReads(limit.events));
+    const ahead = await readAhead(this.store, limit);
     return this.store.transaction(async (tx) => {
       const now = this.services.clock();
       if (!(await tx.compliance.acquireLease(this.holder, now, now + this.leaseMs))) return undefined;
-      return tx.compliance.claimBatch({ holder: this.holder, claimedAt: now, settings: JSON.stringify(settings) }, { events: this.batchSize, textUnits: BATCH_TEXT });
+      return tx.compliance.claimBatch({ holder: this.holder, claimedAt: now, settings: JSON.stringify(settings) }, limit, ahead);
     });
   }
 
@@ -338,6 +344,25 @@ export class ComplianceWorker {
   private log(level: 'info' | 'warn' | 'error', message: string, extra?: object): void {
     this.options.log?.(level, message, extra);
   }
+}
+
+/** The oldest captured events within a batch's limits (at least one), PAGE at a time. */
+async function readAhead(store: Store, limit: { events: number; textUnits: number }): Promise<ComplianceEventRecord[]> {
+  const events: ComplianceEventRecord[] = [];
+  let units = 0;
+  for (let after = 0; events.length < limit.events; ) {
+    const size = Math.min(PAGE, limit.events - events.length);
+    const page = await store.compliance.batchEvents(Number.MAX_SAFE_INTEGER, after, size);
+    for (const e of page) {
+      units += e.content.length + (e.details?.length ?? 0);
+      if (events.length > 0 && units > limit.textUnits) return events;
+      events.push(e);
+    }
+    const last = page.at(-1);
+    if (last === undefined || page.length < size) break;
+    after = last.id;
+  }
+  return events;
 }
 
 /** A batch's events, read in primary-key order, PAGE at a time. */

@@ -595,11 +595,7 @@ export interface ComplianceBatchRecord {
 
 /** A batch as a claim returns it. */
 export interface ClaimedBatch extends ComplianceBatchRecord {
-  /**
-   * The batch's events by id, when the claim read them whole (SQLite: it holds the writer
-   * anyway, and reading them once spares reading their text twice); otherwise, and for a
-   * batch left unfinished, they are read with `batchEvents`.
-   */
+  /** The batch's events by id, when the events read ahead of the claim were the batch; otherwise they are read with `batchEvents`. */
   events?: ComplianceEventRecord[];
 }
 
@@ -644,6 +640,12 @@ export interface ServerInstanceRecord {
 export interface ComplianceStore {
   capture(events: readonly NewComplianceEvent[]): Promise<void>;
   pending(): Promise<{ events: number; oldestAt: number | null }>;
+  /**
+   * Moves up to `limit` records of reads from their log into the events (inside a
+   * transaction; SQLite only, where they wait in `stoa-reads.db`; nothing elsewhere). A
+   * claim does it too; the worker does it first so that the events it reads ahead include them.
+   */
+  moveReads(limit: number): Promise<void>;
   /** The oldest claimed batch not yet written, if any. */
   unfinishedBatch(): Promise<ComplianceBatchRecord | undefined>;
   /**
@@ -655,8 +657,14 @@ export interface ComplianceStore {
    * against inserts until it commits, so transactions that took ids have committed (or
    * rolled back) and later ones take higher ids. While a batch is unfinished, no other is
    * claimed: that batch is returned instead.
+   *
+   * `ahead`: the oldest events, read before the claim within the same limits (pages of
+   * `batchEvents`, outside any transaction: neither the writer nor the events table is held
+   * while their text is read). If they are still exactly the events at or below the last
+   * of them, they are the batch, returned with it; otherwise the claim finds the range from
+   * the events' lengths, as without them.
    */
-  claimBatch(batch: { holder: string; claimedAt: number; settings: string }, limit: { events: number; textUnits: number }): Promise<ClaimedBatch | undefined>;
+  claimBatch(batch: { holder: string; claimedAt: number; settings: string }, limit: { events: number; textUnits: number }, ahead?: ComplianceEventRecord[]): Promise<ClaimedBatch | undefined>;
   /** A page of a batch's events (those at or below `lastEventId`), after `afterId`, by id. */
   batchEvents(lastEventId: number, afterId: number, limit: number): Promise<ComplianceEventRecord[]>;
   /** Marks the batch written and deletes its events. */

@@ -66,12 +66,32 @@ describeEachStore('compliance batches', (kind) => {
     await db().deleteFrom('complianceEvents').where('id', '<', all[3]!).execute();
     expect(await claim({ events: 100, textUnits: 100 })).toMatchObject({ eventCount: 1, firstEventId: all[3], lastEventId: all[3] });
     await db().deleteFrom('complianceBatches').execute();
-    const last = await claim({ events: 100, textUnits: 1_000 });
-    expect(last).toMatchObject({ eventCount: 3, firstEventId: all[3], lastEventId: all[5] });
-    // SQLite's claim hands on the events it read (the text bound cut them to the batch);
-    // PostgreSQL's leaves them to be read after it commits. Either way, the same events.
-    expect(last?.events === undefined).toBe(kind.dialect === 'postgres');
-    if (last?.events !== undefined) expect(last.events).toEqual(await d.store.compliance.batchEvents(last.lastEventId, 0, 100));
+    expect(await claim({ events: 100, textUnits: 1_000 })).toMatchObject({ eventCount: 3, firstEventId: all[3], lastEventId: all[5] });
+  });
+
+  it('takes events read ahead as the batch only while they are still exactly the oldest', async () => {
+    await capture([event('a'), event('b'), event('c'), event('d')]);
+    const read = await d.store.compliance.batchEvents(Number.MAX_SAFE_INTEGER, 0, 100);
+    const claimAhead = (ahead: typeof read) =>
+      d.store.transaction((tx) => tx.compliance.claimBatch({ holder: 'test', claimedAt: Date.now(), settings: '{}' }, { events: 100, textUnits: 10_000 }, ahead));
+    // Some events that are not the oldest: the claim finds the range itself, and hands on no events.
+    const skipped = await claimAhead(read.slice(1, 3));
+    expect(skipped).toMatchObject({ eventCount: 4, firstEventId: read[0]!.id, lastEventId: read[3]!.id });
+    expect(skipped?.events).toBeUndefined();
+    await giveBack(skipped!.id);
+    // An event of the range gone since it was read (as a completion deletes): the same.
+    await db().deleteFrom('complianceEvents').where('id', '=', read[1]!.id).execute();
+    const gone = await claimAhead(read.slice(0, 3));
+    expect(gone).toMatchObject({ eventCount: 3, firstEventId: read[0]!.id, lastEventId: read[3]!.id });
+    expect(gone?.events).toBeUndefined();
+    await giveBack(gone!.id);
+    // Still the oldest: they are the batch (a prefix is fine: later events are the next batch).
+    const still = [read[0]!, read[2]!];
+    const taken = await claimAhead(still);
+    expect(taken).toMatchObject({ eventCount: 2, firstEventId: read[0]!.id, lastEventId: read[2]!.id, events: still });
+    // While it is open, the next claim returns it whatever was read ahead.
+    expect(await claimAhead([read[3]!])).toMatchObject({ id: taken!.id, eventCount: 2 });
+    expect((await claimAhead([read[3]!]))?.events).toBeUndefined();
   });
 
   it('writes messages longer than an output chunk whole, in XML and JSON Lines', async () => {

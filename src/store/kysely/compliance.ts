@@ -146,30 +146,46 @@ export function complianceStore({ db, dialect, runMany, readLog }: Executor): Co
       return { events: events + logged.events, oldestAt: oldestAt === null || (logged.oldestAt !== null && logged.oldestAt < oldestAt) ? logged.oldestAt : oldestAt };
     },
 
+    async moveReads(limit) {
+      if (readLog !== undefined) await moveReads(readLog, limit);
+    },
+
     unfinishedBatch,
 
-    async claimBatch(batch, limit) {
+    async claimBatch(batch, limit, ahead) {
       if (dialect === 'postgres') await lockEventsTable(db);
       if (readLog !== undefined) await moveReads(readLog, limit.events);
       const open = await unfinishedBatch();
       if (open !== undefined) return open;
-      // SQLite: the claim holds the writer, so it reads the events whole and hands them on
-      // (their text is read once, not for the bound and again for the output). PostgreSQL:
-      // the claim holds the events table against every capture, so it reads only lengths
-      // and the worker reads the events after it commits.
-      let events: ComplianceEventRecord[] | undefined;
-      let rows: { id: number; units: number }[];
-      if (dialect === 'sqlite') {
-        events = (await sql<ComplianceEventRecord>`select ${BATCH_EVENT_COLUMNS.sqlite} from compliance_events order by id limit ${limit.events}`.execute(db.withoutPlugins())).rows;
-        rows = events.map((e) => ({ id: e.id, units: e.content.length + (e.details?.length ?? 0) }));
-      } else {
-        rows = await db
+      const record = (first: number, last: number, count: number) =>
+        db
+          .insertInto('complianceBatches')
+          .values({ ...batch, eventCount: count, firstEventId: first, lastEventId: last, writtenAt: null, files: null })
+          .returningAll()
+          .executeTakeFirstOrThrow()
+          .then(batchRecord);
+      // Events read ahead, outside the claim, are the batch if they are still exactly the
+      // events at or below the last of them: nothing below can commit any more (SQLite: the
+      // claim holds the writer; PostgreSQL: the lock above waited out every transaction
+      // holding an id), and captured events are never changed, only deleted by completion.
+      const first = ahead?.[0];
+      const last = ahead?.at(-1);
+      if (ahead !== undefined && first !== undefined && last !== undefined) {
+        const now = await db
           .selectFrom('complianceEvents')
-          .select((eb) => ['id', sql<number>`length(${eb.ref('content')}) + coalesce(length(${eb.ref('details')}), 0)`.as('units')])
-          .orderBy('id')
-          .limit(limit.events)
-          .execute();
+          .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.min('id').as('lowest')])
+          .where('id', '<=', last.id)
+          .executeTakeFirstOrThrow();
+        if (Number(now.n) === ahead.length && Number(now.lowest) === first.id) return { ...(await record(first.id, last.id, ahead.length)), events: ahead };
       }
+      // Otherwise (nothing read ahead, records of reads just moved, or a capture that
+      // committed inside the range since): the range is found here, from the lengths.
+      const rows = await db
+        .selectFrom('complianceEvents')
+        .select((eb) => ['id', sql<number>`length(${eb.ref('content')}) + coalesce(length(${eb.ref('details')}), 0)`.as('units')])
+        .orderBy('id')
+        .limit(limit.events)
+        .execute();
       if (rows.length === 0) return undefined;
       let count = 0;
       let units = 0;
@@ -178,15 +194,7 @@ export function complianceStore({ db, dialect, runMany, readLog }: Executor): Co
         if (count > 0 && units > limit.textUnits) break;
         count++;
       }
-      const first = Number(rows[0]?.id);
-      const last = Number(rows[count - 1]?.id);
-      const row = await db
-        .insertInto('complianceBatches')
-        .values({ ...batch, eventCount: count, firstEventId: first, lastEventId: last, writtenAt: null, files: null })
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      if (events !== undefined) events.length = count;
-      return events === undefined ? batchRecord(row) : { ...batchRecord(row), events };
+      return record(Number(rows[0]?.id), Number(rows[count - 1]?.id), count);
     },
 
     async batchEvents(lastEventId, afterId, limit) {

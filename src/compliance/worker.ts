@@ -63,7 +63,7 @@ export interface NodeDescription {
 /** How often a serving node beats (the timer's default tick). */
 export const HEARTBEAT_MS = 15_000;
 
-const DEFAULT_BATCH = 5000;
+const DEFAULT_BATCH = 20_000;
 /**
  * A batch's content and details, in UTF-16 units, at most (a batch is read whole to be
  * ordered by room): 5,000 events of average text are far below it; long messages end a

@@ -194,7 +194,7 @@ export const configSchema = z
      */
     complianceAdapters: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'adapter names are letters, digits, - and _'), z.string().min(1)).default({}),
     /** Events per compliance batch: at most one output file (per room) per batch. */
-    complianceBatchSize: z.coerce.number().int().min(1).max(100_000).default(5000),
+    complianceBatchSize: z.coerce.number().int().min(1).max(100_000).default(20_000),
     /** Resource limits per connection, user and address (D9, docs/operations.md). */
     limits: limitsSchema.default(DEFAULT_LIMITS),
     /**

@@ -16,13 +16,15 @@ export class BatchFiles {
 
   constructor(private readonly output: OutputDirectory) {}
 
-  async get(name: string, start?: string): Promise<OutputFile> {
-    let file = this.open.get(name);
-    if (file === undefined) {
-      file = await this.output.create(name);
-      this.open.set(name, file);
-      if (start !== undefined) await file.write(start);
-    }
+  /** The file, opened (and `start` written) on first use. */
+  get(name: string, start?: string): OutputFile | Promise<OutputFile> {
+    return this.open.get(name) ?? this.create(name, start);
+  }
+
+  private async create(name: string, start: string | undefined): Promise<OutputFile> {
+    const file = await this.output.create(name);
+    this.open.set(name, file);
+    if (start !== undefined) await file.write(start);
     return file;
   }
 

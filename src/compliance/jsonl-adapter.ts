@@ -16,20 +16,22 @@ export class JsonLinesAdapter implements ComplianceAdapter {
     const base = baseName(batch);
     let current: { room: string; file: string } | undefined;
     try {
-      for await (const e of batch.events()) {
-        if (this.settings.createFileAttachmentsManifest && FILE_EVENTS.has(e.type)) {
-          await (await files.get(`${base}.ATTACH`)).write(attachLine(e));
-        }
-        // Per room, events without a room (administrative changes, searches) go to `<base>.pool.jsonl`.
-        let file = this.settings.oneChatRoomPerOutputFile ? `${base}.pool.jsonl` : `${base}.jsonl`;
-        if (this.settings.oneChatRoomPerOutputFile && e.room !== null) {
-          if (current?.room !== e.room.uri) {
-            if (current !== undefined) await files.commit(current.file);
-            current = { room: e.room.uri, file: `${baseName(batch, e.id)}.jsonl` };
+      for await (const run of batch.runs()) {
+        for (const e of run) {
+          if (this.settings.createFileAttachmentsManifest && FILE_EVENTS.has(e.type)) {
+            await (await files.get(`${base}.ATTACH`)).write(attachLine(e));
           }
-          file = current.file;
+          // Per room, events without a room (administrative changes, searches) go to `<base>.pool.jsonl`.
+          let file = this.settings.oneChatRoomPerOutputFile ? `${base}.pool.jsonl` : `${base}.jsonl`;
+          if (this.settings.oneChatRoomPerOutputFile && e.room !== null) {
+            if (current?.room !== e.room.uri) {
+              if (current !== undefined) await files.commit(current.file);
+              current = { room: e.room.uri, file: `${baseName(batch, e.id)}.jsonl` };
+            }
+            file = current.file;
+          }
+          await (await files.get(file)).write(`${JSON.stringify(e)}\n`);
         }
-        await (await files.get(file)).write(`${JSON.stringify(e)}\n`);
       }
       if (current !== undefined) await files.commit(current.file);
       await files.commit(`${base}.jsonl`);

@@ -8,6 +8,8 @@ const TEMP_PREFIX = '.stoa-';
 const TEMP_SUFFIX = '.tmp';
 /** Bytes gathered into one write to the file. */
 const CHUNK = 256 * 1024;
+/** What a write that only encoded into the buffer returns. */
+const WRITTEN: Promise<void> = Promise.resolve();
 
 /**
  * An output directory (created owner-only, D5). Names are plain file names; every file is
@@ -65,19 +67,21 @@ class AtomicFile implements OutputFile {
     private readonly handle: FileHandle,
   ) {}
 
-  async write(...texts: string[]): Promise<void> {
+  write(...texts: string[]): Promise<void> {
     // One write's pieces are joined (a small string) and encoded into the buffer: joining a
     // whole chunk's pieces into one large string costs several times more once any of
-    // them is outside Latin-1.
+    // them is outside Latin-1. Most writes only encode: they return a settled promise
+    // rather than make one (an adapter writes once or twice per event).
     const text = texts.length === 1 ? (texts[0] as string) : texts.join('');
-    if (this.used + text.length * 3 > CHUNK) {
-      await this.flush();
-      if (text.length * 3 > CHUNK) {
-        await this.writeAll(Buffer.from(text, 'utf8'));
-        return;
-      }
-    }
+    if (this.used + text.length * 3 > CHUNK) return this.flushThenWrite(text);
     this.used += this.buffer.write(text, this.used, 'utf8');
+    return WRITTEN;
+  }
+
+  private async flushThenWrite(text: string): Promise<void> {
+    await this.flush();
+    if (text.length * 3 > CHUNK) await this.writeAll(Buffer.from(text, 'utf8'));
+    else this.used += this.buffer.write(text, this.used, 'utf8');
   }
 
   private async flush(): Promise<void> {

@@ -72,6 +72,8 @@ const DEFAULT_BATCH = 20_000;
 const BATCH_TEXT = 16 * 1024 * 1024;
 /** Rows per read of a batch's events. */
 const PAGE = 1000;
+/** Events per run handed to an adapter (ComplianceBatch.runs). */
+const RUN = 64;
 
 export class ComplianceWorker {
   private readonly holder: string;
@@ -259,14 +261,19 @@ export class ComplianceWorker {
       content: e.content,
       details: e.details === null ? null : (JSON.parse(e.details) as Record<string, unknown>),
     });
+    async function* runs(): AsyncGenerator<ComplianceEvent[]> {
+      const records = await read();
+      for (let i = 0; i < records.length; i += RUN) yield records.slice(i, i + RUN).map(event);
+    }
     return {
       id: batch.id,
       claimedAt: batch.claimedAt,
       eventCount: batch.eventCount,
       firstEventId: batch.firstEventId,
       lastEventId: batch.lastEventId,
+      runs,
       async *events() {
-        for (const e of await read()) yield event(e);
+        for await (const run of runs()) yield* run;
       },
     };
   }

@@ -29,7 +29,8 @@ function bareUri(uri: string): string {
 }
 
 interface Conversation {
-  file: string;
+  name: string;
+  file: OutputFile;
   room: ComplianceRoom;
   first: number;
   last: number;
@@ -64,31 +65,32 @@ export class XmlAdapter implements ComplianceAdapter {
     let conv: Conversation | undefined;
     const closeConversation = async (): Promise<void> => {
       if (conv === undefined) return;
-      const file = await files.get(conv.file);
-      await file.write(
+      await conv.file.write(
         `    </Messages>\n    <StartTimeUTC${timeAttrs(complianceTime(conv.first))} />\n    <EndTimeUTC${timeAttrs(complianceTime(conv.last))} />\n  </Conversation>\n`,
       );
-      if (this.settings.oneChatRoomPerOutputFile) await files.commit(conv.file, finish);
+      if (this.settings.oneChatRoomPerOutputFile) await files.commit(conv.name, finish);
       conv = undefined;
     };
     try {
-      for await (const e of batch.events()) {
-        if (this.settings.createFileAttachmentsManifest && FILE_EVENTS.has(e.type)) {
-          await (await files.get(`${base}.ATTACH`)).write(attachLine(e));
+      for await (const run of batch.runs()) {
+        for (const e of run) {
+          if (this.settings.createFileAttachmentsManifest && FILE_EVENTS.has(e.type)) {
+            await (await files.get(`${base}.ATTACH`)).write(attachLine(e));
+          }
+          if (!isLegacyEventType(e.type) || e.room === null) {
+            await (await files.get(`${base}.stoa.xml`, `${XML_DECLARATION}<StoaEvents${attrs([['batch', batch.id]])}>\n`)).write(this.extensionEvent(e));
+            continue;
+          }
+          if (conv?.room.uri !== e.room.uri) {
+            await closeConversation();
+            const name = this.settings.oneChatRoomPerOutputFile ? `${baseName(batch, e.id)}.xml` : `${base}.xml`;
+            conv = { name, file: await files.get(name, ROOT_OPEN), room: e.room, first: e.time.since1970, last: e.time.since1970 };
+            await conv.file.write('  <Conversation>\n', this.channel(e.room), ...this.message(e, '    <FirstMessage', '    </FirstMessage>\n    <Messages>\n'));
+          }
+          conv.first = Math.min(conv.first, e.time.since1970);
+          conv.last = Math.max(conv.last, e.time.since1970);
+          await conv.file.write(...this.message(e, '      <Message', '      </Message>\n'));
         }
-        if (!isLegacyEventType(e.type) || e.room === null) {
-          await (await files.get(`${base}.stoa.xml`, `${XML_DECLARATION}<StoaEvents${attrs([['batch', batch.id]])}>\n`)).write(this.extensionEvent(e));
-          continue;
-        }
-        if (conv?.room.uri !== e.room.uri) {
-          await closeConversation();
-          const file = this.settings.oneChatRoomPerOutputFile ? `${baseName(batch, e.id)}.xml` : `${base}.xml`;
-          conv = { file, room: e.room, first: e.time.since1970, last: e.time.since1970 };
-          await (await files.get(file, ROOT_OPEN)).write('  <Conversation>\n', this.channel(e.room), ...this.message(e, '    <FirstMessage', '    </FirstMessage>\n    <Messages>\n'));
-        }
-        conv.first = Math.min(conv.first, e.time.since1970);
-        conv.last = Math.max(conv.last, e.time.since1970);
-        await (await files.get(conv.file)).write(...this.message(e, '      <Message', '      </Message>\n'));
       }
       await closeConversation();
       if (files.has(`${base}.xml`)) await files.commit(`${base}.xml`, finish);

@@ -22,7 +22,7 @@ export function registerCompliance(program: Command): void {
         // A per-room run can write thousands of files: name the first few (--json lists all).
         for (const file of report.files.slice(0, LISTED_FILES)) printer.out(`  ${file}`);
         if (report.files.length > LISTED_FILES) printer.out(`  … and ${report.files.length - LISTED_FILES} more (--json lists them all)`);
-      }),
+      }, { bulk: true }),
     );
 
   compliance

@@ -84,6 +84,12 @@ export function entryNameProblem(name: string): string | undefined {
 
 // ------------------------------------------------------------------ writing
 
+/** How an archive is written: its lasting form (an export) or a passing one (a migration's). */
+export interface ArchiveWriterOptions {
+  /** Synced to disk before it appears (default). A temporary archive, read once and removed, need not be. */
+  durable?: boolean;
+}
+
 export class ArchiveWriter {
   private readonly zip = new yazl.ZipFile();
   private readonly names = new Set<string>();
@@ -91,13 +97,16 @@ export class ArchiveWriter {
   private readonly temp: string;
   private finished = false;
 
-  private constructor(readonly file: string) {
+  private constructor(
+    readonly file: string,
+    private readonly options: ArchiveWriterOptions,
+  ) {
     this.temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(4).toString('hex')}.tmp`);
     this.done = pipeline(this.zip.outputStream, fs.createWriteStream(this.temp, { mode: 0o600 }));
   }
 
-  static create(file: string): ArchiveWriter {
-    return new ArchiveWriter(path.resolve(file));
+  static create(file: string, options: ArchiveWriterOptions = {}): ArchiveWriter {
+    return new ArchiveWriter(path.resolve(file), options);
   }
 
   /** The zip does not pass on a failing source: fail the whole archive with its error. */
@@ -159,11 +168,13 @@ export class ArchiveWriter {
     this.zip.end();
     try {
       await this.done;
-      const handle = await fs.promises.open(this.temp, 'r');
-      try {
-        await handle.sync();
-      } finally {
-        await handle.close();
+      if (this.options.durable !== false) {
+        const handle = await fs.promises.open(this.temp, 'r');
+        try {
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
       }
       await fs.promises.rename(this.temp, this.file);
     } catch (err) {

@@ -146,7 +146,9 @@ export async function migrateLegacy(services: Services, actor: Actor, options: L
       progress,
     );
     const archive = path.join(staging.dir, 'legacy.zip');
-    const writer = ArchiveWriter.create(archive);
+    // A passing archive: read by the import below and removed with the staging folder, so
+    // it is not synced to disk (a crash restarts the run from the dump anyway).
+    const writer = ArchiveWriter.create(archive, { durable: false });
     try {
       const manifest = await conversion.write(writer);
       await writer.finish(() => manifest);

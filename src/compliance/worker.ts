@@ -66,7 +66,7 @@ export const HEARTBEAT_MS = 15_000;
 const DEFAULT_BATCH = 20_000;
 /**
  * A batch's content and details, in UTF-16 units, at most (a batch is read whole to be
- * ordered by room): 5,000 events of average text are far below it; long messages end a
+ * ordered by room): 20,000 events of average text are far below it; long messages end a
  * batch early.
  */
 const BATCH_TEXT = 16 * 1024 * 1024;
@@ -215,9 +215,10 @@ export class ComplianceWorker {
   }
 
   /**
-   * The batch as adapters see it. Its events are those the claim read, or are read in
-   * primary-key order (pages of PAGE); they are ordered by room and time in memory — a batch is bounded by BATCH_TEXT as well as
-   * by its count, so it fits — and users and rooms are resolved once for the whole batch.
+   * The batch as adapters see it. Its events are those read ahead of the claim, or (a batch
+   * left unfinished) are read in primary-key order, PAGE at a time; they are ordered by room
+   * and time in memory — a batch is bounded by BATCH_TEXT as well as by its count, so it
+   * fits — and users and rooms are resolved once for the whole batch.
    * By time, not id: on SQLite the records of reads take their ids when a claim moves them
    * out of their log (store/read-log.ts), after events captured later.
    */

@@ -8,11 +8,12 @@
  * (30–60 ms each, docs/benchmarks.md "import-load"). Here nothing but the node's group
  * commits of reads and their move into the events table takes this file's lock.
  *
- * The compliance worker's claim moves the records into `compliance_events`
- * (ComplianceStore.claimBatch), in its own transaction: the records after the mark, then
- * the mark (the log's identity and the last id moved) in the database's `meta`, so a claim
- * that rolls back moves nothing and one that commits moves each record once. Records at
- * or below the mark are deleted from the log by the next move. The log's ids never go
+ * The compliance worker moves the records into `compliance_events` before it reads a
+ * batch ahead of its claim, and every claim does too (ComplianceStore.moveReads and
+ * claimBatch), each in a database transaction: the records after the mark, then the mark
+ * (the log's identity and the last id moved) in the database's `meta`, so a move that
+ * rolls back moves nothing and one that commits moves each record once. Records at or
+ * below the mark are deleted from the log by the next move. The log's ids never go
  * back (AUTOINCREMENT), and a log created anew (deleted, restored from elsewhere) has
  * another identity, so its records are never taken for moved ones.
  *

@@ -186,7 +186,7 @@ export class ComplianceWorker {
     // they are still the oldest, so it holds the writer (or the events table) briefly.
     // Records of reads waiting in their log join the events first, to be read with them.
     await this.store.transaction((tx) => tx.compliance.moveReads(limit.events));
-    const ahead = await readAhead(this.store, limit);
+    const ahead = await readEvents(this.store, Number.MAX_SAFE_INTEGER, 0, limit);
     return this.store.transaction(async (tx) => {
       const now = this.services.clock();
       if (!(await tx.compliance.acquireLease(this.holder, now, now + this.leaseMs))) return undefined;
@@ -354,13 +354,21 @@ export class ComplianceWorker {
   }
 }
 
-/** The oldest captured events within a batch's limits (at least one), PAGE at a time. */
-async function readAhead(store: Store, limit: { events: number; textUnits: number }): Promise<ComplianceEventRecord[]> {
+/**
+ * Captured events by id, PAGE at a time: those after `afterId` and at or below
+ * `lastEventId`, up to `limit` (at least one event; no limit: all of them).
+ */
+async function readEvents(
+  store: Store,
+  lastEventId: number,
+  afterId = 0,
+  limit: { events: number; textUnits: number } = { events: Infinity, textUnits: Infinity },
+): Promise<ComplianceEventRecord[]> {
   const events: ComplianceEventRecord[] = [];
   let units = 0;
-  for (let after = 0; events.length < limit.events; ) {
+  for (let after = afterId; events.length < limit.events; ) {
     const size = Math.min(PAGE, limit.events - events.length);
-    const page = await store.compliance.batchEvents(Number.MAX_SAFE_INTEGER, after, size);
+    const page = await store.compliance.batchEvents(lastEventId, after, size);
     for (const e of page) {
       units += e.content.length + (e.details?.length ?? 0);
       if (events.length > 0 && units > limit.textUnits) return events;
@@ -371,18 +379,6 @@ async function readAhead(store: Store, limit: { events: number; textUnits: numbe
     after = last.id;
   }
   return events;
-}
-
-/** A batch's events, read in primary-key order, PAGE at a time. */
-async function readEvents(store: Store, lastEventId: number): Promise<ComplianceEventRecord[]> {
-  const records: ComplianceEventRecord[] = [];
-  for (let after = 0; ; ) {
-    const page = await store.compliance.batchEvents(lastEventId, after, PAGE);
-    for (const e of page) records.push(e);
-    const last = page.at(-1);
-    if (last === undefined || page.length < PAGE) return records;
-    after = last.id;
-  }
 }
 
 /** Whether a process of this host runs (another user's counts). */

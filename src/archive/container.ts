@@ -191,26 +191,36 @@ export class ArchiveWriter {
   }
 }
 
-/** Lines are handed to the zip in chunks of about this many characters, not one by one. */
-const CHUNK = 64 * 1024;
+/** Lines are handed to the zip in chunks of this many bytes, not one by one. */
+const CHUNK = 256 * 1024;
 
 /**
- * The items as JSON lines. Lines are gathered into chunks: every chunk the zip receives is
- * one round trip to the compressor's thread, so a chunk per line would leave the process
- * waiting most of the time.
+ * The items as JSON lines, UTF-8 encoded a line at a time into chunks. A chunk per line
+ * would be one round trip to the compressor's thread each, leaving the process waiting;
+ * and a chunk gathered as one string costs several times more to encode than its lines
+ * (measured: 0.85 s against 0.25–0.4 s for 200,000 messages' lines), the more so once
+ * any line is outside Latin-1.
  */
-async function* jsonLines(items: AsyncIterable<object>, counted?: (lines: number) => void): AsyncGenerator<string> {
+async function* jsonLines(items: AsyncIterable<object>, counted?: (lines: number) => void): AsyncGenerator<Buffer> {
   let lines = 0;
-  let chunk = '';
+  let chunk = Buffer.allocUnsafe(CHUNK);
+  let used = 0;
   for await (const item of items) {
     lines++;
-    chunk += `${JSON.stringify(item)}\n`;
-    if (chunk.length >= CHUNK) {
-      yield chunk;
-      chunk = '';
+    const line = `${JSON.stringify(item)}\n`;
+    // A UTF-16 unit is at most 3 bytes of UTF-8.
+    if (used + line.length * 3 > CHUNK) {
+      if (used > 0) yield chunk.subarray(0, used);
+      chunk = Buffer.allocUnsafe(CHUNK);
+      used = 0;
+      if (line.length * 3 > CHUNK) {
+        yield Buffer.from(line, 'utf8');
+        continue;
+      }
     }
+    used += chunk.write(line, used, 'utf8');
   }
-  if (chunk !== '') yield chunk;
+  if (used > 0) yield chunk.subarray(0, used);
   counted?.(lines);
 }
 

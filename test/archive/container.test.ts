@@ -29,6 +29,13 @@ async function readAll(reader: ArchiveReader, name: string): Promise<Record<stri
 
 const goodManifest = JSON.stringify(manifest());
 
+/**
+ * Messages' text: multi-byte characters throughout, and two lines longer than the writer's
+ * chunk (256 KiB), one in bytes and one only by its worst case of 3 bytes per unit.
+ */
+const text = (i: number): string =>
+  i === 2500 ? 'é'.repeat(150_000) : i === 2501 ? 'a'.repeat(90_000) : `message ${i} ${'東京😀é"\\'.repeat(i % 7)}`;
+
 describe('archive container', () => {
   it('writes entries lazily with a manifest made last, and reads them back exactly', async () => {
     const file = path.join(tempDir('stoa-archive-'), 'out.zip');
@@ -39,7 +46,7 @@ describe('archive container', () => {
       yield* rooms;
     }, (n) => (counts.rooms = n));
     void writer.addLines('messages/room-1.jsonl', async function* () {
-      for (let i = 1; i <= 5000; i++) yield { chatId: i, text: `message ${i}` };
+      for (let i = 1; i <= 5000; i++) yield { chatId: i, text: text(i) };
     }, (n) => (counts.messages = n));
     const blob = randomBytes(100_000);
     writer.addBlob('files/abc', () => Readable.from([blob]));
@@ -55,7 +62,7 @@ describe('archive container', () => {
       expect(await readAll(reader, 'rooms.jsonl')).toEqual(rooms);
       const messages = await readAll(reader, 'messages/room-1.jsonl');
       expect(messages).toHaveLength(5000);
-      expect(messages[4999]).toEqual({ chatId: 5000, text: 'message 5000' });
+      expect(messages).toEqual(Array.from({ length: 5000 }, (_, i) => ({ chatId: i + 1, text: text(i + 1) })));
       const chunks: Buffer[] = [];
       for await (const c of await reader.blob('files/abc')) chunks.push(c as Buffer);
       expect(Buffer.concat(chunks).equals(blob)).toBe(true);

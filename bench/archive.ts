@@ -81,7 +81,7 @@ export interface ChildResult {
 
 /** Runs in the child: one export or import, timed, with its own peak RSS. */
 async function child(op: string, dataDir: string, file: string, databaseUrl?: string): Promise<ChildResult> {
-  const runtime = await open(dataDir, databaseUrl, { bulk: op === 'import' });
+  const runtime = await open(dataDir, databaseUrl, op === 'import' ? { bulk: 'load' } : {});
   try {
     const started = process.hrtime.bigint();
     let messages = 0;

@@ -102,7 +102,7 @@ async function adapterRun(seeded: { dir: string; events: number }, variant: stri
   const dir = tempData();
   fs.cpSync(seeded.dir, dir, { recursive: true });
   // As the worker runs in `stoa serve` (and `stoa compliance run`): WAL checkpoints in a worker thread.
-  const runtime = await open(dir, undefined, { bulk: true });
+  const runtime = await open(dir, undefined, { bulk: 'serve' });
   try {
     await complianceConfigurations.update(runtime.services, SYSTEM_ACTOR, 'global', settings);
     const started = process.hrtime.bigint();

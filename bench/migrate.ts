@@ -28,7 +28,7 @@ interface ChildResult {
 }
 
 async function child(dataDir: string, dump: string, files: string): Promise<ChildResult> {
-  const runtime = await open(dataDir, undefined, { bulk: true });
+  const runtime = await open(dataDir, undefined, { bulk: 'load' });
   try {
     const started = process.hrtime.bigint();
     const report = await migrateLegacy(runtime.services, SYSTEM_ACTOR, { source: dump, files, shorten: true });

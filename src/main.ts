@@ -62,12 +62,12 @@ interface OpenedStore {
   failover?: { target: PostgresTarget; using: DatabaseRole };
 }
 
-export async function openStore(config: Config, dataDir: string, options: Pick<RuntimeOptions, 'onStatement' | 'onCheckpointError'> = {}): Promise<Store> {
+export async function openStore(config: Config, dataDir: string, options: Pick<RuntimeOptions, 'onStatement' | 'onCheckpointError' | 'relaxedCommits'> = {}): Promise<Store> {
   return (await openDeploymentStore(config, dataDir, options)).store;
 }
 
-async function openDeploymentStore(config: Config, dataDir: string, options: Pick<RuntimeOptions, 'onStatement' | 'onCheckpointError'> = {}): Promise<OpenedStore> {
-  const { onStatement, onCheckpointError } = options;
+async function openDeploymentStore(config: Config, dataDir: string, options: Pick<RuntimeOptions, 'onStatement' | 'onCheckpointError' | 'relaxedCommits'> = {}): Promise<OpenedStore> {
+  const { onStatement, onCheckpointError, relaxedCommits } = options;
   const watch = onStatement === undefined ? WRITES_IN_TRANSACTIONS : { ...WRITES_IN_TRANSACTIONS, onStatement };
   // PostgreSQL, the HTTP server and the logger load only when used: CLI commands on the
   // embedded database start noticeably faster without them.
@@ -81,7 +81,12 @@ async function openDeploymentStore(config: Config, dataDir: string, options: Pic
     const target = new PostgresTarget(chosen.url);
     return { store: await openPostgresStore(target, undefined, watch), failover: { target, using: chosen.role } };
   }
-  return { store: await openSqliteStore(path.join(dataDir, SQLITE_FILE_NAME), watch, onCheckpointError === undefined ? {} : { backgroundCheckpoints: { onError: onCheckpointError } }) };
+  return {
+    store: await openSqliteStore(path.join(dataDir, SQLITE_FILE_NAME), watch, {
+      ...(onCheckpointError === undefined ? {} : { backgroundCheckpoints: { onError: onCheckpointError } }),
+      ...(relaxedCommits === true ? { relaxedCommits } : {}),
+    }),
+  };
 }
 
 /**
@@ -202,6 +207,12 @@ export interface RuntimeOptions {
    * Other CLI commands checkpoint inline.
    */
   onCheckpointError?: (err: unknown) => void;
+  /**
+   * The CLI's bulk loads that a second run brings to the same result (`data import`,
+   * `migrate legacy`): on SQLite their commits do not wait for the disk, and the load makes
+   * them durable at its end (Store.sync, before it reports).
+   */
+  relaxedCommits?: boolean;
 }
 
 export async function openRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {

@@ -1288,6 +1288,9 @@ export async function importArchive(services: Services, actor: Actor, options: I
       // (access facts, the newest messages of rooms) is read again.
       await publishChange(services, [{ type: 'data.imported', file: path.resolve(options.file) }]);
     }
+    // A bulk load's commits may not have waited for the disk: all of them reach it before
+    // the import reports that it completed.
+    await services.store.sync();
     return report(apply, 'completed');
   } finally {
     reader.close();

@@ -47,6 +47,8 @@ export interface DeploymentOptions {
    * node, instead of in the commits of the load (SQLite; docs/benchmarks.md "archive").
    */
   bulk?: boolean;
+  /** A bulk load that a second run brings to the same result: commits not waiting for the disk, synced at its end (RuntimeOptions.relaxedCommits). */
+  relaxedCommits?: boolean;
 }
 
 /**
@@ -99,6 +101,7 @@ export async function withDeployment(cmd: Command, fn: (ctx: CliContext) => Prom
   }
   const runtime = await openRuntime(place.config, {
     role: 'command',
+    ...(options.relaxedCommits === true ? { relaxedCommits: true } : {}),
     ...(options.bulk === true
       ? { onCheckpointError: (err: unknown) => printer.err(`stoa: warning: WAL checkpoints in the background failed (${err instanceof Error ? err.message : String(err)}); SQLite checkpoints in the load's own commits again`) }
       : {}),

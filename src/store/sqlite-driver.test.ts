@@ -4,8 +4,10 @@
  * on the reader while one is, so they neither wait behind it nor see what it has not
  * committed.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
+import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { sqliteStore, tempDir } from '../../test/harness/stores.js';
 import { openSqliteStore } from './sqlite.js';
@@ -59,6 +61,34 @@ describe('SQLite driver', () => {
     } finally {
       other.close();
       await store.close();
+    }
+  });
+});
+
+describe('SQLite relaxed commits (a bulk load)', () => {
+  const synchronous = async (store: Awaited<ReturnType<typeof openSqliteStore>>): Promise<number> =>
+    Number(((await sql`pragma synchronous`.execute(store.db)).rows[0] as { synchronous: number }).synchronous);
+
+  it('commit without waiting for the disk, and are synced on request, outside transactions only', async () => {
+    const file = path.join(tempDir(), 'stoa.db');
+    const relaxed = await openSqliteStore(file, {}, { relaxedCommits: true });
+    try {
+      expect(await synchronous(relaxed)).toBe(1); // NORMAL
+      await relaxed.transaction((tx) => tx.meta.set('probe', 'loaded'));
+      expect(fs.statSync(`${file}-wal`).size).toBeGreaterThan(0);
+      await relaxed.sync();
+      await expect(relaxed.transaction((tx) => tx.sync())).rejects.toThrow(/outside a transaction/);
+    } finally {
+      await relaxed.close();
+    }
+    // Every other store commits durably (FULL), and sync has nothing to do.
+    const durable = await openSqliteStore(file);
+    try {
+      expect(await synchronous(durable)).toBe(2); // FULL
+      expect(await durable.meta.get('probe')).toBe('loaded');
+      await durable.sync();
+    } finally {
+      await durable.close();
     }
   });
 });

@@ -25,8 +25,9 @@ class StoaSqliteDialect extends SqliteDialect {
     private readonly file: string,
     private readonly watch: StatementWatch,
     private readonly checkpoints: BackgroundCheckpoints | undefined,
+    private readonly synchronous: Synchronous,
   ) {
-    super({ database: () => Promise.resolve(openDatabase(file, false)) });
+    super({ database: () => Promise.resolve(openDatabase(file, false, synchronous)) });
   }
 
   override createAdapter(): DialectAdapter {
@@ -37,12 +38,14 @@ class StoaSqliteDialect extends SqliteDialect {
   driver: StoaSqliteDriver | undefined;
 
   override createDriver(): Driver {
-    this.driver = new StoaSqliteDriver((readonly) => openDatabase(this.file, readonly), this.checkpoints);
+    this.driver = new StoaSqliteDriver((readonly) => openDatabase(this.file, readonly, this.synchronous), this.checkpoints);
     return new WatchedDriver(this.driver, this.watch);
   }
 }
 
-function openDatabase(file: string, readonly: boolean): BetterSqlite3.Database {
+type Synchronous = 'FULL' | 'NORMAL';
+
+function openDatabase(file: string, readonly: boolean, synchronous: Synchronous): BetterSqlite3.Database {
   const db = new BetterSqlite3(file, { readonly });
   db.pragma(`busy_timeout = ${WRITE_LOCK_WAIT_MS}`);
   // Search's last word on a candidate of the word index: the term as a case-insensitive
@@ -53,7 +56,9 @@ function openDatabase(file: string, readonly: boolean): BetterSqlite3.Database {
   if (readonly) return db;
   db.pragma('journal_mode = WAL');
   // FULL: a transaction acknowledged to a client survives a power cut, not just a crash.
-  db.pragma('synchronous = FULL');
+  // NORMAL (a bulk load's relaxedCommits): a commit survives a crash of the process; a
+  // power cut may roll back the last ones, never corrupt — the load syncs at its end.
+  db.pragma(`synchronous = ${synchronous}`);
   db.pragma('foreign_keys = ON');
   return db;
 }
@@ -63,6 +68,12 @@ export const SQLITE_FILE_NAME = 'stoa.db';
 export interface SqliteStoreOptions {
   /** WAL checkpoints in a worker thread (checkpointer.ts): a serving node and the CLI's bulk loads; other CLI commands checkpoint inline. */
   backgroundCheckpoints?: { onError: (err: unknown) => void; intervalMs?: number };
+  /**
+   * A bulk load that a second run brings to the same result (`data import`, `migrate
+   * legacy`): its commits do not wait for the disk (an fsync per commit was a tenth of a
+   * migration's time), and Store.sync makes them durable at its end.
+   */
+  relaxedCommits?: boolean;
 }
 
 /** Opens (creating if needed) and migrates the embedded database in a data dir. */
@@ -72,7 +83,7 @@ export async function openSqliteStore(file: string, watch: StatementWatch = {}, 
   const active: StatementWatch = { ...watch, refuseWritesOutsideTransactions: false };
   const readLog = new SqliteReadLog(readLogFile(file));
   const checkpoints = options.backgroundCheckpoints === undefined ? undefined : { file, others: [readLog.db], ...options.backgroundCheckpoints };
-  const dialect = new StoaSqliteDialect(file, active, checkpoints);
+  const dialect = new StoaSqliteDialect(file, active, checkpoints, options.relaxedCommits === true ? 'NORMAL' : 'FULL');
   const db = new Kysely<Database>({ dialect, plugins: [new CamelCasePlugin()] });
   try {
     await migrateToLatest(db, 'sqlite');
@@ -97,5 +108,29 @@ export async function openSqliteStore(file: string, watch: StatementWatch = {}, 
     },
     (sql, rows) => driver.runMany(sql, rows, active.onStatement),
     readLog,
+    options.relaxedCommits === true ? () => syncLog(file) : undefined,
   );
+}
+
+/**
+ * Relaxed commits made durable: they are in the write-ahead log (those already copied
+ * into the database file were synced by that checkpoint), so the log is synced, and its
+ * directory (SQLite syncs the directory of a new log only at the log's first sync).
+ */
+async function syncLog(file: string): Promise<void> {
+  for (const target of [`${file}-wal`, path.dirname(file)]) {
+    let handle: fs.promises.FileHandle;
+    try {
+      handle = await fs.promises.open(target, 'r');
+    } catch (err) {
+      // No log: the last connection to close checkpointed it into the database and synced that.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw err;
+    }
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
 }

@@ -778,6 +778,12 @@ export interface Store {
    * connection whose commits do not wait for their WAL flush.
    */
   recordReads(events: readonly NewComplianceEvent[]): Promise<void>;
+  /**
+   * Makes every commit so far durable. A no-op unless the store was opened for a bulk load
+   * whose commits do not wait for the disk (SQLite's `relaxedCommits`): such a load calls
+   * it once at its end, before it reports that it finished.
+   */
+  sync(): Promise<void>;
   readonly inTransaction: boolean;
   readonly meta: MetaStore;
   readonly principals: PrincipalStore;

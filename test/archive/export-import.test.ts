@@ -136,6 +136,26 @@ describeEachStore('Stoa archive', (kind) => {
     expect((await target.store.rooms.list({ disabled: false })).length).toBe(4);
   });
 
+  it('makes its commits durable once, after the last of them, before it reports (a bulk load may commit without waiting for the disk)', async () => {
+    await exportTo('all.zip');
+    const log: string[] = [];
+    const store = target.services.store;
+    const watched = new Proxy(store, {
+      get(t, prop, receiver) {
+        if (prop === 'sync') return () => (log.push('sync'), t.sync());
+        if (prop === 'transaction') return (fn: Parameters<typeof store.transaction>[0]) => (log.push('commit'), t.transaction(fn));
+        return Reflect.get(t, prop, receiver) as unknown;
+      },
+    });
+    expect((await importArchive({ ...target.services, store: watched }, SYSTEM_ACTOR, { file: path.join(dir, 'all.zip') })).outcome).toBe('completed');
+    expect(log.filter((e) => e === 'sync')).toHaveLength(1);
+    expect(log.lastIndexOf('commit')).toBeLessThan(log.indexOf('sync'));
+    expect(log.indexOf('commit')).toBeGreaterThanOrEqual(0);
+    log.length = 0;
+    expect((await importArchive({ ...target.services, store: watched }, SYSTEM_ACTOR, { file: path.join(dir, 'all.zip'), whatIf: true })).outcome).toBe('what-if');
+    expect(log).not.toContain('sync');
+  });
+
   it('--what-if reports everything and changes nothing', async () => {
     await exportTo('all.zip');
     const before = await snapshot(target);

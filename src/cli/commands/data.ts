@@ -95,7 +95,7 @@ export function registerData(program: Command): void {
           printImport(printer, report, files);
           if (report.outcome === 'refused') throw new ForwardedExit(1);
         },
-        { direct: 'stoa data import', bulk: true },
+        { direct: 'stoa data import', bulk: true, relaxedCommits: true },
       ),
     );
 }

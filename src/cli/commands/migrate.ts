@@ -130,7 +130,7 @@ export function registerMigrate(program: Command): void {
           printMigration(printer, report, files);
           if (report.outcome === 'refused') throw new ForwardedExit(1);
         },
-        { direct: 'stoa migrate legacy', bulk: true },
+        { direct: 'stoa migrate legacy', bulk: true, relaxedCommits: true },
       ),
     );
 }

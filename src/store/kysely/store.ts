@@ -70,6 +70,8 @@ export class KyselyStore implements Store {
     private readonly runMany?: RunMany,
     /** SQLite: the log of read records, handed to the stores of its transactions (a claim moves it). */
     private readonly readLog?: SqliteReadLog,
+    /** SQLite with relaxed commits: makes them durable (Store.sync); the root store only. */
+    private readonly syncCommits?: () => Promise<void>,
   ) {
     const ex: Executor = {
       db,
@@ -120,6 +122,11 @@ export class KyselyStore implements Store {
     } catch (err) {
       throw translateDbError(err);
     }
+  }
+
+  async sync(): Promise<void> {
+    if (this.inTransaction) throw new Error('commits are made durable by the root store, outside a transaction');
+    await this.syncCommits?.();
   }
 
   async close(): Promise<void> {

@@ -23,6 +23,7 @@ import yazl from 'yazl';
 import './zip-crc.js';
 import { z } from 'zod';
 import { AppError } from '../domain/errors.js';
+import { syncPath } from '../files/sync.js';
 
 export const ARCHIVE_FORMAT = 'stoa-archive';
 /** The format version this Stoa writes, and the newest it reads. */
@@ -168,14 +169,7 @@ export class ArchiveWriter {
     this.zip.end();
     try {
       await this.done;
-      if (this.options.durable !== false) {
-        const handle = await fs.promises.open(this.temp, 'r');
-        try {
-          await handle.sync();
-        } finally {
-          await handle.close();
-        }
-      }
+      if (this.options.durable !== false) await syncPath(this.temp);
       await fs.promises.rename(this.temp, this.file);
     } catch (err) {
       await fs.promises.rm(this.temp, { force: true });

@@ -3,6 +3,7 @@ import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { OutputDirectory, OutputFile } from './adapter.js';
+import { syncPath } from '../files/sync.js';
 
 const TEMP_PREFIX = '.stoa-';
 const TEMP_SUFFIX = '.tmp';
@@ -42,7 +43,7 @@ export class AtomicDirectory implements OutputDirectory {
    * the batch is marked written.
    */
   async sync(): Promise<void> {
-    await syncDirectory(this.path);
+    await syncPath(this.path);
   }
 
   async create(name: string): Promise<OutputFile> {
@@ -115,15 +116,5 @@ class AtomicFile implements OutputFile {
     if (!this.closed) await this.handle.close();
     this.closed = true;
     await rm(this.tempPath, { force: true });
-  }
-}
-
-/** A rename is durable only once the directory itself is synced. */
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }

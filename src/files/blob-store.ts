@@ -12,6 +12,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError } from '../domain/errors.js';
+import { syncPath } from './sync.js';
 
 export interface StoredBlob {
   sizeBytes: number;
@@ -26,11 +27,21 @@ export interface BlobStore {
    * Streams `input` into the store under `guid`. Refuses (and leaves nothing behind) when
    * more than `maxBytes` arrive.
    */
-  write(guid: string, input: Readable, maxBytes: number): Promise<StoredBlob>;
+  write(guid: string, input: Readable, maxBytes: number, options?: WriteOptions): Promise<StoredBlob>;
+  /** Makes durable the names of the files written with `deferNameSync` (their folders synced once each, together). */
+  syncNames(): Promise<void>;
   /** Removes a file (none there: nothing to do). */
   remove(guid: string): void;
   /** Reads a file (a missing one fails the stream with ENOENT). */
   open(guid: string): Readable;
+}
+
+export interface WriteOptions {
+  /**
+   * The file's bytes are on disk when write returns, its name only after syncNames (a bulk
+   * load of many files syncs each folder once, before the rows that refer to them commit).
+   */
+  deferNameSync?: boolean;
 }
 
 /** The deployment a file store belongs to (its marker file). */
@@ -43,6 +54,9 @@ export interface StoreOwner {
 export const OWNER_FILE = 'stoa-file-store.json';
 
 export class DirectoryBlobStore implements BlobStore {
+  /** Folders holding names written with deferNameSync, not yet synced. */
+  private readonly unsynced = new Set<string>();
+
   constructor(readonly root: string) {}
 
   /**
@@ -66,7 +80,7 @@ export class DirectoryBlobStore implements BlobStore {
     return path.join(this.root, guid.slice(0, 2), guid);
   }
 
-  async write(guid: string, input: Readable, maxBytes: number): Promise<StoredBlob> {
+  async write(guid: string, input: Readable, maxBytes: number, options: WriteOptions = {}): Promise<StoredBlob> {
     const final = this.pathOf(guid);
     fs.mkdirSync(path.dirname(final), { recursive: true, mode: 0o700 });
     const temp = `${final}.${randomUUID()}.part`;
@@ -86,18 +100,29 @@ export class DirectoryBlobStore implements BlobStore {
     const output = fs.createWriteStream(temp, { fd: fs.openSync(temp, 'wx', 0o600) });
     try {
       await pipeline(input, meter, output);
-      const check = fs.openSync(temp, 'r');
-      try {
-        fs.fsyncSync(check);
-      } finally {
-        fs.closeSync(check);
-      }
-      fs.renameSync(temp, final);
+      // The syncs run on libuv's threads: a node's event loop (every other client) does
+      // not wait for the disk while a file is stored, and an import overlaps several.
+      await syncPath(temp);
+      await fs.promises.rename(temp, final);
     } catch (err) {
       fs.rmSync(temp, { force: true });
       throw err;
     }
+    // The new name, too, is on disk before a row can refer to it.
+    if (options.deferNameSync === true) this.unsynced.add(path.dirname(final));
+    else await syncPath(path.dirname(final));
     return { sizeBytes: size, sha256: hash.digest('hex') };
+  }
+
+  async syncNames(): Promise<void> {
+    const folders = [...this.unsynced];
+    this.unsynced.clear();
+    try {
+      await Promise.all(folders.map(syncPath));
+    } catch (err) {
+      for (const folder of folders) this.unsynced.add(folder);
+      throw err;
+    }
   }
 
   remove(guid: string): void {

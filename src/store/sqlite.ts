@@ -9,6 +9,7 @@ import type { Database } from './schema.js';
 import { KyselyStore } from './kysely/store.js';
 import { readLogFile, SqliteReadLog } from './read-log.js';
 import { migrateToLatest } from './migrate.js';
+import { syncPath } from '../files/sync.js';
 
 /**
  * SQLite's DDL is transactional: migrations run in one BEGIN IMMEDIATE transaction, so
@@ -118,19 +119,11 @@ export async function openSqliteStore(file: string, watch: StatementWatch = {}, 
  * directory (SQLite syncs the directory of a new log only at the log's first sync).
  */
 async function syncLog(file: string): Promise<void> {
-  for (const target of [`${file}-wal`, path.dirname(file)]) {
-    let handle: fs.promises.FileHandle;
-    try {
-      handle = await fs.promises.open(target, 'r');
-    } catch (err) {
-      // No log: the last connection to close checkpointed it into the database and synced that.
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      throw err;
-    }
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+  try {
+    await syncPath(`${file}-wal`);
+  } catch (err) {
+    // No log: the last connection to close checkpointed it into the database and synced that.
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
+  await syncPath(path.dirname(file));
 }

@@ -18,6 +18,7 @@ import { reportHtml } from '../../src/archive/report.js';
 import { checkUpdateRoom } from '../../src/actions/rooms.js';
 import { checkCreateCategory } from '../../src/actions/categories.js';
 import { getHistory } from '../../src/actions/messages.js';
+import { OWNER_FILE, type BlobStore, type DirectoryBlobStore } from '../../src/files/blob-store.js';
 import { pendingEvents } from '../harness/compliance-output.js';
 
 describeEachStore('Stoa archive', (kind) => {
@@ -154,6 +155,41 @@ describeEachStore('Stoa archive', (kind) => {
     log.length = 0;
     expect((await importArchive({ ...target.services, store: watched }, SYSTEM_ACTOR, { file: path.join(dir, 'all.zip'), whatIf: true })).outcome).toBe('what-if');
     expect(log).not.toContain('sync');
+  });
+
+  it('writes files several at a time, and when one fails leaves none of them behind once the others settle', async () => {
+    await exportTo('all.zip');
+    const blobs = target.services.blobs as DirectoryBlobStore;
+    const files = () => fs.readdirSync(blobs.root, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && e.name !== OWNER_FILE);
+    const before = files().length;
+    let inFlight = 0;
+    let most = 0;
+    let calls = 0;
+    const failing: BlobStore = {
+      open: (guid) => blobs.open(guid),
+      remove: (guid) => blobs.remove(guid),
+      syncNames: () => blobs.syncNames(),
+      async write(guid, input, max, options) {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        try {
+          if (++calls === 2) {
+            input.destroy();
+            throw new Error('disk full');
+          }
+          // The other write lands after the failure.
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          return await blobs.write(guid, input, max, options);
+        } finally {
+          inFlight--;
+        }
+      },
+    };
+    await expect(importArchive({ ...target.services, blobs: failing }, SYSTEM_ACTOR, { file: path.join(dir, 'all.zip') })).rejects.toThrow(/disk full/);
+    expect(most).toBe(2);
+    expect(files()).toHaveLength(before);
+    expect((await importFrom('all.zip')).outcome).toBe('completed');
+    expect(await snapshot(target)).toEqual(await snapshot(source));
   });
 
   it('--what-if reports everything and changes nothing', async () => {

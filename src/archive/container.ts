@@ -175,6 +175,8 @@ export class ArchiveWriter {
       await fs.promises.rm(this.temp, { force: true });
       throw err;
     }
+    // The archive's name, too, is on disk before the export reports it written.
+    if (this.options.durable !== false) await syncPath(path.dirname(this.file));
   }
 
   /** Gives up: no archive appears. */
